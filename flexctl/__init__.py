@@ -1,0 +1,5 @@
+"""flexctl: OfficeRnD Flex billing configuration as code."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,350 @@
+"""The configuration format (version 1) as strict pydantic models.
+
+The loader hands these models plain Python values: str, int, bool, `Decimal` (every YAML number
+written with a fraction or exponent), `date`, lists and dicts. Models are strict and forbid
+unknown keys; semantic checks that span sections live in `config.checks`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+_SLUG = re.compile(SLUG_PATTERN)
+OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
+
+
+def _amount(value: Any) -> Any:
+    """Accept integers and exact decimals; refuse strings, booleans and floats."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError("must be a number such as 25 or 25.00")
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise ValueError("must be a finite number")
+    return amount
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+# An amount of money in the configuration's currency: exact, never a float.
+Amount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_non_negative)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Ref = Annotated[str, StringConstraints(min_length=1)]  # a key of another section
+ObjectId = Annotated[str, StringConstraints(pattern=OBJECT_ID_PATTERN)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=False)]
+Email = Annotated[
+    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
+]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+class EnvSecret(Model):
+    """A secret read from an environment variable at plan/apply time."""
+
+    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class FileSecret(Model):
+    """A secret read from a file (relative to the config file's directory)."""
+
+    file: Annotated[str, StringConstraints(min_length=1)]
+
+
+def _secret_ref(value: Any) -> Any:
+    if isinstance(value, str):
+        raise ValueError("secrets must be references such as {env: NAME} or {file: PATH}, not literals")
+    return value
+
+
+SecretRef = Annotated[EnvSecret | FileSecret, BeforeValidator(_secret_ref)]
+
+
+# --- catalogue bindings ----------------------------------------------------------------------
+
+
+class Location(Model):
+    """An existing location, bound by code or name (read-only on OfficeRnD)."""
+
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    timezone: str | None = None
+
+
+class RevenueAccount(Model):
+    id: ObjectId | None = None
+    name: Name | None = None
+    code: str | None = None
+    description: str | None = None
+    tax_rate: Ref | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> RevenueAccount:
+        if self.name is None and self.code is None:
+            raise ValueError("a revenue account needs a name or a code")
+        return self
+
+
+class TaxRate(Model):
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    rate: Amount | None = None  # percent, e.g. 20 or 20.5
+
+
+# --- gateways --------------------------------------------------------------------------------
+
+
+class _Gateway(Model):
+    id: ObjectId | None = None
+    account: Annotated[str, StringConstraints(min_length=1)]  # non-secret identifier
+    locations: list[Ref] | None = None  # omitted = all locations
+    default: bool = False
+
+
+class StripeGateway(_Gateway):
+    provider: Literal["stripe"]
+    secret_key: SecretRef
+    publishable_key: str | None = None
+
+
+class GoCardlessGateway(_Gateway):
+    provider: Literal["gocardless"]
+    access_token: SecretRef
+
+
+class AuthorizeNetGateway(_Gateway):
+    provider: Literal["authorize_net"]
+    transaction_key: SecretRef
+
+
+class PayPalGateway(_Gateway):
+    provider: Literal["paypal"]
+    client_secret: SecretRef
+
+
+class BankTransferGateway(_Gateway):
+    provider: Literal["bank_transfer"]
+    instructions: str | None = None
+
+
+Gateway = Annotated[
+    StripeGateway | GoCardlessGateway | AuthorizeNetGateway | PayPalGateway | BankTransferGateway,
+    Field(discriminator="provider"),
+]
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "stripe": ("secret_key",),
+    "gocardless": ("access_token",),
+    "authorize_net": ("transaction_key",),
+    "paypal": ("client_secret",),
+    "bank_transfer": (),
+}
+
+
+# --- services --------------------------------------------------------------------------------
+
+
+class Visibility(Model):
+    members: bool = True
+    team_members: bool = True
+    non_members: bool = False
+
+
+class Plan(Model):
+    """A billing plan: a recurring membership or a one-off service (day pass, printing...)."""
+
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    description: str | None = None
+    billing: Literal["recurring", "one_off"]
+    price: Amount
+    type: str | None = None
+    locations: list[Ref] | None = None  # omitted = all
+    revenue_account: Ref | None = None
+    deposit: Amount = Decimal(0)
+    prorate: bool = True
+    visibility: Visibility = Visibility()
+
+
+class Rate(Model):
+    """A resource rate: hourly (meeting rooms) or daily (desks, event spaces)."""
+
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    description: str | None = None
+    unit: Literal["hour", "day"]
+    price: Amount
+    off_hours_price: Amount | None = None  # hour: outside business hours
+    weekend_price: Amount | None = None  # hour or day
+    full_day_price: Amount | None = None  # hour: cap for a full day
+    half_day_price: Amount | None = None  # day: half a day
+    week_price: Amount | None = None  # day
+    month_price: Amount | None = None  # day
+    resource_type: str | None = None
+    locations: list[Ref] | None = None
+    revenue_account: Ref | None = None
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+class BillingDetails(Model):
+    billing_name: str | None = None
+    vat_number: str | None = None
+    registration_number: str | None = None
+
+
+class Membership(Model):
+    """A recurring plan assigned to a customer from `start` (to `end`, inclusive)."""
+
+    id: ObjectId | None = None
+    plan: Ref
+    start: date
+    end: date | None = None
+    price: Amount | None = None  # None = the plan's price
+    location: Ref | None = None  # None = the customer's location
+    name: Name | None = None  # None = the plan's name
+
+
+class Fee(Model):
+    """A one-off charge on a customer."""
+
+    id: ObjectId | None = None
+    plan: Ref
+    date: date
+    quantity: Annotated[int, Field(ge=1)] = 1
+    price: Amount | None = None  # unit price; None = the plan's price
+    name: Name | None = None  # None = the plan's name
+    location: Ref | None = None  # None = the customer's location
+
+
+class _Customer(Model):
+    id: ObjectId | None = None
+    name: Name
+    email: Email | None = None
+    location: Ref
+    description: str | None = None
+    billing_details: BillingDetails | None = None
+    memberships: list[Membership] = []
+    fees: list[Fee] = []
+
+
+class Company(_Customer):
+    pass
+
+
+class Member(_Customer):
+    email: Email  # members are matched by email
+    company: Ref | None = None
+    billing_person: bool = False
+    contact_person: bool = False
+
+
+# --- settings --------------------------------------------------------------------------------
+
+
+class Invoicing(Model):
+    """Settings > Billing > Invoicing. An omitted field is not managed."""
+
+    automatic_bill_run: bool | None = None
+    automatic_sending: bool | None = None
+    automatic_payment_collection: bool | None = None
+    pay_now_button: bool | None = None
+
+
+class Storefront(Model):
+    """Growth Hub: what is offered to non-members online."""
+
+    enabled: bool
+    plans: list[Ref] = []
+    rates: list[Ref] = []
+    locations: list[Ref] = []
+
+
+PrunableKind = Literal[
+    "locations",
+    "revenue_accounts",
+    "tax_rates",
+    "gateways",
+    "plans",
+    "rates",
+    "companies",
+    "members",
+    "memberships",
+    "fees",
+]
+
+
+def _ratio(value: Any) -> Any:
+    amount = _amount(value)
+    if not Decimal(0) <= amount <= Decimal(1):
+        raise ValueError("must be between 0 and 1")
+    return amount
+
+
+class Policy(Model):
+    prune: list[PrunableKind] = []
+    max_change_ratio: Annotated[Decimal, BeforeValidator(_ratio)] = Decimal("0.3")
+
+
+# --- the whole configuration -----------------------------------------------------------------
+
+
+class Config(Model):
+    version: Literal[1]
+    organization: Slug
+    currency: CurrencyCode
+    locations: dict[str, Location] = {}
+    revenue_accounts: dict[str, RevenueAccount] = {}
+    tax_rates: dict[str, TaxRate] = {}
+    gateways: dict[str, Gateway] = {}
+    plans: dict[str, Plan] = {}
+    rates: dict[str, Rate] = {}
+    companies: dict[str, Company] = {}
+    members: dict[str, Member] = {}
+    invoicing: Invoicing | None = None
+    storefront: Storefront | None = None
+    policy: Policy = Policy()
+
+
+# Sections whose values are keyed by slug, in dependency order.
+KEYED_SECTIONS = (
+    "locations",
+    "revenue_accounts",
+    "tax_rates",
+    "gateways",
+    "plans",
+    "rates",
+    "companies",
+    "members",
+)
+
+
+def is_slug(key: str) -> bool:
+    return bool(_SLUG.match(key))

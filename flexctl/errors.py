@@ -1,0 +1,131 @@
+"""Every error a flexctl user can see.
+
+    FlexctlError                  base; `str(err)` is the one-line message shown to the user
+    ├── UsageError                bad options or arguments (exit 64)
+    ├── ConfigError               the configuration is invalid; carries located ConfigIssues (exit 1)
+    ├── TargetError               the target cannot be used (unknown org, org mismatch, no credentials)
+    ├── SecretError               a secret reference cannot be read
+    ├── ApiError                  the platform answered with an error
+    │   ├── AuthError             401: bad credentials, expired token or a missing scope
+    │   ├── NotFoundError         404
+    │   ├── RateLimitedError      429, after retries ran out
+    │   ├── ValidationError       400: the request was rejected (message may be a list)
+    │   └── ServerError           5xx: often a business rule ("Specified plan was not found")
+    ├── TransportError            the connection failed or timed out (outcome of a write unknown)
+    ├── PlanError                 a plan cannot be made or a saved plan cannot be used
+    │   └── StalePlanError        a saved plan no longer matches the live target (exit 3)
+    └── ApplyError                apply finished with failed changes (exit 1)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class FlexctlError(Exception):
+    """Base of every error flexctl shows to a user."""
+
+    exit_code = 1
+
+
+class UsageError(FlexctlError):
+    exit_code = 64
+
+
+@dataclass(frozen=True, order=True)
+class ConfigIssue:
+    """One problem in the configuration, located in its source file."""
+
+    file: str
+    line: int  # 1-based
+    column: int  # 1-based
+    path: str  # dotted path, e.g. "plans.hot-desk.price"
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}: {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "path": self.path,
+            "message": self.message,
+        }
+
+
+class ConfigError(FlexctlError):
+    def __init__(self, issues: list[ConfigIssue]) -> None:
+        self.issues = sorted(issues)
+        super().__init__("\n".join(str(i) for i in self.issues))
+
+
+class TargetError(FlexctlError):
+    pass
+
+
+class SecretError(FlexctlError):
+    pass
+
+
+class ApiError(FlexctlError):
+    """The platform answered with an error status."""
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        status: int,
+        message: str | list[str],
+        hint: str | None = None,
+    ) -> None:
+        self.method = method
+        self.path = path
+        self.status = status
+        self.platform_message = message
+        self.hint = hint
+        text = "; ".join(message) if isinstance(message, list) else message
+        line = f"{method} {path}: {status} {text}"
+        super().__init__(f"{line} ({hint})" if hint else line)
+
+
+class AuthError(ApiError):
+    pass
+
+
+class NotFoundError(ApiError):
+    pass
+
+
+class RateLimitedError(ApiError):
+    pass
+
+
+class ValidationError(ApiError):
+    pass
+
+
+class ServerError(ApiError):
+    pass
+
+
+class TransportError(FlexctlError):
+    """The request may or may not have reached the platform."""
+
+    def __init__(self, method: str, path: str, reason: str) -> None:
+        self.method = method
+        self.path = path
+        super().__init__(f"{method} {path}: {reason}")
+
+
+class PlanError(FlexctlError):
+    pass
+
+
+class StalePlanError(PlanError):
+    exit_code = 3
+
+
+class ApplyError(FlexctlError):
+    pass
