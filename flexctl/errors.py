@@ -79,12 +79,17 @@ class ApiError(FlexctlError):
         status: int,
         message: str | list[str],
         hint: str | None = None,
+        *,
+        outcome_unknown: bool = False,
     ) -> None:
         self.method = method
-        self.path = path
+        self.path = path  # without host and query: "/api/v2/organizations/acme/plans/<id>"
         self.status = status
         self.platform_message = message
         self.hint = hint
+        # A write that may have been applied although it failed (a POST answered 5xx): the
+        # caller settles it by looking the object up by natural key, never by re-sending.
+        self.outcome_unknown = outcome_unknown
         text = "; ".join(message) if isinstance(message, list) else message
         line = f"{method} {path}: {status} {text}"
         super().__init__(f"{line} ({hint})" if hint else line)
@@ -113,10 +118,16 @@ class ServerError(ApiError):
 class TransportError(FlexctlError):
     """The request may or may not have reached the platform."""
 
-    def __init__(self, method: str, path: str, reason: str) -> None:
+    def __init__(
+        self, method: str, path: str, reason: str, *, outcome_unknown: bool = False
+    ) -> None:
         self.method = method
         self.path = path
-        super().__init__(f"{method} {path}: {reason}")
+        self.reason = reason
+        # True for a write whose request may have reached the platform (see ApiError).
+        self.outcome_unknown = outcome_unknown
+        suffix = " (the change may or may not have been made)" if outcome_unknown else ""
+        super().__init__(f"{method} {path}: {reason}{suffix}")
 
 
 class PlanError(FlexctlError):
