@@ -1,0 +1,288 @@
+"""The plan: ordered `Change`s with their summary, safety rule and digests.
+
+`diff.py` decides *what* differs; this module turns that into a reviewable, deterministic plan:
+dependency order (SPEC section 3), the `policy.max_change_ratio` safety rule, the summary line,
+and the digests `apply` uses to notice a stale plan. Renderers and the plan file read a `Plan`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any, Literal
+
+from flexctl.config.models import SECRET_FIELDS
+from flexctl.kinds.base import Obj
+
+Action = Literal["create", "update", "delete", "replace", "manual", "blocked"]
+ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "replace", "manual", "blocked")
+# Actions `apply` performs through the API; these are what the safety ratio counts.
+API_ACTIONS = frozenset({"create", "update", "delete", "replace"})
+# Normalized field names that hold a secret's fingerprint: never shown, not even the fingerprint.
+SENSITIVE_FIELDS = frozenset(name for names in SECRET_FIELDS.values() for name in names)
+SENSITIVE = "(sensitive)"
+SAFETY_PREFIX = "safety: "
+
+# Field name -> the kind a reference field points to (the value is that kind's config key).
+REFERENCE_FIELDS: Mapping[str, str] = {
+    "plan": "plans",
+    "plans": "plans",
+    "rates": "rates",
+    "location": "locations",
+    "locations": "locations",
+    "company": "companies",
+    "revenue_account": "revenue_accounts",
+    "tax_rate": "tax_rates",
+}
+
+
+@dataclass(frozen=True)
+class Change:
+    """One step of a plan, on one address.
+
+    `before`/`after` hold only the fields that change (all desired fields for a create, the
+    live fields for a delete). For a `replace`, `id` is the old object's id and `end_old` says
+    how the old one goes: ended on that date (it was invoiced), or deleted when `None`.
+    """
+
+    address: str
+    kind: str
+    action: Action
+    reason: str = ""
+    changed_paths: tuple[str, ...] = ()
+    before: Mapping[str, Any] = field(default_factory=dict)
+    after: Mapping[str, Any] = field(default_factory=dict)
+    instructions: str | None = None
+    id: str | None = None
+    depends_on: tuple[str, ...] = ()
+    unchanged_fields: int = 0  # compared fields that are equal (folded into a count in text)
+    replaces: str | None = None  # replace: address of the old live object (may differ)
+    end_old: date | None = None  # replace: end the old object on this date instead of deleting
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The change as JSON-ready data (SPEC section 3), secrets masked."""
+        return {
+            "address": self.address,
+            "kind": self.kind,
+            "action": self.action,
+            "reason": self.reason,
+            "changed_paths": list(self.changed_paths),
+            "before": masked(self.before),
+            "after": masked(self.after),
+            "instructions": self.instructions,
+        }
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """Fields beyond SPEC section 3 that `apply` needs (kept in the plan file)."""
+        return {
+            "id": self.id,
+            "depends_on": list(self.depends_on),
+            "replaces": self.replaces,
+            "end_old": self.end_old.isoformat() if self.end_old else None,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An ordered changeset for one target, with what is needed to render and check it."""
+
+    target: Mapping[str, Any]  # {"api_url", "org", "profile"}
+    config_digest: str
+    live_digest: str
+    changes: tuple[Change, ...]
+    unmanaged: Mapping[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+    object_digests: Mapping[str, str | None] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts: dict[str, int] = dict.fromkeys(ACTIONS, 0)
+        for change in self.changes:
+            counts[change.action] += 1
+        return counts
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    @property
+    def blocked(self) -> bool:
+        return any(c.action == "blocked" for c in self.changes)
+
+    def exit_code(self) -> int:
+        """Detailed exit code: 0 no changes, 2 changes (manual ones too), 3 anything blocked."""
+        if self.blocked:
+            return 3
+        return 2 if self.changes else 0
+
+
+# --- JSON-ready values and digests -----------------------------------------------------------
+
+
+def jsonable(value: Any) -> Any:
+    """Engine values -> JSON values: amounts as strings, dates ISO, tuples as lists."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return [jsonable(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    return value
+
+
+def masked(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """JSON-ready fields with every secret replaced by `(sensitive)`."""
+    return {k: SENSITIVE if k in SENSITIVE_FIELDS else jsonable(v) for k, v in fields.items()}
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def sha256(value: Any) -> str:
+    return "sha256:" + hashlib.sha256(canonical_json(value).encode()).hexdigest()
+
+
+def object_digest(obj: Obj) -> str:
+    """Digest of a live object as the plan saw it: its fields plus `modifiedAt`."""
+    return sha256({"id": obj.id, "fields": obj.fields, "modifiedAt": obj.meta.get("modifiedAt")})
+
+
+def live_digest(objects: Mapping[str, Sequence[Obj]]) -> str:
+    """Digest of the whole live snapshot the plan was made from."""
+    items = sorted(
+        (kind, obj.address, obj.id or "", object_digest(obj))
+        for kind, objs in objects.items()
+        for obj in objs
+    )
+    return sha256(items)
+
+
+# --- building the plan -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SafetyPolicy:
+    max_change_ratio: Decimal = Decimal("0.3")
+    min_objects: int = 10  # kinds with fewer live objects are never blocked by the ratio
+    force: bool = False
+
+
+def safety_blocks(
+    changes: Iterable[Change], live_counts: Mapping[str, int], policy: SafetyPolicy
+) -> tuple[list[Change], list[str]]:
+    """Blocked notices for kinds whose API changes exceed the ratio; warnings when forced."""
+    touched: dict[str, int] = {}
+    for change in changes:
+        if change.action in ("update", "delete", "replace"):
+            touched[change.kind] = touched.get(change.kind, 0) + 1
+    blocks: list[Change] = []
+    warnings: list[str] = []
+    for kind in sorted(touched):
+        existing = live_counts.get(kind, 0)
+        if existing < policy.min_objects:
+            continue
+        ratio = Decimal(touched[kind]) / Decimal(existing)
+        if ratio <= policy.max_change_ratio:
+            continue
+        text = (
+            f"{touched[kind]} of {existing} existing {kind} ({ratio:.0%}) would be updated, "
+            f"replaced or deleted, above policy.max_change_ratio {policy.max_change_ratio}"
+        )
+        if policy.force:
+            warnings.append(f"{text}; allowed by --force")
+        else:
+            blocks.append(
+                Change(address=kind, kind=kind, action="blocked",
+                       reason=f"{SAFETY_PREFIX}{text}; review it, then re-run with --force")
+            )
+    return blocks, warnings
+
+
+def is_safety_notice(change: Change) -> bool:
+    return change.action == "blocked" and change.reason.startswith(SAFETY_PREFIX)
+
+
+def order(changes: Iterable[Change], ranks: Mapping[str, int]) -> tuple[Change, ...]:
+    """Dependency order: by kind rank then address; deletes last, in reverse rank order."""
+
+    def key(change: Change) -> tuple[int, int, str]:
+        rank = ranks.get(change.kind, len(ranks))
+        if change.action == "delete":
+            return (1, -rank, change.address)
+        return (0, rank, change.address)
+
+    return tuple(sorted(changes, key=key))
+
+
+def with_dependencies(
+    changes: Sequence[Change], desired: Mapping[str, Sequence[Obj]]
+) -> list[Change]:
+    """Fill `depends_on`: the addresses an object references that this plan also creates."""
+    pending = {c.address for c in changes if c.action in ("create", "replace", "manual", "blocked")}
+    objs = {obj.address: obj for objs in desired.values() for obj in objs}
+    result = []
+    for change in changes:
+        obj = objs.get(change.address)
+        if obj is None or change.action == "delete":
+            result.append(change)
+            continue
+        needs = {a for a in references(obj) if a in pending and a != change.address}
+        result.append(replace(change, depends_on=tuple(sorted(needs))) if needs else change)
+    return result
+
+
+def references(obj: Obj) -> set[str]:
+    """Addresses an object refers to: its owner and every reference field's target."""
+    found = {obj.owner} if obj.owner else set()
+    for name, value in obj.fields.items():
+        kind = REFERENCE_FIELDS.get(name)
+        if kind is None or value is None:
+            continue
+        keys = value if isinstance(value, tuple | list) else (value,)
+        for key in keys:
+            if isinstance(key, str) and not key.startswith("id:"):
+                found.add(f"{kind}.{key}")
+    return found
+
+
+def build_plan(
+    changes: Sequence[Change],
+    *,
+    unmanaged: Mapping[str, int],
+    desired: Mapping[str, Sequence[Obj]],
+    live: Mapping[str, Sequence[Obj]],
+    ranks: Mapping[str, int],
+    safety: SafetyPolicy,
+    target: Mapping[str, Any],
+    config_digest: str,
+    warnings: Sequence[str] = (),
+) -> Plan:
+    """Order the diff's changes, apply the safety rule and digest what the plan touches."""
+    live_counts = {kind: len(objs) for kind, objs in live.items()}
+    blocks, forced = safety_blocks(changes, live_counts, safety)
+    ordered = order(with_dependencies([*changes, *blocks], desired), ranks)
+    by_address = {obj.address: obj for objs in live.values() for obj in objs}
+    digests: dict[str, str | None] = {}
+    for change in ordered:
+        if is_safety_notice(change):
+            continue  # about a whole kind, not an object
+        old = by_address.get(change.replaces or change.address)
+        digests[change.replaces or change.address] = object_digest(old) if old else None
+    return Plan(
+        target=dict(target),
+        config_digest=config_digest,
+        live_digest=live_digest(live),
+        changes=ordered,
+        unmanaged=dict(sorted(unmanaged.items())),
+        warnings=(*warnings, *forced),
+        object_digests=digests,
+    )

@@ -1,0 +1,205 @@
+"""Renderings of a plan, each returned as a string: text for terminals, markdown for pull-request
+comments, JSON for scripts (SPEC section 3). Secrets show as `(sensitive)` in every one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import click
+
+from flexctl import __version__
+from flexctl.reconcile.plan import (
+    ACTIONS,
+    SENSITIVE,
+    SENSITIVE_FIELDS,
+    Change,
+    Plan,
+    is_safety_notice,
+    jsonable,
+)
+
+FORMAT_VERSION = "1.0"
+SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "manual": "!",
+           "blocked": "x"}
+COLORS = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta",
+          "manual": "cyan", "blocked": "red"}
+NO_CHANGES = "No changes. The live organization matches the configuration."
+NO_DRIFT = "No drift. The live organization matches the configuration."
+
+
+# --- JSON --------------------------------------------------------------------------------------
+
+
+def plan_data(plan: Plan) -> dict[str, Any]:
+    """The plan as the JSON document of SPEC section 3."""
+    summary: dict[str, Any] = dict(plan.summary)
+    summary["unmanaged"] = dict(plan.unmanaged)
+    return {
+        "format_version": FORMAT_VERSION,
+        "flexctl_version": __version__,
+        "target": jsonable(plan.target),
+        "config_digest": plan.config_digest,
+        "live_digest": plan.live_digest,
+        "summary": summary,
+        "changes": [change.data for change in plan.changes],
+    }
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan_data(plan), indent=2, ensure_ascii=False) + "\n"
+
+
+# --- shared pieces -----------------------------------------------------------------------------
+
+
+def summary_line(plan: Plan, *, drift: bool = False) -> str:
+    counts = plan.summary
+    body = (
+        f"{counts['create']} to create, {counts['update']} to update, "
+        f"{counts['delete']} to delete, {counts['replace']} to replace, "
+        f"{counts['manual']} manual, {counts['blocked']} blocked."
+    )
+    return f"Drift detected: {body}" if drift else f"Plan: {body}"
+
+
+def value_text(name: str, value: Any) -> str:
+    """A field value in a diff line: strings quoted, amounts exact, secrets masked."""
+    if name in SENSITIVE_FIELDS:
+        return SENSITIVE
+    if value is None:
+        return "(none)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal | int):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, tuple | list):
+        return "[" + ", ".join(value_text(name, v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)
+
+
+def _field_lines(change: Change) -> Iterator[str]:
+    if change.action in ("create",) or (change.action == "manual" and not change.before):
+        for name, value in change.after.items():
+            yield f"{name}: {value_text(name, value)}"
+        return
+    if change.action == "delete":
+        if change.before:
+            yield f"({len(change.before)} fields)"
+        return
+    for name in change.changed_paths:
+        before = value_text(name, change.before.get(name))
+        after = value_text(name, change.after.get(name))
+        yield f"{name}: {before} -> {after}"
+    if change.unchanged_fields:
+        plural = "field" if change.unchanged_fields == 1 else "fields"
+        yield f"({change.unchanged_fields} unchanged {plural} hidden)"
+
+
+def change_lines(change: Change, step: int | None = None) -> list[str]:
+    """A change as plain lines: the symbol and address, its reason, then its fields."""
+    lines = [f"{SYMBOLS[change.action]:<3} {change.address}"]
+    reason = change.reason
+    if step is not None:
+        reason = f"{reason} (manual step {step})" if reason else f"manual step {step}"
+    if reason:
+        lines.append(f"      # {reason}")
+    if not is_safety_notice(change):
+        lines.extend(f"      {line}" for line in _field_lines(change))
+    return lines
+
+
+def _steps(plan: Plan) -> dict[str, int]:
+    numbered = [c for c in plan.changes if c.instructions]
+    return {c.address: i for i, c in enumerate(numbered, 1)}
+
+
+def _unmanaged_text(unmanaged: Mapping[str, int]) -> str:
+    return ", ".join(f"{count} {kind}" for kind, count in unmanaged.items())
+
+
+def _header(plan: Plan, drift: bool) -> str:
+    target = plan.target
+    what = "Drift check" if drift else "Plan"
+    return (
+        f"{what} for organization {target.get('org')} on {target.get('api_url')} "
+        f"(profile {target.get('profile')})"
+    )
+
+
+# --- text --------------------------------------------------------------------------------------
+
+
+def render_text(plan: Plan, *, color: bool = False, drift: bool = False) -> str:
+    """Terraform-like text: symbols, field-level diffs, manual checklist, one summary line."""
+    out = [_header(plan, drift), ""]
+    if plan.empty:
+        out.append(NO_DRIFT if drift else NO_CHANGES)
+    steps = _steps(plan)
+    for change in plan.changes:
+        lines = change_lines(change, steps.get(change.address))
+        if color:
+            lines[0] = click.style(lines[0], fg=COLORS[change.action],
+                                   bold=change.action == "blocked")
+        out.extend(f"  {line}" for line in lines)
+    if steps:
+        out += ["", "Manual steps (the target's API cannot make these; do them by hand):"]
+        out += [f"  {i}. {c.instructions}" for c in plan.changes if (i := steps.get(c.address))
+                and c.instructions]
+    if plan.unmanaged:
+        out += ["", f"Unmanaged (not in the configuration, left untouched): "
+                    f"{_unmanaged_text(plan.unmanaged)}."]
+    if not plan.empty:
+        line = summary_line(plan, drift=drift)
+        out += ["", click.style(line, bold=True) if color else line]
+    return "\n".join(out) + "\n"
+
+
+# --- markdown ----------------------------------------------------------------------------------
+
+
+def render_markdown(plan: Plan, *, drift: bool = False) -> str:
+    """For pull-request comments: a summary table and one collapsible section per kind."""
+    out = [f"### {_header(plan, drift)}", ""]
+    if plan.empty:
+        out += [NO_DRIFT if drift else NO_CHANGES]
+        if plan.unmanaged:
+            out += ["", f"Unmanaged (left untouched): {_unmanaged_text(plan.unmanaged)}."]
+        return "\n".join(out) + "\n"
+    counts = plan.summary
+    out += [f"**{summary_line(plan, drift=drift)}**", ""]
+    out += ["| " + " | ".join(ACTIONS) + " | unmanaged |",
+            "|" + " ---: |" * (len(ACTIONS) + 1),
+            "| " + " | ".join(str(counts[a]) for a in ACTIONS)
+            + f" | {sum(plan.unmanaged.values())} |", ""]
+    steps = _steps(plan)
+    kinds: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        kinds.setdefault(change.kind, []).append(change)
+    for kind, changes in kinds.items():
+        out += _kind_section(kind, changes, steps)
+    if steps:
+        out += ["#### Manual steps", ""]
+        out += [f"- [ ] {i}. {c.instructions}" for c in plan.changes
+                if (i := steps.get(c.address)) and c.instructions]
+        out.append("")
+    if plan.unmanaged:
+        out += [f"Unmanaged (left untouched): {_unmanaged_text(plan.unmanaged)}.", ""]
+    return "\n".join(out)
+
+
+def _kind_section(kind: str, changes: list[Change], steps: Mapping[str, int]) -> list[str]:
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.action] = counts.get(change.action, 0) + 1
+    what = ", ".join(f"{counts[a]} {a}" for a in ACTIONS if a in counts)
+    body = [line for c in changes for line in change_lines(c, steps.get(c.address))]
+    fence = "````" if any("```" in line for line in body) else "```"
+    return [f"<details><summary><b>{kind}</b>: {what}</summary>", "", f"{fence}diff", *body,
+            fence, "", "</details>", ""]

@@ -1,0 +1,98 @@
+"""Hand-made kinds and objects for pure tests of the diff, plan and renderers.
+
+The kinds mirror the real registry's names, ranks and capabilities (SPEC section 3) without
+depending on its API mapping, so these tests pin the engine's rules on their own.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from flexctl.kinds.base import Capability, Kind, Obj, Profile
+
+_CATALOGUE = {Profile.OFFICERND: Capability.read_only(), Profile.FULL: Capability.all()}
+_HIDDEN = {Profile.OFFICERND: Capability.none(), Profile.FULL: Capability.all()}
+_CUSTOMER = {Profile.OFFICERND: Capability.all(), Profile.FULL: Capability.all()}
+
+
+def _kind(name: str, rank: int, caps: dict[Profile, Capability], portal: str,
+          updatable: frozenset[str] | None = None) -> Kind:
+    attrs: dict[str, Any] = {
+        "name": name, "rank": rank, "api_path": name, "portal": portal, "capabilities": caps,
+    }
+    if updatable is not None:
+        attrs["updatable"] = updatable
+    cls: type[Kind] = type(f"Fake{name.title()}", (Kind,), attrs)
+    return cls()
+
+
+_EVERYTHING = frozenset({
+    "name", "code", "price", "billing", "type", "locations", "revenue_account", "deposit",
+    "prorate", "email", "location", "company", "billing_person", "quantity", "date",
+    "account", "default", "secret_key", "automatic_bill_run", "automatic_sending",
+    "automatic_payment_collection", "pay_now_button", "enabled", "plans", "rates",
+    "unit", "visibility.members", "billing_details.vat_number",
+})
+
+KINDS: list[Kind] = [
+    _kind("locations", 10, _CATALOGUE, "Settings > Locations", _EVERYTHING),
+    _kind("revenue_accounts", 11, _CATALOGUE, "Settings > Billing > Revenue Accounts",
+          _EVERYTHING),
+    _kind("tax_rates", 12, _CATALOGUE, "Settings > Billing > Tax Rates", _EVERYTHING),
+    _kind("gateways", 20, _HIDDEN, "Settings > Integrations > Payment Gateways",
+          _EVERYTHING - {"provider"}),
+    _kind("plans", 30, _CATALOGUE, "Billing > Plans", _EVERYTHING - {"billing"}),
+    _kind("rates", 31, _CATALOGUE, "Billing > Resource Rates", _EVERYTHING - {"unit"}),
+    _kind("companies", 40, _CUSTOMER, "Community > Companies", _EVERYTHING),
+    _kind("members", 41, _CUSTOMER, "Community > Members", _EVERYTHING),
+    _kind("memberships", 50, _CUSTOMER, "Community > Members > Memberships",
+          frozenset({"start", "end", "price"})),
+    _kind("fees", 60, _CUSTOMER, "Billing > Fees", frozenset({"price", "quantity", "name"})),
+    _kind("invoicing", 70, _HIDDEN, "Settings > Billing > Invoicing", _EVERYTHING),
+    _kind("storefront", 80, _HIDDEN, "Growth Hub > Settings", _EVERYTHING),
+]
+BY_NAME = {k.name: k for k in KINDS}
+RANKS = {k.name: k.rank for k in KINDS}
+
+_counter = iter(range(1, 1_000_000))
+
+
+def oid() -> str:
+    return f"{next(_counter):024x}"
+
+
+def obj(address: str, id: str | None = None, owner: str | None = None,
+        meta: dict[str, Any] | None = None, **fields: Any) -> Obj:
+    kind = address.split(".")[0] if "[" not in address else address.split(".")[2].split("[")[0]
+    return Obj(kind=kind, address=address, fields=fields, id=id, owner=owner, meta=meta or {})
+
+
+def live(address: str, owner: str | None = None, invoiced: bool = False, **fields: Any) -> Obj:
+    meta = {"modifiedAt": "2026-11-01T00:00:00.000Z", "invoiced": invoiced}
+    return obj(address, id=oid(), owner=owner, meta=meta, **fields)
+
+
+def d(text: str) -> Decimal:
+    return Decimal(text)
+
+
+TODAY = date(2026, 11, 20)
+
+
+class FakeSnapshot:
+    def __init__(self, objects: dict[str, list[Obj]] | None = None,
+                 unreadable: dict[str, str] | None = None,
+                 account_status: str | None = "active", currency: str = "EUR") -> None:
+        self.objects = objects or {}
+        self.unreadable = unreadable or {}
+        self.account_status = account_status
+        self.currency = currency
+
+
+def group(*objs: Obj) -> dict[str, list[Obj]]:
+    out: dict[str, list[Obj]] = {}
+    for o in objs:
+        out.setdefault(o.kind, []).append(o)
+    return out

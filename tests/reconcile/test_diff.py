@@ -1,0 +1,239 @@
+"""The diff and its domain rules, on hand-made objects (no API, no config files)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+
+from reconcile_fakes import KINDS, TODAY, FakeSnapshot, d, group, live, obj
+
+from flexctl.kinds.base import Obj, Profile
+from flexctl.reconcile.diff import DiffResult, diff
+from flexctl.reconcile.plan import Change
+
+ACME = "companies.acme"
+MS = f"{ACME}.memberships[hot-desk@2026-12-01]"
+
+
+def run(desired: list[Obj], current: list[Obj], *, profile: Profile = Profile.FULL,
+        prune: Collection[str] = (), unreadable: dict[str, str] | None = None,
+        status: str | None = "active") -> DiffResult:
+    snapshot = FakeSnapshot(group(*current), unreadable, status)
+    return diff(group(*desired), snapshot, KINDS, profile=profile, prune=prune, today=TODAY)
+
+
+def only(result: DiffResult) -> Change:
+    assert len(result.changes) == 1, result.changes
+    return result.changes[0]
+
+
+def test_equal_objects_give_no_change() -> None:
+    want = obj("plans.hot-desk", name="Hot Desk", price=d("250.00"))
+    have = live("plans.hot-desk", name="Hot Desk", price=d("250.00"), type="Hotdesk")
+    assert run([want], [have]).changes == []
+
+
+def test_only_declared_fields_are_compared() -> None:
+    want = obj("plans.hot-desk", name="Hot Desk")
+    have = live("plans.hot-desk", name="Hot Desk", price=d("999.00"))
+    assert run([want], [have]).changes == []
+
+
+def test_price_change_is_an_update_with_paths_and_values() -> None:
+    want = obj("plans.hot-desk", name="Hot Desk", price=d("230.00"), billing="recurring")
+    have = live("plans.hot-desk", name="Hot Desk", price=d("250.00"), billing="recurring")
+    change = only(run([want], [have]))
+    assert change.action == "update"
+    assert change.changed_paths == ("price",)
+    assert change.before == {"price": d("250.00")}
+    assert change.after == {"price": d("230.00")}
+    assert change.unchanged_fields == 2
+    assert change.id == have.id
+
+
+def test_missing_live_object_is_a_create() -> None:
+    want = obj("companies.acme", name="Acme Ltd", location="downtown")
+    change = only(run([want], []))
+    assert (change.action, change.address, change.after) == (
+        "create", "companies.acme", {"name": "Acme Ltd", "location": "downtown"})
+
+
+def test_undeclared_live_object_is_unmanaged_unless_pruned() -> None:
+    extra = live("members.bob", name="Bob", email="bob@x.example")
+    result = run([], [extra])
+    assert result.changes == []
+    assert result.unmanaged == {"members": 1}
+    change = only(run([], [extra], prune=["members"]))
+    assert (change.action, change.id) == ("delete", extra.id)
+
+
+def test_field_not_updatable_is_a_replace_with_reason() -> None:
+    want = obj("plans.hot-desk", name="Hot Desk", billing="one_off")
+    have = live("plans.hot-desk", name="Hot Desk", billing="recurring")
+    change = only(run([want], [have]))
+    assert change.action == "replace"
+    assert "billing cannot be changed in place" in change.reason
+
+
+def test_membership_plan_change_pairs_into_one_replace() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    new = obj(f"{ACME}.memberships[dedicated@2026-12-01]", owner=ACME, plan="dedicated",
+              start=date(2026, 12, 1))
+    old = live(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1))
+    result = run([customer, new], [live(ACME, name="Acme Ltd"), old])
+    change = only(result)
+    assert change.action == "replace"
+    assert change.address == new.address
+    assert change.replaces == MS
+    assert change.id == old.id
+    assert change.changed_paths == ("plan",)
+    assert change.end_old is None  # never invoiced: the old one is deleted
+    assert "deleted" in change.reason
+
+
+def test_invoiced_membership_replace_ends_the_old_one_the_day_before() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    new = obj(f"{ACME}.memberships[dedicated@2026-12-01]", owner=ACME, plan="dedicated",
+              start=date(2026, 12, 1))
+    old = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 12, 1))
+    change = only(run([customer, new], [live(ACME, name="Acme Ltd"), old], prune=["memberships"]))
+    assert change.action == "replace"
+    assert change.end_old == date(2026, 11, 30)
+
+
+def test_membership_with_other_start_is_not_paired() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    new = obj(f"{ACME}.memberships[dedicated@2027-01-01]", owner=ACME, plan="dedicated",
+              start=date(2027, 1, 1))
+    old = live(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1))
+    result = run([customer, new], [live(ACME, name="Acme Ltd"), old])
+    assert [c.action for c in result.changes] == ["create"]
+    assert result.unmanaged == {"memberships": 1}
+
+
+def test_removed_invoiced_membership_is_ended_not_deleted() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    old = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 10, 1))
+    change = only(run([customer], [live(ACME, name="Acme Ltd"), old], prune=["memberships"]))
+    assert change.action == "update"
+    assert change.reason == "invoiced: ended, not deleted"
+    assert change.after == {"end": TODAY}
+    assert change.before == {"end": None}
+
+
+def test_removed_invoiced_membership_not_started_ends_before_its_start() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    old = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 12, 1))
+    change = only(run([customer], [live(ACME, name="Acme Ltd"), old], prune=["memberships"]))
+    assert change.after == {"end": date(2026, 11, 30)}
+
+
+def test_removed_invoiced_membership_already_ended_needs_nothing() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    old = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 1, 1),
+               end=date(2026, 6, 30))
+    assert run([customer], [live(ACME, name="Acme Ltd"), old], prune=["memberships"]).changes == []
+
+
+def test_removed_membership_never_invoiced_is_deleted_when_pruned() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    old = live(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1))
+    assert only(run([customer], [live(ACME, name="Acme Ltd"), old],
+                    prune=["memberships"])).action == "delete"
+
+
+def test_removed_fee_deleted_only_when_pruned_and_blocked_when_invoiced() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    fee = live(f"{ACME}.fees[printing@2026-12-03]", owner=ACME, plan="printing",
+               date=date(2026, 12, 3), quantity=120)
+    current = [live(ACME, name="Acme Ltd"), fee]
+    assert run([customer], current).unmanaged == {"fees": 1}
+    assert only(run([customer], current, prune=["fees"])).action == "delete"
+    invoiced = live(fee.address, owner=ACME, invoiced=True, plan="printing")
+    change = only(run([customer], [live(ACME, name="Acme Ltd"), invoiced], prune=["fees"]))
+    assert change.action == "blocked"
+    assert "invoiced" in change.reason
+
+
+def test_children_of_unmanaged_customers_are_unmanaged_even_when_pruned() -> None:
+    fee = live("companies.other.fees[printing@2026-12-03]", owner="companies.other",
+               plan="printing")
+    result = run([], [live("companies.other", name="Other"), fee], prune=["fees"])
+    assert result.changes == []
+    assert result.unmanaged == {"companies": 1, "fees": 1}
+
+
+def test_pruned_customer_with_invoiced_history_is_blocked() -> None:
+    fee = live("companies.other.fees[printing@2026-12-03]", owner="companies.other",
+               invoiced=True, plan="printing")
+    result = run([], [live("companies.other", name="Other"), fee], prune=["companies"])
+    assert only(result).action == "blocked"
+
+
+def test_catalogue_on_officernd_is_manual_with_portal_instructions() -> None:
+    location = obj("locations.downtown", name="Harbor Works Downtown")
+    plan = obj("plans.hot-desk", name="Hot Desk", billing="recurring", price=d("250.00"),
+               locations=("downtown",))
+    result = run([location, plan], [live("locations.downtown", name="Harbor Works Downtown")],
+                 profile=Profile.OFFICERND)
+    change = only(result)
+    assert change.action == "manual"
+    assert change.instructions == (
+        "In the admin portal, Billing > Plans: create plan 'Hot Desk' (billing: recurring, "
+        "price: 250.00 EUR, locations: Harbor Works Downtown).")
+
+
+def test_update_on_read_only_kind_is_manual() -> None:
+    want = obj("plans.hot-desk", name="Hot Desk", price=d("230.00"))
+    have = live("plans.hot-desk", name="Hot Desk", price=d("250.00"))
+    change = only(run([want], [have], profile=Profile.OFFICERND))
+    assert change.action == "manual"
+    assert change.instructions == (
+        "In the admin portal, Billing > Plans: change of plan 'Hot Desk' price from "
+        "250.00 EUR to 230.00 EUR.")
+
+
+def test_bill_run_while_onboarding_is_blocked() -> None:
+    want = obj("invoicing", automatic_bill_run=True, automatic_sending=True)
+    have = live("invoicing", automatic_bill_run=False, automatic_sending=False)
+    change = only(run([want], [have], status="onboarding"))
+    assert change.action == "blocked"
+    assert "onboarding" in change.reason and "Active" in change.reason
+    assert change.action == "blocked"
+    assert only(run([want], [have], status="active")).action == "update"
+
+
+def test_bill_run_already_on_is_not_blocked() -> None:
+    want = obj("invoicing", automatic_bill_run=True, automatic_sending=True)
+    have = live("invoicing", automatic_bill_run=True, automatic_sending=False)
+    assert only(run([want], [have], status="onboarding")).action == "update"
+
+
+def test_unreadable_kind_is_never_claimed_changed_or_unchanged() -> None:
+    gateway = obj("gateways.stripe-main", provider="stripe", account="acct_1",
+                  secret_key="…4242")
+    why = "the OfficeRnD public API does not expose payment gateways"
+    change = only(run([gateway], [], profile=Profile.OFFICERND, unreadable={"gateways": why}))
+    assert change.action == "manual"
+    assert change.reason.startswith("unverified:")
+    assert change.instructions is not None
+    assert "Settings > Integrations > Payment Gateways" in change.instructions
+    assert "4242" not in change.instructions
+    assert "(sensitive)" in change.instructions
+
+
+def test_invoiced_fee_change_is_blocked() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    address = f"{ACME}.fees[printing@2026-12-03]"
+    want = obj(address, owner=ACME, plan="printing", quantity=130)
+    have = live(address, owner=ACME, invoiced=True, plan="printing", quantity=120)
+    assert only(run([customer, want], [live(ACME, name="Acme Ltd"), have])).action == "blocked"
+
+
+def test_kinds_filter_limits_changes() -> None:
+    plan = obj("plans.hot-desk", name="Hot Desk")
+    company = obj("companies.acme", name="Acme Ltd")
+    snapshot = FakeSnapshot({})
+    selected = [k for k in KINDS if k.name == "companies"]
+    result = diff(group(plan, company), snapshot, selected, profile=Profile.FULL, today=TODAY)
+    assert [c.address for c in result.changes] == ["companies.acme"]
