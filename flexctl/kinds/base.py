@@ -18,13 +18,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
-from typing import Any, ClassVar
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from flexctl.config.models import Config
+    from flexctl.platform.refs import RefMap
+    from flexctl.platform.secrets import SecretResolver
 
 Scalar = Any  # str | bool | int | Decimal | date | None | tuple[...]
 
 
-class Profile(str, Enum):
+class Profile(StrEnum):
     """What a target can do. The real platform is `officernd`."""
 
     OFFICERND = "officernd"
@@ -58,7 +63,8 @@ class Obj:
     """One normalized object of a kind, desired or live."""
 
     kind: str  # "plans", "memberships", "invoicing", ...
-    address: str  # stable plan address: "plans.hot-desk", "companies.acme.memberships[hot-desk@2026-12-01]"
+    # stable plan address: "plans.hot-desk", "companies.acme.memberships[hot-desk@2026-12-01]"
+    address: str
     fields: Mapping[str, Scalar]
     id: str | None = None  # platform _id: live objects always, desired objects when pinned
     owner: str | None = None  # owning customer's address, for memberships and fees
@@ -79,6 +85,49 @@ class Kind:
     updatable: ClassVar[frozenset[str]] = frozenset()  # normalized fields updatable in place
     portal: ClassVar[str] = ""  # where in the admin portal a manual change is made
     capabilities: ClassVar[Mapping[Profile, Capability]]
+    singleton: ClassVar[bool] = False  # invoicing, storefront: one object at address == name
+    owned: ClassVar[bool] = False  # memberships, fees: belong to a company or member
+    references: ClassVar[tuple[str, ...]] = ()  # kinds whose keys this kind's fields hold
+    unreadable_reason: ClassVar[str] = ""  # why the real platform cannot read this kind
+    scope_prefix: ClassVar[str] = ""  # OAuth2 scope stem, e.g. "flex.billing.plans"
 
     def capability(self, profile: Profile) -> Capability:
         return self.capabilities[profile]
+
+    def scopes(self, action: str) -> tuple[str, ...]:
+        """OAuth2 scopes an action (read, create, update, delete) needs."""
+        return (f"{self.scope_prefix}.{action}",)
+
+    # The mapping contract; every kind module implements these (see `flexctl/kinds/*.py`).
+
+    def desired(self, config: Config, secrets: SecretResolver) -> list[Obj]:
+        """The config's objects of this kind, normalized."""
+        raise NotImplementedError
+
+    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
+        """The identity a desired object is matched by (SPEC "Identity")."""
+        raise NotImplementedError
+
+    def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
+        """Every natural key under which a live object can be found (code and name, ...)."""
+        return (self.natural_key(obj),)
+
+    def from_api(self, doc: Mapping[str, Any], refs: RefMap, currency: str) -> Obj:
+        """A live API document, normalized; its address is provisional until matched."""
+        raise NotImplementedError
+
+    def create_body(self, obj: Obj, refs: RefMap, secrets: SecretResolver) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def update_body(
+        self, obj: Obj, changed: set[str], refs: RefMap, secrets: SecretResolver
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def lookup_filters(self, obj: Obj, refs: RefMap) -> dict[str, str]:
+        """Documented equality filters that find the live twin of `obj` (then use `matches`)."""
+        raise NotImplementedError
+
+    def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
+        """Whether a live document is the object `obj` (flexctl marker, pin or natural key)."""
+        raise NotImplementedError

@@ -1,0 +1,166 @@
+"""What memberships and fees share: they belong to a customer (company or member).
+
+Their address hangs off the owner's (`companies.acme.memberships[hot-desk@2026-12-01]`); the
+platform stores the owner as `company` or `member` plus `isPersonal` (true for a member's own
+membership or fee). Omitted `price`, `name` and `location` are not managed, but a create must
+send them (the API defaults a membership's price to 0), so the desired object keeps the values
+to create with — the plan's price and name, the customer's location — in
+`meta["create_defaults"]`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from flexctl.config.models import Config
+from flexctl.kinds import _values as v
+from flexctl.kinds._keyed import MARKER, Field
+from flexctl.kinds.base import Kind, Obj
+from flexctl.platform.refs import RefMap
+from flexctl.platform.secrets import SecretResolver
+
+OWNER_KINDS = ("companies", "members")
+OWNER_FIELD = {"companies": "company", "members": "member"}  # the API's reference field
+
+
+def split_owner(owner: str) -> tuple[str, str]:
+    kind, _, key = owner.partition(".")
+    return kind, key
+
+
+def owner_of(doc: Mapping[str, Any], refs: RefMap) -> str:
+    """The owning customer's address; a member's own item is `isPersonal`."""
+    member, company = doc.get("member"), doc.get("company")
+    if member and (doc.get("isPersonal") or not company):
+        return f"members.{refs.key_of('members', str(member))}"
+    return f"companies.{refs.key_of('companies', str(company or ''))}"
+
+
+def unique_address(address: str, taken: set[str]) -> str:
+    """`address`, or with a counter before its closing bracket: `[day-pass@2026-12-01#2]`."""
+    candidate, n = address, 1
+    while candidate in taken:
+        n += 1
+        sep = "-" if "#" in address else "#"
+        candidate = f"{address[:-1]}{sep}{n}]"
+    taken.add(candidate)
+    return candidate
+
+
+class OwnedKind(Kind):
+    owned = True
+    references = ("locations", "plans", "companies", "members")
+    item_attr: ClassVar[str]  # attribute of the customer model: "memberships" | "fees"
+    date_field: ClassVar[str]  # "start" | "date"
+    fields_map: ClassVar[tuple[Field, ...]]
+    implied: ClassVar[Mapping[str, Any]] = {}
+    marker: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "fields_map" in cls.__dict__:
+            apis = {f.api for f in cls.fields_map}
+            owner = {"company", "member", "isPersonal", "modifiedAt"}
+            cls.select = tuple(sorted(apis | owner | set(cls.extra_select())))
+
+    @classmethod
+    def extra_select(cls) -> tuple[str, ...]:
+        return ("properties",) if cls.marker else ()
+
+    # --- desired -----------------------------------------------------------------------------
+
+    def desired(self, config: Config, secrets: SecretResolver) -> list[Obj]:
+        out: list[Obj] = []
+        taken: set[str] = set()
+        for owner_kind in OWNER_KINDS:
+            customers: Mapping[str, Any] = getattr(config, owner_kind)
+            for key, customer in customers.items():
+                for item in getattr(customer, self.item_attr):
+                    obj = self.desired_item(f"{owner_kind}.{key}", customer, item, config)
+                    address = unique_address(obj.address, taken)
+                    out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, obj.meta))
+        return out
+
+    def desired_item(self, owner: str, customer: Any, item: BaseModel, config: Config) -> Obj:
+        by_name = {f.name: f for f in self.fields_map}
+        fields: dict[str, Any] = dict(self.implied)
+        for name, value in v.written(item, exclude=("id",)).items():
+            fields[name] = by_name[name].desired(value, config.currency)
+        plan = config.plans.get(str(fields["plan"]))
+        defaults = {
+            "name": plan.name if plan else None,
+            "price": v.money(plan.price, config.currency) if plan else None,
+            "location": customer.location,
+        }
+        meta = {"create_defaults": defaults, **self.desired_meta(fields, defaults)}
+        obj = Obj(self.name, "", fields, id=getattr(item, "id", None), owner=owner, meta=meta)
+        return Obj(obj.kind, self.address_of(obj), fields, obj.id, owner, meta)
+
+    def desired_meta(
+        self, fields: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {}
+
+    def address_of(self, obj: Obj) -> str:
+        return (
+            f"{obj.owner}.{self.name}[{obj.fields.get('plan')}@{obj.fields.get(self.date_field)}]"
+        )
+
+    # --- identity ----------------------------------------------------------------------------
+
+    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
+        return (obj.owner, obj.fields.get("plan"), obj.fields.get(self.date_field))
+
+    def lookup_filters(self, obj: Obj, refs: RefMap) -> dict[str, str]:
+        kind, key = split_owner(obj.owner or "")
+        return {OWNER_FIELD[kind]: v.require_id(refs, kind, key)}
+
+    def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
+        if obj.id is not None:
+            return doc.get("_id") == obj.id
+        props = doc.get("properties")
+        if isinstance(props, Mapping) and props.get(MARKER) == obj.address:
+            return True
+        return self.natural_key(obj) == self.natural_key(self.from_api(doc, refs, "XXX"))
+
+    # --- live --------------------------------------------------------------------------------
+
+    def from_api(self, doc: Mapping[str, Any], refs: RefMap, currency: str) -> Obj:
+        fields = {f.name: f.from_api(doc.get(f.api), refs, currency) for f in self.fields_map}
+        meta = v.modified_meta(doc)
+        meta.update(self.live_meta(doc, fields, refs))
+        obj = Obj(self.name, "", fields, id=str(doc["_id"]), owner=owner_of(doc, refs), meta=meta)
+        return Obj(obj.kind, self.address_of(obj), fields, obj.id, obj.owner, meta)
+
+    def live_meta(
+        self, doc: Mapping[str, Any], fields: Mapping[str, Any], refs: RefMap
+    ) -> dict[str, Any]:
+        return {"invoiced": False}
+
+    # --- bodies ------------------------------------------------------------------------------
+
+    def create_body(self, obj: Obj, refs: RefMap, secrets: SecretResolver) -> dict[str, Any]:
+        defaults = obj.meta.get("create_defaults", {})
+        values = {**{k: val for k, val in defaults.items() if val is not None}, **obj.fields}
+        body: dict[str, Any] = {}
+        for field in self.fields_map:
+            if values.get(field.name) is not None:
+                body[field.api] = field.to_api(values[field.name], refs)
+        kind, key = split_owner(obj.owner or "")
+        body[OWNER_FIELD[kind]] = v.require_id(refs, kind, key)
+        body["isPersonal"] = kind == "members"
+        if self.marker:
+            body["properties"] = {MARKER: obj.address}
+        return body
+
+    def update_body(
+        self, obj: Obj, changed: set[str], refs: RefMap, secrets: SecretResolver
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for field in self.fields_map:
+            if field.name in changed & self.updatable:
+                body[field.api] = field.to_api(obj.fields.get(field.name), refs)
+        return body

@@ -1,0 +1,67 @@
+"""Fees: one-off charges on a customer (`issueDate`), matched by (customer, plan, date, name).
+
+A fee's name defaults to its plan's name; only a different name is part of its address
+(`companies.acme.fees[printing@2026-12-03#colour-prints]`). `meta["invoiced"]` is true when
+the platform has put the fee on an invoice (`payment` is set): it can then not be removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from flexctl.kinds import _values as v
+from flexctl.kinds._keyed import COMMUNITY, Field
+from flexctl.kinds._owned import OwnedKind
+from flexctl.kinds.base import Obj
+from flexctl.platform.refs import RefMap
+
+
+class Fees(OwnedKind):
+    name = "fees"
+    rank = 9
+    api_path = "fees"
+    scope_prefix = "flex.community.fees"
+    portal = "Billing > Fees"
+    item_attr = "fees"
+    date_field = "date"
+    fields_map = (
+        Field("plan", "plan", "ref", ref="plans"),
+        Field("date", "issueDate", "date"),
+        Field("quantity", "quantity", "int"),
+        Field("price", "price", "money"),
+        Field("name", "name"),
+        Field("location", "location", "ref", ref="locations"),
+    )
+    implied = MappingProxyType({"quantity": 1})
+    updatable = frozenset({"quantity", "price"})
+    capabilities = COMMUNITY
+
+    @classmethod
+    def extra_select(cls) -> tuple[str, ...]:
+        return ("payment",)
+
+    def desired_meta(
+        self, fields: Mapping[str, Any], defaults: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        name = fields.get("name")
+        return {"name_key": name if name and name != defaults.get("name") else ""}
+
+    def live_meta(
+        self, doc: Mapping[str, Any], fields: Mapping[str, Any], refs: RefMap
+    ) -> dict[str, Any]:
+        name, plan = fields.get("name"), fields.get("plan")
+        plan_name = refs.name_of("plans", str(plan)) if plan else None
+        return {
+            "invoiced": bool(doc.get("payment")),
+            "name_key": "" if not name or name == plan_name else name,
+        }
+
+    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
+        return (*super().natural_key(obj), obj.meta.get("name_key", ""))
+
+    def address_of(self, obj: Obj) -> str:
+        base = super().address_of(obj)
+        name_key = obj.meta.get("name_key")
+        return f"{base[:-1]}#{v.slugify(str(name_key))}]" if name_key else base
