@@ -1,0 +1,189 @@
+"""OAuth2 client credentials for the Flex API, the scope each request needs, and redaction.
+
+Tokens live an hour and there is no refresh token (reference §1.2), so a token is cached and a
+new one requested shortly before it expires, and once when the API answers 401 to a cached token.
+A scope is `flex.<module>.<resource>.<action>` (reference §1.3); the real API answers 401, not
+403, to a token without the scope, so errors name the scope the request needed.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import httpx
+
+from flexctl.errors import AuthError
+
+# Collection (first path segment under /organizations/{org}/) -> scope prefix.
+RESOURCE_SCOPES: Mapping[str, str] = {
+    "plans": "flex.billing.plans",
+    "resource-rates": "flex.billing.resourceRates",
+    "tax-rates": "flex.billing.taxRates",
+    "revenue-accounts": "flex.billing.revenueAccounts",
+    "payments": "flex.billing.payments",
+    "payment-gateways": "flex.billing.paymentGateways",
+    "locations": "flex.space.locations",
+    "resource-types": "flex.space.resourceTypes",
+    "companies": "flex.community.companies",
+    "members": "flex.community.members",
+    "memberships": "flex.community.memberships",
+    "fees": "flex.community.fees",
+    "billing-settings": "flex.settings.billing",
+    "invoicing-settings": "flex.settings.billing",
+    "storefront": "flex.settings.storefront",
+    "account": "flex.settings.organization",
+    "webhooks": "flex.settings.webhooks",
+}
+_ACTIONS = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
+
+# What the real platform grants (reference §1.3): the catalogue is read-only, customers,
+# memberships and fees are writable. Requesting a scope the application was not granted fails
+# the whole token request, so this is deliberately no wider than flexctl needs.
+_REAL_READS = ("locations", "revenue-accounts", "tax-rates", "plans", "resource-rates",
+               "companies", "members", "memberships", "fees", "payments", "billing-settings")
+_REAL_WRITES = ("companies", "members", "memberships", "fees")
+OFFICERND_SCOPES: tuple[str, ...] = tuple(
+    [f"{RESOURCE_SCOPES[r]}.read" for r in _REAL_READS]
+    + [f"{RESOURCE_SCOPES[r]}.{a}" for r in _REAL_WRITES for a in ("create", "update", "delete")]
+)
+# The emulator's `full` profile adds catalogue writes and the extension endpoints.
+_FULL_WRITES = ("locations", "revenue-accounts", "tax-rates", "plans", "resource-rates",
+                "payment-gateways")
+FULL_SCOPES: tuple[str, ...] = tuple(
+    dict.fromkeys(
+        [*OFFICERND_SCOPES]
+        + [f"{RESOURCE_SCOPES[r]}.{a}" for r in _FULL_WRITES for a in ("read", "create",
+                                                                       "update", "delete")]
+        + ["flex.settings.billing.update", "flex.settings.storefront.read",
+           "flex.settings.storefront.update", "flex.settings.organization.read"]
+    )
+)
+
+_ORG_PATH = re.compile(r"/organizations/[^/]+/(.*)$")
+
+
+def scope_for(method: str, path: str) -> str | None:
+    """The scope a request needs: `scope_for("GET", "plans")` -> `flex.billing.plans.read`.
+
+    `path` is relative to the organization (`plans/abc`) or a full API path.
+    """
+    match = _ORG_PATH.search(path)
+    relative = match.group(1) if match else path
+    collection = relative.strip("/").split("/", 1)[0].split("?", 1)[0]
+    prefix = RESOURCE_SCOPES.get(collection)
+    action = _ACTIONS.get(method.upper())
+    return f"{prefix}.{action}" if prefix and action else None
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    """Scopes from `FLEXCTL_SCOPES`: separated by spaces or commas."""
+    return tuple(s for s in re.split(r"[\s,]+", text) if s)
+
+
+# --- redaction --------------------------------------------------------------------------------
+
+REDACTED = "(redacted)"
+_SECRET_KEY = re.compile(r"secret|token|password|authorization|api[-_]?key|cookie", re.I)
+
+
+def is_secret_key(key: str) -> bool:
+    return bool(_SECRET_KEY.search(key))
+
+
+def redact(value: Any) -> Any:
+    """A copy of a JSON-like value with every secret-looking field's value replaced."""
+    if isinstance(value, Mapping):
+        return {k: REDACTED if is_secret_key(str(k)) else redact(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact(v) for v in value]
+    return value
+
+
+def redact_url(url: str) -> str:
+    """The URL with secret-looking query parameters and any userinfo removed."""
+    parts = urlsplit(url)
+    netloc = parts.netloc.rsplit("@", 1)[-1]
+    query = urlencode(
+        [(k, REDACTED if is_secret_key(k) else v) for k, v in parse_qsl(parts.query, True)],
+        safe="$,[]:",
+    )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    return {k: REDACTED if is_secret_key(k) else v for k, v in headers}
+
+
+# --- tokens -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str = field(repr=False)
+    expires_at: float  # on the auth's clock
+
+
+# A token is renewed this long before it runs out, so a request never carries a token that
+# expires in flight; short-lived tokens (tests) are renewed at half their lifetime.
+REFRESH_MARGIN = 60.0
+
+
+class ClientCredentialsAuth(httpx.Auth):
+    """Bearer auth with a cached client-credentials token, shared by all threads.
+
+    `fetch()` performs the token request and returns the parsed JSON body
+    (`{access_token, expires_in, ...}`); it raises `AuthError`/`TransportError` itself.
+    """
+
+    def __init__(
+        self,
+        fetch: Callable[[], Mapping[str, Any]],
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._fetch = fetch
+        self._clock = clock
+        self._token: Token | None = None
+        self._lock = threading.Lock()
+        self.fetches = 0  # token requests made, for stats and tests
+
+    def token(self, *, stale: str | None = None) -> tuple[str, bool]:
+        """A valid token, and whether it was fetched by this call.
+
+        `stale` is a token the API just rejected: it is replaced unless another thread
+        already replaced it.
+        """
+        with self._lock:
+            current = self._token
+            usable = current is not None and current.value != stale
+            if current is not None and usable and self._clock() < current.expires_at:
+                return current.value, False
+            self._token = self._new_token()
+            return self._token.value, True
+
+    def _new_token(self) -> Token:
+        body = self._fetch()
+        self.fetches += 1
+        value = body.get("access_token")
+        if not isinstance(value, str) or not value:
+            raise AuthError("POST", "/oauth/token", 200, "the token response has no access_token")
+        lifetime = float(body.get("expires_in") or 3600)
+        margin = min(REFRESH_MARGIN, lifetime / 2)
+        return Token(value=value, expires_at=self._clock() + lifetime - margin)
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        token, fresh = self.token()
+        request.headers["Authorization"] = f"Bearer {token}"
+        response = yield request
+        if response.status_code == 401 and not fresh:
+            # The cached token may have been revoked or expired early: renew it once. A 401
+            # to a token fetched just now is a missing scope, and a new token will not help.
+            token, _ = self.token(stale=token)
+            request.headers["Authorization"] = f"Bearer {token}"
+            yield request

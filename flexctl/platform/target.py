@@ -1,0 +1,303 @@
+"""Target selection (SPEC §1): which API, organization and credentials a command talks to.
+
+Each setting comes from its flag, else its environment variable, else its default. `local`
+(the default) is the embedded emulator with its state in `.flexctl/sandbox.db` next to the
+config; `local:FILE` names another sandbox database; an http(s) URL is a served emulator or the
+real platform and needs OAuth2 client credentials from the environment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import importlib
+import ipaddress
+import logging
+import os
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+from urllib.parse import quote, urlsplit
+
+import click
+
+from flexctl.errors import TargetError
+from flexctl.kinds.base import Profile
+from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES, parse_scopes
+from flexctl.platform.client import FlexClient, profile_for_url
+from flexctl.platform.http import (
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUTS,
+    HttpSession,
+    RetryPolicy,
+    Timeouts,
+)
+from flexctl.platform.pacing import Pacer, Rate
+
+log = logging.getLogger("flexctl.target")
+
+API_URL_ENV = "FLEXCTL_API_URL"
+ORG_ENV = "FLEXCTL_ORG"
+TOKEN_URL_ENV = "FLEXCTL_TOKEN_URL"
+CLIENT_ID_ENV = "FLEXCTL_CLIENT_ID"
+CLIENT_SECRET_ENV = "FLEXCTL_CLIENT_SECRET"
+SCOPES_ENV = "FLEXCTL_SCOPES"
+
+LOCAL = "local"
+SANDBOX_DB = Path(".flexctl") / "sandbox.db"
+OFFICERND_TOKEN_URL = "https://identity.officernd.com/oauth/token"
+# The embedded emulator is reached through a WSGI transport; the host is never resolved.
+_LOCAL_ORIGIN = "http://sandbox.flexctl.invalid"
+_LOCAL_CREDENTIALS = ("emulator", "emulator")
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a command reads and writes. `client_secret` is never shown."""
+
+    api_url: str  # as the user gave it: "local", "local:/x/sandbox.db", "https://…/api/v2"
+    org: str
+    token_url: str | None = None  # None for the embedded sandbox
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    profile: Profile | None = None  # once known (detected by the client)
+    sandbox_db: Path | None = None  # for local targets
+
+    @property
+    def is_local(self) -> bool:
+        return self.sandbox_db is not None
+
+    def with_profile(self, profile: Profile) -> Target:
+        return dataclasses.replace(self, profile=profile)
+
+    def describe(self) -> dict[str, str | None]:
+        """The target as plans and plan files record it (no credentials)."""
+        return {
+            "api_url": self.api_url,
+            "org": self.org,
+            "profile": self.profile.value if self.profile else None,
+        }
+
+
+def resolve_target(
+    api_url: str | None,
+    org: str | None,
+    token_url: str | None,
+    config_org: str | None,
+    config_root: Path | None,
+    *,
+    env: Mapping[str, str] | None = None,
+) -> Target:
+    """Combine flags, environment and defaults into a `Target` (SPEC §1 "Target selection")."""
+    env = os.environ if env is None else env
+    chosen_org = _resolve_org(org, env.get(ORG_ENV) or None, config_org)
+    url = (api_url or env.get(API_URL_ENV) or LOCAL).strip()
+    if url == LOCAL or url.startswith(LOCAL + ":"):
+        return Target(api_url=url, org=chosen_org, sandbox_db=_sandbox_path(url, config_root))
+    base = _check_http_url(url)
+    missing = [name for name in (CLIENT_ID_ENV, CLIENT_SECRET_ENV) if not env.get(name)]
+    if missing:
+        raise TargetError(
+            f"the target {base} needs OAuth2 client credentials: set {CLIENT_ID_ENV} and "
+            f"{CLIENT_SECRET_ENV} (missing: {', '.join(missing)}); or use --api-url local"
+        )
+    return Target(
+        api_url=url,
+        org=chosen_org,
+        token_url=token_url or env.get(TOKEN_URL_ENV) or default_token_url(base),
+        client_id=env[CLIENT_ID_ENV],
+        client_secret=env[CLIENT_SECRET_ENV],
+    )
+
+
+def _resolve_org(flag: str | None, from_env: str | None, config_org: str | None) -> str:
+    chosen, source = (flag, "--org") if flag else (from_env, ORG_ENV)
+    if chosen and config_org and chosen != config_org:
+        raise TargetError(
+            f"{source} is {chosen!r} but the configuration describes organization "
+            f"{config_org!r}; refusing to use one organization's configuration on another"
+        )
+    org = chosen or config_org
+    if not org:
+        raise TargetError(
+            f"no organization: set `organization` in the configuration, --org or {ORG_ENV}"
+        )
+    if not _SLUG.match(org):
+        raise TargetError(f"invalid organization slug {org!r}")
+    return org
+
+
+def _sandbox_path(url: str, config_root: Path | None) -> Path:
+    if url == LOCAL:
+        return (config_root or Path.cwd()) / SANDBOX_DB
+    name = url[len(LOCAL) + 1 :]
+    if not name:
+        raise TargetError("--api-url local:FILE needs a file name, e.g. local:./sandbox.db")
+    return Path(name).expanduser()
+
+
+def _check_http_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise TargetError(
+            f"invalid --api-url {url!r}: use local, local:FILE or an http(s) URL such as "
+            "https://app.officernd.com/api/v2"
+        )
+    if parts.username or parts.password:
+        raise TargetError("--api-url must not contain credentials; use FLEXCTL_CLIENT_ID/SECRET")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        log.warning("credentials will be sent without TLS to %s", parts.hostname)
+    return url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def default_token_url(api_url: str) -> str:
+    """identity.officernd.com for app.officernd.com, else `<api origin>/oauth/token`."""
+    parts = urlsplit(api_url)
+    if (parts.hostname or "").lower() == "app.officernd.com":
+        return OFFICERND_TOKEN_URL
+    return f"{parts.scheme}://{parts.netloc}/oauth/token"
+
+
+def default_scopes(target: Target, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """`FLEXCTL_SCOPES`, else what the real platform grants, else everything the emulator has."""
+    env = os.environ if env is None else env
+    if env.get(SCOPES_ENV):
+        return parse_scopes(env[SCOPES_ENV])
+    if profile_for_url(target.api_url) is Profile.OFFICERND:
+        return OFFICERND_SCOPES
+    return FULL_SCOPES
+
+
+def open_client(
+    target: Target,
+    *,
+    read_rate: str | None = None,
+    write_rate: str | None = None,
+    scopes: Sequence[str] | None = None,
+    app: Any = None,
+    transport: Any = None,
+    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    retry: RetryPolicy = DEFAULT_RETRY,
+    sleep: Callable[[float], None] | None = None,
+    clock: Callable[[], float] | None = None,
+) -> FlexClient:
+    """A `FlexClient` for the target. For `local`, the emulator runs in this process.
+
+    `app` (a WSGI app such as `flexctl.emulator.create_app(...)`) or `transport` (an httpx
+    transport) replace the network: tests use them to reach an in-process emulator under any
+    target URL. `sleep`/`clock` make retries and token expiry time-free in tests.
+    """
+    on_close: Callable[[], None] | None = None
+    if target.is_local:
+        if app is None:
+            app = _sandbox_app(target)
+            store_close = getattr(getattr(app, "store", None), "close", None)
+            on_close = store_close if callable(store_close) else None
+        base, token_url = f"{_LOCAL_ORIGIN}/api/v2", f"{_LOCAL_ORIGIN}/oauth/token"
+        client_id, client_secret = _LOCAL_CREDENTIALS
+    else:
+        base, token_url = target.api_url.rstrip("/"), target.token_url or ""
+        client_id, client_secret = target.client_id or "", target.client_secret or ""
+    timing: dict[str, Any] = {}
+    if sleep is not None:
+        timing["sleep"] = sleep
+    if clock is not None:
+        timing["clock"] = clock
+    session = HttpSession(
+        org_url=f"{base}/organizations/{quote(target.org, safe='')}",
+        token_url=token_url,
+        client_id=client_id,
+        client_secret=client_secret,
+        scopes=tuple(scopes) if scopes is not None else default_scopes(target),
+        transport=transport,
+        wsgi_app=app,
+        timeouts=timeouts,
+        retry=retry,
+        pacer=Pacer.from_settings(read_rate, write_rate, **timing),
+        **timing,
+    )
+    return FlexClient(session, api_url=base, on_close=on_close)
+
+
+def _sandbox_app(target: Target) -> Any:
+    """The embedded emulator (profile `full`) on the sandbox database; creates the org."""
+    assert target.sandbox_db is not None
+    try:
+        emulator = importlib.import_module("flexctl.emulator")
+        create_app = emulator.create_app
+    except (ImportError, AttributeError) as exc:
+        raise TargetError("the embedded sandbox is not available in this build") from exc
+    target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+    app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
+    app.store.ensure_org(target.org)
+    return app
+
+
+# --- the common command-line options ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetOptions:
+    """The target flags of one command invocation, before the config is known."""
+
+    api_url: str | None = None
+    org: str | None = None
+    token_url: str | None = None
+    read_rate: str | None = None
+    write_rate: str | None = None
+
+    def resolve(self, config_org: str | None, config_root: Path | None) -> Target:
+        return resolve_target(self.api_url, self.org, self.token_url, config_org, config_root)
+
+    def open_client(self, target: Target, **kwargs: Any) -> FlexClient:
+        return open_client(target, read_rate=self.read_rate, write_rate=self.write_rate, **kwargs)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _check_rate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        Rate.parse(value)  # a bad rate is a usage error (exit 64) before anything runs
+    return value
+
+
+def target_options(fn: F) -> F:
+    """Add `--api-url --org --token-url --read-rate --write-rate` to a click command.
+
+    The command receives them as one keyword argument, `target_opts: TargetOptions`.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        names = ("api_url", "org", "token_url", "read_rate", "write_rate")
+        opts = TargetOptions(**{name: kwargs.pop(name) for name in names})
+        return fn(*args, target_opts=opts, **kwargs)
+
+    options = [
+        click.option("--api-url", metavar="URL",
+                     help=f"local (default), local:FILE or an http(s) API base [{API_URL_ENV}]"),
+        click.option("--org", metavar="SLUG",
+                     help=f"organization slug; defaults to the config's [{ORG_ENV}]"),
+        click.option("--token-url", metavar="URL", help=f"OAuth2 token endpoint [{TOKEN_URL_ENV}]"),
+        click.option("--read-rate", metavar="RATE", callback=_check_rate,
+                     help="client-side read limit, e.g. 400/min [FLEXCTL_READ_RATE]"),
+        click.option("--write-rate", metavar="RATE", callback=_check_rate,
+                     help="client-side write limit, e.g. 100/min [FLEXCTL_WRITE_RATE]"),
+    ]
+    decorated: Any = wrapper
+    for option in reversed(options):
+        decorated = option(decorated)
+    return cast(F, decorated)
