@@ -63,6 +63,8 @@ class Field:
             return refs.key_of(self.ref or "", str(raw))
         if self.type == "enum":
             return next((c for c, a in self.enum if a == raw), str(raw))
+        if self.type == "int" and not isinstance(raw, bool) and raw == int(raw):
+            return int(raw)  # a JSON 120.0 is the count 120
         return raw
 
     def to_api(self, value: Any, refs: RefMap) -> Any:

@@ -35,7 +35,8 @@ class Fees(OwnedKind):
         Field("location", "location", "ref", ref="locations"),
     )
     implied = MappingProxyType({"quantity": 1})
-    updatable = frozenset({"quantity", "price"})
+    # name and date are part of the natural key, so only a pinned fee can change them in place.
+    updatable = frozenset({"quantity", "price", "name", "date"})
     capabilities = COMMUNITY
 
     @classmethod

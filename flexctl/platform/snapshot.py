@@ -1,0 +1,249 @@
+"""The live snapshot: the organization read into the same normalized objects the config gives.
+
+Kinds are fetched concurrently (only what the config uses, plus what its references need, or
+everything for export) and then normalized in dependency order, so that every reference can be
+translated from a platform id to a config key. Each live object is matched to its desired
+object — by `id:` pin first, then by natural key — and takes that object's address; undeclared
+live objects get a key of their own (a unique slug of their name), which the diff reports as
+unmanaged. Requests: one list per page of 50 per kind read, plus the invoices (`payments`,
+whose lines tell which memberships are invoiced) when memberships are read, plus the account
+status on targets that expose it.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from flexctl.config.models import Config
+from flexctl.kinds import registry
+from flexctl.kinds._keyed import KeyedKind
+from flexctl.kinds._owned import unique_address
+from flexctl.kinds._values import unique_slug
+from flexctl.kinds.base import Kind, Obj, Profile
+from flexctl.platform.refs import RefMap
+from flexctl.platform.secrets import SecretResolver
+
+INVOICES_PATH = "payments"
+ACCOUNT_PATH = "account"
+
+
+class SnapshotClient(Protocol):
+    """The part of `FlexClient` the snapshot uses."""
+
+    @property
+    def profile(self) -> Profile: ...
+
+    def list(
+        self, path: str, select: Iterable[str] = (), filters: Mapping[str, Any] | None = None
+    ) -> Iterable[dict[str, Any]]: ...
+
+    def get_singleton(self, path: str) -> dict[str, Any]: ...
+
+    def map_concurrently(
+        self, fn: Callable[[Any], Any], items: Iterable[Any]
+    ) -> builtins.list[Any]: ...
+
+
+class LoadedConfigLike(Protocol):
+    """The part of `flexctl.config.LoadedConfig` the snapshot uses."""
+
+    @property
+    def config(self) -> Config: ...
+
+
+@dataclass
+class Snapshot:
+    target: dict[str, Any]  # {"api_url", "org", "profile"}
+    currency: str
+    objects: dict[str, list[Obj]]  # kind -> live objects, matched ones at their desired address
+    unreadable: dict[str, str]  # kind -> why the target cannot read it
+    refs: RefMap
+    account_status: str | None  # "onboarding" | "active"; None when the target hides it
+    kinds_read: list[str] = field(default_factory=list)
+
+
+def with_references(names: Iterable[str]) -> set[str]:
+    """`names` plus every kind their references point to, transitively."""
+    by_name = {k.name: k for k in registry()}
+    todo, seen = list(names), set[str]()
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen.add(name)
+        todo.extend(by_name[name].references)
+    return seen
+
+
+def desired_state(
+    loaded: LoadedConfigLike, secrets: SecretResolver, kinds: Collection[str] | None = None
+) -> dict[str, list[Obj]]:
+    """The config's objects per kind: the kinds it declares or prunes.
+
+    With `kinds`, those kinds and the kinds they reference (needed to match references).
+    """
+    config = loaded.config
+    scope = with_references(kinds) if kinds is not None else None
+    prune = set(config.policy.prune)
+    out: dict[str, list[Obj]] = {}
+    for kind in registry():
+        if scope is not None and kind.name not in scope:
+            continue
+        objs = kind.desired(config, secrets)
+        if objs or kind.name in prune:
+            out[kind.name] = objs
+    return out
+
+
+def read_snapshot(
+    client: SnapshotClient,
+    desired: Mapping[str, list[Obj]],
+    currency: str,
+    kinds: Collection[str] | None = None,
+    all_objects: bool = False,
+    *,
+    target: Mapping[str, Any] | None = None,
+) -> Snapshot:
+    profile = client.profile
+    wanted = {k.name for k in registry()} if all_objects else set(desired)
+    if kinds is not None:
+        wanted &= set(kinds)
+    to_read = [k for k in registry() if k.name in with_references(wanted)]
+    readable = [k for k in to_read if k.capability(profile).read]
+    unreadable = {k.name: k.unreadable_reason for k in to_read if not k.capability(profile).read}
+
+    jobs: list[tuple[str, Callable[[], Any]]] = [(k.name, _fetcher(client, k)) for k in readable]
+    if any(k.name == "memberships" for k in readable):
+        jobs.append((INVOICES_PATH, lambda: list(client.list(INVOICES_PATH, select=("lines",)))))
+    if profile is Profile.FULL:
+        jobs.append((ACCOUNT_PATH, lambda: client.get_singleton(ACCOUNT_PATH)))
+    fetched: dict[str, Any] = dict(
+        zip([n for n, _ in jobs], client.map_concurrently(lambda j: j[1](), jobs), strict=True)
+    )
+
+    refs = RefMap()
+    invoiced = _invoiced_memberships(fetched.pop(INVOICES_PATH, ()))
+    objects: dict[str, list[Obj]] = {}
+    for kind in readable:
+        raw = fetched.pop(kind.name)  # dropped as soon as it is normalized
+        objects[kind.name] = normalize_kind(
+            kind, raw, desired.get(kind.name, ()), refs, currency, invoiced
+        )
+    account = fetched.get(ACCOUNT_PATH)
+    return Snapshot(
+        target={**(target or {}), "profile": profile.value},
+        currency=currency,
+        objects=objects,
+        unreadable=unreadable,
+        refs=refs,
+        account_status=str(account["status"]) if account and account.get("status") else None,
+        kinds_read=[k.name for k in readable],
+    )
+
+
+def _fetcher(client: SnapshotClient, kind: Kind) -> Callable[[], Any]:
+    path = kind.api_path or kind.name
+    if kind.singleton:
+        return lambda: [client.get_singleton(path)]
+    return lambda: list(client.list(path, select=kind.select))
+
+
+def _invoiced_memberships(invoices: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Ids of memberships billed on some invoice: they are history and can only be ended."""
+    ids: set[str] = set()
+    for invoice in invoices:
+        for line in invoice.get("lines") or ():
+            ids.update(str(m) for m in line.get("memberships") or ())
+            if line.get("membership"):
+                ids.add(str(line["membership"]))
+    return ids
+
+
+def normalize_kind(
+    kind: Kind,
+    docs: Iterable[Mapping[str, Any]],
+    desired: Iterable[Obj],
+    refs: RefMap,
+    currency: str,
+    invoiced: Collection[str] = (),
+) -> list[Obj]:
+    """Live documents of one kind, normalized and aligned with the desired objects."""
+    live = [kind.from_api(doc, refs, currency) for doc in docs]
+    if kind.singleton:
+        return live
+    wanted = list(desired)
+    pairs = match(kind, live, wanted)
+    if isinstance(kind, KeyedKind):
+        return _place_keyed(kind, live, wanted, pairs, refs)
+    return _place_owned(kind, live, wanted, pairs, invoiced)
+
+
+def match(kind: Kind, live: list[Obj], desired: list[Obj]) -> dict[int, Obj]:
+    """Live index -> desired object: an `id:` pin wins, then the natural key (first live)."""
+    pairs: dict[int, Obj] = {}
+    by_id = {obj.id: i for i, obj in enumerate(live)}
+    for obj in desired:
+        if obj.id is not None and (i := by_id.get(obj.id)) is not None and i not in pairs:
+            pairs[i] = obj
+    index: dict[tuple[Any, ...], list[int]] = {}
+    for i, obj in enumerate(live):
+        for key in kind.live_keys(obj):
+            index.setdefault(key, []).append(i)
+    for obj in desired:
+        if obj.id is not None:
+            continue  # a pinned object matches its id only; unmatched it is created
+        for i in index.get(kind.natural_key(obj), ()):
+            if i not in pairs:
+                pairs[i] = obj
+                break
+    return pairs
+
+
+def _place_keyed(
+    kind: KeyedKind, live: list[Obj], desired: list[Obj], pairs: dict[int, Obj], refs: RefMap
+) -> list[Obj]:
+    taken = {str(obj.meta["key"]) for obj in desired}
+    out: list[Obj] = []
+    for i, obj in enumerate(live):
+        twin = pairs.get(i)
+        key = str(twin.meta["key"]) if twin else unique_slug(kind.slug_base(obj), taken)
+        refs.add(kind.name, key, str(obj.id))
+        if kind.name == "plans":  # fees compare their name with their plan's
+            refs.set_name("plans", key, str(obj.fields.get("name") or ""))
+        out.append(_moved(obj, f"{kind.name}.{key}"))
+    return out
+
+
+def _place_owned(
+    kind: Kind,
+    live: list[Obj],
+    desired: list[Obj],
+    pairs: dict[int, Obj],
+    invoiced: Collection[str],
+) -> list[Obj]:
+    taken = {obj.address for obj in desired}
+    out: list[Obj] = []
+    for i, obj in enumerate(live):
+        twin = pairs.get(i)
+        address = twin.address if twin else unique_address(obj.address, taken)
+        moved = _moved(obj, address)
+        if obj.id in invoiced:
+            moved = Obj(
+                moved.kind,
+                address,
+                moved.fields,
+                moved.id,
+                moved.owner,
+                {**moved.meta, "invoiced": True},
+            )
+        out.append(moved)
+    return out
+
+
+def _moved(obj: Obj, address: str) -> Obj:
+    if obj.address == address:
+        return obj
+    return Obj(obj.kind, address, obj.fields, obj.id, obj.owner, obj.meta)
