@@ -283,11 +283,14 @@ def _bill_run_blocked(kind: Kind, obj: Obj, live: Obj | None, ctx: _Context) -> 
 
 
 def _unverified(kind: Kind, obj: Obj, why: str, ctx: _Context) -> Change:
+    steps = manual.verify_steps(obj, kind.portal, why, ctx.describer)
+    if kind.name == "invoicing" and obj.fields.get("automatic_bill_run") is True:
+        steps += " The automatic bill run can only be enabled once the account status is Active."
     return Change(
         address=obj.address, kind=kind.name, action="manual",
         reason=f"unverified: {why}; flexctl cannot tell whether it matches",
         changed_paths=(), after=dict(obj.fields), id=obj.id,
-        instructions=manual.verify_steps(obj, kind.portal, why, ctx.describer),
+        instructions=steps,
     )
 
 

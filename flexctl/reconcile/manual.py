@@ -119,7 +119,7 @@ def update_steps(
         f"to {describer.value(f, obj.fields.get(f))}"
         for f in changed
     ]
-    target = "" if _is_singleton(obj) else f" of {noun(obj.kind)} '{label(live)}'"
+    target = "" if _is_singleton(obj) else f" {noun(obj.kind)} '{label(live)}':"
     return f"{_where(portal)}: change{target} " + "; ".join(parts) + "."
 
 

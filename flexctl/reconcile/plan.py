@@ -227,7 +227,12 @@ def with_dependencies(
     changes: Sequence[Change], desired: Mapping[str, Sequence[Obj]]
 ) -> list[Change]:
     """Fill `depends_on`: the addresses an object references that this plan also creates."""
-    pending = {c.address for c in changes if c.action in ("create", "replace", "manual", "blocked")}
+    # Objects that do not exist on the target yet (a manual or blocked create has no live id).
+    pending = {
+        c.address
+        for c in changes
+        if c.action in ("create", "replace") or (c.action in ("manual", "blocked") and not c.id)
+    }
     objs = {obj.address: obj for objs in desired.values() for obj in objs}
     result = []
     for change in changes:

@@ -85,13 +85,11 @@ def value_text(name: str, value: Any) -> str:
 
 
 def _field_lines(change: Change) -> Iterator[str]:
-    if change.action in ("create",) or (change.action == "manual" and not change.before):
-        for name, value in change.after.items():
+    # A create (or an unverified object) shows every field; a removal the live ones.
+    whole = change.after if not change.before else change.before if not change.after else None
+    if whole is not None:
+        for name, value in whole.items():
             yield f"{name}: {value_text(name, value)}"
-        return
-    if change.action == "delete":
-        if change.before:
-            yield f"({len(change.before)} fields)"
         return
     for name in change.changed_paths:
         before = value_text(name, change.before.get(name))

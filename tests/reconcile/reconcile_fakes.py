@@ -96,3 +96,49 @@ def group(*objs: Obj) -> dict[str, list[Obj]]:
     for o in objs:
         out.setdefault(o.kind, []).append(o)
     return out
+
+
+def rich_plan_inputs() -> tuple[dict[str, list[Obj]], FakeSnapshot]:
+    """One plan with every action, on the officernd profile (catalogue read-only, gateways and
+    invoicing unreadable)."""
+    acme, jane = "companies.acme", "members.jane"
+    desired = group(
+        obj("locations.downtown", name="Harbor Works Downtown"),
+        obj("gateways.stripe-main", provider="stripe", account="acct_1Harbor",
+            secret_key="…4242", default=True),
+        obj("plans.hot-desk", name="Hot Desk", billing="recurring", price=d("230.00"),
+            locations=("downtown",)),
+        obj("plans.dedicated-desk", name="Dedicated Desk", billing="recurring",
+            price=d("400.00"), locations=("downtown",)),
+        obj("plans.printing", name="Printing", billing="one_off", price=d("0.10")),
+        obj(acme, name="Acme Ltd", email="billing@acme.example", location="downtown"),
+        obj(jane, name="Jane Doe", email="jane@acme.example", company="acme",
+            location="downtown", billing_person=True),
+        obj(f"{acme}.memberships[dedicated-desk@2026-12-01]", owner=acme,
+            plan="dedicated-desk", start=date(2026, 12, 1), end=None, price=d("380.00")),
+        obj(f"{jane}.memberships[hot-desk@2027-01-01]", owner=jane, plan="hot-desk",
+            start=date(2027, 1, 1), end=None),
+        obj("invoicing", automatic_bill_run=True, automatic_sending=True),
+    )
+    current = group(
+        live("locations.downtown", name="Harbor Works Downtown"),
+        live("plans.hot-desk", name="Hot Desk", billing="recurring", price=d("250.00"),
+             locations=("downtown",)),
+        live("plans.dedicated-desk", name="Dedicated Desk", billing="recurring",
+             price=d("400.00"), locations=("downtown",)),
+        live("plans.printing", name="Printing", billing="one_off", price=d("0.10")),
+        live(acme, name="Acme Ltd", email="accounts@acme.example", location="downtown"),
+        live(f"{acme}.memberships[hot-desk@2026-12-01]", owner=acme, invoiced=True,
+             plan="hot-desk", start=date(2026, 12, 1), end=None, price=d("380.00")),
+        live(f"{acme}.fees[printing@2026-11-03]", owner=acme, invoiced=True, plan="printing",
+             date=date(2026, 11, 3), quantity=120),
+        live(f"{acme}.fees[printing@2026-11-10]", owner=acme, plan="printing",
+             date=date(2026, 11, 10), quantity=40),
+        live("members.bob", name="Bob Stone", email="bob@stone.example", location="downtown"),
+        live("members.carol", name="Carol King", email="carol@king.example",
+             location="downtown"),
+    )
+    why = {"gateways": "the OfficeRnD public API does not expose payment gateways",
+           "invoicing": "the OfficeRnD public API does not expose the invoicing automation "
+                        "settings"}
+    return desired, FakeSnapshot(current, why, account_status=None)

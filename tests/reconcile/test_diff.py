@@ -189,7 +189,7 @@ def test_update_on_read_only_kind_is_manual() -> None:
     change = only(run([want], [have], profile=Profile.OFFICERND))
     assert change.action == "manual"
     assert change.instructions == (
-        "In the admin portal, Billing > Plans: change of plan 'Hot Desk' price from "
+        "In the admin portal, Billing > Plans: change plan 'Hot Desk': price from "
         "250.00 EUR to 230.00 EUR.")
 
 

@@ -1,0 +1,164 @@
+"""The saved plan (`flexctl plan -o FILE`): the JSON plan plus what `apply` needs to trust it.
+
+Beyond the SPEC section 3 document it records a random plan id (so apply can refuse a plan it
+already applied), when and from which config it was made, the target identity, and for every
+address the plan touches the digest of the live object as planned (`null`: it must not exist
+yet). Changes carry their live `id`, `depends_on`, `replaces` and `end_old`. Secrets appear only
+as fingerprints (the last four characters, which the platform itself shows).
+
+`apply PLANFILE` re-plans from the recorded config and target and calls `stale_reasons`: any
+reason means the saved plan no longer describes what would happen, and nothing is applied.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flexctl.errors import PlanError
+from flexctl.kinds.base import Obj
+from flexctl.reconcile.plan import SENSITIVE_FIELDS, Plan
+from flexctl.reconcile.render import FORMAT_VERSION, plan_data
+
+FILE_KIND = "flexctl-plan"
+_CHANGE_KEYS = ("address", "kind", "action", "reason", "changed_paths", "before", "after",
+                "instructions")
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan file as loaded: its JSON document and typed access to what apply checks."""
+
+    path: Path
+    document: Mapping[str, Any]
+
+    @property
+    def plan_id(self) -> str:
+        return str(self.document["plan_id"])
+
+    @property
+    def config_path(self) -> str:
+        return str(self.document["config_path"])
+
+    @property
+    def config_digest(self) -> str:
+        return str(self.document["config_digest"])
+
+    @property
+    def target(self) -> Mapping[str, Any]:
+        return dict(self.document["target"])
+
+    @property
+    def objects(self) -> Mapping[str, str | None]:
+        return dict(self.document["objects"])
+
+    @property
+    def changes(self) -> Sequence[Mapping[str, Any]]:
+        return list(self.document["changes"])
+
+    @property
+    def summary(self) -> Mapping[str, Any]:
+        return dict(self.document["summary"])
+
+
+def planfile_data(
+    plan: Plan,
+    *,
+    config_path: Path,
+    desired: Mapping[str, Sequence[Obj]],
+    plan_id: str | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, Any]:
+    """The plan file's document (see the module docstring)."""
+    doc = plan_data(plan)
+    for change, entry in zip(plan.changes, doc["changes"], strict=True):
+        entry.update(change.extra)
+    touched = {c.address for c in plan.changes}
+    doc.update(
+        kind=FILE_KIND,
+        plan_id=plan_id or uuid.uuid4().hex,
+        created_at=(created_at or datetime.now(UTC)).isoformat(timespec="seconds"),
+        config_path=str(config_path.resolve()),
+        objects=dict(sorted(plan.object_digests.items())),
+        secret_fingerprints=_fingerprints(desired, touched),
+        warnings=list(plan.warnings),
+    )
+    return doc
+
+
+def _fingerprints(
+    desired: Mapping[str, Sequence[Obj]], touched: set[str]
+) -> dict[str, dict[str, str]]:
+    found: dict[str, dict[str, str]] = {}
+    for objs in desired.values():
+        for obj in objs:
+            if obj.address not in touched:
+                continue
+            secrets = {k: str(v) for k, v in obj.fields.items() if k in SENSITIVE_FIELDS}
+            if secrets:
+                found[obj.address] = secrets
+    return found
+
+
+def write_planfile(path: Path, document: Mapping[str, Any]) -> None:
+    """Write atomically: a reader never sees half a plan, a crash leaves the old file."""
+    path = Path(path)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or Path("."))
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise PlanError(f"cannot write the plan file {path}: {exc.strerror or exc}") from exc
+
+
+def load_planfile(path: str | Path) -> SavedPlan:
+    """Read a plan file; a clear `PlanError` for a missing, corrupt or foreign file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read the plan file {path}: {exc}") from exc
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{path} is not a flexctl plan file (invalid JSON: {exc.msg})") from exc
+    if not isinstance(document, dict) or document.get("kind") != FILE_KIND:
+        raise PlanError(f"{path} is not a flexctl plan file; make one with `flexctl plan -o`")
+    version = str(document.get("format_version", ""))
+    if version.split(".")[0] != FORMAT_VERSION.split(".")[0]:
+        raise PlanError(
+            f"{path} has plan format {version or 'unknown'}, this flexctl reads "
+            f"{FORMAT_VERSION}; make a new plan with `flexctl plan -o`"
+        )
+    missing = [k for k in ("plan_id", "config_path", "config_digest", "target", "objects",
+                           "changes", "summary") if k not in document]
+    if missing:
+        raise PlanError(f"{path} is an incomplete plan file (missing {', '.join(missing)})")
+    return SavedPlan(path=path, document=document)
+
+
+def stale_reasons(saved: SavedPlan, fresh: Plan) -> list[str]:
+    """Why a saved plan no longer holds, comparing it with a plan made now; empty if it holds."""
+    reasons: list[str] = []
+    if saved.config_digest != fresh.config_digest:
+        reasons.append("the configuration changed since the plan was made")
+    if dict(saved.target) != dict(fresh.target):
+        reasons.append("the target differs from the plan's target")
+    fresh_objects = dict(fresh.object_digests)
+    for address, digest in sorted(saved.objects.items()):
+        if fresh_objects.get(address, "(untouched)") != digest:
+            reasons.append(f"{address} changed on the target since the plan was made")
+    fresh_changes = [change.data for change in fresh.changes]
+    saved_changes = [{k: c.get(k) for k in _CHANGE_KEYS} for c in saved.changes]
+    if fresh_changes != saved_changes and not reasons:
+        reasons.append("the changes differ from the saved plan")
+    return reasons

@@ -1,0 +1,113 @@
+"""The three renderings of a plan: golden files for one rich plan, and their rules."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from reconcile_fakes import KINDS, RANKS, TODAY, FakeSnapshot, group, obj, rich_plan_inputs
+
+from flexctl.kinds.base import Profile
+from flexctl.reconcile.diff import diff
+from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.reconcile.render import render_json, render_markdown, render_text
+
+GOLDEN = Path(__file__).parent.parent / "golden"
+TARGET = {"api_url": "local:.flexctl/sandbox.db", "org": "harbor-works", "profile": "officernd"}
+
+
+def rich() -> Plan:
+    desired, snapshot = rich_plan_inputs()
+    result = diff(desired, snapshot, KINDS, profile=Profile.OFFICERND, prune=("fees",),
+                  today=TODAY)
+    return build_plan(result.changes, unmanaged=result.unmanaged, desired=desired,
+                      live=snapshot.objects, ranks=RANKS, safety=SafetyPolicy(), target=TARGET,
+                      config_digest="sha256:" + "c" * 64)
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("FLEXCTL_UPDATE_GOLDEN"):
+        path.write_text(text, encoding="utf-8")
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs (FLEXCTL_UPDATE_GOLDEN=1)"
+
+
+def test_text_golden() -> None:
+    check_golden("plan.txt", render_text(rich()))
+
+
+def test_markdown_golden() -> None:
+    check_golden("plan.md", render_markdown(rich()))
+
+
+def test_json_golden() -> None:
+    # The live digest depends on generated ids; pin it so the file is stable.
+    data = json.loads(render_json(rich()))
+    assert data["live_digest"].startswith("sha256:")
+    data["live_digest"] = "sha256:live"
+    check_golden("plan.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def test_json_follows_the_spec_shape() -> None:
+    data = json.loads(render_json(rich()))
+    assert list(data) == ["format_version", "flexctl_version", "target", "config_digest",
+                          "live_digest", "summary", "changes"]
+    assert data["format_version"] == "1.0"
+    assert data["summary"]["unmanaged"] == {"members": 2}
+    for change in data["changes"]:
+        assert list(change) == ["address", "kind", "action", "reason", "changed_paths",
+                                "before", "after", "instructions"]
+    hot_desk = next(c for c in data["changes"] if c["address"] == "plans.hot-desk")
+    assert hot_desk["before"] == {"price": "250.00"} and hot_desk["after"] == {"price": "230.00"}
+
+
+def test_text_rules() -> None:
+    text = render_text(rich())
+    assert "price: 250.00 -> 230.00" in text
+    assert "(1 unchanged field hidden)" in text or "unchanged fields hidden" in text
+    assert "secret_key: (sensitive)" in text
+    assert "4242" not in text
+    assert text.rstrip().endswith(
+        "Plan: 2 to create, 1 to update, 1 to delete, 1 to replace, 3 manual, 1 blocked.")
+    assert "Unmanaged (not in the configuration, left untouched): 2 members." in text
+    assert "\x1b[" not in text
+    assert "\x1b[" in render_text(rich(), color=True)
+
+
+def test_empty_plan_says_no_changes() -> None:
+    snapshot = FakeSnapshot()
+    result = diff({}, snapshot, KINDS, profile=Profile.FULL, today=TODAY)
+    plan = build_plan(result.changes, unmanaged={}, desired={}, live={}, ranks=RANKS,
+                      safety=SafetyPolicy(), target=TARGET, config_digest="sha256:x")
+    assert "No changes. The live organization matches the configuration." in render_text(plan)
+    assert "Plan:" not in render_text(plan)
+    assert "No drift." in render_text(plan, drift=True)
+    assert "No changes." in render_markdown(plan)
+
+
+def test_drift_wording() -> None:
+    text = render_text(rich(), drift=True)
+    assert "Drift detected: 2 to create" in text
+    assert "Plan:" not in text
+
+
+def test_markdown_has_a_table_and_a_section_per_kind() -> None:
+    md = render_markdown(rich())
+    assert "| create | update | delete | replace | manual | blocked | unmanaged |" in md
+    assert "| 2 | 1 | 1 | 1 | 3 | 1 | 2 |" in md
+    for kind in ("gateways", "plans", "companies", "members", "memberships", "fees",
+                 "invoicing"):
+        assert f"<details><summary><b>{kind}</b>" in md
+    assert md.count("<details>") == md.count("</details>") == 7
+    assert "- [ ] 1. In the admin portal" in md
+
+
+def test_create_shows_every_field() -> None:
+    plan = build_plan(
+        diff(group(obj("companies.acme", name="Acme", location="downtown")), FakeSnapshot(),
+             KINDS, profile=Profile.FULL, today=TODAY).changes,
+        unmanaged={}, desired={}, live={}, ranks=RANKS, safety=SafetyPolicy(), target=TARGET,
+        config_digest="sha256:x")
+    text = render_text(plan)
+    assert '+   companies.acme\n        name: "Acme"\n        location: "downtown"' in text
