@@ -1,0 +1,236 @@
+"""Injected faults and rate limits: how the emulator misbehaves on purpose.
+
+Faults come from a spec string (`500:0.10,429:0.05,drop:0.03,latency:50ms,seed:7,retry_after:0`)
+or JSON rules (`{"fault": "500", "rate": 0.5, "method": "POST", "path": "/members$",
+"count": 2}`). Rates draw from a seeded RNG so a run is reproducible. `drop` applies to writes:
+the write commits, then the client sees the connection drop. Rate limits count reads and writes
+per token in fixed windows and answer 429 with `Retry-After`.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flexctl.emulator.clock import Clock
+from flexctl.emulator.errors import HttpError
+
+_RULE_KEYS = {"fault", "rate", "method", "path", "count", "latency_ms"}
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
+_PERIODS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
+
+
+@dataclass
+class Rule:
+    fault: str  # "429", "drop", "latency" or a 5xx status such as "500"
+    rate: float = 1.0
+    method: str | None = None
+    path: re.Pattern[str] | None = None
+    count: int | None = None  # fire at most this many times
+    latency: float = 0.0  # seconds, for "latency"
+    fired: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.count is not None and self.fired >= self.count:
+            return False
+        if self.method and self.method != method:
+            return False
+        return not (self.path and not self.path.search(path))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "fault": self.fault, "rate": self.rate, "method": self.method,
+            "path": self.path.pattern if self.path else None, "count": self.count,
+            "latency_ms": round(self.latency * 1000), "fired": self.fired,
+        }
+
+
+class Faults:
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self.rules: list[Rule] = []
+        self.retry_after = 1
+        self._rng = random.Random(0)
+        self._lock = threading.Lock()
+
+    def configure(self, spec: str | list[Any] | Mapping[str, Any] | None) -> None:
+        """Replace the rules: a spec string, a list of JSON rules, or `{"spec"|"rules", ...}`."""
+        rules: list[Rule] = []
+        seed, retry_after = 0, 1
+        if isinstance(spec, str):
+            rules, seed, retry_after = _parse_spec(spec)
+        elif isinstance(spec, list):
+            rules = [_parse_rule(r) for r in spec]
+        elif isinstance(spec, Mapping):
+            unknown = set(spec) - {"spec", "rules", "seed", "retry_after"}
+            if unknown:
+                raise ValueError(f"unknown fault settings: {', '.join(sorted(unknown))}")
+            if "spec" in spec:
+                rules, seed, retry_after = _parse_spec(str(spec["spec"]))
+            rules += [_parse_rule(r) for r in spec.get("rules", [])]
+            seed = int(spec.get("seed", seed))
+            retry_after = int(spec.get("retry_after", retry_after))
+        with self._lock:
+            self.rules, self.retry_after = rules, retry_after
+            self._rng = random.Random(seed)
+
+    def clear(self) -> None:
+        self.configure(None)
+
+    def describe(self) -> dict[str, Any]:
+        return {"rules": [r.describe() for r in self.rules], "retry_after": self.retry_after}
+
+    def before(self, method: str, path: str) -> None:
+        """Apply latency, then maybe answer with an injected error instead of handling."""
+        delay = 0.0
+        error: HttpError | None = None
+        with self._lock:
+            for rule in self.rules:
+                if rule.fault == "drop" or not rule.matches(method, path) or not self._roll(rule):
+                    continue
+                rule.fired += 1
+                if rule.fault == "latency":
+                    delay += rule.latency
+                elif error is None:
+                    error = self._error(rule.fault)
+        if delay:
+            self.clock.sleep(delay)
+        if error is not None:
+            raise error
+
+    def should_drop(self, method: str, path: str) -> bool:
+        """After a committed write: should the client lose the connection?"""
+        if method == "GET":
+            return False
+        with self._lock:
+            for rule in self.rules:
+                if rule.fault == "drop" and rule.matches(method, path) and self._roll(rule):
+                    rule.fired += 1
+                    return True
+        return False
+
+    def _roll(self, rule: Rule) -> bool:
+        return rule.rate >= 1.0 or self._rng.random() < rule.rate
+
+    def _error(self, fault: str) -> HttpError:
+        if fault == "429":
+            headers = {"Retry-After": str(self.retry_after)}
+            return HttpError(429, "ThrottlerException: Too Many Requests", headers)
+        return HttpError(int(fault), "Internal server error (injected fault)")
+
+
+def _parse_spec(spec: str) -> tuple[list[Rule], int, int]:
+    rules: list[Rule] = []
+    seed, retry_after = 0, 1
+    for entry in filter(None, (e.strip() for e in spec.split(","))):
+        name, _, value = entry.partition(":")
+        name = name.strip().lower().replace("-", "_")
+        if name == "seed":
+            seed = _int(value, entry)
+        elif name == "retry_after":
+            retry_after = _int(value, entry)
+        elif name == "latency":
+            rules.append(Rule("latency", latency=_duration(value, entry)))
+        else:
+            rules.append(_parse_rule({"fault": name, "rate": _rate(value, entry)}))
+    return rules, seed, retry_after
+
+
+def _parse_rule(raw: Any) -> Rule:
+    if not isinstance(raw, Mapping):
+        raise ValueError("a fault rule must be an object")
+    unknown = set(raw) - _RULE_KEYS
+    if unknown:
+        raise ValueError(f"unknown fault rule keys: {', '.join(sorted(unknown))}")
+    fault = str(raw.get("fault", "")).lower()
+    if fault not in ("429", "drop", "latency") and not re.match(r"^5\d\d$", fault):
+        raise ValueError(f"unknown fault {fault!r}: use 429, drop, latency or a 5xx status")
+    try:
+        path = re.compile(str(raw["path"])) if raw.get("path") else None
+    except re.error as exc:
+        raise ValueError(f"bad path regex {raw['path']!r}: {exc}") from exc
+    rate = raw.get("rate", 1.0)
+    count = raw.get("count")
+    if not isinstance(rate, int | float) or not 0 <= rate <= 1 or isinstance(rate, bool):
+        raise ValueError(f"fault rate must be between 0 and 1, not {rate!r}")
+    if count is not None and (not isinstance(count, int) or count < 0):
+        raise ValueError(f"fault count must be a non-negative integer, not {count!r}")
+    return Rule(
+        fault,
+        rate=float(rate),
+        method=str(raw["method"]).upper() if raw.get("method") else None,
+        path=path,
+        count=count,
+        latency=float(raw.get("latency_ms", 0)) / 1000,
+    )
+
+
+def _rate(text: str, entry: str) -> float:
+    try:
+        rate = float(text) if text else 1.0
+    except ValueError:
+        raise ValueError(f"bad fault {entry!r}: the rate must be a number like 0.05") from None
+    if not 0 <= rate <= 1:
+        raise ValueError(f"bad fault {entry!r}: the rate must be between 0 and 1")
+    return rate
+
+
+def _int(text: str, entry: str) -> int:
+    if not text.strip().isdigit():
+        raise ValueError(f"bad fault setting {entry!r}: expected a whole number")
+    return int(text)
+
+
+def _duration(text: str, entry: str) -> float:
+    match = _DURATION.match(text.strip())
+    if not match:
+        raise ValueError(f"bad latency {entry!r}: use e.g. latency:50ms or latency:1s")
+    value = float(match.group(1))
+    return value / 1000 if match.group(2) == "ms" else value
+
+
+class RateLimiter:
+    """Fixed-window read and write limits per token: `reads=400/min,writes=100/min`."""
+
+    def __init__(self, clock: Clock, spec: str | None = None) -> None:
+        self.clock = clock
+        self.limits: dict[str, tuple[int, float]] = {}
+        self._windows: dict[tuple[str, str], tuple[float, int]] = {}
+        self._lock = threading.Lock()
+        if spec:
+            self.configure(spec)
+
+    def configure(self, spec: str | None) -> None:
+        limits: dict[str, tuple[int, float]] = {}
+        for entry in filter(None, (e.strip() for e in (spec or "").split(","))):
+            match = re.match(r"^(reads|writes)=(\d+)/(\w+)$", entry)
+            if not match or match.group(3) not in _PERIODS:
+                raise ValueError(f"bad rate limit {entry!r}: use e.g. reads=400/min,writes=100/min")
+            limits[match.group(1)] = (int(match.group(2)), _PERIODS[match.group(3)])
+        with self._lock:
+            self.limits, self._windows = limits, {}
+
+    def check(self, token: str, method: str) -> None:
+        bucket = "reads" if method == "GET" else "writes"
+        if bucket not in self.limits:
+            return
+        limit, period = self.limits[bucket]
+        now = self.clock.now()
+        with self._lock:
+            start, used = self._windows.get((token, bucket), (now, 0))
+            if now - start >= period:
+                start, used = now, 0
+            if used >= limit:
+                wait = max(1, math.ceil(start + period - now))
+                raise HttpError(429, "ThrottlerException: Too Many Requests",
+                                {"Retry-After": str(wait)})
+            self._windows[(token, bucket)] = (start, used + 1)
+
+    def reset(self) -> None:
+        with self._lock:
+            self._windows = {}

@@ -1,0 +1,216 @@
+"""The v2 list dialect: `$limit`, cursors, `$select`, documented filters, and the envelope.
+
+Lists are ordered by `_id`, which only grows, so a cursor is "the boundary `_id` plus the
+position of the page", base64-encoded and opaque to clients. Any query parameter the resource
+does not document is refused with `property X should not exist`, as the real API does.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
+
+from flexctl.emulator import jsonutil
+from flexctl.emulator.errors import HttpError, bad_request
+from flexctl.emulator.resources import Resource
+from flexctl.emulator.store import Store, field_expr
+from flexctl.emulator.validation import is_object_id, normalize_date
+
+MAX_LIMIT = 50
+_INT = re.compile(r"^-?\d+$")
+_OPERATOR_KEY = re.compile(r"^(\w+)\[(\$?\w+)\]$")
+_DATE_OPS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+RESERVED = ("$limit", "$cursorNext", "$cursorPrev", "$select")
+
+Where = list[tuple[str, Sequence[Any]]]
+
+
+@dataclass(frozen=True)
+class Cursor:
+    direction: str  # "n": rows after `boundary`; "p": rows before it
+    boundary: str
+    position: int  # rangeEnd of the previous page ("n") or rangeStart of the next page ("p")
+
+    def encode(self) -> str:
+        raw = f"{self.direction}:{self.boundary}:{self.position}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str, direction: str) -> Cursor:
+        try:
+            raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode()
+            kind, boundary, position = raw.split(":")
+            if kind != direction or not is_object_id(boundary):
+                raise ValueError(raw)
+            return cls(kind, boundary, int(position))
+        except ValueError as exc:
+            # The real API answers a garbage cursor with a 500 (reference 2.1).
+            raise HttpError(500, "Internal server error") from exc
+
+
+def parse_select(args: MultiDict[str, str]) -> tuple[str, ...] | None:
+    values = args.getlist("$select")
+    if not values:
+        return None
+    return tuple(f.strip() for v in values for f in v.split(",") if f.strip())
+
+
+def apply_select(doc: dict[str, Any], select: tuple[str, ...] | None) -> dict[str, Any]:
+    if select is None:
+        return doc
+    return {k: v for k, v in doc.items() if k == "_id" or k in select}
+
+
+def check_single_args(args: MultiDict[str, str]) -> None:
+    """A single GET accepts only `$select`."""
+    unknown = [k for k in args if k != "$select"]
+    if unknown:
+        raise bad_request(*(f"property {k} should not exist" for k in unknown))
+
+
+def parse_limit(args: MultiDict[str, str]) -> int:
+    text = args.get("$limit")
+    if text is None:
+        return MAX_LIMIT
+    if not _INT.match(text):
+        raise bad_request("$limit must be an integer number")
+    limit = int(text)
+    if limit > MAX_LIMIT:
+        raise bad_request(f"$limit must not be greater than {MAX_LIMIT}")
+    return limit if limit > 0 else 20  # staging answered $limit=0 with 20 items
+
+
+def parse_filters(args: MultiDict[str, str], resource: Resource) -> Where:
+    """Translate the documented filters into SQL; collect every problem into one 400."""
+    where: Where = []
+    errors: list[str] = []
+    for key in args:
+        if key in RESERVED:
+            continue
+        values = args.getlist(key)
+        problem = _one_filter(key, values, resource, where)
+        if problem:
+            errors.append(problem)
+    if errors:
+        raise bad_request(*errors)
+    return where
+
+
+def _one_filter(key: str, values: list[str], resource: Resource, where: Where) -> str | None:
+    match = _OPERATOR_KEY.match(key)
+    name, operator = (match.group(1), match.group(2)) if match else (key, None)
+    kind = resource.filters.get(name)
+    if kind is None:
+        return f"property {name} should not exist"
+    if len(values) > 1:
+        return f"{key} must be a string"
+    value = values[0]
+    if kind == "properties":
+        if operator is None or operator.startswith("$"):
+            return f"property {key} should not exist"
+        where.append(("json_extract(doc, ?) = ?", [f'$.properties."{operator}"', value]))
+        return None
+    column = "id" if name == "_id" else field_expr(name)
+    if operator is None:
+        return _equality(key, kind, column, value, where)
+    if operator == "$in" and name in resource.in_filters:
+        items = [v for v in value.split(",") if v]
+        if kind == "id" and not all(is_object_id(v) for v in items):
+            return f"each value in {key} must be a mongodb id"
+        where.append((f"{column} IN ({','.join('?' * len(items))})", items))
+        return None
+    if operator in _DATE_OPS and kind == "date":
+        normalized = normalize_date(value)
+        if normalized is None:
+            return f"{key} must be a valid ISO 8601 date string"
+        where.append((f"{column} {_DATE_OPS[operator]} ?", [normalized]))
+        return None
+    return f"property {key} should not exist"
+
+
+def _equality(key: str, kind: str, column: str, value: str, where: Where) -> str | None:
+    if kind == "id" and not is_object_id(value):
+        return f"{key} must be a mongodb id"
+    if kind == "bool":
+        if value not in ("true", "false"):
+            return f"{key} must be a boolean value"
+        where.append((f"{column} = ?", [1 if value == "true" else 0]))
+        return None
+    if kind == "date":
+        normalized = normalize_date(value)
+        if normalized is None:
+            return f"{key} must be a valid ISO 8601 date string"
+        value = normalized
+    where.append((f"{column} = ?", [value]))
+    return None
+
+
+Render = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def list_page(
+    store: Store,
+    org: str,
+    resource: Resource,
+    args: MultiDict[str, str],
+    render: Render | None = None,
+) -> str:
+    """Answer a list request with the v2 envelope, as JSON text."""
+    limit = parse_limit(args)
+    select = parse_select(args)
+    where = parse_filters(args, resource)
+    if "$cursorNext" in args and "$cursorPrev" in args:
+        raise bad_request("$cursorNext and $cursorPrev cannot be used together")
+    if "$cursorPrev" in args:
+        cursor = Cursor.decode(args["$cursorPrev"], "p")
+        rows = store.page(org, resource.path, where, before=cursor.boundary, limit=limit + 1)
+        has_before = len(rows) > limit
+        rows = rows[-limit:]
+        start = max(cursor.position - len(rows), 1)
+        has_after = True
+    else:
+        next_cursor = Cursor.decode(args["$cursorNext"], "n") if "$cursorNext" in args else None
+        after = next_cursor.boundary if next_cursor else None
+        rows = store.page(org, resource.path, where, after=after, limit=limit + 1)
+        has_after = len(rows) > limit
+        rows = rows[:limit]
+        start = (next_cursor.position if next_cursor else 0) + 1
+        has_before = next_cursor is not None
+    return _envelope(rows, start, has_before, has_after, select, render)
+
+
+def _envelope(
+    rows: list[tuple[str, str]],
+    start: int,
+    has_before: bool,
+    has_after: bool,
+    select: tuple[str, ...] | None,
+    render: Render | None,
+) -> str:
+    if select is None and render is None:
+        docs = [doc for _, doc in rows]  # stored JSON is already the answer: no re-encoding
+    else:
+        docs = [jsonutil.dumps(_shape(jsonutil.loads(doc), select, render)) for _, doc in rows]
+    end = start + len(rows) - 1 if rows else 0
+    meta: dict[str, Any] = {}
+    if rows and has_after:
+        meta["cursorNext"] = Cursor("n", rows[-1][0], end).encode()
+    if rows and has_before:
+        meta["cursorPrev"] = Cursor("p", rows[0][0], start).encode()
+    meta["rangeStart"] = start if rows else 0
+    meta["rangeEnd"] = end
+    tail = jsonutil.dumps(meta)[1:]
+    return '{"results":[' + ",".join(docs) + "]," + tail
+
+
+def _shape(doc: dict[str, Any], select: tuple[str, ...] | None, render: Render | None) -> Any:
+    return apply_select(render(doc) if render else doc, select)
+
+
+def count_answer(store: Store, org: str, resource: Resource, where: Where) -> Mapping[str, Any]:
+    return {"total": store.count(org, resource.path, where), "groups": []}

@@ -1,0 +1,110 @@
+"""Seed fixtures: live objects to load into a new organization (`--seed FILE`, JSON or YAML).
+
+Shape: `{"<org>": {"plans": [{...API fields...}], "members": [...], "account": {"status":
+"active"}, "billing-settings": {...}, "invoices": [{"memberships": [ids], "fees": [ids]}]}}`.
+Objects go through the same validation and rules as API writes (in dependency order); `_id` is
+optional. A seed is applied only to organizations the database does not have yet, so
+restarting a server on the same database does not duplicate anything.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from flexctl.emulator import jsonutil, rules
+from flexctl.emulator.errors import HttpError
+from flexctl.emulator.harness import create_invoice
+from flexctl.emulator.resources import COLLECTIONS, DEPENDENCY_ORDER
+from flexctl.emulator.validation import is_object_id
+
+if TYPE_CHECKING:
+    from flexctl.emulator.app import Emulator
+
+SINGLETON_KEYS = ("billing-settings", "invoicing-settings", "storefront")
+KNOWN_KEYS = {*DEPENDENCY_ORDER, *SINGLETON_KEYS, "account", "invoices"}
+
+
+class SeedError(ValueError):
+    """The seed file cannot be read or does not fit the API."""
+
+
+def read_seed(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise SeedError(f"cannot read seed file {path}: {exc.strerror}") from None
+    try:
+        if path.suffix.lower() in (".yaml", ".yml"):
+            from ruamel.yaml import YAML
+
+            data = _exact(YAML(typ="safe").load(text))
+        else:
+            data = jsonutil.loads(text)
+    except (ValueError, json.JSONDecodeError, Exception) as exc:
+        raise SeedError(f"seed file {path} is not valid: {exc}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise SeedError(f"seed file {path} must map organization slugs to objects by kind")
+    return data
+
+
+def _exact(value: Any) -> Any:
+    # YAML floats become exact decimals of their written digits (25.00 -> 25.0 at worst).
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {str(k): _exact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exact(v) for v in value]
+    return value
+
+
+def apply_seed(app: Emulator, data: dict[str, Any], only_new: bool = True) -> None:
+    for org, kinds in data.items():
+        if only_new and app.store.org_exists(org):
+            continue
+        unknown = set(kinds) - KNOWN_KEYS
+        if unknown:
+            raise SeedError(f"seed: {org}: unknown kinds: {', '.join(sorted(unknown))}")
+        with app.store.transaction():
+            app.store.ensure_org(org)
+            _seed_org(app, org, kinds)
+
+
+def _seed_org(app: Emulator, org: str, kinds: dict[str, Any]) -> None:
+    ctx = rules.Context(app.store, org, app.clock)
+    for kind in DEPENDENCY_ORDER:
+        for index, doc in enumerate(kinds.get(kind, [])):
+            where = f"seed: {org}: {kind}[{index}]"
+            try:
+                _seed_object(ctx, kind, doc)
+            except HttpError as exc:
+                message = "; ".join(exc.message) if isinstance(exc.message, list) else exc.message
+                raise SeedError(f"{where}: {message}") from None
+    for name in SINGLETON_KEYS:
+        if name in kinds:
+            current = app.store.get_singleton(org, name)
+            app.store.put_singleton(org, name, {**current, **kinds[name]})
+    if "account" in kinds:
+        app.store.set_account_status(org, str(kinds["account"].get("status", "onboarding")))
+    for index, invoice in enumerate(kinds.get("invoices", [])):
+        try:
+            create_invoice(ctx, invoice)
+        except HttpError as exc:
+            raise SeedError(f"seed: {org}: invoices[{index}]: {exc.message}") from None
+
+
+def _seed_object(ctx: rules.Context, kind: str, doc: Any) -> None:
+    if not isinstance(doc, dict):
+        raise HttpError(400, "must be an object")
+    body = dict(doc)
+    object_id = body.pop("_id", None)
+    if object_id is not None and not is_object_id(object_id):
+        raise HttpError(400, "_id must be a mongodb id")
+    resource = COLLECTIONS[kind]
+    if not resource.writable:
+        ctx.store.insert(ctx.org, kind, {**({"_id": object_id} if object_id else {}), **body})
+        return
+    rules.create(ctx, resource, body, object_id=object_id)

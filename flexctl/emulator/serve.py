@@ -1,0 +1,40 @@
+"""Serving the emulator over real HTTP: a threaded werkzeug server on loopback."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+from flexctl.emulator.app import Emulator
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None  # per-request access logs would drown test output
+
+
+def build_server(app: Emulator, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
+    """A threaded server for `app` (port 0 picks a free port: see `server.server_port`)."""
+    return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+
+
+def base_url(server: BaseWSGIServer) -> str:
+    host = str(server.host)
+    return f"http://{host}:{server.server_port}"
+
+
+@contextmanager
+def serve_background(app: Emulator, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+    """Serve `app` in a background thread; yields "http://HOST:PORT"; stops on exit."""
+    server = build_server(app, host, port)
+    thread = threading.Thread(target=server.serve_forever, name="flex-emulator", daemon=True)
+    thread.start()
+    try:
+        yield base_url(server)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
