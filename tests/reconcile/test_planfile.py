@@ -1,0 +1,111 @@
+"""The saved plan: contents, atomic write, clear errors for bad files, staleness."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from reconcile_fakes import KINDS, RANKS, TODAY, rich_plan_inputs
+
+from flexctl.errors import PlanError
+from flexctl.kinds.base import Obj, Profile
+from flexctl.reconcile.diff import diff
+from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.reconcile.planfile import load_planfile, planfile_data, stale_reasons, write_planfile
+
+TARGET = {"api_url": "local:x.db", "org": "harbor-works", "profile": "officernd"}
+
+
+def rich() -> tuple[Plan, dict[str, list[Obj]]]:
+    desired, snapshot = rich_plan_inputs()
+    result = diff(desired, snapshot, KINDS, profile=Profile.OFFICERND, prune=("fees",),
+                  today=TODAY)
+    plan = build_plan(result.changes, unmanaged=result.unmanaged, desired=desired,
+                      live=snapshot.objects, ranks=RANKS, safety=SafetyPolicy(), target=TARGET,
+                      config_digest="sha256:cfg")
+    return plan, desired
+
+
+def saved(tmp_path: Path) -> tuple[Plan, Path]:
+    plan, desired = rich()
+    path = tmp_path / "plan.json"
+    write_planfile(path, planfile_data(plan, config_path=tmp_path, desired=desired))
+    return plan, path
+
+
+def test_round_trip_keeps_what_apply_checks(tmp_path: Path) -> None:
+    plan, path = saved(tmp_path)
+    loaded = load_planfile(path)
+    assert len(loaded.plan_id) == 32
+    assert loaded.config_digest == "sha256:cfg"
+    assert loaded.target == TARGET
+    assert loaded.config_path == str(tmp_path.resolve())
+    assert loaded.objects == plan.object_digests
+    assert loaded.summary["blocked"] == 1
+    replace_change = next(c for c in loaded.changes if c["action"] == "replace")
+    assert replace_change["end_old"] == "2026-11-30"
+    assert replace_change["replaces"] == "companies.acme.memberships[hot-desk@2026-12-01]"
+    assert replace_change["id"]
+    assert loaded.document["secret_fingerprints"] == {
+        "gateways.stripe-main": {"secret_key": "…4242"}}
+    assert stale_reasons(loaded, plan) == []
+    assert not list(tmp_path.glob(".plan.json.*")), "temporary file left behind"
+
+
+def test_two_plans_have_different_ids(tmp_path: Path) -> None:
+    _, first = saved(tmp_path)
+    first_id = load_planfile(first).plan_id
+    _, second = saved(tmp_path)
+    assert load_planfile(second).plan_id != first_id
+
+
+def test_stale_when_config_target_objects_or_changes_differ(tmp_path: Path) -> None:
+    plan, path = saved(tmp_path)
+    loaded = load_planfile(path)
+    assert stale_reasons(loaded, replace(plan, config_digest="sha256:other")) == [
+        "the configuration changed since the plan was made"]
+    assert stale_reasons(loaded, replace(plan, target={**TARGET, "org": "x"})) == [
+        "the target differs from the plan's target"]
+    digests = {**plan.object_digests, "companies.acme": "sha256:new"}
+    assert stale_reasons(loaded, replace(plan, object_digests=digests)) == [
+        "companies.acme changed on the target since the plan was made"]
+    assert stale_reasons(loaded, replace(plan, changes=plan.changes[1:])) == [
+        "the changes differ from the saved plan"]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json", "invalid JSON"),
+        ("[1, 2]", "is not a flexctl plan file"),
+        ('{"format_version": "1.0"}', "is not a flexctl plan file"),
+        ('{"kind": "flexctl-plan", "format_version": "2.0"}', "plan format 2.0"),
+        ('{"kind": "flexctl-plan", "format_version": "1.0"}', "incomplete plan file"),
+    ],
+)
+def test_bad_plan_files_give_clear_errors(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "bad.json"
+    path.write_text(content)
+    with pytest.raises(PlanError, match=message):
+        load_planfile(path)
+
+
+def test_missing_plan_file(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="cannot read the plan file"):
+        load_planfile(tmp_path / "nope.json")
+
+
+def test_write_into_missing_directory_is_a_plan_error(tmp_path: Path) -> None:
+    plan, desired = rich()
+    with pytest.raises(PlanError, match="cannot write the plan file"):
+        write_planfile(tmp_path / "no" / "plan.json",
+                       planfile_data(plan, config_path=tmp_path, desired=desired))
+
+
+def test_plan_file_is_the_json_plan_plus_extras(tmp_path: Path) -> None:
+    _, path = saved(tmp_path)
+    data = json.loads(path.read_text())
+    assert data["format_version"] == "1.0"
+    assert {"summary", "changes", "live_digest", "config_digest", "target"} <= set(data)
