@@ -19,39 +19,51 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
+
+from flexctl.config.scalars import describe
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 _SLUG = re.compile(SLUG_PATTERN)
 OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
 
 
+# Larger amounts are typos (or `1e400`); the platform could not store them either.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 def _amount(value: Any) -> Any:
     """Accept integers and exact decimals; refuse strings, booleans and floats."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
-        raise ValueError("must be a number such as 25 or 25.00")
+        raise ValueError(f"expected a number such as 25 or 25.00, got {describe(value)}")
     amount = Decimal(value)
     if not amount.is_finite():
-        raise ValueError("must be a finite number")
+        raise ValueError(f"must be a finite number, got {value}")
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"{value} is too large (the limit is 999999999999)")
     return amount
 
 
 def _non_negative(value: Decimal) -> Decimal:
     if value < 0:
-        raise ValueError("must not be negative")
+        raise ValueError(f"must not be negative, got {value}")
     return value
 
 
 # An amount of money in the configuration's currency: exact, never a float.
-Amount = Annotated[Decimal, BeforeValidator(_amount), AfterValidator(_non_negative)]
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    AfterValidator(_non_negative),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Ref = Annotated[str, StringConstraints(min_length=1)]  # a key of another section
 ObjectId = Annotated[str, StringConstraints(pattern=OBJECT_ID_PATTERN)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=False)]
-Email = Annotated[
-    str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)
-]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
@@ -74,10 +86,28 @@ class FileSecret(Model):
     file: Annotated[str, StringConstraints(min_length=1)]
 
 
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
 def _secret_ref(value: Any) -> Any:
+    """One clear message for every wrong shape, instead of one per union member."""
+    if isinstance(value, EnvSecret | FileSecret):
+        return value
     if isinstance(value, str):
-        raise ValueError("secrets must be references such as {env: NAME} or {file: PATH}, not literals")
-    return value
+        raise ValueError(
+            "a literal secret is not allowed here: write a reference such as "
+            "{env: NAME} or {file: PATH}"
+        )
+    if not isinstance(value, dict) or len(value) != 1 or not {"env", "file"} & set(value):
+        raise ValueError(f"expected {{env: NAME}} or {{file: PATH}}, got {describe(value)}")
+    ((key, reference),) = value.items()
+    if not isinstance(reference, str) or not reference:
+        raise ValueError(f"'{key}' must be a non-empty string, got {describe(reference)}")
+    if key == "env":
+        if not _ENV_NAME.match(reference):
+            raise ValueError(f"{reference!r} is not an environment variable name")
+        return EnvSecret(env=reference)
+    return FileSecret(file=reference)
 
 
 SecretRef = Annotated[EnvSecret | FileSecret, BeforeValidator(_secret_ref)]
@@ -310,7 +340,11 @@ def _ratio(value: Any) -> Any:
 
 class Policy(Model):
     prune: list[PrunableKind] = []
-    max_change_ratio: Annotated[Decimal, BeforeValidator(_ratio)] = Decimal("0.3")
+    max_change_ratio: Annotated[
+        Decimal,
+        BeforeValidator(_ratio),
+        WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1}),
+    ] = Decimal("0.3")
 
 
 # --- the whole configuration -----------------------------------------------------------------

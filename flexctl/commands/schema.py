@@ -1,0 +1,30 @@
+"""`flexctl schema [-o FILE]`: print (or write) the JSON Schema of the configuration format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flexctl.config.schema import schema_text
+from flexctl.errors import FlexctlError
+
+
+@click.command("schema")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the schema to FILE instead of stdout.",
+)
+def command(output: Path | None) -> None:
+    """Print the JSON Schema (Draft 2020-12) of the configuration format."""
+    text = schema_text()
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise FlexctlError(f"cannot write {output}: {exc.strerror or exc}") from None
+    click.echo(f"Wrote {output}", err=True)

@@ -1,0 +1,222 @@
+"""Read a configuration file or directory into plain values, guarded, with positions.
+
+`load_tree(path)` reads one YAML file, or every `*.yaml`/`*.yml` under a directory (recursively,
+sorted by path, skipping hidden files and directories such as `.flexctl/`), refuses what flexctl
+does not accept (huge, binary or non-UTF-8 files, aliases, tags, several documents, deep nesting,
+duplicate keys) and merges the files' top-level sections key by key. Every problem is collected
+and raised at once as a `ConfigError`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path as FsPath
+from typing import Any
+
+from flexctl.config import composer, fastparse
+from flexctl.config.composer import Document, Path, Position, YamlProblem
+from flexctl.errors import ConfigError, ConfigIssue
+
+# One file larger than this is refused before it is read: a config that big belongs in a
+# directory of smaller files, and the limit keeps a stray dump or log from eating memory.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+YAML_SUFFIXES = (".yaml", ".yml")
+# YAML allows tab, LF, CR and printable characters only (YAML 1.2, section 5.1).
+_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+
+
+def display_name(path: FsPath) -> str:
+    """The path as shown in messages: relative to the current directory when under it."""
+    absolute = os.path.abspath(path)
+    relative = os.path.relpath(absolute)
+    return absolute if relative.startswith("..") else relative
+
+
+@dataclass
+class PositionIndex:
+    """Where each key and list item of the merged configuration was written."""
+
+    names: list[str]  # display name of each file
+    per_file: list[dict[Path, Position]]
+    owners: dict[Path, int]  # top-level key, and (section, key), -> index of the defining file
+
+    def locate(self, path: Path) -> tuple[str, int, int]:
+        """(file, line, column) of `path`, or of its closest written ancestor."""
+        for length in range(len(path), 0, -1):
+            prefix = path[:length]
+            owner = self.owners.get(prefix[:2]) if length >= 2 else None
+            if owner is None:
+                owner = self.owners.get(prefix[:1])
+            if owner is not None:
+                position = self.per_file[owner].get(prefix)
+                if position is not None:
+                    return (self.names[owner], *position)
+        return (self.names[0], 1, 1) if self.names else ("<config>", 1, 1)
+
+    def issue(self, path: Path, message: str) -> ConfigIssue:
+        """A located issue for `path` (dotted in the message: plans.hot-desk.price)."""
+        file, line, column = self.locate(path)
+        return ConfigIssue(file, line, column, dotted(path), message)
+
+
+def dotted(path: Path) -> str:
+    return ".".join(f"[{part}]" if isinstance(part, int) else part for part in path).replace(
+        ".[", "["
+    )
+
+
+@dataclass
+class SourceTree:
+    """The merged plain values of every file, with their positions."""
+
+    data: dict[str, Any]
+    files: list[FsPath]
+    index: PositionIndex
+
+
+def discover(path: FsPath) -> list[FsPath]:
+    """The YAML files of a directory, recursively and sorted; hidden entries are skipped."""
+    found: list[FsPath] = []
+    for directory, subdirectories, filenames in os.walk(path):
+        subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
+        found.extend(
+            FsPath(directory, name)
+            for name in filenames
+            if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+        )
+    return sorted(found)
+
+
+def load_tree(path: FsPath) -> SourceTree:
+    """Read and merge a config file or directory; raise ConfigError listing every problem."""
+    name = display_name(path)
+    if path.is_dir():
+        files = discover(path)
+        if not files:
+            message = "no *.yaml or *.yml files in this directory"
+            raise ConfigError([ConfigIssue(name, 1, 1, "", message)])
+    elif path.exists() or path.is_symlink():
+        files = [path]
+    else:
+        raise ConfigError([ConfigIssue(name, 1, 1, "", "no such file or directory")])
+    names = [display_name(file) for file in files]
+    issues: list[ConfigIssue] = []
+    documents: list[Document] = []
+    for file, file_name in zip(files, names, strict=True):
+        try:
+            document = _read_document(file)
+        except YamlProblem as problem:
+            issues.append(ConfigIssue(file_name, problem.line, problem.column, "", problem.message))
+            continue
+        issues.extend(_duplicate_issues(file_name, document))
+        documents.append(document)
+    if issues:
+        raise ConfigError(issues)
+    return _merge(files, names, documents)
+
+
+def _duplicate_issues(name: str, document: Document) -> list[ConfigIssue]:
+    issues = []
+    for path, first, again in document.duplicates:
+        message = f"duplicate key '{path[-1]}' (first defined at {name}:{first[0]}:{first[1]})"
+        issues.append(ConfigIssue(name, again[0], again[1], dotted(path), message))
+    return issues
+
+
+def _read_document(file: FsPath) -> Document:
+    text = _read_text(file)
+    if not text.strip():
+        raise YamlProblem(1, 1, "the file is empty: expected a mapping such as 'version: 1'")
+    try:
+        document = fastparse.parse(text)
+    except fastparse.Unsupported:
+        document = composer.compose(text)
+    if document.value is None:
+        raise YamlProblem(1, 1, "the file holds no configuration (only comments or null)")
+    if not isinstance(document.value, dict):
+        kind = "a list" if isinstance(document.value, list) else "a single value"
+        raise YamlProblem(1, 1, f"the top level must be a mapping of sections, got {kind}")
+    return document
+
+
+def _read_text(file: FsPath) -> str:
+    try:
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise YamlProblem(
+                1,
+                1,
+                f"the file is {size / 1024 / 1024:.1f} MB, over the "
+                f"{MAX_FILE_BYTES // 1024 // 1024} MB limit for one file; split the "
+                "configuration into several files in a directory",
+            )
+        raw = file.read_bytes()
+    except IsADirectoryError:
+        raise YamlProblem(1, 1, "cannot read: it is a directory") from None
+    except OSError as exc:
+        raise YamlProblem(1, 1, f"cannot read the file: {exc.strerror or exc}") from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:
+        raise YamlProblem(*_offset_position(raw, nul), "binary content: this is not a YAML text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line, column = _offset_position(raw, exc.start)
+        message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        raise YamlProblem(line, column, message) from None
+    bad = _NON_PRINTABLE.search(text)
+    if bad:
+        line, column = _offset_position(text, bad.start())
+        message = f"control character U+{ord(bad.group()):04X} is not allowed in YAML"
+        raise YamlProblem(line, column, message)
+    return text
+
+
+def _offset_position(content: str | bytes, offset: int) -> Position:
+    newline: Any = b"\n" if isinstance(content, bytes) else "\n"
+    line = content.count(newline, 0, offset) + 1
+    column = offset - (content.rfind(newline, 0, offset) + 1) + 1
+    return (line, column)
+
+
+def _merge(files: list[FsPath], names: list[str], documents: list[Document]) -> SourceTree:
+    """Merge top-level sections key by key; a key defined in two files is an error."""
+    merged: dict[str, Any] = {}
+    owners: dict[Path, int] = {}
+    issues: list[ConfigIssue] = []
+    per_file = [document.positions for document in documents]
+    index = PositionIndex(names, per_file, owners)
+    for number, document in enumerate(documents):
+        for section, value in document.value.items():
+            first = owners.get((section,))
+            if first is None:
+                owners[(section,)] = number
+                merged[section] = value
+                if isinstance(value, dict):
+                    owners.update(((section, key), number) for key in value)
+                continue
+            earlier = merged[section]
+            if isinstance(earlier, dict) and isinstance(value, dict):
+                for key, item in value.items():
+                    where = owners.get((section, key))
+                    if where is not None:
+                        issues.append(_clash(index, number, (section, key), where))
+                        continue
+                    owners[(section, key)] = number
+                    earlier[key] = item
+            elif type(earlier) is not type(value) or earlier != value:
+                issues.append(_clash(index, number, (section,), first, "with a different value"))
+    if issues:
+        raise ConfigError(issues)
+    return SourceTree(merged, files, index)
+
+
+def _clash(index: PositionIndex, number: int, path: Path, first: int, how: str = "") -> ConfigIssue:
+    line, column = index.per_file[number][path]
+    was = index.per_file[first][path]
+    where = f"{index.names[first]}:{was[0]}:{was[1]}"
+    what = f"'{path[-1]}'" if len(path) == 1 else f"key '{path[-1]}' of '{path[0]}'"
+    message = f"{what} is already defined at {where}" + (f" {how}" if how else "")
+    return ConfigIssue(index.names[number], line, column, dotted(path), message)

@@ -1,0 +1,54 @@
+"""The JSON Schema of the configuration format, generated from the models.
+
+Generated, never hand-written, so it cannot drift from the code; `schemas/flexctl.schema.json`
+is a committed copy that a test keeps current. Editors use it through the modeline
+`# yaml-language-server: $schema=<path>/flexctl.schema.json`, and many of them implement only
+draft-07, so the output sticks to keywords both drafts read the same way: `$ref` into `$defs`
+is a plain JSON pointer, and the OpenAPI-only `discriminator` keyword is left out.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flexctl.config.models import KEYED_SECTIONS, SLUG_PATTERN, Config
+
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_ID = "urn:flexctl:config:v1"
+
+
+def json_schema() -> dict[str, Any]:
+    """The schema as a dict: Draft 2020-12, readable by draft-07 editors."""
+    generated = Config.model_json_schema(mode="validation")
+    schema: dict[str, Any] = {
+        "$schema": SCHEMA_DIALECT,
+        "$id": SCHEMA_ID,
+        "title": "flexctl configuration (version 1)",
+        "description": "OfficeRnD Flex billing configuration as code; see the flexctl README.",
+    }
+    schema.update((key, value) for key, value in generated.items() if key != "title")
+    for section in KEYED_SECTIONS:
+        schema["properties"][section]["propertyNames"] = {"pattern": SLUG_PATTERN}
+    _tidy(schema)
+    return schema
+
+
+def _tidy(node: Any) -> None:
+    """Drop `discriminator`; give number fields numeric defaults (pydantic writes "0.3")."""
+    if isinstance(node, dict):
+        node.pop("discriminator", None)
+        default = node.get("default")
+        if node.get("type") == "number" and isinstance(default, str):
+            number = float(default)
+            node["default"] = int(number) if number.is_integer() else number
+        for value in node.values():
+            _tidy(value)
+    elif isinstance(node, list):
+        for value in node:
+            _tidy(value)
+
+
+def schema_text() -> str:
+    """The schema as the text `flexctl schema` prints and the repository commits."""
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
