@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from conftest import STRIPE_KEY, oid
+from kinds_sample import STRIPE_KEY, oid
 
 from flexctl import kinds
 from flexctl.config.models import Config
@@ -103,7 +103,7 @@ def test_fee_body(config: Config, secrets, refs: RefMap) -> None:
 
 def test_reference_to_an_uncreated_object_is_a_clear_error(config: Config, secrets) -> None:
     fee = one(config, secrets, "fees", "companies.acme.fees[printing@2026-12-03]")
-    with pytest.raises(PlanError, match="plans.printing has no platform id yet"):
+    with pytest.raises(PlanError, match=r"plans\.printing has no platform id yet"):
         kinds.get("fees").create_body(fee, RefMap(), secrets)
 
 

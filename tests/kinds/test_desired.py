@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from conftest import STRIPE_KEY
+from kinds_sample import STRIPE_KEY
 
 from flexctl import kinds
 from flexctl.config.models import Config
@@ -133,7 +133,8 @@ def test_singletons(config: Config, secrets) -> None:
     assert dict(store.fields) == {
         "enabled": True, "plans": ("hot-desk", "printing"), "locations": ("downtown",),
     }
-    assert kinds.get("invoicing").desired(config.model_copy(update={"invoicing": None}), secrets) == []
+    no_invoicing = config.model_copy(update={"invoicing": None})
+    assert kinds.get("invoicing").desired(no_invoicing, secrets) == []
 
 
 def test_pins_are_kept_in_obj_id(config: Config, secrets) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from conftest import IDS, oid
+from kinds_sample import IDS, oid
 
 from flexctl import kinds
 from flexctl.platform.refs import RefMap
