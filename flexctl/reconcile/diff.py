@@ -81,7 +81,9 @@ def diff(
     )
     result = DiffResult()
     for kind in kinds:
-        wanted = list(desired.get(kind.name, ()))
+        if kind.name not in desired:
+            continue  # the config neither declares nor prunes it: not managed at all
+        wanted = list(desired[kind.name])
         if kind.name in snapshot.unreadable:
             why = snapshot.unreadable[kind.name]
             result.changes.extend(_unverified(kind, obj, why, ctx) for obj in wanted)

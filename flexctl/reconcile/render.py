@@ -88,8 +88,8 @@ def _field_lines(change: Change) -> Iterator[str]:
     # A create (or an unverified object) shows every field; a removal the live ones.
     whole = change.after if not change.before else change.before if not change.after else None
     if whole is not None:
-        for name, value in whole.items():
-            yield f"{name}: {value_text(name, value)}"
+        for name in sorted(whole, key=lambda n: n != "name"):  # the name first
+            yield f"{name}: {value_text(name, whole[name])}"
         return
     for name in change.changed_paths:
         before = value_text(name, change.before.get(name))

@@ -120,6 +120,7 @@ def rich_plan_inputs() -> tuple[dict[str, list[Obj]], FakeSnapshot]:
             start=date(2027, 1, 1), end=None),
         obj("invoicing", automatic_bill_run=True, automatic_sending=True),
     )
+    desired["fees"] = []  # pruned: managed though none is declared
     current = group(
         live("locations.downtown", name="Harbor Works Downtown"),
         live("plans.hot-desk", name="Hot Desk", billing="recurring", price=d("250.00"),

@@ -19,7 +19,10 @@ def run(desired: list[Obj], current: list[Obj], *, profile: Profile = Profile.FU
         prune: Collection[str] = (), unreadable: dict[str, str] | None = None,
         status: str | None = "active") -> DiffResult:
     snapshot = FakeSnapshot(group(*current), unreadable, status)
-    return diff(group(*desired), snapshot, KINDS, profile=profile, prune=prune, today=TODAY)
+    wanted = group(*desired)
+    for kind in prune:  # as desired_state does: a pruned kind is managed even when empty
+        wanted.setdefault(kind, [])
+    return diff(wanted, snapshot, KINDS, profile=profile, prune=prune, today=TODAY)
 
 
 def only(result: DiffResult) -> Change:
@@ -59,12 +62,19 @@ def test_missing_live_object_is_a_create() -> None:
 
 
 def test_undeclared_live_object_is_unmanaged_unless_pruned() -> None:
+    jane = obj("members.jane", name="Jane", email="jane@x.example")
     extra = live("members.bob", name="Bob", email="bob@x.example")
-    result = run([], [extra])
+    current = [live("members.jane", name="Jane", email="jane@x.example"), extra]
+    result = run([jane], current)
     assert result.changes == []
     assert result.unmanaged == {"members": 1}
-    change = only(run([], [extra], prune=["members"]))
+    change = only(run([jane], current, prune=["members"]))
     assert (change.action, change.id) == ("delete", extra.id)
+
+
+def test_kinds_the_config_does_not_use_are_not_reported() -> None:
+    result = run([], [live("members.bob", name="Bob", email="bob@x.example")])
+    assert result.changes == [] and result.unmanaged == {}
 
 
 def test_field_not_updatable_is_a_replace_with_reason() -> None:
@@ -147,7 +157,9 @@ def test_removed_fee_deleted_only_when_pruned_and_blocked_when_invoiced() -> Non
     fee = live(f"{ACME}.fees[printing@2026-12-03]", owner=ACME, plan="printing",
                date=date(2026, 12, 3), quantity=120)
     current = [live(ACME, name="Acme Ltd"), fee]
-    assert run([customer], current).unmanaged == {"fees": 1}
+    declared = obj(f"{ACME}.fees[printing@2026-12-09]", owner=ACME, plan="printing")
+    assert [c.action for c in run([customer, declared], current).changes] == ["create"]
+    assert run([customer, declared], current).unmanaged == {"fees": 1}
     assert only(run([customer], current, prune=["fees"])).action == "delete"
     invoiced = live(fee.address, owner=ACME, invoiced=True, plan="printing")
     change = only(run([customer], [live(ACME, name="Acme Ltd"), invoiced], prune=["fees"]))
@@ -160,7 +172,7 @@ def test_children_of_unmanaged_customers_are_unmanaged_even_when_pruned() -> Non
                plan="printing")
     result = run([], [live("companies.other", name="Other"), fee], prune=["fees"])
     assert result.changes == []
-    assert result.unmanaged == {"companies": 1, "fees": 1}
+    assert result.unmanaged == {"fees": 1}  # companies: not in the config at all
 
 
 def test_pruned_customer_with_invoiced_history_is_blocked() -> None:
