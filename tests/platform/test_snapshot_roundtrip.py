@@ -1,0 +1,165 @@
+"""The normalization round trip against the emulator, in-process: config object -> create body
+-> emulator POST -> snapshot == the config object, for every kind; request counts; profiles."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
+from kinds_sample import STRIPE_KEY, config_data
+
+from flexctl.config.models import Config
+from flexctl.emulator import create_app
+from flexctl.kinds import registry
+from flexctl.kinds.base import Obj
+from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
+from flexctl.platform.client import FlexClient
+from flexctl.platform.secrets import SecretResolver
+from flexctl.platform.snapshot import Snapshot, desired_state, read_snapshot
+from flexctl.platform.target import Target, open_client
+
+ORG = "harbor-works"
+FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
+
+
+def connect(app: Any, scopes: tuple[str, ...] = FULL_SCOPES) -> FlexClient:
+    target = Target(
+        api_url="http://emulator.test/api/v2", org=ORG,
+        token_url="http://emulator.test/oauth/token",
+        client_id="emulator", client_secret="emulator",
+    )
+    return open_client(target, app=app, scopes=scopes, **FAST)
+
+
+@pytest.fixture
+def secrets() -> SecretResolver:
+    return SecretResolver(environ={"HARBOR_STRIPE_KEY": STRIPE_KEY})
+
+
+@pytest.fixture
+def desired(secrets: SecretResolver) -> dict[str, list[Obj]]:
+    config = Config.model_validate(config_data(), strict=False)
+    return desired_state(SimpleNamespace(config=config), secrets)
+
+
+def converge(client: FlexClient, desired: dict[str, list[Obj]], secrets) -> Snapshot:
+    """A minimal apply: create what is missing and update what differs, in rank order."""
+    snap = read_snapshot(client, desired, "EUR")
+    refs = snap.refs
+    for kind in registry():
+        live = {o.address: o for o in snap.objects.get(kind.name, ())}
+        for obj in desired.get(kind.name, ()):
+            path = kind.api_path or kind.name
+            twin = live.get(obj.address)
+            if kind.singleton:
+                client.put_singleton(path, kind.create_body(obj, refs, secrets))
+            elif twin is None:
+                doc = client.create(path, kind.create_body(obj, refs, secrets))
+                if not kind.owned:
+                    refs.add(kind.name, obj.meta["key"], doc["_id"])
+            else:
+                changed = {f for f, v in obj.fields.items() if twin.fields.get(f) != v}
+                if changed:
+                    assert twin.id is not None
+                    client.update(path, twin.id, kind.update_body(obj, changed, refs, secrets))
+    return read_snapshot(client, desired, "EUR")
+
+
+def differences(desired: dict[str, list[Obj]], snap: Snapshot) -> list[str]:
+    out = []
+    for name, objs in desired.items():
+        live = {o.address: o for o in snap.objects.get(name, ())}
+        for obj in objs:
+            twin = live.get(obj.address)
+            if twin is None:
+                out.append(f"{obj.address}: missing")
+                continue
+            out.extend(
+                f"{obj.address}.{f}: {twin.fields.get(f)!r} != {v!r}"
+                for f, v in obj.fields.items()
+                if twin.fields.get(f) != v
+            )
+    return out
+
+
+def test_round_trip_every_kind_on_full_profile(desired, secrets) -> None:
+    app = create_app(None, profile="full", orgs=(ORG,))
+    app.store.ensure_org(ORG)
+    app.store.set_account_status(ORG, "active")  # the bill run needs Active
+    with connect(app) as client:
+        snap = converge(client, desired, secrets)
+        assert differences(desired, snap) == []
+        assert {k.name for k in registry()} <= set(desired)  # every kind took part
+        assert snap.account_status == "active" and snap.unreadable == {}
+        # the four built-in revenue accounts: one matched by name, three unmanaged
+        accounts = {o.address for o in snap.objects["revenue_accounts"]}
+        assert "revenue_accounts.memberships" in accounts and len(accounts) == 4
+        # a second snapshot of an unchanged org is identical (stable addresses and values)
+        again = read_snapshot(client, desired, "EUR")
+        assert again.objects == snap.objects
+
+
+def test_invoiced_membership_and_fee_are_flagged(desired, secrets) -> None:
+    app = create_app(None, profile="full", orgs=(ORG,))
+    app.store.set_account_status(ORG, "active")
+    with connect(app) as client:
+        snap = converge(client, desired, secrets)
+        membership = next(iter(snap.objects["memberships"]))
+        fee = next(iter(snap.objects["fees"]))
+        harness = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://e")
+        answer = harness.post(
+            f"/_emulator/organizations/{ORG}/invoices",
+            json={"memberships": [membership.id], "fees": [fee.id]},
+        )
+        assert answer.status_code in (200, 201), answer.text
+        after = read_snapshot(client, desired, "EUR")
+    flagged = {o.id: o.meta["invoiced"] for k in ("memberships", "fees") for o in after.objects[k]}
+    assert flagged[membership.id] is True and flagged[fee.id] is True
+    assert sum(flagged.values()) == 2
+
+
+def test_officernd_profile_reads_catalogue_and_skips_extensions(desired) -> None:
+    app = create_app(None, profile="officernd", orgs=(ORG,))
+    app.store.ensure_org(ORG)
+    with connect(app, OFFICERND_SCOPES) as client:
+        snap = read_snapshot(client, desired, "EUR")
+    assert set(snap.unreadable) == {"gateways", "invoicing", "storefront"}
+    assert snap.target["profile"] == "officernd" and snap.account_status is None
+    assert "plans" in snap.objects and "gateways" not in snap.objects
+
+
+def test_request_count_is_the_minimum_plus_a_constant(desired) -> None:
+    app = create_app(None, profile="full", orgs=(ORG,))
+    app.store.ensure_org(ORG)
+    counts = {"companies": 120, "members": 260, "memberships": 101}
+    loc = app.store.insert(ORG, "locations", {"name": "Harbor Works Downtown"})
+    plan = app.store.insert(
+        ORG, "plans", {"name": "Hot Desk", "price": 250, "intervalLength": "month"}
+    )
+    companies = [app.store.insert(ORG, "companies", {"name": f"C{i}", "location": loc["_id"]})
+                 for i in range(counts["companies"])]
+    for i in range(counts["members"]):
+        app.store.insert(ORG, "members", {"name": f"M{i}", "email": f"m{i}@x.example"})
+    for i in range(counts["memberships"]):
+        app.store.insert(ORG, "memberships", {
+            "name": "Hot Desk", "plan": plan["_id"], "location": loc["_id"],
+            "company": companies[i % 120]["_id"], "isPersonal": False,
+            "startDate": "2026-12-01T00:00:00.000Z", "price": 250,
+        })
+    wanted = {k: desired[k] for k in ("locations", "plans", "companies", "members", "memberships")}
+    with connect(app) as client:
+        before = client.stats.reads
+        snap = read_snapshot(client, wanted, "EUR")
+        reads = client.stats.reads - before
+    sizes = {"locations": 1, "plans": 1, "revenue_accounts": 4, "tax_rates": 0, **counts}
+    minimum = sum(max(1, math.ceil(n / 50)) for n in sizes.values())
+    assert len(snap.objects["members"]) == 260
+    # + payments (invoiced memberships) + account status
+    assert reads == minimum + 2, (reads, minimum)
