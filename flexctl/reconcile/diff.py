@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, Protocol
 
 from flexctl.kinds.base import Kind, Obj, Profile
@@ -149,7 +149,7 @@ def _compare(kind: Kind, obj: Obj, live: Obj, ctx: _Context) -> Change | None:
         reason = f"{', '.join(fixed)} cannot be changed in place"
         if not (cap.create and cap.delete):
             return _manual_update(kind, obj, live, changed, base, reason, ctx)
-        end_old = _day_before(obj) if invoiced and kind.name == "memberships" else None
+        end_old = end_date(live, ctx.today) if invoiced and kind.name == "memberships" else None
         how = f"the old one is ended on {end_old}" if end_old else "the old one is deleted"
         return _with(base, action="replace", reason=f"{reason}: {how}, a new one created",
                      replaces=live.address, end_old=end_old)
@@ -218,9 +218,8 @@ def _remove(kind: Kind, live: Obj, ctx: _Context) -> Change | None:
 
 
 def _end_membership(live: Obj, change: Change, today: date) -> Change | None:
-    """Removing an invoiced membership ends it: billed up to today, or never if not started."""
-    start = live.fields.get("start")
-    end = today if not isinstance(start, date) or start <= today else start - timedelta(days=1)
+    """Removing an invoiced membership ends it (see `end_date`) instead of deleting it."""
+    end = end_date(live, today)
     current = live.fields.get("end")
     if isinstance(current, date) and current <= end:
         return None  # it already ends by then
@@ -253,7 +252,7 @@ def _pair_replaced_memberships(
 def _replace(kind: Kind, new: Obj, old: Obj, ctx: _Context) -> Change:
     changed = changed_fields(new, old)
     invoiced = bool(old.meta.get("invoiced"))
-    end_old = _day_before(new) if invoiced else None
+    end_old = end_date(old, ctx.today) if invoiced else None
     how = f"the old one is ended on {end_old} (invoiced)" if end_old else "the old one is deleted"
     fixed = ", ".join(f for f in changed if f not in kind.updatable) or "the membership"
     change = Change(
@@ -270,10 +269,13 @@ def _replace(kind: Kind, new: Obj, old: Obj, ctx: _Context) -> Change:
     return change
 
 
-def _day_before(obj: Obj) -> date | None:
-    """The old membership of a replace ends the day before the new one starts: never both."""
-    start = obj.fields.get("start")
-    return start - timedelta(days=1) if isinstance(start, date) else None
+def end_date(live: Obj, today: date) -> date:
+    """When an invoiced membership that must go ends: today, or its start date if it has not
+    started (the platform refuses an end before the start), or earlier if it already ends
+    earlier. Its invoices stay as history."""
+    start, current = live.fields.get("start"), live.fields.get("end")
+    end = max(start, today) if isinstance(start, date) else today
+    return min(end, current) if isinstance(current, date) else end  # never extend it
 
 
 def _bill_run_blocked(kind: Kind, obj: Obj, live: Obj | None, ctx: _Context) -> bool:

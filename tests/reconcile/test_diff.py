@@ -101,14 +101,14 @@ def test_membership_plan_change_pairs_into_one_replace() -> None:
     assert "deleted" in change.reason
 
 
-def test_invoiced_membership_replace_ends_the_old_one_the_day_before() -> None:
+def test_invoiced_membership_replace_ends_the_old_one_at_its_start_or_today() -> None:
     customer = obj(ACME, name="Acme Ltd")
     new = obj(f"{ACME}.memberships[dedicated@2026-12-01]", owner=ACME, plan="dedicated",
               start=date(2026, 12, 1))
     old = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 12, 1))
     change = only(run([customer, new], [live(ACME, name="Acme Ltd"), old], prune=["memberships"]))
     assert change.action == "replace"
-    assert change.end_old == date(2026, 11, 30)
+    assert change.end_old == date(2026, 12, 1)  # not started: the platform needs end >= start
 
 
 def test_membership_with_other_start_is_not_paired() -> None:
@@ -131,11 +131,11 @@ def test_removed_invoiced_membership_is_ended_not_deleted() -> None:
     assert change.before == {"end": None}
 
 
-def test_removed_invoiced_membership_not_started_ends_before_its_start() -> None:
+def test_removed_invoiced_membership_not_started_ends_on_its_start() -> None:
     customer = obj(ACME, name="Acme Ltd")
     old = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 12, 1))
     change = only(run([customer], [live(ACME, name="Acme Ltd"), old], prune=["memberships"]))
-    assert change.after == {"end": date(2026, 11, 30)}
+    assert change.after == {"end": date(2026, 12, 1)}
 
 
 def test_removed_invoiced_membership_already_ended_needs_nothing() -> None:

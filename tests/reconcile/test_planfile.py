@@ -45,7 +45,7 @@ def test_round_trip_keeps_what_apply_checks(tmp_path: Path) -> None:
     assert loaded.objects == plan.object_digests
     assert loaded.summary["blocked"] == 1
     replace_change = next(c for c in loaded.changes if c["action"] == "replace")
-    assert replace_change["end_old"] == "2026-11-30"
+    assert replace_change["end_old"] == "2026-12-01"
     assert replace_change["replaces"] == "companies.acme.memberships[hot-desk@2026-12-01]"
     assert replace_change["id"]
     assert loaded.document["secret_fingerprints"] == {
