@@ -7,6 +7,7 @@ the emulator-only gateway secret is write-only (only its last four characters ar
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -241,6 +242,11 @@ def _gateway_merge(ctx: Context, doc: dict[str, Any]) -> None:
     doc.setdefault("secretLast4", None)
 
 
+def _webhook_merge(ctx: Context, doc: dict[str, Any]) -> None:
+    # The platform generates the signing secret (reference 5) and shows it on the webhook.
+    doc.setdefault("secret", secrets.token_hex(16))
+
+
 _BEFORE_CREATE = {
     "memberships": _membership_create,
     "fees": _fee_create,
@@ -262,4 +268,5 @@ _AFTER_MERGE = {
     "resource-rates": _rate_merge,
     "tax-rates": _tax_merge,
     "payment-gateways": _gateway_merge,
+    "webhooks": _webhook_merge,
 }

@@ -30,7 +30,11 @@ def base_url(server: BaseWSGIServer) -> str:
 def serve_background(app: Emulator, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
     """Serve `app` in a background thread; yields "http://HOST:PORT"; stops on exit."""
     server = build_server(app, host, port)
-    thread = threading.Thread(target=server.serve_forever, name="flex-emulator", daemon=True)
+    # A short poll interval makes shutdown quick (tests start a server per test).
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="flex-emulator",
+        daemon=True,
+    )
     thread.start()
     try:
         yield base_url(server)

@@ -1,0 +1,113 @@
+"""`flexctl emulator`: serve the local Flex-compatible API, or flip the sandbox's account status."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from flexctl.errors import TargetError, UsageError
+
+SANDBOX_DB = Path(".flexctl") / "sandbox.db"
+
+
+@click.group("emulator")
+def command() -> None:
+    """The local OfficeRnD Flex emulator."""
+
+
+@command.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite file (default: memory).")
+@click.option("--profile", type=click.Choice(["full", "officernd"]), default="full",
+              show_default=True, help="officernd = exactly the public API's capabilities.")
+@click.option("--org", "orgs", multiple=True, help="Organization slug to serve (repeatable).")
+@click.option("--client-id", default="emulator", show_default=True)
+@click.option("--client-secret", default="emulator", show_default=True)
+@click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSON or YAML fixture of live objects per organization.")
+@click.option("--faults", help="e.g. 500:0.10,429:0.05,drop:0.03,latency:50ms,seed:7")
+@click.option("--rate-limit", help="e.g. reads=400/min,writes=100/min")
+def serve(
+    host: str,
+    port: int,
+    db: str | None,
+    profile: str,
+    orgs: tuple[str, ...],
+    client_id: str,
+    client_secret: str,
+    seed: Path | None,
+    faults: str | None,
+    rate_limit: str | None,
+) -> int:
+    """Serve a Flex v2-compatible API until Ctrl-C."""
+    from flexctl.emulator import create_app
+    from flexctl.emulator.serve import base_url, build_server
+
+    try:
+        app = create_app(
+            db, profile=profile, orgs=orgs or ("demo",), client_id=client_id,
+            client_secret=client_secret, faults=faults, rate_limit=rate_limit, seed=seed,
+        )
+    except ValueError as exc:  # bad --faults, --rate-limit or seed file
+        raise UsageError(str(exc)) from None
+    try:
+        server = build_server(app, host, port)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    url = base_url(server)
+    click.echo(f"Flex emulator ({profile} profile) for {', '.join(app.store.orgs())}")
+    click.echo(f"  API base:  {url}/api/v2")
+    click.echo(f"  token URL: {url}/oauth/token")
+    # The default secret is public knowledge; one the user chose is not echoed back.
+    shown = client_secret if client_secret == "emulator" else "(the --client-secret given)"
+    click.echo(f"  client:    FLEXCTL_CLIENT_ID={client_id} FLEXCTL_CLIENT_SECRET={shown}")
+    click.echo(f"  state:     {db or 'in memory'}    (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+    finally:
+        server.server_close()
+    return 0
+
+
+@command.command("account")
+@click.option("--status", type=click.Choice(["active", "onboarding"]), required=True)
+@click.option("--org", help="Organization slug (default: the configuration's `organization`).")
+@click.argument("path", type=click.Path(exists=True, path_type=Path), default=Path("."))
+def account(status: str, org: str | None, path: Path) -> int:
+    """Set the embedded sandbox's account status (what the platform does on activation)."""
+    from flexctl.emulator.clock import Clock
+    from flexctl.emulator.store import Store
+
+    root = path if path.is_dir() else path.parent
+    slug = org or _config_organization(path)
+    db = root / SANDBOX_DB
+    db.parent.mkdir(parents=True, exist_ok=True)
+    store = Store(str(db), Clock())
+    try:
+        store.set_account_status(slug, status)
+    finally:
+        store.close()
+    click.echo(f"{slug}: account status is now {status} (sandbox {db})")
+    return 0
+
+
+def _config_organization(path: Path) -> str:
+    """The `organization:` of the configuration at PATH (a tiny read: no full validation)."""
+    from ruamel.yaml import YAML
+
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and ".flexctl" not in p.parts
+    )
+    yaml = YAML(typ="safe")
+    for file in files:
+        try:
+            data = yaml.load(file.read_text(encoding="utf-8"))
+        except Exception:  # an unreadable file is validate's business, not ours
+            continue
+        if isinstance(data, dict) and isinstance(data.get("organization"), str):
+            return str(data["organization"])
+    raise TargetError(f"no `organization` found in the configuration at {path}; use --org")

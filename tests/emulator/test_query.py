@@ -1,0 +1,117 @@
+"""The v2 list dialect: $limit 50, cursors and envelope, $select, documented filters only."""
+
+from __future__ import annotations
+
+from emu_harness import Emu, nest_error
+
+
+def _companies(emu: Emu, count: int) -> list[str]:
+    return [emu.create("companies", {"name": f"Company {i:03d}"})["_id"] for i in range(count)]
+
+
+def test_limit_above_50_is_400(emu: Emu) -> None:
+    body = nest_error(emu.get("plans", params={"$limit": "51"}), 400)
+    assert body["message"] == ["$limit must not be greater than 50"]
+    assert body["error"] == "Bad Request"
+
+
+def test_limit_must_be_a_number(emu: Emu) -> None:
+    nest_error(emu.get("plans", params={"$limit": "ten"}), 400)
+
+
+def test_cursor_pages_cover_everything_once(emu: Emu) -> None:
+    ids = _companies(emu, 60)
+    first = emu.get("companies").json()
+    assert len(first["results"]) == 50  # default page size is the maximum
+    assert (first["rangeStart"], first["rangeEnd"]) == (1, 50)
+    assert "cursorPrev" not in first
+    second = emu.get("companies", params={"$cursorNext": first["cursorNext"]}).json()
+    assert (second["rangeStart"], second["rangeEnd"]) == (51, 60)
+    assert "cursorNext" not in second  # absent, not null, on the last page
+    assert [c["_id"] for c in first["results"] + second["results"]] == ids
+    back = emu.get("companies", params={"$cursorPrev": second["cursorPrev"]}).json()
+    assert back["results"] == first["results"]
+    assert (back["rangeStart"], back["rangeEnd"]) == (1, 50)
+
+
+def test_small_pages_and_single_page_envelope(emu: Emu) -> None:
+    _companies(emu, 3)
+    page = emu.get("companies", params={"$limit": "2"}).json()
+    assert len(page["results"]) == 2 and "cursorNext" in page
+    whole = emu.get("companies").json()
+    assert set(whole) == {"results", "rangeStart", "rangeEnd"}
+    empty = emu.get("fees").json()
+    assert empty == {"results": [], "rangeStart": 0, "rangeEnd": 0}
+
+
+def test_both_cursors_at_once_is_400(emu: Emu) -> None:
+    _companies(emu, 3)
+    cursor = emu.get("companies", params={"$limit": "1"}).json()["cursorNext"]
+    response = emu.get("companies", params={"$cursorNext": cursor, "$cursorPrev": cursor})
+    nest_error(response, 400)
+
+
+def test_garbage_cursor_is_500_like_the_real_api(emu: Emu) -> None:
+    nest_error(emu.get("companies", params={"$cursorNext": "not-a-cursor"}), 500)
+
+
+def test_unknown_query_parameter_is_400(emu: Emu) -> None:
+    body = nest_error(emu.get("plans", params={"colour": "red"}), 400)
+    assert body["message"] == ["property colour should not exist"]
+
+
+def test_memberships_reject_date_filters_and_sort(emu: Emu) -> None:
+    for param in ("createdAt", "modifiedAt", "$sort"):
+        body = nest_error(emu.get("memberships", params={param: "2026-01-01"}), 400)
+        assert body["message"] == [f"property {param} should not exist"]
+
+
+def test_equality_and_in_filters(emu: Emu) -> None:
+    cat = emu.catalogue()
+    other = emu.create("members", {"name": "Bob", "email": "bob@example.com"})
+    found = emu.get("members", params={"email": "jane@acme.example"}).json()["results"]
+    assert [m["_id"] for m in found] == [cat["member"]["_id"]]
+    by_company = emu.get("members", params={"company": cat["company"]["_id"]}).json()["results"]
+    assert [m["name"] for m in by_company] == ["Jane"]
+    ids = f"{cat['member']['_id']},{other['_id']}"
+    both = emu.get("members", params={"_id[$in]": ids}).json()["results"]
+    assert len(both) == 2
+    assert emu.get("plans", params={"code": "nope"}).json()["results"] == []
+    assert len(emu.get("plans", params={"name": "Day Pass"}).json()["results"]) == 1
+
+
+def test_id_filters_must_be_object_ids(emu: Emu) -> None:
+    body = nest_error(emu.get("members", params={"company": "acme"}), 400)
+    assert body["message"] == ["company must be a mongodb id"]
+
+
+def test_date_operators_where_documented(emu: Emu) -> None:
+    emu.create("members", {"name": "Old", "email": "old@example.com"})
+    emu.app.clock.advance(60)
+    cutoff = emu.app.clock.iso_now()
+    emu.app.clock.advance(1)
+    emu.create("members", {"name": "New", "email": "new@example.com"})
+    recent = emu.get("members", params={"createdAt[$gte]": cutoff}).json()["results"]
+    assert [m["name"] for m in recent] == ["New"]
+    nest_error(emu.get("members", params={"createdAt[$gte]": "yesterday"}), 400)
+    nest_error(emu.get("plans", params={"createdAt[$gte]": cutoff}), 400)  # not documented
+
+
+def test_select_keeps_id(emu: Emu) -> None:
+    cat = emu.catalogue()
+    page = emu.get("plans", params={"$select": "name,nonsense"}).json()["results"]
+    assert all(set(p) == {"_id", "name"} for p in page)
+    one = emu.get(f"members/{cat['member']['_id']}", params={"$select": "email"}).json()
+    assert one == {"_id": cat["member"]["_id"], "email": "jane@acme.example"}
+
+
+def test_status_in_filter(emu: Emu) -> None:
+    emu.create("companies", {"name": "A", "status": "lead"})
+    emu.create("companies", {"name": "B"})
+    found = emu.get("companies", params={"status[$in]": "lead,former"}).json()["results"]
+    assert [c["name"] for c in found] == ["A"]
+
+
+def test_count_endpoint(emu: Emu) -> None:
+    _companies(emu, 3)
+    assert emu.get("companies/count").json()["total"] == 3

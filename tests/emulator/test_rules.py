@@ -1,0 +1,190 @@
+"""Business rules and malformed requests: the real API's answers, nothing half-written."""
+
+from __future__ import annotations
+
+from emu_harness import Emu, nest_error
+
+
+def _count(emu: Emu, kind: str) -> int:
+    return int(emu.get(f"{kind}/count").json()["total"])
+
+
+def test_membership_create_requires_fields(emu: Emu) -> None:
+    body = nest_error(emu.post("memberships", {}), 400)
+    for field in ("name", "startDate", "location", "plan"):
+        assert f"{field} should not be empty" in body["message"]
+    cat = emu.catalogue()
+    no_owner = {"name": "x", "startDate": "2026-12-01", "location": cat["location"]["_id"],
+                "plan": cat["plan"]["_id"]}
+    assert nest_error(emu.post("memberships", no_owner), 400)["message"] == [
+        "company should not be empty"]
+    personal = nest_error(emu.post("memberships", {**no_owner, "isPersonal": True}), 400)
+    assert personal["message"] == ["member should not be empty"]
+
+
+def test_membership_defaults_and_dates(emu: Emu) -> None:
+    cat = emu.catalogue()
+    created = emu.membership(cat)
+    assert created["startDate"] == "2026-12-01T00:00:00.000Z"
+    assert created["type"] == "month_to_month"
+    assert created["intervalLength"] == "month"
+    assert created["price"] == 0  # the real API defaults price to 0 (reference 4.4)
+    assert created["endDate"] is None
+    assert created["calculatedStatus"] in ("not_started", "active")
+
+
+def test_unknown_plan_or_location_is_500(emu: Emu) -> None:
+    cat = emu.catalogue()
+    missing = "0" * 24
+    body = nest_error(emu.post("memberships", {
+        "name": "x", "startDate": "2026-12-01", "location": cat["location"]["_id"],
+        "plan": missing, "company": cat["company"]["_id"]}), 500)
+    assert body["message"] == "Specified plan was not found"
+    body = nest_error(emu.post("memberships", {
+        "name": "x", "startDate": "2026-12-01", "location": missing,
+        "plan": cat["plan"]["_id"], "company": cat["company"]["_id"]}), 500)
+    assert body["message"] == "Specified office was not found"
+    assert _count(emu, "memberships") == 0
+
+
+def test_membership_put_accepts_only_dates_and_price(emu: Emu) -> None:
+    cat = emu.catalogue()
+    ms = emu.membership(cat)
+    body = nest_error(emu.put(f"memberships/{ms['_id']}", {"plan": cat["day"]["_id"],
+                                                           "name": "y"}), 400)
+    assert body["message"] == ["property plan should not exist",
+                               "property name should not exist"]
+    updated = emu.put(f"memberships/{ms['_id']}", {"price": 230.5, "endDate": "2027-01-31"})
+    assert updated.status_code == 200
+    assert updated.json()["price"] == 230.5
+    assert updated.json()["endDate"] == "2027-01-31T00:00:00.000Z"
+    cleared = emu.put(f"memberships/{ms['_id']}", {"endDate": None}).json()
+    assert cleared["endDate"] is None
+
+
+def test_noop_put_keeps_modified_at(emu: Emu) -> None:
+    cat = emu.catalogue()
+    ms = emu.membership(cat)
+    emu.app.clock.advance(5)
+    assert emu.put(f"memberships/{ms['_id']}", {}).json()["modifiedAt"] == ms["modifiedAt"]
+    changed = emu.put(f"memberships/{ms['_id']}", {"price": 1}).json()
+    assert changed["modifiedAt"] > ms["modifiedAt"]
+
+
+def test_end_before_start_is_500(emu: Emu) -> None:
+    ms = emu.membership(emu.catalogue())
+    nest_error(emu.put(f"memberships/{ms['_id']}", {"endDate": "2026-11-01"}), 500)
+
+
+def test_invoiced_membership_and_fee_cannot_be_deleted(emu: Emu) -> None:
+    cat = emu.catalogue()
+    ms, fee, loose = emu.membership(cat), emu.fee(cat), emu.fee(cat)
+    invoice = emu.client.post("/_emulator/organizations/demo/invoices",
+                              json={"memberships": [ms["_id"]], "fees": [fee["_id"]]})
+    assert invoice.status_code == 201
+    payment = invoice.json()
+    assert payment["documentType"] == "invoice" and len(payment["lines"]) == 2
+    assert emu.get(f"fees/{fee['_id']}").json()["payment"]["_id"] == payment["_id"]
+    assert emu.get(f"payments/{payment['_id']}").json()["total"] == 25
+    nest_error(emu.delete(f"memberships/{ms['_id']}"), 500)
+    nest_error(emu.delete(f"fees/{fee['_id']}"), 500)
+    body = nest_error(emu.put(f"memberships/{ms['_id']}", {"startDate": "2026-12-02"}), 500)
+    assert "invoiced" in body["message"]
+    assert emu.put(f"memberships/{ms['_id']}", {"endDate": "2027-06-30"}).status_code == 200
+    assert emu.delete(f"fees/{loose['_id']}").status_code == 200
+    nest_error(emu.delete(f"fees/{loose['_id']}"), 404)  # deletes are not idempotent
+
+
+def test_duplicate_post_creates_a_duplicate(emu: Emu) -> None:
+    cat = emu.catalogue()
+    first, second = emu.membership(cat), emu.membership(cat)
+    assert first["_id"] != second["_id"]
+    assert _count(emu, "memberships") == 2
+
+
+def test_member_emails_are_unique_ignoring_case(emu: Emu) -> None:
+    emu.create("members", {"name": "A", "email": "a@example.com"})
+    nest_error(emu.post("members", {"name": "B", "email": "A@Example.com"}), 500)
+
+
+def test_404_body_for_unknown_and_malformed_ids(emu: Emu) -> None:
+    missing = "0" * 24
+    body = nest_error(emu.get(f"plans/{missing}"), 404)
+    assert body["message"] == f"Item with Id ({missing})"
+    assert body["error"] == "Not Found"
+    assert nest_error(emu.get("members/not-an-id"), 404)["message"] == "Item with Id (not-an-id)"
+    nest_error(emu.put(f"members/{missing}", {"name": "x"}), 404)
+
+
+def test_unknown_route_is_nest_404(emu: Emu) -> None:
+    body = nest_error(emu.get("bananas"), 404)
+    assert body["message"] == "Cannot GET /api/v2/organizations/demo/bananas"
+
+
+def test_unknown_org_is_500(emu: Emu) -> None:
+    body = nest_error(emu.get("/api/v2/organizations/nope/plans"), 500)
+    assert body["message"] == "Organization not found"
+
+
+def test_malformed_bodies_write_nothing(emu: Emu) -> None:
+    bad_json = emu.request("POST", "companies", content=b'{"name": ',
+                           headers={"Content-Type": "application/json"})
+    assert "JSON" in nest_error(bad_json, 400)["message"]
+    wrong_types = nest_error(emu.post("plans", {"name": 5, "price": "cheap",
+                                                "intervalLength": "week"}), 400)
+    assert wrong_types["message"] == [
+        "name must be a string",
+        "price must be a number conforming to the specified constraints",
+        "intervalLength must be one of the following values: once, month",
+    ]
+    unknown = nest_error(emu.post("companies", {"name": "A", "colour": "red"}), 400)
+    assert unknown["message"] == ["property colour should not exist"]
+    nest_error(emu.post("companies", ["not", "an", "object"]), 400)
+    nest_error(emu.post("companies", {"name": "A", "location": "downtown"}), 400)
+    nest_error(emu.post("plans", {"name": "A", "price": -1, "intervalLength": "once"}), 400)
+    assert _count(emu, "companies") == 0 and _count(emu, "plans") == 0
+
+
+def test_money_is_exact(emu: Emu) -> None:
+    plan = emu.request("POST", "plans", headers={"Content-Type": "application/json"},
+                       content=b'{"name": "Printing", "price": 0.10, "intervalLength": "once"}')
+    assert b'"price":0.10' in plan.content
+    fetched = emu.get(f"plans/{plan.json()['_id']}")
+    assert b'"price":0.10' in fetched.content
+
+
+def test_fee_plan_may_be_a_resource_rate(emu: Emu) -> None:
+    cat = emu.catalogue()
+    rate = emu.create("resource-rates", {"name": "Meeting Room", "price": 30,
+                                         "intervalLength": "hour",
+                                         "rates": [{"price": 20, "intervalLength": "hour",
+                                                    "isOffRate": True}]})
+    assert len(rate["rates"][0]["_id"]) == 24
+    fee = emu.fee(cat, plan=rate["_id"])
+    assert fee["planType"] == "ResourceRate"
+    nest_error(emu.post("fees", {"name": "x", "issueDate": "2026-12-01", "price": 1,
+                                 "location": cat["location"]["_id"], "plan": "0" * 24,
+                                 "company": cat["company"]["_id"]}), 500)
+
+
+def test_built_in_revenue_accounts(emu: Emu) -> None:
+    accounts = emu.get("revenue-accounts").json()["results"]
+    assert {a["name"]: a["defaultFor"] for a in accounts} == {
+        "Booking fees": "bookings", "Deposits": "deposits",
+        "Membership fees": "memberships", "One-off Fees": "fees"}
+    nest_error(emu.delete(f"revenue-accounts/{accounts[0]['_id']}"), 500)
+
+
+def test_tax_rate_is_sum_of_components(emu: Emu) -> None:
+    tax = emu.create("tax-rates", {"name": "VAT", "components": [
+        {"name": "federal", "rate": 5}, {"name": "state", "rate": 2.5}]})
+    assert tax["rate"] == 7.5
+    flat = emu.put(f"tax-rates/{tax['_id']}", {"rate": 20}).json()
+    assert flat["rate"] == 20 and len(flat["components"]) == 1
+
+
+def test_webhooks(emu: Emu) -> None:
+    hook = emu.create("webhooks", {"url": "https://example.com/h", "eventTypes": ["fee.created"]})
+    assert hook["isEnabled"] is True
+    assert len(hook["secret"]) == 32
+    assert emu.delete(f"webhooks/{hook['_id']}").status_code == 200
