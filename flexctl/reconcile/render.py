@@ -85,11 +85,12 @@ def value_text(name: str, value: Any) -> str:
 
 
 def _field_lines(change: Change) -> Iterator[str]:
-    # A create (or an unverified object) shows every field; a removal the live ones.
+    # A create (or an unverified object) shows its set fields; a removal the live ones.
     whole = change.after if not change.before else change.before if not change.after else None
     if whole is not None:
-        for name in sorted(whole, key=lambda n: n != "name"):  # the name first
-            yield f"{name}: {value_text(name, whole[name])}"
+        for name in sorted(whole, key=lambda n: (n != "name", n)):  # the name first
+            if whole[name] is not None:
+                yield f"{name}: {value_text(name, whole[name])}"
         return
     for name in change.changed_paths:
         before = value_text(name, change.before.get(name))
