@@ -34,6 +34,14 @@ RATE_COMPONENTS = {
     "day": ("half_day_price", "week_price", "month_price", "weekend_price"),
 }
 ALL_COMPONENTS = sorted({name for names in RATE_COMPONENTS.values() for name in names})
+_NOUNS = {
+    "locations": "location",
+    "revenue_accounts": "revenue account",
+    "tax_rates": "tax rate",
+    "plans": "plan",
+    "rates": "rate",
+    "companies": "company",
+}
 _SUGGEST_LIMIT = 500  # above this many keys, skip "did you mean" (it is quadratic)
 
 
@@ -78,7 +86,7 @@ class _Checker:
         keys = getattr(self.config, section)
         if key in keys:
             return True
-        noun = section[:-1].replace("_", " ")
+        noun = _NOUNS[section]
         hint = ""
         if len(keys) <= _SUGGEST_LIMIT:
             close = difflib.get_close_matches(key, list(keys), n=1)
@@ -105,7 +113,10 @@ class _Checker:
                 if unit_price
                 else f"{self.config.currency} amounts"
             )
-            self.add(path, f"{value} has {places} decimal places; {what} allow at most {allowed}")
+            plural = "" if places == 1 else "s"
+            self.add(
+                path, f"{value} has {places} decimal place{plural}; {what} allow at most {allowed}"
+            )
 
     # --- rules -----------------------------------------------------------------------------
 

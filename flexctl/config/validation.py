@@ -89,7 +89,7 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
 def _issue(error: Any, data: dict[str, Any], index: PositionIndex) -> ConfigIssue:
     path = _data_path(tuple(error["loc"]), data)
     kind = error["type"]
-    if kind == "union_tag_not_found":
+    if kind in ("union_tag_not_found", "union_tag_invalid"):
         path = (*path, "provider")
     return index.issue(path, _message(error, path))
 
