@@ -38,9 +38,7 @@ def read_seed(path: Path) -> dict[str, Any]:
         raise SeedError(f"cannot read seed file {path}: {exc.strerror}") from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
-            from ruamel.yaml import YAML
-
-            data = _exact(YAML(typ="safe").load(text))
+            data = _load_yaml(text)
         else:
             data = jsonutil.loads(text)
     except (ValueError, json.JSONDecodeError, Exception) as exc:
@@ -50,15 +48,17 @@ def read_seed(path: Path) -> dict[str, Any]:
     return data
 
 
-def _exact(value: Any) -> Any:
-    # YAML floats become exact decimals of their written digits (25.00 -> 25.0 at worst).
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    if isinstance(value, dict):
-        return {str(k): _exact(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_exact(v) for v in value]
-    return value
+def _load_yaml(text: str) -> Any:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+
+    def exact_float(constructor: Any, node: Any) -> Decimal:
+        # YAML floats become decimals of exactly the digits written: 0.10 stays 0.10.
+        return Decimal(str(node.value).replace("_", ""))
+
+    yaml.constructor.add_constructor("tag:yaml.org,2002:float", exact_float)
+    return yaml.load(text)
 
 
 def apply_seed(app: Emulator, data: dict[str, Any], only_new: bool = True) -> None:

@@ -1,0 +1,122 @@
+"""Injected faults, rate limits and harness endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+import pytest
+from emu_harness import Emu, nest_error
+
+from flexctl.emulator import EmulatorDroppedConnection
+from flexctl.emulator.clock import Clock
+from flexctl.emulator.faults import Faults, RateLimiter
+
+
+def test_rule_injects_500_a_counted_number_of_times(emu: Emu) -> None:
+    response = emu.client.post("/_emulator/faults", json=[
+        {"fault": "500", "method": "GET", "path": "/plans$", "count": 1}])
+    assert response.status_code == 200
+    nest_error(emu.get("plans"), 500)
+    assert emu.get("plans").status_code == 200
+    assert emu.get("companies").status_code == 200
+
+
+def test_429_carries_retry_after(emu: Emu) -> None:
+    emu.client.post("/_emulator/faults", json={"spec": "429:1.0,retry_after:0"})
+    response = emu.get("plans")
+    nest_error(response, 429)
+    assert response.headers["Retry-After"] == "0"
+    emu.client.delete("/_emulator/faults")
+    assert emu.get("plans").status_code == 200
+
+
+def test_drop_commits_the_write_then_drops_the_connection(emu: Emu) -> None:
+    emu.app.faults.configure([{"fault": "drop", "method": "POST", "count": 1}])
+    with pytest.raises(httpx.TransportError) as caught:
+        emu.post("companies", {"name": "Acme"})
+    if emu.transport == "wsgi":
+        assert isinstance(caught.value, EmulatorDroppedConnection)
+    else:
+        assert isinstance(caught.value, httpx.RemoteProtocolError)
+    names = [c["name"] for c in emu.get("companies").json()["results"]]
+    assert names == ["Acme"]  # the write was committed before the drop
+
+
+def test_latency_uses_the_clock(emu: Emu) -> None:
+    emu.app.faults.configure("latency:250ms")
+    emu.get("plans")
+    emu.get("plans")
+    assert emu.app.clock.slept == pytest.approx(0.5)
+
+
+def test_rate_limit_per_token(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(rate_limit="reads=2/min,writes=1/min")
+    assert emu.get("plans").status_code == 200
+    assert emu.get("plans").status_code == 200
+    limited = emu.get("plans")
+    nest_error(limited, 429)
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    assert emu.create("companies", {"name": "A"})
+    nest_error(emu.post("companies", {"name": "B"}), 429)
+    assert emu.get("plans", token=emu.token()).status_code == 200  # another token, own window
+    emu.app.clock.advance(61)
+    assert emu.get("plans").status_code == 200
+
+
+def test_seeded_rates_are_reproducible() -> None:
+    def outcomes(seed: int) -> list[bool]:
+        faults = Faults(Clock())
+        faults.configure(f"500:0.5,seed:{seed}")
+        results = []
+        for _ in range(20):
+            try:
+                faults.before("GET", "/x")
+                results.append(True)
+            except Exception:
+                results.append(False)
+        return results
+
+    assert outcomes(7) == outcomes(7)
+    assert outcomes(7) != outcomes(8)
+    assert 0 < sum(outcomes(7)) < 20
+
+
+@pytest.mark.parametrize("spec", ["500:2", "boom:0.1", "latency:fast", "seed:x"])
+def test_bad_fault_specs_are_refused(spec: str) -> None:
+    with pytest.raises(ValueError):
+        Faults(Clock()).configure(spec)
+
+
+def test_bad_fault_rules_are_400(emu: Emu) -> None:
+    nest_error(emu.client.post("/_emulator/faults", json=[{"fault": "500", "colour": 1}]), 400)
+    nest_error(emu.client.post("/_emulator/faults", json=[{"fault": "500", "path": "("}]), 400)
+
+
+def test_bad_rate_limit_spec() -> None:
+    with pytest.raises(ValueError):
+        RateLimiter(Clock(), "reads=lots")
+
+
+def test_reset_and_stats(emu: Emu) -> None:
+    emu.create("companies", {"name": "A"})
+    emu.get("companies")
+    stats = emu.client.get("/_emulator/stats").json()
+    assert (stats["reads"], stats["writes"]) == (1, 1)
+    assert emu.client.post("/_emulator/stats/reset").json()["requests"] == 0
+    assert emu.client.post("/_emulator/reset").status_code == 200
+    assert emu.get("companies").json()["results"] == []
+    assert len(emu.get("revenue-accounts").json()["results"]) == 4
+
+
+def test_bug_inside_a_handler_is_a_500_body_not_a_traceback(
+    emu: Emu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flexctl.emulator import rules
+
+    def explode(*args: object) -> None:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(rules, "create", explode)
+    body = nest_error(emu.post("companies", {"name": "A"}), 500)
+    assert body["message"] == "Internal server error"

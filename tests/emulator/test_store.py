@@ -1,0 +1,140 @@
+"""Storage: 10k members through the cursor while another thread inserts, persistence, seeds,
+and no partial writes."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flexctl.emulator import create_app
+from flexctl.emulator.seed import SeedError
+
+ORG = "/api/v2/organizations/demo"
+
+
+def _client(app: object) -> httpx.Client:
+    client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://emulator")
+    token = client.post("/oauth/token", data={"grant_type": "client_credentials",
+                                              "client_id": "emulator",
+                                              "client_secret": "emulator"}).json()
+    client.headers["Authorization"] = f"Bearer {token['access_token']}"
+    return client
+
+
+def test_listing_10k_members_while_another_thread_inserts() -> None:
+    app = create_app()
+    with app.store.transaction():
+        seeded = [
+            app.store.insert("demo", "members", {"name": f"M{i}", "email": f"m{i}@x.io"})["_id"]
+            for i in range(10_000)
+        ]
+    reader, writer = _client(app), _client(app)
+    stop = threading.Event()
+    inserted: list[str] = []
+
+    def insert_forever() -> None:
+        n = 0
+        while not stop.is_set():
+            body = {"name": f"New {n}", "email": f"new{n}@x.io"}
+            inserted.append(writer.post(f"{ORG}/members", json=body).json()["_id"])
+            n += 1
+
+    thread = threading.Thread(target=insert_forever)
+    thread.start()
+    seen: list[str] = []
+    params: dict[str, str] = {"$limit": "50"}
+    try:
+        while True:
+            page = reader.get(f"{ORG}/members", params=params).json()
+            seen.extend(m["_id"] for m in page["results"])
+            if "cursorNext" not in page or len(seen) > 10_000 + 500:
+                break
+            params = {"$limit": "50", "$cursorNext": page["cursorNext"]}
+    finally:
+        stop.set()
+        thread.join()
+    assert inserted, "the writer thread inserted nothing during the listing"
+    assert len(seen) == len(set(seen)), "duplicates in the listing"
+    assert seen[:10_000] == seeded, "gaps or reordering among the existing members"
+    assert seen == sorted(seen)
+    assert set(seen[10_000:]) <= set(inserted)
+
+
+def test_file_database_persists_and_uses_wal(tmp_path: Path) -> None:
+    db = str(tmp_path / "sandbox.db")
+    app = create_app(db, orgs=("harbor",))
+    client = _client(app)
+    created = client.post("/api/v2/organizations/harbor/companies", json={"name": "Acme"}).json()
+    app.store.set_account_status("harbor", "active")
+    app.store.close()
+    again = create_app(db, orgs=("harbor",))
+    assert again.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert again.store.get("harbor", "companies", created["_id"])["name"] == "Acme"
+    assert again.store.account_status("harbor") == "active"
+    assert again.store.count("harbor", "revenue-accounts") == 4  # not re-created
+    newer = again.store.new_id()
+    assert newer > created["_id"]
+
+
+def test_a_failing_request_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    app = create_app()
+    client = _client(app)
+    loc = client.post(f"{ORG}/locations", json={"name": "L"}).json()
+    plan = client.post(f"{ORG}/plans", json={"name": "P", "price": 1, "intervalLength": "once"})
+    company = client.post(f"{ORG}/companies", json={"name": "C"}).json()
+    fee = client.post(f"{ORG}/fees", json={
+        "name": "F", "issueDate": "2026-12-01", "price": 1, "location": loc["_id"],
+        "plan": plan.json()["_id"], "company": company["_id"]}).json()
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(app.store, "mark_invoiced", broken)
+    response = client.post("/_emulator/organizations/demo/invoices", json={"fees": [fee["_id"]]})
+    assert response.status_code == 500
+    assert app.store.count("demo", "payments") == 0  # the payment insert was rolled back
+    assert "payment" not in app.store.get("demo", "fees", fee["_id"])
+
+
+def test_seed_file_json_and_yaml(tmp_path: Path) -> None:
+    loc_id = "64b000000000000000000001"
+    seed = {"harbor": {
+        "locations": [{"_id": loc_id, "name": "Downtown"}],
+        "plans": [{"name": "Hot Desk", "price": 250.00, "intervalLength": "month",
+                   "locations": [loc_id]}],
+        "account": {"status": "active"},
+        "billing-settings": {"currency": "GBP"},
+    }}
+    json_file = tmp_path / "seed.json"
+    json_file.write_text(json.dumps(seed))
+    app = create_app(seed=json_file, orgs=())
+    assert app.store.orgs() == ["harbor"]
+    assert app.store.get("harbor", "locations", loc_id)["name"] == "Downtown"
+    assert app.store.account_status("harbor") == "active"
+    assert app.store.get_singleton("harbor", "billing-settings")["currency"] == "GBP"
+    yaml_file = tmp_path / "seed.yaml"
+    yaml_file.write_text("demo:\n  companies:\n    - name: Acme\n  plans:\n"
+                         "    - {name: Printing, price: 0.10, intervalLength: once}\n")
+    app = create_app(seed=yaml_file)
+    plans = app.store.find("demo", "plans", "name", "Printing")
+    assert str(plans[0]["price"]) == "0.10"
+
+
+def test_seed_is_applied_once_per_database(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"demo": {"companies": [{"name": "Acme"}]}}))
+    db = str(tmp_path / "x.db")
+    create_app(db, seed=seed).store.close()
+    app = create_app(db, seed=seed)
+    assert app.store.count("demo", "companies") == 1
+
+
+def test_bad_seed_names_the_object(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps({"demo": {"plans": [{"name": "x"}]}}))
+    with pytest.raises(SeedError, match=r"plans\[0\]: price should not be empty"):
+        create_app(seed=seed)
