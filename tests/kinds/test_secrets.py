@@ -1,0 +1,48 @@
+"""Secret references: fingerprints, warnings, values, files relative to their YAML file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flexctl.config import load_config
+from flexctl.errors import SecretError
+from flexctl.kinds import get
+from flexctl.platform.secrets import SecretResolver
+
+
+def test_env_fingerprint_value_and_missing() -> None:
+    secrets = SecretResolver(environ={"KEY": "sk_live_0123456789"})
+    assert secrets.fingerprint({"env": "KEY"}, "gateways.s.secret_key") == "…6789"
+    assert secrets.value({"env": "KEY"}, "gateways.s.secret_key") == "sk_live_0123456789"
+    assert secrets.warnings == []
+    assert secrets.fingerprint({"env": "NOPE"}, "gateways.s.secret_key") is None
+    assert secrets.warnings == [
+        "gateways.s.secret_key: environment variable NOPE is not set or not readable; "
+        "the secret is treated as unchanged"
+    ]
+    with pytest.raises(SecretError, match="environment variable NOPE"):
+        secrets.value({"env": "NOPE"}, "gateways.s.secret_key")
+
+
+def test_file_is_relative_to_the_yaml_file_that_declares_it(tmp_path: Path) -> None:
+    (tmp_path / "org.yaml").write_text(
+        "version: 1\norganization: harbor\ncurrency: EUR\n"
+        "locations:\n  downtown: {name: Downtown}\n"
+    )
+    sub = tmp_path / "billing"
+    sub.mkdir()
+    (sub / "gateways.yaml").write_text(
+        "gateways:\n  stripe:\n    provider: stripe\n    account: acct_1\n"
+        "    secret_key: {file: stripe.key}\n"
+    )
+    (sub / "stripe.key").write_text("sk_from_file_WXYZ\n")  # trailing newline is not the key
+    loaded = load_config(tmp_path)
+    secrets = SecretResolver.for_config(loaded, environ={})
+    (gw,) = get("gateways").desired(loaded.config, secrets)
+    assert gw.fields["secret_key"] == "…WXYZ" and secrets.warnings == []
+    # relative to the config root instead, the file is not found: a warning, no value
+    plain = SecretResolver(tmp_path, environ={})
+    (gw,) = get("gateways").desired(loaded.config, plain)
+    assert "secret_key" not in gw.fields and "file stripe.key" in plain.warnings[0]
