@@ -20,4 +20,3 @@ class CustomerKind(KeyedKind):
 
     marker = True
     capabilities = COMMUNITY
-    portal = "Community"

@@ -62,6 +62,16 @@ class Fees(OwnedKind):
     def natural_key(self, obj: Obj) -> tuple[Any, ...]:
         return (*super().natural_key(obj), obj.meta.get("name_key", ""))
 
+    def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
+        # Compare effective names directly: a plan created in the same apply has no live
+        # name in `refs`, so the name_key of a looked-up fee cannot be derived from it.
+        if obj.id is not None:
+            return doc.get("_id") == obj.id
+        live = self.from_api(doc, refs, "XXX")
+        name = obj.fields.get("name") or obj.meta.get("create_defaults", {}).get("name")
+        same = super().natural_key(obj) == super().natural_key(live)
+        return same and live.fields.get("name") == name
+
     def address_of(self, obj: Obj) -> str:
         base = super().address_of(obj)
         name_key = obj.meta.get("name_key")

@@ -33,12 +33,6 @@ class RefMap:
             return key[len(UNKNOWN_PREFIX) :]
         return self._id_by_key.get(kind, {}).get(key)
 
-    def has_key(self, kind: str, key: str) -> bool:
-        return key in self._id_by_key.get(kind, {})
-
-    def keys(self, kind: str) -> list[str]:
-        return list(self._id_by_key.get(kind, {}))
-
     def set_name(self, kind: str, key: str, name: str) -> None:
         """Remember an object's live name (fees compare their name with their plan's)."""
         self._names.setdefault(kind, {})[key] = name

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from kinds_sample import STRIPE_KEY, oid
+from kinds_sample import IDS, STRIPE_KEY, oid
 
 from flexctl import kinds
 from flexctl.config.models import Config
@@ -140,6 +140,18 @@ def test_natural_keys_and_matching(config: Config, secrets, refs: RefMap) -> Non
     assert not ms.matches(acme, {**live, "startDate": "2026-12-02"}, refs)
     tagged = {"_id": oid(81), "properties": {"flexctl": acme.address}}
     assert ms.matches(acme, tagged, refs)  # the marker finds it after a lost response
+
+    fees = kinds.get("fees")
+    fee = one(config, secrets, "fees", "companies.acme.fees[printing@2026-12-03]")
+    found = {"_id": oid(90), "name": "Printing", "plan": oid(6), "company": oid(8),
+             "issueDate": "2026-12-03T00:00:00.000Z"}
+    assert fees.lookup_filters(fee, refs) == {"company": oid(8)}
+    assert fees.matches(fee, found, refs)
+    assert not fees.matches(fee, {**found, "name": "Colour prints"}, refs)
+    fresh = RefMap()  # the plan was created in this apply: its live name is not known
+    for (kind, key), id_ in IDS.items():
+        fresh.add(kind, key, id_)
+    assert fees.matches(fee, found, fresh)
 
     gw = kinds.get("gateways")
     stripe = one(config, secrets, "gateways", "gateways.stripe-main")
