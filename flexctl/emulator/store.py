@@ -41,6 +41,16 @@ def field_expr(name: str) -> str:
     return f"json_extract(doc, '$.{name}')"
 
 
+def _index_hint(where: Sequence[tuple[str, Sequence[Any]]]) -> str:
+    # SQLite prefers walking the primary key for ORDER BY id LIMIT n, scanning every row of
+    # the kind; an equality on an indexed field is far more selective (members by email).
+    for clause, _ in where:
+        for name in INDEXED_FIELDS:
+            if clause == f"{field_expr(name)} = ?":
+                return f" INDEXED BY objects_{name}"
+    return ""
+
+
 class Store:
     def __init__(self, db_path: str | None, clock: Clock) -> None:
         self.clock = clock
@@ -221,7 +231,7 @@ class Store:
             params.append(before)
         order = "DESC" if before is not None else "ASC"
         sql = (
-            f"SELECT id, doc FROM objects WHERE {' AND '.join(clauses)} "
+            f"SELECT id, doc FROM objects{_index_hint(where)} WHERE {' AND '.join(clauses)} "
             f"ORDER BY id {order} LIMIT ?"
         )
         with self.lock:

@@ -1,0 +1,50 @@
+"""`flexctl emulator serve` and `flexctl emulator account`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from flexctl.cli import main
+from flexctl.emulator import create_app
+
+
+def test_account_flips_the_sandbox_of_a_config_directory(tmp_path: Path) -> None:
+    (tmp_path / "flexctl.yaml").write_text("version: 1\norganization: harbor-works\n")
+    assert main(["emulator", "account", "--status", "active", str(tmp_path)]) == 0
+    app = create_app(str(tmp_path / ".flexctl" / "sandbox.db"), orgs=())
+    assert app.store.account_status("harbor-works") == "active"
+    assert main(["emulator", "account", "--status", "onboarding",
+                 str(tmp_path / "flexctl.yaml")]) == 0
+    assert app.store.account_status("harbor-works") == "onboarding"
+
+
+def test_account_with_explicit_org_and_without_config(tmp_path: Path) -> None:
+    assert main(["emulator", "account", "--status", "active", "--org", "x", str(tmp_path)]) == 0
+    assert main(["emulator", "account", "--status", "active", str(tmp_path)]) == 1
+
+
+def test_serve_refuses_a_bad_fault_spec() -> None:
+    assert main(["emulator", "serve", "--port", "0", "--faults", "500:7"]) == 64
+
+
+def test_serve_prints_its_url_and_answers(tmp_path: Path) -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flexctl", "emulator", "serve", "--port", "0", "--org", "a",
+         "--org", "b", "--profile", "officernd", "--db", str(tmp_path / "e.db")],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(2)]
+        assert "officernd profile" in lines[0]
+        api = lines[1].split()[-1]
+        assert api.startswith("http://127.0.0.1:") and api.endswith("/api/v2")
+        info = httpx.get(api.replace("/api/v2", "/_emulator/info"), timeout=5).json()
+        assert info == {"profile": "officernd", "orgs": ["a", "b"]}
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
