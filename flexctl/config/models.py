@@ -40,15 +40,15 @@ def _amount(value: Any) -> Any:
         raise ValueError(f"expected a number such as 25 or 25.00, got {describe(value)}")
     amount = Decimal(value)
     if not amount.is_finite():
-        raise ValueError(f"must be a finite number, got {value}")
+        raise ValueError(f"must be a finite number, got {describe(value)}")
     if abs(amount) >= MAX_AMOUNT:
-        raise ValueError(f"{value} is too large (the limit is 999999999999)")
+        raise ValueError(f"{describe(value)} is too large (the limit is 999999999999)")
     return amount
 
 
 def _non_negative(value: Decimal) -> Decimal:
     if value < 0:
-        raise ValueError(f"must not be negative, got {value}")
+        raise ValueError(f"must not be negative, got {describe(value)}")
     return value
 
 

@@ -8,13 +8,15 @@ error into `file:line:col: dotted.path: message` in the config's own words ("unk
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
 import pydantic
+from pydantic import BaseModel
 
 from flexctl.config.composer import Path
 from flexctl.config.loader import PositionIndex
-from flexctl.config.models import OBJECT_ID_PATTERN, SLUG_PATTERN, Config, Model
+from flexctl.config.models import OBJECT_ID_PATTERN, SLUG_PATTERN, Config
 from flexctl.config.scalars import describe
 from flexctl.errors import ConfigError, ConfigIssue
 
@@ -43,18 +45,64 @@ _TYPE_NAMES = {
 }
 
 
-def _vocabulary() -> list[str]:
-    """Every key the format knows, for "did you mean" hints."""
-    words: set[str] = set()
-    pending: list[type[Model]] = [Model]
-    while pending:
-        model = pending.pop()
-        words.update(model.model_fields)
-        pending.extend(model.__subclasses__())
-    return sorted(words)
+def _unwrap(annotation: Any, node: Any) -> Any:
+    """Strip Annotated and Optional; pick a union member by the data's `provider`."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            members = [arg for arg in get_args(annotation) if arg is not type(None)]
+            if len(members) > 1 and isinstance(node, dict):
+                members = [
+                    member
+                    for member in members
+                    if isinstance(member, type)
+                    and issubclass(member, BaseModel)
+                    and "provider" in member.model_fields
+                    and get_args(member.model_fields["provider"].annotation)
+                    == (node.get("provider"),)
+                ]
+            if len(members) != 1:
+                return None
+            annotation = members[0]
+        else:
+            return annotation
 
 
-_VOCABULARY = _vocabulary()
+def _known_keys(path: Path, data: Any) -> list[str]:
+    """The keys the model at `path` accepts (for "did you mean" hints)."""
+    annotation: Any = Config
+    node = data
+    for part in path:
+        annotation = _unwrap(annotation, node)
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            annotation = field.annotation if field else None
+        elif get_origin(annotation) in (dict, list):
+            annotation = get_args(annotation)[-1]
+        else:
+            return []
+        node = _child(node, part)
+    annotation = _unwrap(annotation, node)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _providers(member: Any) -> tuple[Any, ...]:
+    if isinstance(member, type) and issubclass(member, BaseModel):
+        field = member.model_fields.get("provider")
+        return get_args(field.annotation) if field else ()
+    return ()
+
+
+def _child(node: Any, part: str | int) -> Any:
+    if isinstance(node, dict):
+        return node.get(part)
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    return None
 
 
 def validate(data: dict[str, Any], index: PositionIndex) -> Config:
@@ -91,17 +139,17 @@ def _issue(error: Any, data: dict[str, Any], index: PositionIndex) -> ConfigIssu
     kind = error["type"]
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         path = (*path, "provider")
-    return index.issue(path, _message(error, path))
+    return index.issue(path, _message(error, path, data))
 
 
-def _message(error: Any, path: Path) -> str:
+def _message(error: Any, path: Path, data: dict[str, Any]) -> str:
     kind: str = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}
     value = error.get("input")
     if kind == "missing" or kind == "union_tag_not_found":
         return f"required key '{path[-1]}' is missing"
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(str(path[-1]), _VOCABULARY, n=1)
+        hint = difflib.get_close_matches(str(path[-1]), _known_keys(path[:-1], data), n=1)
         return f"unknown key '{path[-1]}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
     if kind in _TYPE_NAMES:
         return f"expected {_TYPE_NAMES[kind]}, got {describe(value)}"
