@@ -138,16 +138,20 @@ def test_yes_and_on_stay_strings(write: Write) -> None:
 
 
 def test_full_yaml_outside_the_fast_subset_still_loads(write: Write) -> None:
-    text = HEAD + LOCATIONS + (
-        "plans:\n"
-        "  hot-desk:\n"
-        "    name: >-\n"
-        "      Hot\n"
-        "      Desk\n"
-        "    description: |\n"
-        "      Any free desk.\n"
-        '    billing: "recur\\x72ing"\n'
-        "    price: 250\n"
+    text = (
+        HEAD
+        + LOCATIONS
+        + (
+            "plans:\n"
+            "  hot-desk:\n"
+            "    name: >-\n"
+            "      Hot\n"
+            "      Desk\n"
+            "    description: |\n"
+            "      Any free desk.\n"
+            '    billing: "recur\\x72ing"\n'
+            "    price: 250\n"
+        )
     )
     path = write("c.yaml", text)
     with pytest.raises(fastparse.Unsupported):
@@ -209,7 +213,7 @@ DECLINED = [
     "a: [1, 2,]\n",
     "a: 2026-02-30\n",
     "a:\n-\n  b\n",
-    "a: \"esc\\n\"\n",
+    'a: "esc\\n"\n',
     "a: 1\r\nb: 2\r\n",
     "  a: 1\n",
     "",

@@ -1,0 +1,305 @@
+"""Semantic rules: each one with a failing config and the exact location of its error."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from cfg_helpers import Write
+
+from flexctl.config import load_config
+from flexctl.config.checks import decimal_places
+from flexctl.errors import ConfigError
+
+CATALOGUE = """\
+version: 1
+organization: harbor-works
+currency: {currency}
+locations:
+  downtown: {{name: Downtown}}
+  riverside: {{name: Riverside}}
+tax_rates:
+  standard: {{name: VAT 23%, rate: 23}}
+revenue_accounts:
+  memberships: {{name: Membership fees, tax_rate: standard}}
+plans:
+  hot-desk: {{name: Hot Desk, billing: recurring, price: 250}}
+  printing: {{name: Printing, billing: one_off, price: 0.10}}
+{plans}rates:
+  room: {{name: Room, unit: hour, price: 30, full_day_price: 200}}
+"""
+
+
+def catalogue(currency: str = "EUR", plans: str = "", tail: str = "") -> str:
+    """The catalogue, with more plans after `printing` and more sections at the end."""
+    return CATALOGUE.format(currency=currency, plans=plans) + tail
+
+
+def errors(write: Write, files: dict[str, str]) -> list[str]:
+    for name, text in files.items():
+        write(f"conf/{name}", text)
+    with pytest.raises(ConfigError) as caught:
+        load_config("conf")
+    return [str(issue) for issue in caught.value.issues]
+
+
+def test_valid_catalogue_loads(write: Write) -> None:
+    write("conf/a.yaml", catalogue())
+    assert load_config("conf").config.rates["room"].full_day_price == 200
+
+
+def test_references_in_the_second_file_are_located_there(write: Write) -> None:
+    customers = """\
+companies:
+  acme:
+    name: Acme
+    location: uptown
+    memberships:
+      - {plan: hot-desk, start: 2026-12-01, location: downtown}
+      - plan: hot-dsk
+        start: 2026-12-01
+        location: midtown
+    fees:
+      - {plan: printing, date: 2026-12-03, location: harbour}
+members:
+  jane:
+    name: Jane
+    email: jane@acme.example
+    location: downtown
+    company: acme-ltd
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": customers}) == [
+        "conf/b.yaml:4:5: companies.acme.location: unknown location 'uptown'",
+        "conf/b.yaml:7:9: companies.acme.memberships[1].plan: unknown plan 'hot-dsk' "
+        "(did you mean 'hot-desk'?)",
+        "conf/b.yaml:9:9: companies.acme.memberships[1].location: unknown location 'midtown' "
+        "(did you mean 'downtown'?)",
+        "conf/b.yaml:11:44: companies.acme.fees[0].location: unknown location 'harbour'",
+        "conf/b.yaml:17:5: members.jane.company: unknown company 'acme-ltd' (did you mean 'acme'?)",
+    ]
+
+
+def test_catalogue_references(write: Write) -> None:
+    plans = """\
+  day-pass: {name: Day Pass, billing: one_off, price: 25, revenue_account: fees,
+             locations: [downtown, uptown, downtown]}
+"""
+    tail = """\
+
+gateways:
+  bank: {provider: bank_transfer, account: IE00, locations: [riverside, docklands]}
+storefront:
+  enabled: true
+  plans: [day-pass, gold]
+  rates: [room, hall]
+  locations: [riverside, moon]
+"""
+    text = catalogue(plans=plans, tail=tail).replace("tax_rate: standard", "tax_rate: reduced")
+    assert errors(write, {"a.yaml": text}) == [
+        "conf/a.yaml:10:40: revenue_accounts.memberships.tax_rate: unknown tax rate 'reduced'",
+        "conf/a.yaml:14:59: plans.day-pass.revenue_account: unknown revenue account 'fees'",
+        "conf/a.yaml:15:36: plans.day-pass.locations[1]: unknown location 'uptown'",
+        "conf/a.yaml:15:44: plans.day-pass.locations[2]: 'downtown' is listed twice",
+        "conf/a.yaml:20:73: gateways.bank.locations[1]: unknown location 'docklands'",
+        "conf/a.yaml:23:21: storefront.plans[1]: unknown plan 'gold'",
+        "conf/a.yaml:24:17: storefront.rates[1]: unknown rate 'hall'",
+        "conf/a.yaml:25:26: storefront.locations[1]: unknown location 'moon'",
+    ]
+
+
+def test_plans_used_the_wrong_way_round(write: Write) -> None:
+    member = """\
+members:
+  jane:
+    name: Jane
+    email: jane@acme.example
+    location: downtown
+    memberships:
+      - {plan: printing, start: 2026-12-01}
+    fees:
+      - {plan: hot-desk, date: 2026-12-01}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": member}) == [
+        "conf/b.yaml:7:10: members.jane.memberships[0].plan: plan 'printing' is one_off; a "
+        "membership needs a recurring plan (charge one-off plans as fees)",
+        "conf/b.yaml:9:10: members.jane.fees[0].plan: plan 'hot-desk' is recurring; a fee "
+        "needs a one_off plan (assign recurring plans as memberships)",
+    ]
+
+
+def test_membership_end_before_start(write: Write) -> None:
+    member = """\
+members:
+  jane:
+    name: Jane
+    email: jane@acme.example
+    location: downtown
+    memberships:
+      - {plan: hot-desk, start: 2026-12-01, end: 2026-12-01}
+      - {plan: hot-desk, start: 2027-01-01, end: 2026-12-31}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": member}) == [
+        "conf/b.yaml:8:45: members.jane.memberships[1].end: end 2026-12-31 is before start "
+        "2027-01-01",
+    ]
+
+
+def test_duplicate_memberships_and_fees(write: Write) -> None:
+    company = """\
+companies:
+  acme:
+    name: Acme
+    location: downtown
+    memberships:
+      - {plan: hot-desk, start: 2026-12-01}
+      - {plan: hot-desk, start: 2026-12-01, location: riverside}
+      - {plan: hot-desk, start: 2027-01-01}
+    fees:
+      - {plan: printing, date: 2026-12-03}
+      - {plan: printing, date: 2026-12-03, name: Printing (colour)}
+      - {plan: printing, date: 2026-12-03, name: Printing}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": company}) == [
+        "conf/b.yaml:7:9: companies.acme.memberships[1]: duplicate membership: same plan and "
+        "start as memberships[0]",
+        "conf/b.yaml:12:9: companies.acme.fees[2]: duplicate fee: same plan, date and name as "
+        "fees[0]",
+    ]
+
+
+def test_member_emails_are_unique_ignoring_case(write: Write) -> None:
+    members = """\
+members:
+  jane: {name: Jane, email: jane@acme.example, location: downtown}
+  jane-2: {name: Jane, email: Jane@ACME.example, location: downtown}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": members}) == [
+        "conf/b.yaml:3:24: members.jane-2.email: email 'Jane@ACME.example' is already used by "
+        "member 'jane'",
+    ]
+
+
+def test_one_default_gateway_per_location(write: Write) -> None:
+    gateways = """\
+gateways:
+  stripe: {provider: stripe, account: a, secret_key: {env: K}, default: true}
+  bank: {provider: bank_transfer, account: b, locations: [riverside], default: true}
+  other: {provider: bank_transfer, account: c, locations: [downtown]}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": gateways}) == [
+        "conf/b.yaml:3:71: gateways.bank.default: gateway 'stripe' is already the default for "
+        "location 'riverside'",
+    ]
+    split = gateways.replace(
+        "secret_key: {env: K}, default", "secret_key: {env: K}, locations: [downtown], default"
+    )
+    write("conf/b.yaml", split)
+    assert len(load_config("conf").config.gateways) == 3
+
+
+def test_keys_are_slugs(write: Write) -> None:
+    plans = "plans:\n  Hot Desk: {name: Hot Desk, billing: recurring, price: 1}\n"
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": plans}) == [
+        "conf/b.yaml:2:3: plans.Hot Desk: key 'Hot Desk' must be a slug: lowercase letters, "
+        "digits, '-' and '_', starting with a letter or digit",
+    ]
+
+
+def test_rate_components_must_fit_the_unit(write: Write) -> None:
+    rates = """\
+rates:
+  desk: {name: Desk, unit: day, price: 20, week_price: 90, off_hours_price: 10}
+  hall: {name: Hall, unit: hour, price: 80, half_day_price: 300, weekend_price: 60}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": rates}) == [
+        "conf/b.yaml:2:60: rates.desk.off_hours_price: 'off_hours_price' is not a component of "
+        "a per-day rate (allowed: half_day_price, week_price, month_price, weekend_price)",
+        "conf/b.yaml:3:45: rates.hall.half_day_price: 'half_day_price' is not a component of "
+        "a per-hour rate (allowed: off_hours_price, weekend_price, full_day_price)",
+    ]
+
+
+def test_amounts_fit_the_currency(write: Write) -> None:
+    plans = """\
+  deposit-plan: {name: Office, billing: recurring, price: 250.005, deposit: 10.001}
+  fine-print: {name: Fine print, billing: one_off, price: 0.0125}
+  finer-print: {name: Finer print, billing: one_off, price: 0.00125}
+"""
+    tail = """\
+companies:
+  acme:
+    name: Acme
+    location: downtown
+    memberships: [{plan: hot-desk, start: 2026-12-01, price: 99.999}]
+    fees: [{plan: printing, date: 2026-12-01, price: 0.0001}]
+"""
+    text = catalogue(plans=plans, tail=tail).replace("price: 30,", "price: 30.505,")
+    assert errors(write, {"a.yaml": text}) == [
+        "conf/a.yaml:14:52: plans.deposit-plan.price: 250.005 has 3 decimal places; EUR amounts "
+        "allow at most 2",
+        "conf/a.yaml:14:68: plans.deposit-plan.deposit: 10.001 has 3 decimal places; EUR amounts "
+        "allow at most 2",
+        "conf/a.yaml:16:54: plans.finer-print.price: 0.00125 has 5 decimal places; unit prices "
+        "of one-off plans and fees allow at most 4",
+        "conf/a.yaml:18:34: rates.room.price: 30.505 has 3 decimal places; EUR amounts allow at "
+        "most 2",
+        "conf/a.yaml:23:55: companies.acme.memberships[0].price: 99.999 has 3 decimal places; "
+        "EUR amounts allow at most 2",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("currency", "price", "ok"),
+    [
+        ("JPY", "250", True),
+        ("JPY", "250.5", False),
+        ("KWD", "2.125", True),
+        ("KWD", "2.1255", False),
+        ("USD", "2.10", True),
+        ("USD", "2.100", True),
+    ],
+)
+def test_minor_units_per_currency(write: Write, currency: str, price: str, ok: bool) -> None:
+    write("conf/a.yaml", catalogue(currency).replace("price: 250}", f"price: {price}}}"))
+    if ok:
+        assert load_config("conf").config.plans["hot-desk"].price == Decimal(price)
+    else:
+        with pytest.raises(ConfigError, match="decimal place"):
+            load_config("conf")
+
+
+def test_tax_rate_is_a_percentage(write: Write) -> None:
+    text = catalogue().replace("rate: 23}", "rate: 123}")
+    assert errors(write, {"a.yaml": text}) == [
+        "conf/a.yaml:8:29: tax_rates.standard.rate: a tax rate is a percentage, at most 100, "
+        "got 123",
+    ]
+
+
+def test_every_rule_is_reported_at_once(write: Write) -> None:
+    members = """\
+members:
+  Jane: {name: Jane, email: jane@acme.example, location: nowhere}
+  joe: {name: Joe, email: JANE@acme.example, location: downtown, company: none}
+"""
+    found = errors(write, {"a.yaml": catalogue(), "b.yaml": members})
+    assert [line.split(": ")[1] for line in found] == [
+        "members.Jane",
+        "members.Jane.location",
+        "members.joe.email",
+        "members.joe.company",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "places"),
+    [("0.10", 1), ("25", 0), ("25.00", 0), ("1E+2", 0), ("1e-5", 5), ("0.000", 0), ("-1.25", 2)],
+)
+def test_decimal_places(text: str, places: int) -> None:
+    assert decimal_places(Decimal(text)) == places
+
+
+def test_path_of_errors_outside_any_file(write: Write, workdir: Path) -> None:
+    write("conf/a.yaml", "organization: harbor-works\ncurrency: EUR\n")
+    assert errors(write, {}) == ["conf/a.yaml:1:1: version: required key 'version' is missing"]
