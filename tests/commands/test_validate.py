@@ -1,0 +1,115 @@
+"""`flexctl validate`: the summary, the error formats, and the shipped examples."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flexctl.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+INVALID = sorted((REPO / "examples" / "invalid").glob("*.yaml"))
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["validate", *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_example_is_valid_with_a_summary(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    assert run(capsys, "examples/harbor-works") == (
+        0,
+        "Valid: 2 locations, 5 revenue accounts, 2 tax rates, 2 gateways, 10 plans, 3 rates, "
+        "4 companies, 6 members, 6 memberships, 7 fees.\n",
+        "",
+    )
+
+
+def test_path_defaults_to_the_current_directory(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO / "examples" / "harbor-works")
+    code, out, _ = run(capsys)
+    assert code == 0 and out.startswith("Valid: 2 locations")
+
+
+def test_json_format_when_valid(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    code, out, err = run(capsys, "examples/harbor-works", "--format", "json")
+    assert (code, json.loads(out)) == (0, [])
+    assert err.startswith("Valid: ")  # for people: stderr, so stdout stays pure JSON
+
+
+@pytest.mark.parametrize("case", INVALID, ids=[path.stem for path in INVALID])
+def test_invalid_examples_give_their_expected_errors(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, case: Path
+) -> None:
+    monkeypatch.chdir(REPO)
+    relative = case.relative_to(REPO).as_posix()
+    code, out, err = run(capsys, relative)
+    assert (code, out) == (1, "")
+    assert err == case.with_suffix(".expected").read_text()
+
+
+def test_json_format_lists_every_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    code, out, err = run(capsys, "examples/invalid/typos.yaml", "--format", "json")
+    assert (code, err) == (1, "")
+    errors = json.loads(out)
+    assert len(errors) == 7
+    assert errors[0] == {
+        "file": "examples/invalid/typos.yaml",
+        "line": 10,
+        "column": 3,
+        "path": "plans.hot-desk.price",
+        "message": "required key 'price' is missing",
+    }
+    expected = (REPO / "examples/invalid/typos.expected").read_text().splitlines()
+    lines = [f"{e['file']}:{e['line']}:{e['column']}: {e['path']}: {e['message']}" for e in errors]
+    assert lines == expected
+
+
+def test_json_format_for_unreadable_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.yaml").write_bytes(b"\x00\x01")
+    code, out, _ = run(capsys, "bad.yaml", "--format", "json")
+    assert code == 1
+    assert json.loads(out) == [
+        {
+            "file": "bad.yaml",
+            "line": 1,
+            "column": 1,
+            "path": "",
+            "message": "binary content: this is not a YAML text",
+        }
+    ]
+
+
+def test_paths_outside_the_current_directory_are_absolute(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "conf").mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "conf" / "a.yaml").write_text("version: 2\norganization: x\ncurrency: EUR\n")
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    code, _, err = run(capsys, "../conf")
+    assert code == 1
+    assert err.startswith(f"{tmp_path / 'conf' / 'a.yaml'}:1:1: version: expected 1, got 2\n")
+
+
+def test_bad_format_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, ".", "--format", "xml")
+    assert code == 64
+    assert "xml" in err
