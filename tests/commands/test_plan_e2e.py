@@ -88,7 +88,8 @@ def test_membership_plan_change_is_one_replace(sandbox: Sandbox) -> None:
     assert actions(data) == {"members.liam-walsh.memberships[dedicated-desk@2026-12-01]":
                              "replace"}
     change = data["changes"][0]  # type: ignore[index]
-    assert change["before"] == {"plan": "hot-desk"} and change["after"] == {"plan": "dedicated-desk"}
+    assert change["before"] == {"plan": "hot-desk"}
+    assert change["after"] == {"plan": "dedicated-desk"}
     assert "deleted" in change["reason"]
 
 
