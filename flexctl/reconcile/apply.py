@@ -1,0 +1,267 @@
+"""Executing a plan: changes in dependency order, independent ones concurrently, into a journal.
+
+A change starts once the changes it needs have been applied: a membership or fee waits for its
+customer and its plan when the same plan creates them, a member for its company; a delete waits
+for the deletes of the objects that refer to it, and for every other change (so an update that
+moves a member away from a company runs before the company is deleted). A change whose
+dependency failed, was skipped, or is a manual step is skipped, naming it; unrelated changes
+go on. A replace ends or deletes the old object before it creates the new one, so a customer is
+never billed twice. The thread pool only overlaps latency: the client's pacer keeps writes under
+the rate limit. Ids of created objects go into the snapshot's `RefMap`, so that the request
+bodies of dependents can refer to them.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+
+from flexctl.errors import FlexctlError, PlanError
+from flexctl.kinds import get as get_kind
+from flexctl.kinds.base import Kind, Obj
+from flexctl.platform.refs import RefMap
+from flexctl.platform.secrets import SecretResolver
+from flexctl.reconcile.journal import WAITS_FOR_MANUAL, ApiFailure, Entry, Journal
+from flexctl.reconcile.plan import API_ACTIONS, Change, Plan, references
+from flexctl.reconcile.recovery import Done, WriteClient, Writer
+
+DEFAULT_WORKERS = 8  # requests in flight; enough to hide latency, the pacer sets the rate
+INTERRUPTED = "not started: apply was interrupted"
+
+Progress = Callable[[Entry, int, int], None]  # (entry just recorded, done, total)
+
+
+@dataclass(frozen=True)
+class Task:
+    """A change to run, with the addresses it needs applied and those it must merely follow."""
+
+    change: Change
+    needs: frozenset[str]
+    after: frozenset[str] = frozenset()
+
+    @property
+    def prerequisites(self) -> frozenset[str]:
+        return self.needs | self.after
+
+
+def tasks_of(plan: Plan, live: Mapping[str, Obj]) -> list[Task]:
+    """The plan's API changes as tasks, with their dependencies (see the module docstring)."""
+    api = [c for c in plan.changes if c.action in API_ACTIONS]
+    deletes = [c for c in api if c.action == "delete"]
+    others = frozenset(c.address for c in api if c.action != "delete")
+    referrers: dict[str, set[str]] = {}
+    for change in deletes:
+        old = live.get(change.address)
+        for target in references(old) if old else ():
+            referrers.setdefault(target, set()).add(change.address)
+    tasks = []
+    for change in api:
+        if change.action == "delete":
+            needs = frozenset(referrers.get(change.address, set()) - {change.address})
+            tasks.append(Task(change, needs, others))
+        else:
+            tasks.append(Task(change, frozenset(change.depends_on)))
+    return tasks
+
+
+@dataclass
+class Executor:
+    """Runs one plan's tasks on a thread pool and records every outcome in the journal."""
+
+    plan: Plan
+    desired: Mapping[str, Obj]  # address -> desired object
+    live: Mapping[str, Obj]  # address -> live object as planned
+    writer: Writer
+    workers: int = DEFAULT_WORKERS
+    progress: Progress | None = None
+    journal: Journal = field(init=False)
+    interrupted: bool = field(init=False, default=False)
+    _refs_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.journal = Journal([c.address for c in self.plan.changes])
+
+    def run(self) -> Journal:
+        if self.plan.blocked:
+            raise PlanError("the plan has blocked changes; nothing is applied")
+        manual = [
+            Entry(c.address, c.kind, "manual", "manual", c.instructions or c.reason, c.id)
+            for c in self.plan.changes
+            if c.action == "manual"
+        ]
+        self._schedule(tasks_of(self.plan, self.live), manual)
+        return self.journal
+
+    # -- scheduling -------------------------------------------------------------------------
+
+    def _schedule(self, tasks: Sequence[Task], manual: Sequence[Entry]) -> None:
+        by_address = {t.change.address: t for t in tasks}
+        known = set(by_address) | {e.address for e in manual}
+        waiting: dict[str, set[str]] = {}
+        dependents: dict[str, list[str]] = {}
+        for task in tasks:
+            pending = {a for a in task.prerequisites if a in known}
+            waiting[task.change.address] = pending
+            for address in pending:
+                dependents.setdefault(address, []).append(task.change.address)
+        ready = [t for t in tasks if not waiting[t.change.address]]
+        for entry in manual:  # what needs a manual step cannot run in this apply
+            self._finish(entry, by_address, waiting, dependents, ready)
+        pool = ThreadPoolExecutor(max_workers=max(1, self.workers),
+                                  thread_name_prefix="flexctl-apply")
+        running: dict[Future[Entry], Task] = {}
+        try:
+            while ready or running:
+                for task in ready:
+                    running[pool.submit(self._execute, task.change)] = task
+                ready = []
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    running.pop(future)
+                    self._finish(future.result(), by_address, waiting, dependents, ready)
+        except KeyboardInterrupt:
+            self.interrupted = True
+            pool.shutdown(wait=True, cancel_futures=True)  # in-flight writes finish
+            for future, task in running.items():
+                finished = future.done() and not future.cancelled()
+                self._record(future.result() if finished else self._not_started(task.change))
+        finally:
+            pool.shutdown(wait=True)
+        for task in tasks:  # interrupted, or (a bug) waiting in a dependency cycle
+            if self.journal.get(task.change.address) is None:
+                self._record(self._not_started(task.change))
+
+    def _finish(
+        self,
+        entry: Entry,
+        by_address: Mapping[str, Task],
+        waiting: dict[str, set[str]],
+        dependents: Mapping[str, list[str]],
+        ready: list[Task],
+    ) -> None:
+        """Record an outcome; start what it unblocks, skip what needed it to succeed."""
+        todo = [entry]
+        while todo:
+            current = todo.pop()
+            self._record(current)
+            for address in dependents.get(current.address, ()):
+                task = by_address[address]
+                if self.journal.get(address) is not None:
+                    continue
+                if current.status != "applied" and current.address in task.needs:
+                    todo.append(self._skip(task, current))
+                    continue
+                waiting[address].discard(current.address)
+                if not waiting[address]:
+                    ready.append(task)
+
+    @staticmethod
+    def _skip(task: Task, blocker: Entry) -> Entry:
+        change = task.change
+        if blocker.status == "manual":
+            why = f"{WAITS_FOR_MANUAL} {blocker.address}; make it, then run apply again"
+        else:
+            was = "was " if blocker.status == "skipped" else ""
+            why = f"its dependency {blocker.address} {was}{blocker.status}"
+        return Entry(change.address, change.kind, change.action, "skipped", why, change.id,
+                     waits_for=blocker.address)
+
+    def _not_started(self, change: Change) -> Entry:
+        why = INTERRUPTED if self.interrupted else "not started: its dependencies never finished"
+        return Entry(change.address, change.kind, change.action, "skipped", why, change.id)
+
+    def _record(self, entry: Entry) -> None:
+        self.journal.record(entry)
+        if self.progress is not None:
+            self.progress(entry, len(self.journal.entries), len(self.plan.changes))
+
+    # -- one change -------------------------------------------------------------------------
+
+    def _execute(self, change: Change) -> Entry:
+        """Run one change on a worker thread; every error becomes a failed entry."""
+        try:
+            done = self._apply(get_kind(change.kind), change)
+        except FlexctlError as error:
+            return Entry(change.address, change.kind, change.action, "failed", str(error),
+                         change.id, ApiFailure.of(error))
+        except Exception as error:  # a bug: fail this change, keep the journal
+            message = f"internal error: {type(error).__name__}: {error}"
+            return Entry(change.address, change.kind, change.action, "failed", message,
+                         change.id)
+        return Entry(change.address, change.kind, change.action, "applied", done.note, done.id)
+
+    def _apply(self, kind: Kind, change: Change) -> Done:
+        if change.action == "delete":
+            return self.writer.delete(kind, change.id)
+        if change.action == "update":
+            obj = self._target(change)
+            return self.writer.update(kind, obj, set(change.changed_paths), change.id or obj.id)
+        obj = self._desired(change)
+        exclude: frozenset[str] = frozenset()
+        if change.action == "replace":
+            old = self.live.get(change.replaces or change.address)
+            if change.end_old is not None and old is not None:
+                self.writer.end(kind, old, change.end_old)
+                exclude = frozenset({old.id or ""})  # still there, maybe with the same key
+            else:
+                self.writer.delete(kind, change.id or (old.id if old else None))
+        done = self.writer.create(kind, obj, exclude)
+        if done.id is not None:
+            self._remember(kind, obj, done.id)
+        return done
+
+    def _desired(self, change: Change) -> Obj:
+        obj = self.desired.get(change.address)
+        if obj is None:
+            raise PlanError(f"{change.address} is not in the configuration; make a new plan")
+        return obj
+
+    def _target(self, change: Change) -> Obj:
+        """What an update writes: the desired object, or a live one with the plan's values
+        (ending an invoiced membership that left the configuration)."""
+        obj = self.desired.get(change.address)
+        if obj is not None:
+            return obj
+        live = self.live.get(change.address)
+        if live is None:
+            raise PlanError(f"{change.address} is not on the target any more; make a new plan")
+        return Obj(live.kind, live.address, {**live.fields, **change.after}, live.id,
+                   live.owner, live.meta)
+
+    def _remember(self, kind: Kind, obj: Obj, id: str) -> None:
+        """Dependents' bodies refer to a created object by the id recorded here."""
+        key = obj.meta.get("key")
+        if kind.owned or key is None:
+            return
+        with self._refs_lock:
+            self.writer.refs.add(kind.name, str(key), id)
+            if kind.name == "plans":
+                self.writer.refs.set_name("plans", str(key), str(obj.fields.get("name") or ""))
+
+
+def execute(
+    plan: Plan,
+    desired: Mapping[str, Sequence[Obj]],
+    live: Mapping[str, Sequence[Obj]],
+    *,
+    client: WriteClient,
+    refs: RefMap,
+    secrets: SecretResolver,
+    currency: str,
+    workers: int = DEFAULT_WORKERS,
+    progress: Progress | None = None,
+) -> Executor:
+    """Apply `plan` (nothing blocked) through `client`; returns the finished executor, whose
+    `journal` holds every change's outcome and `interrupted` whether Ctrl-C cut it short."""
+    executor = Executor(
+        plan=plan,
+        desired={o.address: o for objs in desired.values() for o in objs},
+        live={o.address: o for objs in live.values() for o in objs},
+        writer=Writer(client, refs, secrets, currency),
+        workers=workers,
+        progress=progress,
+    )
+    executor.run()
+    return executor
