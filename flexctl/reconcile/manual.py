@@ -29,7 +29,7 @@ NOUNS: Mapping[str, str] = {
     "memberships": "membership",
     "fees": "fee",
     "invoicing": "invoicing settings",
-    "storefront": "storefront",
+    "storefront": "storefront settings",
 }
 # Decimal fields that are not money (percent rates); every other Decimal is an amount.
 _NOT_MONEY = frozenset({"rate"})
@@ -77,8 +77,11 @@ class Describer:
         return str(value)
 
     def fields(self, fields: Mapping[str, Any], skip: Sequence[str] = ()) -> str:
+        """`label: value` pairs of the set fields, alphabetically (unset ones are not asked)."""
         return ", ".join(
-            f"{field_label(k)}: {self.value(k, v)}" for k, v in fields.items() if k not in skip
+            f"{field_label(k)}: {self.value(k, fields[k])}"
+            for k in sorted(fields)
+            if k not in skip and fields[k] is not None
         )
 
 

@@ -18,6 +18,7 @@ from flexctl.config import load_config
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
 from flexctl.platform import target as target_module
+from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
 from flexctl.platform.refs import RefMap
 from flexctl.platform.secrets import SecretResolver
@@ -67,7 +68,8 @@ class Sandbox:
         app.store.ensure_org(ORG)
         target = resolve_target(self.api_url, None, None, ORG, self.root)
         try:
-            with open_client(target, app=app) as client:
+            scopes = FULL_SCOPES if profile == "full" else OFFICERND_SCOPES
+            with open_client(target, app=app, scopes=scopes) as client:
                 yield client
         finally:
             app.store.close()

@@ -192,7 +192,7 @@ def test_catalogue_on_officernd_is_manual_with_portal_instructions() -> None:
     assert change.action == "manual"
     assert change.instructions == (
         "In the admin portal, Billing > Plans: create plan 'Hot Desk' (billing: recurring, "
-        "price: 250.00 EUR, locations: Harbor Works Downtown).")
+        "locations: Harbor Works Downtown, price: 250.00 EUR).")
 
 
 def test_update_on_read_only_kind_is_manual() -> None:
