@@ -1,0 +1,117 @@
+"""`flexctl plan` / `flexctl drift` options, formats, exit codes and secrets."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from plan_helpers import STRIPE_ENV, STRIPE_KEY, Sandbox, make_sandbox
+
+from flexctl.reconcile.planfile import load_planfile
+
+GC_TOKEN = "gc_live_AccessTokenFromAFile_5521"
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+            monkeypatch: pytest.MonkeyPatch) -> Sandbox:
+    return make_sandbox(tmp_path, capsys, monkeypatch)
+
+
+def add_file_secret_gateway(sandbox: Sandbox, token: str = GC_TOKEN) -> None:
+    (sandbox.root / "secrets").mkdir(exist_ok=True)
+    (sandbox.root / "secrets" / "gc.token").write_text(token + "\n")
+    sandbox.edit("gateways.yaml", "gateways:\n", (
+        "gateways:\n  gocardless:\n    provider: gocardless\n    account: CR000123\n"
+        "    access_token: {file: secrets/gc.token}\n    locations: [riverside]\n"))
+
+
+@pytest.mark.parametrize("option", ["--target-kinds", "--exclude-kinds"])
+def test_unknown_kind_is_a_usage_error_64(sandbox: Sandbox, option: str) -> None:
+    result = sandbox.run("plan", option, "plans,widgets")
+    assert result.code == 64
+    assert "unknown kind 'widgets'" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_bad_format_is_a_usage_error_64(sandbox: Sandbox) -> None:
+    assert sandbox.run("plan", "--format", "yaml").code == 64
+    assert sandbox.run("drift", "--bogus").code == 64
+
+
+def test_target_kinds_limits_the_plan(sandbox: Sandbox) -> None:
+    result = sandbox.run("plan", "--format", "json", "--target-kinds", "members")
+    kinds = {c["kind"] for c in json.loads(result.out)["changes"]}
+    assert kinds == {"members"}
+    result = sandbox.run("plan", "--format", "json", "--exclude-kinds", "members,fees")
+    kinds = {c["kind"] for c in json.loads(result.out)["changes"]}
+    assert "members" not in kinds and "fees" not in kinds and "plans" in kinds
+
+
+def test_json_stdout_is_only_json_and_warnings_go_to_stderr(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(STRIPE_ENV)
+    result = sandbox.run("plan", "--format", "json")
+    assert result.code == 0
+    data = json.loads(result.out)
+    assert data["format_version"] == "1.0"
+    assert data["target"]["profile"] == "full"
+    assert f"environment variable {STRIPE_ENV} is not set" in result.err
+
+
+def test_markdown_format(sandbox: Sandbox) -> None:
+    result = sandbox.run("plan", "--format", "markdown")
+    assert result.code == 0
+    assert "<details><summary><b>plans</b>: 10 create</summary>" in result.out
+
+
+def test_plan_file_is_written_and_loadable(sandbox: Sandbox, tmp_path: Path) -> None:
+    out = tmp_path / "harbor.plan"
+    result = sandbox.run("plan", "-o", str(out), "--format", "json")
+    assert result.code == 0
+    json.loads(result.out)  # stdout is still only the JSON plan
+    assert f"Saved the plan to {out}" in result.err
+    saved = load_planfile(out)
+    assert saved.target["org"] == "harbor-works"
+    assert saved.config_path == str(sandbox.root.resolve())
+    assert saved.objects["plans.hot-desk"] is None  # created: must not exist at apply time
+
+
+def test_drift_exit_codes_and_wording(sandbox: Sandbox) -> None:
+    result = sandbox.run("drift")
+    assert result.code == 2
+    assert "Drift detected: 43 to create" in result.out
+    sandbox.seed()
+    result = sandbox.run("drift")
+    assert result.code == 0
+    assert "No drift. The live organization matches the configuration." in result.out
+
+
+def test_no_secret_in_any_output_file_or_debug_log(
+    sandbox: Sandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    add_file_secret_gateway(sandbox)
+    sandbox.seed()
+    # Rotate both secrets so the plan has to show (and hide) a secret change.
+    new_stripe, new_gc = "sk_live_RotatedStripeKey_1234", "gc_live_RotatedToken_7788"
+    (sandbox.root / "secrets" / "gc.token").write_text(new_gc)
+    monkeypatch.setenv(STRIPE_ENV, new_stripe)
+    caplog.set_level(logging.DEBUG)
+    outputs = []
+    for fmt in ("text", "json", "markdown"):
+        result = sandbox.run("--debug", "plan", "--format", fmt, "-o", str(tmp_path / "p"))
+        assert result.code == 0, result.err
+        outputs += [result.out, result.err, (tmp_path / "p").read_text()]
+    drift = sandbox.run("--debug", "drift")
+    assert any(r.name == "flexctl.http" for r in caplog.records), "no debug log captured"
+    outputs += [drift.out, drift.err, caplog.text]
+    text = "\n".join(outputs)
+    assert "gateways.stripe-main" in text and "secret_key: (sensitive) -> (sensitive)" in text
+    assert "access_token: (sensitive) -> (sensitive)" in text
+    for secret in (STRIPE_KEY, GC_TOKEN, new_stripe, new_gc):
+        assert secret not in text
+        assert secret[:-4] not in text
