@@ -160,13 +160,15 @@ class Executor:
     @staticmethod
     def _skip(task: Task, blocker: Entry) -> Entry:
         change = task.change
-        if blocker.status == "manual":
-            why = f"{WAITS_FOR_MANUAL} {blocker.address}; make it, then run apply again"
+        manual = blocker.address if blocker.status == "manual" else blocker.manual_step
+        if manual is not None:
+            via = f" (through {blocker.address})" if manual != blocker.address else ""
+            why = f"{WAITS_FOR_MANUAL} {manual}{via}; make it, then run apply again"
         else:
             was = "was " if blocker.status == "skipped" else ""
             why = f"its dependency {blocker.address} {was}{blocker.status}"
         return Entry(change.address, change.kind, change.action, "skipped", why, change.id,
-                     waits_for=blocker.address)
+                     waits_for=blocker.address, manual_step=manual)
 
     def _not_started(self, change: Change) -> Entry:
         why = INTERRUPTED if self.interrupted else "not started: its dependencies never finished"

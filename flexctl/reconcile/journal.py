@@ -62,6 +62,7 @@ class Entry:
     id: str | None = None  # the platform id of the object created or changed
     error: ApiFailure | None = None
     waits_for: str | None = None  # skipped: the address of the change it depended on
+    manual_step: str | None = None  # skipped: the manual change it waits for, maybe indirectly
 
     def data(self) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class Entry:
             "message": self.message or None,
             "error": self.error.data() if self.error else None,
             "waits_for": self.waits_for,
+            "manual_step": self.manual_step,
         }
 
 
@@ -109,16 +111,12 @@ class Journal:
         """True when everything that could be applied was: no failure, nothing skipped because
         of one (changes waiting for a manual step are listed, not failures)."""
         return not any(
-            e.status == "failed" or (e.status == "skipped" and not _waits_for_manual(e))
+            e.status == "failed" or (e.status == "skipped" and e.manual_step is None)
             for e in self
         )
 
     def exit_code(self) -> int:
         return 0 if self.ok else 1
-
-
-def _waits_for_manual(entry: Entry) -> bool:
-    return entry.message.startswith(WAITS_FOR_MANUAL)
 
 
 WAITS_FOR_MANUAL = "waits for the manual change"

@@ -1,0 +1,306 @@
+"""The apply engine against the in-process emulator: dependency order, skipping, settling
+unknown outcomes (lost answers, 5xx) without duplicates, replaces, interruption, manual steps."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from flexctl.config import load_config
+from flexctl.emulator import Emulator, create_app
+from flexctl.kinds.base import Obj
+from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
+from flexctl.platform.client import FlexClient
+from flexctl.platform.secrets import SecretResolver
+from flexctl.platform.target import Target, open_client
+from flexctl.reconcile.apply import INTERRUPTED, Executor, execute, tasks_of
+from flexctl.reconcile.journal import WAITS_FOR_MANUAL, Entry, Journal
+from flexctl.reconcile.plan import Change, Plan
+from flexctl.reconcile.planner import PlanRun, make_plan
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
+ORG = "harbor-works"
+ENV = {"HARBOR_STRIPE_SECRET_KEY": "sk_test_51HarborSecret4242"}
+FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
+
+
+@dataclass
+class World:
+    """An example config copy, an emulator, and a client on it."""
+
+    root: Path
+    app: Emulator
+    client: FlexClient
+
+    def plan(self) -> PlanRun:
+        loaded = load_config(self.root)
+        secrets = SecretResolver.for_config(loaded, ENV)
+        return make_plan(loaded, self.client, {"api_url": "test", "org": ORG},
+                         secrets=secrets)
+
+    def apply(self, run: PlanRun | None = None, **kwargs: Any) -> Executor:
+        run = run or self.plan()
+        snap = run.snapshot
+        return execute(run.plan, run.desired, snap.objects, client=self.client,
+                       refs=snap.refs, secrets=run.secrets, currency=snap.currency, **kwargs)
+
+    def faults(self, *rules: dict[str, Any]) -> None:
+        self.app.faults.configure(list(rules))
+
+    def docs(self, kind: str) -> list[dict[str, Any]]:
+        return [dict(doc) for doc in self.client.list(kind)]
+
+    def harness(self, method: str, path: str, body: Any) -> None:
+        with httpx.Client(transport=httpx.WSGITransport(app=self.app),
+                          base_url="http://emulator.test") as http:
+            http.request(method, f"/_emulator/{path}", json=body).raise_for_status()
+
+    def edit(self, file: str, old: str, new: str) -> None:
+        path = self.root / file
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def connect(app: Emulator, profile_scopes: tuple[str, ...] = FULL_SCOPES) -> FlexClient:
+    target = Target(api_url="http://emulator.test/api/v2", org=ORG,
+                    token_url="http://emulator.test/oauth/token",
+                    client_id="emulator", client_secret="emulator")
+    return open_client(target, app=app, scopes=profile_scopes, sleep=lambda s: None, **FAST)
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> Iterator[World]:
+    root = tmp_path / "harbor-works"
+    shutil.copytree(EXAMPLE, root)
+    app = create_app(None, profile="full", orgs=(ORG,))
+    with connect(app) as client:
+        yield World(root, app, client)
+
+
+def by_status(journal: Journal) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for entry in journal:
+        out.setdefault(entry.status, set()).add(entry.address)
+    return out
+
+
+def names(world: World, kind: str, field: str = "name") -> Counter[str]:
+    return Counter(str(d.get(field)) for d in world.docs(kind))
+
+
+# --- the whole example -------------------------------------------------------------------------
+
+
+def test_fresh_org_is_applied_in_full_and_then_plans_empty(world: World) -> None:
+    executor = world.apply()
+    journal = executor.journal
+    assert journal.ok and journal.exit_code() == 0
+    assert journal.counts == {"applied": 48, "failed": 0, "skipped": 0, "manual": 0}
+    created = [e for e in journal if e.action == "create"]
+    assert all(e.id for e in created), "every create records the new object's id"
+    assert world.plan().plan.empty
+    assert names(world, "companies") == Counter(
+        {"Acme Ltd": 1, "Lighthouse Labs": 1, "Quay Studio": 1, "Tidewater Consulting": 1})
+
+
+def test_journal_is_in_plan_order(world: World) -> None:
+    run = world.plan()
+    journal = world.apply(run).journal
+    assert [e.address for e in journal] == [c.address for c in run.plan.changes]
+
+
+# --- failures and dependents -------------------------------------------------------------------
+
+
+def test_failed_plan_creates_skip_only_their_dependents(world: World) -> None:
+    world.faults({"fault": "500", "method": "POST", "path": "/plans$"})
+    journal = world.apply().journal
+    groups = by_status(journal)
+    plans = {a for a in groups["failed"] if a.startswith("plans.")}
+    assert plans == {e.address for e in journal if e.kind == "plans"}
+    assert groups["failed"] == plans
+    skipped = groups["skipped"]
+    assert {e.kind for e in journal if e.address in skipped} == {
+        "memberships", "fees", "storefront"}
+    for address in skipped:
+        entry = journal.get(address)
+        assert entry is not None and entry.waits_for is not None
+        assert entry.waits_for.startswith("plans.")
+        assert entry.message == f"its dependency {entry.waits_for} failed"
+    # Unrelated changes went on: customers, rates, gateways, invoicing.
+    applied_kinds = {e.kind for e in journal if e.status == "applied"}
+    assert {"companies", "members", "rates", "gateways", "invoicing"} <= applied_kinds
+    failure = journal.get("plans.hot-desk")
+    assert failure is not None and failure.error is not None
+    assert (failure.error.method, failure.error.status) == ("POST", 500)
+    assert failure.error.path == f"/api/v2/organizations/{ORG}/plans"
+    assert "injected fault" in failure.error.message
+    assert not journal.ok and journal.exit_code() == 1
+    assert world.docs("plans") == [] and world.docs("memberships") == []
+
+
+def test_a_rerun_after_failures_converges(world: World) -> None:
+    world.faults({"fault": "500", "method": "POST", "path": "/plans$"})
+    world.apply()
+    world.faults()
+    assert world.apply().journal.ok
+    assert world.plan().plan.empty
+    assert sum(names(world, "companies").values()) == 4
+
+
+# --- unknown outcomes --------------------------------------------------------------------------
+
+
+def test_create_whose_answer_is_lost_is_found_not_resent(world: World) -> None:
+    world.faults({"fault": "drop", "method": "POST", "path": "/companies$", "count": 2})
+    journal = world.apply().journal
+    assert journal.ok
+    notes = [e for e in journal if "found by its natural key" in e.message]
+    assert len(notes) == 2 and all(e.kind == "companies" and e.id for e in notes)
+    assert set(names(world, "companies").values()) == {1}
+    assert world.plan().plan.empty
+
+
+def test_create_answered_500_before_writing_is_sent_again(world: World) -> None:
+    world.faults({"fault": "500", "method": "POST", "path": "/members$", "count": 1})
+    journal = world.apply().journal
+    assert journal.ok
+    retried = [e for e in journal if e.message == "created on attempt 2"]
+    assert [e.kind for e in retried] == ["members"]
+    assert set(names(world, "members", "email").values()) == {1}
+
+
+def test_lost_membership_creates_never_duplicate(world: World) -> None:
+    world.faults({"fault": "drop", "method": "POST", "path": "/memberships$"})
+    journal = world.apply().journal
+    assert journal.ok
+    docs = world.docs("memberships")
+    assert len(docs) == 6
+    keys = Counter((d.get("company") or d.get("member"), d["plan"], d["startDate"]) for d in docs)
+    assert set(keys.values()) == {1}
+
+
+def test_update_answered_500_is_read_back_then_sent_again(world: World) -> None:
+    world.faults({"fault": "500", "method": "PUT", "path": "/invoicing-settings$", "count": 1})
+    journal = world.apply().journal
+    entry = journal.get("invoicing")
+    assert entry is not None and entry.status == "applied"
+    assert entry.message == "updated on attempt 2"
+    assert world.plan().plan.empty
+
+
+def test_delete_answered_500_or_lost_counts_once_done(world: World) -> None:
+    world.apply()
+    world.edit("customers/companies.yaml",
+               "      - {plan: meeting-credit, date: 2026-12-01}\n", "")
+    world.edit("customers/companies.yaml",
+               "      - {plan: printing, date: 2026-12-03, quantity: 120}\n", "")
+    world.edit("customers/companies.yaml", "    fees:\n  lighthouse", "  lighthouse")
+    world.faults({"fault": "500", "method": "DELETE", "path": "/fees/", "count": 1},
+                 {"fault": "drop", "method": "DELETE", "path": "/fees/", "count": 1})
+    run = world.plan()
+    assert {c.action for c in run.plan.changes} == {"delete"}
+    journal = world.apply(run).journal
+    assert journal.counts["applied"] == 2 and journal.ok
+    assert world.plan().plan.empty
+    assert len(world.docs("fees")) == 5
+
+
+def test_permanent_business_error_fails_after_bounded_attempts(world: World) -> None:
+    world.faults({"fault": "500", "method": "POST", "path": "/fees$"})
+    world.app.stats.reset()
+    journal = world.apply().journal
+    fees = [e for e in journal if e.kind == "fees"]
+    assert {e.status for e in fees} == {"failed"}
+    # Each fee: three POSTs, each followed by one lookup; nothing else re-sent.
+    posts = 3 * len(fees)
+    assert world.app.faults.rules[0].fired == posts
+
+
+# --- replace, manual, interruption -------------------------------------------------------------
+
+
+def test_replace_of_invoiced_membership_ends_old_before_creating_new(world: World) -> None:
+    world.apply()
+    old = next(d for d in world.docs("memberships") if d.get("endDate") is None
+               and d["price"] == 1750)
+    world.harness("POST", f"organizations/{ORG}/invoices", {"memberships": [old["_id"]]})
+    world.edit("customers/companies.yaml", "      - plan: private-office-4\n",
+               "      - plan: dedicated-desk\n")
+    run = world.plan()
+    [change] = run.plan.changes
+    assert change.action == "replace" and change.end_old is not None
+    journal = world.apply(run).journal
+    assert journal.ok
+    docs = {d["_id"]: d for d in world.docs("memberships")}
+    assert docs[old["_id"]]["endDate"] is not None, "the old membership is ended, not deleted"
+    assert len(docs) == 7
+    assert world.plan().plan.empty
+
+
+def test_changes_waiting_for_a_manual_step_are_skipped_not_failed(tmp_path: Path) -> None:
+    root = tmp_path / "harbor-works"
+    shutil.copytree(EXAMPLE, root)
+    app = create_app(None, profile="officernd", orgs=(ORG,))
+    with connect(app, profile_scopes=OFFICERND_SCOPES) as client:
+        world = World(root, app, client)
+        journal = world.apply().journal
+    groups = by_status(journal)
+    assert all(a.startswith(("plans.", "rates.", "locations.", "tax_rates.", "revenue_accounts",
+                             "gateways.", "invoicing", "storefront")) for a in groups["manual"])
+    for address in groups["skipped"]:
+        entry = journal.get(address)
+        assert entry is not None and entry.message.startswith(WAITS_FOR_MANUAL)
+    assert "failed" not in groups
+    assert journal.ok, "waiting for a manual step is not a failure"
+
+
+def test_interrupt_stops_starting_changes_and_rerun_converges(world: World) -> None:
+    seen: list[Entry] = []
+
+    def progress(entry: Entry, done: int, total: int) -> None:
+        seen.append(entry)
+        if len(seen) == 10:
+            raise KeyboardInterrupt
+
+    executor = world.apply(workers=2, progress=progress)
+    assert executor.interrupted
+    journal = executor.journal
+    not_started = [e for e in journal if e.message == INTERRUPTED]
+    assert not_started and all(e.status == "skipped" for e in not_started)
+    assert len(list(journal)) == 48
+    assert world.apply().journal.ok
+    assert world.plan().plan.empty
+    assert set(names(world, "members", "email").values()) == {1}
+
+
+# --- the dependency graph ----------------------------------------------------------------------
+
+
+def test_deletes_wait_for_what_refers_to_them_and_for_every_other_change() -> None:
+    company = Obj("companies", "companies.acme", {"name": "Acme"}, id="c1")
+    fee = Obj("fees", "companies.acme.fees[printing@2026-12-03]", {"plan": "printing"},
+              id="f1", owner="companies.acme")
+    plan_obj = Obj("plans", "plans.printing", {"name": "Printing"}, id="p1")
+    changes = (
+        Change("members.jane", "members", "update", id="m1"),
+        Change(fee.address, "fees", "delete", id="f1"),
+        Change("plans.printing", "plans", "delete", id="p1"),
+        Change("companies.acme", "companies", "delete", id="c1"),
+    )
+    plan = Plan(target={}, config_digest="", live_digest="", changes=changes)
+    live = {o.address: o for o in (company, fee, plan_obj)}
+    tasks = {t.change.address: t for t in tasks_of(plan, live)}
+    assert tasks["companies.acme"].needs == {fee.address}
+    assert tasks["plans.printing"].needs == {fee.address}
+    assert tasks[fee.address].needs == frozenset()
+    assert all(t.after == {"members.jane"} for a, t in tasks.items() if a != "members.jane")
+    assert tasks["members.jane"].prerequisites == frozenset()
