@@ -49,7 +49,7 @@ class Generated:
             "companies:",
         ]
         for i in range(self.companies):
-            email = f"billing-{i:04d}@example.test" if i < self.updated else f"c{i:04d}@example.test"
+            email = f"{'billing' if i < self.updated else 'c'}-{i:04d}@example.test"
             lines += [
                 f"  c{i:04d}:", f"    name: Company {i:04d}", f"    email: {email}",
                 "    location: hq", "    memberships:",
