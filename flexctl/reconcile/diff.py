@@ -68,7 +68,7 @@ def diff(
         prune=frozenset(prune),
         today=today,
         live=snapshot,
-        describer=manual.Describer.for_objects(snapshot.currency, desired, snapshot.objects),
+        describer=manual.Describer(snapshot.currency, desired, snapshot.objects),
         managed_owners=frozenset(
             o.address for k in CUSTOMER_KINDS for o in desired.get(k, ())
         ),

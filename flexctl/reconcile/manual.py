@@ -9,9 +9,9 @@ name when the configuration declares it, secrets as `(sensitive)`.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 from flexctl.kinds.base import Obj
@@ -39,21 +39,24 @@ def noun(kind: str) -> str:
     return NOUNS.get(kind, kind.rstrip("s"))
 
 
-@dataclass(frozen=True)
 class Describer:
     """Formats objects and values for instructions, with names for references."""
 
-    currency: str
-    names: Mapping[str, str]  # address -> display name: "locations.downtown" -> "Downtown"
+    def __init__(self, currency: str, *groups: Mapping[str, Sequence[Obj]]) -> None:
+        self.currency = currency
+        self._groups = groups
 
-    @classmethod
-    def for_objects(cls, currency: str, *groups: Mapping[str, Sequence[Obj]]) -> Describer:
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Address -> display name ("locations.downtown" -> "Harbor Works Downtown").
+
+        Built on first use: most plans have no manual step and large plans need speed."""
         names: dict[str, str] = {}
-        for group in groups:
+        for group in self._groups:
             for objs in group.values():
                 for obj in objs:
                     names.setdefault(obj.address, label(obj))
-        return cls(currency, names)
+        return names
 
     def value(self, name: str, value: Any) -> str:
         """One field value as a person reads it in the admin portal."""

@@ -1,0 +1,125 @@
+"""Benchmark: plan a large generated organization with 1% of its objects changed.
+
+    .venv/bin/python bench/bench_plan.py [--companies 2000 --members 10000
+                                          --memberships 12000 --fees 30000 --changed 0.01]
+
+Seeds the in-process emulator with the snapshot benchmark's organization (reusing
+`bench_snapshot.generate_config_data` and `seed`), changes a share of the companies, members,
+memberships and fees in the config, and plans it. Prints the whole plan's seconds and requests,
+peak memory, and the time of the diff alone (diff + ordering + digests, no I/O), which must
+stay under 1 second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+# Run as a script, this directory is on sys.path: reuse the snapshot benchmark's organization.
+from bench_snapshot import ORG, TimedApp, generate_config_data, seed
+
+from flexctl.config.models import Config
+from flexctl.emulator import create_app
+from flexctl.kinds import registry
+from flexctl.platform.auth import FULL_SCOPES
+from flexctl.platform.secrets import SecretResolver
+from flexctl.platform.target import Target, open_client
+from flexctl.reconcile.diff import diff
+from flexctl.reconcile.plan import SafetyPolicy, build_plan
+from flexctl.reconcile.planner import make_plan
+from flexctl.reconcile.render import render_json, render_text
+
+
+def change_share(data: dict[str, Any], share: float) -> int:
+    """Edit every 1/share-th company, member, membership and fee; return how many."""
+    step, changed = max(1, round(1 / share)), 0
+    companies = list(data["companies"].values())
+    for i, company in enumerate(companies):
+        if i % step == 0:
+            company["email"] = f"accounts{i}@changed.example"
+            changed += 1
+    for i, member in enumerate(data["members"].values()):
+        if i % step == 0:
+            member["name"] += " (changed)"
+            changed += 1
+    n = 0
+    for company in companies:
+        for membership in company["memberships"]:
+            if n % step == 0:
+                membership["price"] += Decimal(5)
+                changed += 1
+            n += 1
+    n = 0
+    for company in companies:
+        for fee in company["fees"]:
+            if n % step == 0:
+                fee["quantity"] += 1
+                changed += 1
+            n += 1
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--companies", type=int, default=2000)
+    parser.add_argument("--members", type=int, default=10000)
+    parser.add_argument("--memberships", type=int, default=12000)
+    parser.add_argument("--fees", type=int, default=30000)
+    parser.add_argument("--changed", type=float, default=0.01)
+    args = parser.parse_args(argv)
+
+    data = generate_config_data(args.companies, args.members, args.memberships, args.fees)
+    app = TimedApp(create_app(None, profile="full", orgs=(ORG,)))
+    seed(app.app, ORG, Config.model_validate(data, strict=False))
+    edited = change_share(data, args.changed)
+    config = Config.model_validate(data, strict=False)
+    loaded = SimpleNamespace(config=config, digest="sha256:bench")
+    target = Target(api_url="http://emulator.bench/api/v2", org=ORG,
+                    token_url="http://emulator.bench/oauth/token",
+                    client_id="emulator", client_secret="emulator")
+    with open_client(target, app=app, scopes=FULL_SCOPES,
+                     read_rate="1000000/min", write_rate="1000000/min") as client:
+        client.profile  # noqa: B018 - fetch the token outside the measurement
+        reads_before = client.stats.reads
+        wall = time.perf_counter()
+        run = make_plan(loaded, client, target.describe(), secrets=SecretResolver(environ={}))
+        wall = time.perf_counter() - wall
+        requests = client.stats.reads - reads_before
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+    # The diff alone: same inputs, no I/O.
+    began, began_cpu = time.perf_counter(), time.process_time()
+    result = diff(run.desired, run.snapshot, registry(), profile=client.profile,
+                  prune=config.policy.prune, today=datetime.now(UTC).date())
+    build_plan(result.changes, unmanaged=result.unmanaged, desired=run.desired,
+               live=run.snapshot.objects, ranks={k.name: k.rank for k in registry()},
+               safety=SafetyPolicy(), target=run.snapshot.target, config_digest="sha256:bench")
+    diff_seconds = time.perf_counter() - began
+    diff_cpu = time.process_time() - began_cpu
+    began = time.perf_counter()
+    render_text(run.plan)
+    render_json(run.plan)
+    render_seconds = time.perf_counter() - began
+
+    objects = sum(len(objs) for objs in run.desired.values())
+    print(f"desired objects    {objects:>8}  ({edited} edited in the config)")
+    print(f"plan               {run.plan.summary}")
+    print(f"plan seconds       {wall:>8.2f}  (snapshot + diff; emulator CPU {app.cpu:.2f} s)")
+    print(f"requests           {requests:>8}")
+    print(f"peak RSS MB        {peak:>8.0f}  (whole process incl. emulator)")
+    print(f"diff seconds       {diff_seconds:>8.3f}  (diff + order + digests, no I/O; target < 1;"
+          f" CPU {diff_cpu:.3f} s)")
+    print(f"render seconds     {render_seconds:>8.3f}  (text + json)")
+    ok = min(diff_seconds, diff_cpu) < 1 and run.plan.summary["update"] == edited
+    print("targets           ", "met" if ok else "NOT met")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
