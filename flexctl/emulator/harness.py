@@ -14,6 +14,7 @@ from flexctl.emulator import jsonutil
 from flexctl.emulator.api import cannot, parse_body
 from flexctl.emulator.errors import HttpError, bad_request, not_found
 from flexctl.emulator.rules import Context
+from flexctl.emulator.store import ACCOUNT_STATUSES
 from flexctl.emulator.validation import is_object_id
 
 if TYPE_CHECKING:
@@ -59,10 +60,11 @@ def _faults(app: Emulator, method: str, data: bytes) -> dict[str, Any]:
 
 
 def _account(app: Emulator, org: str, body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        app.store.set_account_status(org, body.get("status", ""))
-    except ValueError as exc:
-        raise bad_request(f"status {exc}") from None
+    status = body.get("status")
+    if status not in ACCOUNT_STATUSES:
+        allowed = ", ".join(ACCOUNT_STATUSES)
+        raise bad_request(f"status must be one of the following values: {allowed}")
+    app.store.set_account_status(org, status)
     return {"status": app.store.account_status(org)}
 
 

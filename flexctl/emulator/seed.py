@@ -9,7 +9,6 @@ restarting a server on the same database does not duplicate anything.
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,7 +40,7 @@ def read_seed(path: Path) -> dict[str, Any]:
             data = _load_yaml(text)
         else:
             data = jsonutil.loads(text)
-    except (ValueError, json.JSONDecodeError, Exception) as exc:
+    except Exception as exc:  # any parser error (JSON or YAML) is the file's problem
         raise SeedError(f"seed file {path} is not valid: {exc}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise SeedError(f"seed file {path} must map organization slugs to objects by kind")

@@ -120,3 +120,9 @@ def test_bug_inside_a_handler_is_a_500_body_not_a_traceback(
     monkeypatch.setattr(rules, "create", explode)
     body = nest_error(emu.post("companies", {"name": "A"}), 500)
     assert body["message"] == "Internal server error"
+
+
+def test_account_harness_validates_status(emu: Emu) -> None:
+    response = emu.client.put("/_emulator/organizations/demo/account", json={"status": "gone"})
+    assert nest_error(response, 400)["message"] == [
+        "status must be one of the following values: onboarding, active"]

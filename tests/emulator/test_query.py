@@ -115,3 +115,33 @@ def test_status_in_filter(emu: Emu) -> None:
 def test_count_endpoint(emu: Emu) -> None:
     _companies(emu, 3)
     assert emu.get("companies/count").json()["total"] == 3
+
+
+def test_properties_filter(emu: Emu) -> None:
+    emu.create("companies", {"name": "Tagged", "properties": {"flexctl": "companies.acme"}})
+    emu.create("companies", {"name": "Plain"})
+    found = emu.get("companies", params={"properties[flexctl]": "companies.acme"}).json()
+    assert [c["name"] for c in found["results"]] == ["Tagged"]
+
+
+def test_zero_limit_gives_20_like_staging(emu: Emu) -> None:
+    _companies(emu, 25)
+    assert len(emu.get("companies", params={"$limit": "0"}).json()["results"]) == 20
+
+
+def test_membership_lists_carry_calculated_status(emu: Emu) -> None:
+    cat = emu.catalogue()
+    emu.membership(cat, startDate="2020-01-01", endDate="2020-12-31")
+    emu.membership(cat, startDate="2999-01-01")
+    found = emu.get("memberships", params={"company": cat["company"]["_id"]}).json()["results"]
+    assert [m["calculatedStatus"] for m in found] == ["expired", "not_started"]
+    selected = emu.get("memberships", params={"$select": "startDate"}).json()["results"]
+    assert set(selected[0]) == {"_id", "startDate"}
+
+
+def test_filtered_listing_pages_with_cursors(emu: Emu) -> None:
+    ids = [emu.create("companies", {"name": "Same"})["_id"] for _ in range(55)]
+    emu.create("companies", {"name": "Other"})
+    first = emu.get("companies", params={"name": "Same"}).json()
+    second = emu.get("companies", params={"name": "Same", "$cursorNext": first["cursorNext"]})
+    assert [c["_id"] for c in first["results"] + second.json()["results"]] == ids
