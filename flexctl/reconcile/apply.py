@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
-from flexctl.errors import FlexctlError, PlanError
+from flexctl.errors import ApplyError, FlexctlError, PlanError
 from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Kind, Obj
 from flexctl.platform.refs import RefMap
@@ -201,18 +201,31 @@ class Executor:
             obj = self._target(change)
             return self.writer.update(kind, obj, set(change.changed_paths), change.id or obj.id)
         obj = self._desired(change)
-        exclude: frozenset[str] = frozenset()
-        if change.action == "replace":
-            old = self.live.get(change.replaces or change.address)
-            if change.end_old is not None and old is not None:
-                self.writer.end(kind, old, change.end_old)
-                exclude = frozenset({old.id or ""})  # still there, maybe with the same key
-            else:
-                self.writer.delete(kind, change.id or (old.id if old else None))
-        done = self.writer.create(kind, obj, exclude)
+        if change.action == "create":
+            done = self.writer.create(kind, obj)
+        else:
+            done = self._replace(kind, change, obj)
         if done.id is not None:
             self._remember(kind, obj, done.id)
         return done
+
+    def _replace(self, kind: Kind, change: Change, obj: Obj) -> Done:
+        """End or delete the old object first: the customer is never billed twice."""
+        old = self.live.get(change.replaces or change.address)
+        exclude: frozenset[str] = frozenset()
+        if change.end_old is not None and old is not None:
+            self.writer.end(kind, old, change.end_old)
+            exclude = frozenset({old.id or ""})  # still there, maybe with the same key
+            how = f"ended on {change.end_old}"
+        else:
+            self.writer.delete(kind, change.id or (old.id if old else None))
+            how = "deleted"
+        try:
+            return self.writer.create(kind, obj, exclude)
+        except FlexctlError as error:
+            failure = ApplyError(f"the old one was {how}, but creating the new one failed: "
+                                 f"{error}; run apply again to create it")
+            raise failure from error
 
     def _desired(self, change: Change) -> Obj:
         obj = self.desired.get(change.address)

@@ -304,3 +304,20 @@ def test_deletes_wait_for_what_refers_to_them_and_for_every_other_change() -> No
     assert tasks[fee.address].needs == frozenset()
     assert all(t.after == {"members.jane"} for a, t in tasks.items() if a != "members.jane")
     assert tasks["members.jane"].prerequisites == frozenset()
+
+
+def test_replace_whose_create_fails_says_the_old_one_is_gone(world: World) -> None:
+    world.apply()
+    world.edit("customers/companies.yaml", "      - plan: private-office-4\n",
+               "      - plan: dedicated-desk\n")
+    world.faults({"fault": "500", "method": "POST", "path": "/memberships$"})
+    journal = world.apply().journal
+    [entry] = list(journal)
+    assert entry.action == "replace" and entry.status == "failed"
+    assert entry.message.startswith("the old one was deleted, but creating the new one failed: "
+                                    f"POST /api/v2/organizations/{ORG}/memberships: 500")
+    assert entry.error is not None and entry.error.method == "POST"
+    world.faults()
+    run = world.plan()
+    assert [c.action for c in run.plan.changes] == ["create"]
+    assert world.apply(run).journal.ok and world.plan().plan.empty
