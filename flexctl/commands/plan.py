@@ -39,9 +39,8 @@ def run_plan(options: PlanOptions) -> PlanRun:
     """Load the config, read the target and plan (nothing is written)."""
     kinds = parse_kinds(options.target_kinds, options.exclude_kinds)
     loaded = load_config(options.path)
-    config_root = Path(loaded.root)
-    target = options.target_opts.resolve(loaded.config.organization, config_root)
-    secrets = SecretResolver(config_root)
+    target = options.target_opts.resolve(loaded.config.organization, Path(loaded.root))
+    secrets = SecretResolver.for_config(loaded)
     with options.target_opts.open_client(target) as client:
         run = make_plan(
             loaded,
@@ -106,11 +105,15 @@ def command(
     target_opts: TargetOptions,
 ) -> int:
     """Show what apply would change on the live organization."""
+    if out is not None and out.suffix.lower() != ".json":
+        # `apply` tells a saved plan from a config path by this suffix.
+        raise click.BadParameter("a plan file name must end in .json", param_hint="-o/--out")
     run = run_plan(PlanOptions(path, target_opts, force, target_kinds, exclude_kinds))
     warn(run)
     click.echo(render(run, fmt), nl=False)
     if out is not None:
-        document = planfile_data(run.plan, config_path=Path(path), desired=run.desired)
+        document = planfile_data(run.plan, config_path=Path(path), desired=run.desired,
+                                 kinds=run.kinds)
         write_planfile(out, document)
         click.echo(f"Saved the plan to {out}; apply exactly this plan with: "
                    f"flexctl apply {out}", err=True)

@@ -3,7 +3,8 @@
 Beyond the SPEC section 3 document it records a random plan id (so apply can refuse a plan it
 already applied), when and from which config it was made, the target identity, and for every
 address the plan touches the digest of the live object as planned (`null`: it must not exist
-yet). Changes carry their live `id`, `depends_on`, `replaces` and `end_old`. Secrets appear only
+yet), and the kinds it was limited to (`kinds`, null for all). Changes carry their live `id`,
+`depends_on`, `replaces` and `end_old`. Secrets appear only
 as fingerprints (the last four characters, which the platform itself shows).
 
 `apply PLANFILE` re-plans from the recorded config and target and calls `stale_reasons`: any
@@ -73,6 +74,7 @@ def planfile_data(
     *,
     config_path: Path,
     desired: Mapping[str, Sequence[Obj]],
+    kinds: Sequence[str] | None = None,
     plan_id: str | None = None,
     created_at: datetime | None = None,
 ) -> dict[str, Any]:
@@ -86,6 +88,7 @@ def planfile_data(
         plan_id=plan_id or uuid.uuid4().hex,
         created_at=(created_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         config_path=str(config_path.resolve()),
+        kinds=list(kinds) if kinds is not None else None,
         objects=dict(sorted(plan.object_digests.items())),
         secret_fingerprints=_fingerprints(desired, touched),
         warnings=list(plan.warnings),

@@ -40,6 +40,7 @@ class PlanRun:
     desired: dict[str, list[Obj]]
     snapshot: Snapshot
     secrets: SecretResolver
+    kinds: list[str] | None = None  # the --target-kinds/--exclude-kinds selection
 
 
 def parse_kinds(target_kinds: str | None, exclude_kinds: str | None) -> list[str] | None:
@@ -109,4 +110,5 @@ def make_plan(
         config_digest=loaded.digest,
         warnings=secrets.warnings,
     )
-    return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets)
+    chosen = list(kinds) if kinds is not None else None
+    return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)

@@ -69,8 +69,9 @@ def test_markdown_format(sandbox: Sandbox) -> None:
 
 
 def test_plan_file_is_written_and_loadable(sandbox: Sandbox, tmp_path: Path) -> None:
-    out = tmp_path / "harbor.plan"
-    result = sandbox.run("plan", "-o", str(out), "--format", "json")
+    assert sandbox.run("plan", "-o", str(tmp_path / "harbor.plan")).code == 64
+    out = tmp_path / "harbor-plan.json"
+    result = sandbox.run("plan", "-o", str(out), "--format", "json", "--target-kinds", "plans")
     assert result.code == 0
     json.loads(result.out)  # stdout is still only the JSON plan
     assert f"Saved the plan to {out}" in result.err
@@ -78,6 +79,7 @@ def test_plan_file_is_written_and_loadable(sandbox: Sandbox, tmp_path: Path) -> 
     assert saved.target["org"] == "harbor-works"
     assert saved.config_path == str(sandbox.root.resolve())
     assert saved.objects["plans.hot-desk"] is None  # created: must not exist at apply time
+    assert saved.document["kinds"] == ["plans"]
 
 
 def test_drift_exit_codes_and_wording(sandbox: Sandbox) -> None:
@@ -103,9 +105,9 @@ def test_no_secret_in_any_output_file_or_debug_log(
     caplog.set_level(logging.DEBUG)
     outputs = []
     for fmt in ("text", "json", "markdown"):
-        result = sandbox.run("--debug", "plan", "--format", fmt, "-o", str(tmp_path / "p"))
+        result = sandbox.run("--debug", "plan", "--format", fmt, "-o", str(tmp_path / "p.json"))
         assert result.code == 0, result.err
-        outputs += [result.out, result.err, (tmp_path / "p").read_text()]
+        outputs += [result.out, result.err, (tmp_path / "p.json").read_text()]
     drift = sandbox.run("--debug", "drift")
     assert any(r.name == "flexctl.http" for r in caplog.records), "no debug log captured"
     outputs += [drift.out, drift.err, caplog.text]
