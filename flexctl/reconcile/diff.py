@@ -122,7 +122,7 @@ def _diff_kind(
 
 def changed_fields(obj: Obj, live: Obj) -> list[str]:
     """Fields of the desired object whose live value differs (omitted fields are unmanaged)."""
-    return [name for name, value in obj.fields.items() if live.fields.get(name) != value]
+    return [name for name in sorted(obj.fields) if live.fields.get(name) != obj.fields[name]]
 
 
 def _compare(kind: Kind, obj: Obj, live: Obj, ctx: _Context) -> Change | None:
@@ -170,7 +170,7 @@ def _manual_update(
 def _create(kind: Kind, obj: Obj, ctx: _Context) -> Change:
     change = Change(
         address=obj.address, kind=kind.name, action="create",
-        changed_paths=tuple(obj.fields), after=dict(obj.fields), id=obj.id,
+        changed_paths=tuple(sorted(obj.fields)), after=_sorted(obj.fields), id=obj.id,
     )
     if _bill_run_blocked(kind, obj, None, ctx):
         return _blocked(change, BILL_RUN_BLOCKED)
@@ -197,7 +197,7 @@ def _remove(kind: Kind, live: Obj, ctx: _Context) -> Change | None:
     """The change removing an undeclared, pruned live object; None when nothing is to do."""
     change = Change(
         address=live.address, kind=kind.name, action="delete", id=live.id,
-        changed_paths=tuple(live.fields), before=dict(live.fields),
+        changed_paths=tuple(sorted(live.fields)), before=_sorted(live.fields),
         reason=f"not in the configuration; {kind.name} are pruned",
     )
     invoiced = bool(live.meta.get("invoiced"))
@@ -293,9 +293,14 @@ def _unverified(kind: Kind, obj: Obj, why: str, ctx: _Context) -> Change:
     return Change(
         address=obj.address, kind=kind.name, action="manual",
         reason=f"unverified: {why}; flexctl cannot tell whether it matches",
-        changed_paths=(), after=dict(obj.fields), id=obj.id,
+        changed_paths=(), after=_sorted(obj.fields), id=obj.id,
         instructions=steps,
     )
+
+
+def _sorted(fields: Mapping[str, Any]) -> dict[str, Any]:
+    # Field order from the kinds may vary between runs; a plan must not (plan files compare).
+    return {name: fields[name] for name in sorted(fields)}
 
 
 def _blocked(change: Change, reason: str) -> Change:

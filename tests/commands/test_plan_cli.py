@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from plan_helpers import STRIPE_ENV, STRIPE_KEY, Sandbox, make_sandbox
 
+from flexctl.cli import main
 from flexctl.reconcile.planfile import load_planfile
 
 GC_TOKEN = "gc_live_AccessTokenFromAFile_5521"
@@ -117,3 +118,13 @@ def test_no_secret_in_any_output_file_or_debug_log(
     for secret in (STRIPE_KEY, GC_TOKEN, new_stripe, new_gc):
         assert secret not in text
         assert secret[:-4] not in text
+
+
+def test_saved_plan_applies_then_the_plan_is_empty(sandbox: Sandbox, tmp_path: Path) -> None:
+    sandbox.set_status("active")
+    out = tmp_path / "plan.json"
+    assert sandbox.run("plan", "-o", str(out)).code == 0
+    sandbox.capsys.readouterr()
+    assert main(["apply", str(out)]) == 0, sandbox.capsys.readouterr().err
+    result = sandbox.run("plan", "--detailed-exitcode")
+    assert result.code == 0, result.out
