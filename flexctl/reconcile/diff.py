@@ -181,7 +181,10 @@ def _create(kind: Kind, obj: Obj, ctx: _Context) -> Change:
             instructions=manual.create_steps(obj, kind.portal, ctx.describer),
         )
     if obj.id is not None:
-        return _with(change, reason=f"pinned id {obj.id} not found on the target; creating it")
+        # A create would get another id, so the pin would never match: every plan would create
+        # the object again. The user must fix or remove the pin.
+        return _blocked(change, f"the pinned id {obj.id} does not exist on the target; "
+                                "fix the `id:` or remove it to create the object")
     return change
 
 

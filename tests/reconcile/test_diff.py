@@ -249,3 +249,10 @@ def test_kinds_filter_limits_changes() -> None:
     selected = [k for k in KINDS if k.name == "companies"]
     result = diff(group(plan, company), snapshot, selected, profile=Profile.FULL, today=TODAY)
     assert [c.address for c in result.changes] == ["companies.acme"]
+
+
+def test_pinned_id_missing_on_the_target_is_blocked_not_created_again_and_again() -> None:
+    want = obj("companies.acme", id="0" * 24, name="Acme Ltd")
+    change = only(run([want], []))
+    assert change.action == "blocked"
+    assert "pinned id" in change.reason
