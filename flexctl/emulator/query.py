@@ -120,6 +120,8 @@ def _one_filter(key: str, values: list[str], resource: Resource, where: Where) -
         return _equality(key, kind, column, value, where)
     if operator == "$in" and name in resource.in_filters:
         items = [v for v in value.split(",") if v]
+        if len(items) > MAX_LIMIT:  # observed on _id[$in]: at most 50 values
+            return f"{key} must contain no more than {MAX_LIMIT} elements"
         if kind == "id" and not all(is_object_id(v) for v in items):
             return f"each value in {key} must be a mongodb id"
         where.append((f"{column} IN ({','.join('?' * len(items))})", items))

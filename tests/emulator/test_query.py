@@ -145,3 +145,9 @@ def test_filtered_listing_pages_with_cursors(emu: Emu) -> None:
     first = emu.get("companies", params={"name": "Same"}).json()
     second = emu.get("companies", params={"name": "Same", "$cursorNext": first["cursorNext"]})
     assert [c["_id"] for c in first["results"] + second.json()["results"]] == ids
+
+
+def test_in_filter_takes_at_most_50_values(emu: Emu) -> None:
+    ids = ",".join(f"{i:024x}" for i in range(51))
+    body = nest_error(emu.get("members", params={"_id[$in]": ids}), 400)
+    assert body["message"] == ["_id[$in] must contain no more than 50 elements"]
