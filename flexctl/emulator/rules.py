@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flexctl.emulator import jsonutil
 from flexctl.emulator.clock import Clock
 from flexctl.emulator.errors import bad_request, not_found, server_error
 from flexctl.emulator.resources import Resource
@@ -108,8 +109,6 @@ def render(ctx: Context, resource: Resource, doc: dict[str, Any]) -> dict[str, A
     """The document as the API shows it (computed fields added, write-only fields removed)."""
     if resource.path == "memberships":
         return {**doc, "calculatedStatus": membership_status(doc, ctx.clock.iso_now())}
-    if resource.path == "payment-gateways":
-        return {k: v for k, v in doc.items() if k != "secret"}
     return doc
 
 
@@ -207,9 +206,27 @@ def _member_update(ctx: Context, current: dict[str, Any], clean: dict[str, Any])
     _member_email(ctx, clean, current["_id"])
 
 
+def _keep_sub_ids(current: dict[str, Any], clean: dict[str, Any], field: str) -> None:
+    # A PUT re-sending the same sub-documents without ids must not mint new ids (which would
+    # make every such PUT a change); an unchanged sub-document keeps its id.
+    old = {_content(item): item["_id"] for item in current.get(field) or []}
+    for item in clean.get(field) or []:
+        if "_id" not in item and _content(item) in old:
+            item["_id"] = old.pop(_content(item))
+
+
+def _content(item: dict[str, Any]) -> str:
+    return jsonutil.dumps({k: item[k] for k in sorted(item) if k != "_id"})
+
+
+def _rate_update(ctx: Context, current: dict[str, Any], clean: dict[str, Any]) -> None:
+    _keep_sub_ids(current, clean, "rates")
+
+
 def _tax_update(ctx: Context, current: dict[str, Any], clean: dict[str, Any]) -> None:
     if "rate" in clean and "components" not in clean:
         clean["components"] = []  # a new flat rate replaces the old components
+    _keep_sub_ids(current, clean, "components")
 
 
 def _account_delete(ctx: Context, current: dict[str, Any], clean: dict[str, Any]) -> None:
@@ -257,6 +274,7 @@ _BEFORE_UPDATE = {
     "fees": _fee_update,
     "members": _member_update,
     "tax-rates": _tax_update,
+    "resource-rates": _rate_update,
 }
 _BEFORE_DELETE = {
     "memberships": _membership_delete,

@@ -188,3 +188,15 @@ def test_webhooks(emu: Emu) -> None:
     assert hook["isEnabled"] is True
     assert len(hook["secret"]) == 32
     assert emu.delete(f"webhooks/{hook['_id']}").status_code == 200
+
+
+def test_resending_rate_components_is_a_noop(emu: Emu) -> None:
+    components = [{"price": 20, "intervalLength": "hour", "isOffRate": True}]
+    rate = emu.create("resource-rates", {"name": "Room", "price": 30, "intervalLength": "hour",
+                                         "rates": components})
+    emu.app.clock.advance(5)
+    again = emu.put(f"resource-rates/{rate['_id']}", {"rates": components}).json()
+    assert again["rates"] == rate["rates"] and again["modifiedAt"] == rate["modifiedAt"]
+    changed = emu.put(f"resource-rates/{rate['_id']}", {"rates": [
+        {**components[0], "price": 25}]}).json()
+    assert changed["rates"][0]["_id"] != rate["rates"][0]["_id"]
