@@ -16,7 +16,14 @@ import click
 
 from flexctl.config import load_config
 from flexctl.config.schema import schema_text
-from flexctl.errors import ConfigError, FlexctlError, TargetError, UsageError
+from flexctl.errors import (
+    ConfigError,
+    FlexctlError,
+    NotFoundError,
+    TargetError,
+    UsageError,
+    ValidationError,
+)
 from flexctl.platform.client import FlexClient
 from flexctl.platform.snapshot import read_snapshot, with_references
 from flexctl.platform.target import TargetOptions, target_options
@@ -30,7 +37,7 @@ def live_currency(client: FlexClient) -> str:
     """The organization's currency, from its billing settings."""
     try:
         currency = client.get_singleton(BILLING_SETTINGS).get("currency")
-    except FlexctlError as exc:
+    except (NotFoundError, ValidationError) as exc:  # no such endpoint on this target
         raise TargetError(
             f"cannot read the organization's currency ({exc}); pass --currency"
         ) from None
