@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import click
@@ -52,6 +53,8 @@ def serve(
         )
     except ValueError as exc:  # bad --faults, --rate-limit or seed file
         raise UsageError(str(exc)) from None
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot use the database {db}: {exc}") from None
     try:
         server = build_server(app, host, port)
     except OSError as exc:
@@ -86,11 +89,14 @@ def account(status: str, org: str | None, path: Path) -> int:
     slug = org or _config_organization(path)
     db = root / SANDBOX_DB
     db.parent.mkdir(parents=True, exist_ok=True)
-    store = Store(str(db), Clock())
     try:
-        store.set_account_status(slug, status)
-    finally:
-        store.close()
+        store = Store(str(db), Clock())
+        try:
+            store.set_account_status(slug, status)
+        finally:
+            store.close()
+    except sqlite3.Error as exc:
+        raise TargetError(f"cannot use the sandbox database {db}: {exc}") from None
     click.echo(f"{slug}: account status is now {status} (sandbox {db})")
     return 0
 

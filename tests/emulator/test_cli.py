@@ -48,3 +48,7 @@ def test_serve_prints_its_url_and_answers(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_serve_refuses_an_unusable_database(tmp_path: Path) -> None:
+    assert main(["emulator", "serve", "--port", "0", "--db", str(tmp_path / "no" / "x.db")]) == 64
