@@ -9,6 +9,7 @@ transaction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -113,9 +114,8 @@ def handle(
     resource = op.resource
     assert resource is not None
     if op.name == "list":
-        render = None
-        if resource.path == "memberships":  # calculatedStatus depends on today
-            render = lambda doc: rules.render(ctx, resource, doc)  # noqa: E731
+        # Memberships carry calculatedStatus, which depends on today: render each one.
+        render = partial(rules.render, ctx, resource) if resource.path == "memberships" else None
         return 200, query.list_page(ctx.store, ctx.org, resource, args, render)
     if op.name == "count":
         where = [] if resource.path == "memberships" else query.parse_filters(args, resource)
