@@ -41,6 +41,12 @@ def cannot(method: str, path: str) -> HttpError:
 def resolve(method: str, path: str, profile: str) -> Operation:
     """The operation a request names on this profile; 404 `Cannot METHOD path` otherwise."""
     parts = path[len(API_PREFIX) :].split("/") if path.startswith(API_PREFIX) else []
+    if 2 <= len(parts) <= 4 and parts[0] and "" not in parts[1:]:
+        from flexctl.emulator import billing  # payments extension (it imports this module)
+
+        found = billing.resolve(method, path, profile, parts[0], parts[1:])
+        if found is not None:
+            return found
     if not parts or not parts[0] or len(parts) > 3 or "" in parts[1:]:
         raise cannot(method, path)
     org = parts[0]
@@ -111,6 +117,10 @@ def handle(
         return 200, jsonutil.dumps({**shown, "imageUrl": None, "description": None})
     if op.singleton is not None:
         return 200, jsonutil.dumps(_singleton_answer(ctx, op.singleton, method, args, data))
+    if op.name.startswith("billing:"):
+        from flexctl.emulator import billing
+
+        return billing.handle(ctx, op, method, args, data)
     resource = op.resource
     assert resource is not None
     if op.name == "list":
