@@ -15,6 +15,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
 from kinds_sample import STRIPE_KEY, config_data
 
+from flexctl.config import load_config
 from flexctl.config.models import Config
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
@@ -163,3 +164,22 @@ def test_request_count_is_the_minimum_plus_a_constant(desired) -> None:
     assert len(snap.objects["members"]) == 260
     # + payments (invoiced memberships) + account status
     assert reads == minimum + 2, (reads, minimum)
+
+
+def test_round_trip_of_the_harbor_works_example() -> None:
+    example = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
+    if not example.is_dir():
+        pytest.skip("examples/harbor-works is not there")
+    loaded = load_config(example)
+    env = {"HARBOR_STRIPE_SECRET_KEY": "sk_test_example_1234"}
+    secrets = SecretResolver.for_config(loaded, environ=env)
+    wanted = desired_state(loaded, secrets)
+    org = loaded.config.organization
+    app = create_app(None, profile="full", orgs=(org,))
+    app.store.set_account_status(org, "active")
+    target = Target(api_url="http://emulator.test/api/v2", org=org,
+                    token_url="http://emulator.test/oauth/token",
+                    client_id="emulator", client_secret="emulator")
+    with open_client(target, app=app, scopes=FULL_SCOPES, **FAST) as client:
+        snap = converge(client, wanted, secrets)
+    assert differences(wanted, snap) == []
