@@ -107,6 +107,11 @@ def read_snapshot(
     *,
     target: Mapping[str, Any] | None = None,
 ) -> Snapshot:
+    """Read the live objects `desired` needs (every kind with `all_objects`), normalized.
+
+    `kinds` limits the read to those kinds plus what their references need; `target`
+    (`{"api_url", "org"}`) is recorded in the snapshot together with the detected profile.
+    """
     profile = client.profile
     wanted = {k.name for k in registry()} if all_objects else set(desired)
     if kinds is not None:
