@@ -18,7 +18,7 @@ from werkzeug.datastructures import MultiDict
 from flexctl.emulator import jsonutil
 from flexctl.emulator.errors import HttpError, bad_request
 from flexctl.emulator.resources import Resource
-from flexctl.emulator.store import Store, field_expr
+from flexctl.emulator.store import SQL_PROJECTION, Store, field_expr
 from flexctl.emulator.validation import is_object_id, normalize_date
 
 MAX_LIMIT = 50
@@ -168,9 +168,15 @@ def list_page(
     where = parse_filters(args, resource)
     if "$cursorNext" in args and "$cursorPrev" in args:
         raise bad_request("$cursorNext and $cursorPrev cannot be used together")
+    # Without computed fields, SQLite answers the $select itself (see Store.page).
+    in_sql = select is not None and render is None and SQL_PROJECTION
+    sql_select = select if in_sql else None
+    if in_sql:
+        select = None
     if "$cursorPrev" in args:
         cursor = Cursor.decode(args["$cursorPrev"], "p")
-        rows = store.page(org, resource.path, where, before=cursor.boundary, limit=limit + 1)
+        rows = store.page(org, resource.path, where, before=cursor.boundary, limit=limit + 1,
+                          select=sql_select)
         has_before = len(rows) > limit
         rows = rows[-limit:]
         start = max(cursor.position - len(rows), 1)
@@ -178,7 +184,8 @@ def list_page(
     else:
         next_cursor = Cursor.decode(args["$cursorNext"], "n") if "$cursorNext" in args else None
         after = next_cursor.boundary if next_cursor else None
-        rows = store.page(org, resource.path, where, after=after, limit=limit + 1)
+        rows = store.page(org, resource.path, where, after=after, limit=limit + 1,
+                          select=sql_select)
         has_after = len(rows) > limit
         rows = rows[:limit]
         start = (next_cursor.position if next_cursor else 0) + 1

@@ -9,6 +9,7 @@ I saw" is a gap-free cursor even while other threads insert.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -39,6 +40,27 @@ ACCOUNT_STATUSES = ("onboarding", "active")
 def field_expr(name: str) -> str:
     """The SQL expression for a top-level document field (names come from resource specs)."""
     return f"json_extract(doc, '$.{name}')"
+
+
+# `->` returns a field's JSON text with numbers exactly as stored (SQLite 3.38+).
+SQL_PROJECTION = sqlite3.sqlite_version_info >= (3, 38, 0)
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_]+$")
+
+
+def projection(select: Sequence[str]) -> tuple[str, list[Any]]:
+    """SQL building `{"_id": ..., <selected fields that exist>}` from `doc`, and its params."""
+    parts = ["'{\"_id\":' || json_quote(id)"]
+    params: list[Any] = []
+    for name in dict.fromkeys(select):
+        if name == "_id" or not _FIELD_NAME.match(name):
+            continue  # like the real API, unknown (or unusable) names are ignored
+        path = f'$."{name}"'
+        parts.append(
+            "CASE WHEN json_type(doc, ?) IS NULL THEN '' "
+            "ELSE ',' || json_quote(?) || ':' || (doc -> ?) END"
+        )
+        params.extend([path, name, path])
+    return " || ".join([*parts, "'}'"]), params
 
 
 def _index_hint(where: Sequence[tuple[str, Sequence[Any]]]) -> str:
@@ -216,10 +238,16 @@ class Store:
         after: str | None = None,
         before: str | None = None,
         limit: int = 50,
+        select: Sequence[str] | None = None,
     ) -> list[tuple[str, str]]:
-        """Up to `limit` (id, raw doc) rows in `_id` order, after or before a boundary id."""
+        """Up to `limit` (id, JSON) rows in `_id` order, after or before a boundary id.
+
+        With `select`, SQLite projects the documents itself (`_id` plus the selected fields
+        present), which keeps `$select` lists as cheap as whole documents.
+        """
+        columns, params = projection(select) if select is not None else ("doc", [])
         clauses = ["org = ?", "kind = ?"]
-        params: list[Any] = [org, kind]
+        params.extend([org, kind])
         for clause, values in where:
             clauses.append(clause)
             params.extend(values)
@@ -231,7 +259,8 @@ class Store:
             params.append(before)
         order = "DESC" if before is not None else "ASC"
         sql = (
-            f"SELECT id, doc FROM objects{_index_hint(where)} WHERE {' AND '.join(clauses)} "
+            f"SELECT id, {columns} FROM objects{_index_hint(where)} "
+            f"WHERE {' AND '.join(clauses)} "
             f"ORDER BY id {order} LIMIT ?"
         )
         with self.lock:

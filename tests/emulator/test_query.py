@@ -151,3 +151,13 @@ def test_in_filter_takes_at_most_50_values(emu: Emu) -> None:
     ids = ",".join(f"{i:024x}" for i in range(51))
     body = nest_error(emu.get("members", params={"_id[$in]": ids}), 400)
     assert body["message"] == ["_id[$in] must contain no more than 50 elements"]
+
+
+def test_select_on_lists_keeps_exact_numbers_and_nulls(emu: Emu) -> None:
+    emu.request("POST", "plans", headers={"Content-Type": "application/json"},
+                content=b'{"name": "Printing", "price": 0.10, "intervalLength": "once"}')
+    page = emu.get("plans", params={"$select": "price,code,locations,nope,bad\"name"})
+    assert b'"price":0.10' in page.content
+    (plan,) = page.json()["results"]
+    assert set(plan) == {"_id", "price", "code", "locations"}
+    assert plan["code"] is None and plan["locations"] == []
