@@ -138,3 +138,26 @@ def test_bad_seed_names_the_object(tmp_path: Path) -> None:
     seed.write_text(json.dumps({"demo": {"plans": [{"name": "x"}]}}))
     with pytest.raises(SeedError, match=r"plans\[0\]: price should not be empty"):
         create_app(seed=seed)
+
+
+def test_threaded_server_handles_concurrent_writers() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flexctl.emulator.serve import serve_background
+
+    app = create_app()
+    with serve_background(app) as url:
+        token = httpx.post(f"{url}/oauth/token", data={
+            "grant_type": "client_credentials", "client_id": "emulator",
+            "client_secret": "emulator"}).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+
+        def write(worker: int) -> list[str]:
+            with httpx.Client(base_url=url, headers=headers, timeout=10) as client:
+                return [client.post(f"{ORG}/companies", json={"name": f"W{worker}-{i}"}
+                                    ).json()["_id"] for i in range(20)]
+
+        with ThreadPoolExecutor(4) as pool:
+            ids = [i for batch in pool.map(write, range(4)) for i in batch]
+    assert len(set(ids)) == 80
+    assert app.store.count("demo", "companies") == 80
