@@ -210,6 +210,7 @@ class HttpSession:
         client_id: str,
         client_secret: str,
         scopes: Sequence[str],
+        fallback_scopes: Sequence[str] | None = None,
         transport: httpx.BaseTransport | None = None,
         wsgi_app: Any = None,
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
@@ -229,6 +230,7 @@ class HttpSession:
             "scope": " ".join(scopes),
         }
         self.scopes = tuple(scopes)
+        self._fallback_scopes = tuple(fallback_scopes) if fallback_scopes else None
         self._retry = retry
         self._pacer = pacer or Pacer.from_settings(sleep=sleep)
         self._sleep = sleep
@@ -290,6 +292,19 @@ class HttpSession:
                 self.stats.writes += 1
 
     def _fetch_token(self) -> Mapping[str, Any]:
+        try:
+            return self._request_token()
+        except AuthError as exc:
+            # A server of unknown kind was asked for every scope the emulator's `full` profile
+            # has; one that grants fewer (the real platform's set) fails the whole request.
+            if exc.status != 400 or not self._fallback_scopes:
+                raise
+            log.info("token request refused (%s); asking for the public API's scopes", exc)
+            self.scopes, self._fallback_scopes = self._fallback_scopes, None
+            self._token_form = {**self._token_form, "scope": " ".join(self.scopes)}
+            return self._request_token()
+
+    def _request_token(self) -> Mapping[str, Any]:
         def call() -> httpx.Response:
             return self._token_client.post(self._token_url, data=self._token_form)
 

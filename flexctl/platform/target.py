@@ -170,14 +170,21 @@ def default_token_url(api_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/oauth/token"
 
 
-def default_scopes(target: Target, env: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """`FLEXCTL_SCOPES`, else what the real platform grants, else everything the emulator has."""
+def default_scopes(
+    target: Target, env: Mapping[str, str] | None = None
+) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
+    """The scopes to request, and a narrower set to fall back to if they are refused.
+
+    `FLEXCTL_SCOPES` wins; the real platform gets what it can grant; any other server (an
+    emulator) is asked for everything the `full` profile has, falling back to the public set
+    (an `officernd`-profile emulator refuses extension scopes, like the platform).
+    """
     env = os.environ if env is None else env
     if env.get(SCOPES_ENV):
-        return parse_scopes(env[SCOPES_ENV])
+        return parse_scopes(env[SCOPES_ENV]), None
     if profile_for_url(target.api_url) is Profile.OFFICERND:
-        return OFFICERND_SCOPES
-    return FULL_SCOPES
+        return OFFICERND_SCOPES, None
+    return FULL_SCOPES, OFFICERND_SCOPES
 
 
 def open_client(
@@ -210,6 +217,9 @@ def open_client(
     else:
         base, token_url = target.api_url.rstrip("/"), target.token_url or ""
         client_id, client_secret = target.client_id or "", target.client_secret or ""
+    fallback: tuple[str, ...] | None = None
+    if scopes is None:
+        scopes, fallback = default_scopes(target)
     timing: dict[str, Any] = {}
     if sleep is not None:
         timing["sleep"] = sleep
@@ -220,7 +230,8 @@ def open_client(
         token_url=token_url,
         client_id=client_id,
         client_secret=client_secret,
-        scopes=tuple(scopes) if scopes is not None else default_scopes(target),
+        scopes=tuple(scopes),
+        fallback_scopes=fallback,
         transport=transport,
         wsgi_app=app,
         timeouts=timeouts,

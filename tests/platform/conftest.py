@@ -31,10 +31,10 @@ def make_client(
 
     def make(**kwargs: Any) -> FlexClient:
         target = Target(api_url=kwargs.pop("api_url", API), org=ORG, token_url=TOKEN_URL,
-                        client_id="client-1", client_secret=SECRET)
+                        client_id="client-1", client_secret=kwargs.pop("client_secret", SECRET))
         kwargs.setdefault("scopes", ("flex.fake.all",))
-        client = open_client(target, transport=fake.transport(), sleep=sleeper,
-                             clock=fake.clock, **kwargs)
+        kwargs.setdefault("transport", fake.transport())
+        client = open_client(target, sleep=sleeper, clock=fake.clock, **kwargs)
         clients.append(client)
         return client
 

@@ -70,7 +70,11 @@ class FakeFlex:
     # -- the server --
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
+        # A copy: httpx's auth flow re-sends the same Request object with a new header.
+        self.requests.append(httpx.Request(request.method, request.url,
+                                           headers=request.headers.copy(),
+                                           content=request.read(),
+                                           extensions=request.extensions))
         if request.url.path == "/oauth/token":
             return self._token(request)
         rel = request.url.path.split(f"/organizations/{ORG}/", 1)[-1]
@@ -103,7 +107,7 @@ class FakeFlex:
         self.token_requests.append(form)
         if form.get("client_secret") != [SECRET]:
             return self._json(401, {"statusCode": 401, "message": "invalid client"})
-        token = f"tok-{len(self.tokens) + 1}"
+        token = f"tok-{len(self.token_requests)}"
         self.tokens[token] = (self.now + self.expires_in, set(form["scope"][0].split()))
         return self._json(200, {"access_token": token, "token_type": "Bearer",
                                 "expires_in": self.expires_in, "scope": form["scope"][0]})
