@@ -1,0 +1,150 @@
+"""`flexctl check [PATH]`: the "ready to get paid" checklist against the live target (SPEC 6).
+
+Exit codes: 0 every step ready (steps the target cannot show do not count against it), 2 a step
+is not ready or the smoke test's payment was declined, 1 an error (a smoke-test step failing
+included), 64 usage. With `--format json` stdout carries only the JSON document.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import click
+
+from flexctl.config import load_config
+from flexctl.errors import UsageError
+from flexctl.kinds._values import minor_units
+from flexctl.platform.auth import FULL_SCOPES
+from flexctl.platform.secrets import SecretResolver
+from flexctl.platform.snapshot import desired_state, read_snapshot
+from flexctl.platform.target import TargetOptions, target_options
+from flexctl.reconcile.check import Readiness, readiness, render_steps, summary
+from flexctl.reconcile.smoke import (
+    SMOKE_SCOPES,
+    Outcome,
+    SmokeResult,
+    prepare,
+    run_smoke_test,
+)
+
+MAX_SMOKE_AMOUNT = Decimal(100)  # "a small charge": a typo must not charge a real card 1000
+
+
+def _amount(ctx: click.Context, param: click.Parameter, value: str) -> Decimal:
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not an amount such as 1.00") from None
+    if not amount.is_finite() or not Decimal(0) < amount <= MAX_SMOKE_AMOUNT:
+        raise click.BadParameter(f"must be more than 0 and at most {MAX_SMOKE_AMOUNT}")
+    return amount
+
+
+def run_check(
+    path: str, target_opts: TargetOptions, smoke: bool, amount: Decimal, card: str
+) -> tuple[Readiness, SmokeResult | None, list[str]]:
+    """Read the target, run the checklist and, when asked, the smoke test."""
+    loaded = load_config(path)
+    config = loaded.config
+    if smoke and amount != amount.quantize(Decimal(1).scaleb(-minor_units(config.currency))):
+        raise UsageError(f"--amount {amount} has more digits than {config.currency} allows")
+    target = target_opts.resolve(config.organization, loaded.root)
+    secrets = SecretResolver.for_config(loaded)
+    desired = desired_state(loaded, secrets)
+    with target_opts.open_client(target) as client:
+        described = target.with_profile(client.profile).describe()
+        snapshot = read_snapshot(client, desired, config.currency, all_objects=True,
+                                 target=described)
+    result = readiness(config, desired, snapshot)
+    if not smoke:
+        return result, None, secrets.warnings
+    prepared = prepare(snapshot, config)
+    if isinstance(prepared, str):
+        return result, SmokeResult(Outcome.NOT_RUN, prepared), secrets.warnings
+    # The smoke test runs on the full profile only, whose client is granted everything.
+    scopes = tuple(dict.fromkeys((*FULL_SCOPES, *SMOKE_SCOPES)))
+    with target_opts.open_client(target, scopes=scopes) as client:
+        outcome = run_smoke_test(client, prepared, amount=amount, card=card,
+                                 currency=config.currency, today=datetime.now(UTC).date())
+    return result, outcome, secrets.warnings
+
+
+def exit_code(result: Readiness, smoke: SmokeResult | None) -> int:
+    if smoke is not None and smoke.outcome is Outcome.FAILED:
+        return 1
+    if not result.ready or (smoke is not None and smoke.outcome is Outcome.DECLINED):
+        return 2
+    return 0
+
+
+def render_text(result: Readiness, smoke: SmokeResult | None) -> str:
+    target = result.target
+    lines = [f"Readiness of {target.get('org')} on {target.get('api_url')} "
+             f"(profile {target.get('profile')})", ""]
+    lines += render_steps(result.steps)
+    lines += ["", summary(result.steps)]
+    if smoke is not None:
+        lines += ["", f"Smoke test ({smoke.charge}):" if smoke.charge else "Smoke test:"]
+        lines += [f"  {'ok' if s.ok else 'FAILED'}: {s.message}" for s in smoke.steps]
+        lines += [f"  cleanup {'ok' if s.ok else 'FAILED'}: {s.message}" for s in smoke.cleanup]
+        lines.append(_smoke_line(smoke))
+    return "\n".join(lines) + "\n"
+
+
+def _smoke_line(smoke: SmokeResult) -> str:
+    left = (f" Left behind (remove by hand): {', '.join(smoke.left_behind)}."
+            if smoke.left_behind else " Nothing was left behind.")
+    if smoke.outcome is Outcome.NOT_RUN:
+        return f"Smoke test not run: {smoke.reason}. Nothing was written."
+    if smoke.outcome is Outcome.PASSED:
+        return "Smoke test passed: a payment clears." + left
+    if smoke.outcome is Outcome.DECLINED:
+        return f"Smoke test: {(smoke.reason or '').rstrip('.')}." + left
+    return f"Smoke test failed: {smoke.reason}" + left
+
+
+def render_json(result: Readiness, smoke: SmokeResult | None) -> str:
+    data: dict[str, Any] = {
+        "target": dict(result.target),
+        "ready": result.ready,
+        "steps": [s.as_dict() for s in result.steps],
+        "smoke_test": None,
+    }
+    if smoke is not None:
+        data["smoke_test"] = {
+            "outcome": smoke.outcome.value,
+            "charge": smoke.charge,
+            "reason": smoke.reason,
+            "steps": [vars(s) for s in smoke.steps],
+            "cleanup": [vars(s) for s in smoke.cleanup],
+            "left_behind": smoke.left_behind,
+        }
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+@click.command("check")
+@click.argument("path", default=".", type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--smoke-test", "smoke", is_flag=True,
+              help="also charge a small amount to a tagged test member, then clean up")
+@click.option("--amount", default="1.00", show_default=True, callback=_amount,
+              help="the smoke test's charge, in the config's currency")
+@click.option("--card", default="tok_visa", show_default=True,
+              help="the smoke test's card: a Stripe test token (tok_visa, tok_chargeDeclined, ...)")
+@target_options
+def command(
+    path: str, fmt: str, smoke: bool, amount: Decimal, card: str, target_opts: TargetOptions
+) -> int:
+    """Check what still stands between the organization and its first payment."""
+    result, smoke_result, warnings = run_check(path, target_opts, smoke, amount, card)
+    for warning in warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    if fmt == "json":
+        click.echo(render_json(result, smoke_result), nl=False)
+    else:
+        click.echo(render_text(result, smoke_result), nl=False)
+    return exit_code(result, smoke_result)
