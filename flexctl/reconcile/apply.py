@@ -35,35 +35,83 @@ Progress = Callable[[Entry, int, int], None]  # (entry just recorded, done, tota
 
 @dataclass(frozen=True)
 class Task:
-    """A change to run, with the addresses it needs applied and those it must merely follow."""
+    """A change to run and the addresses it needs applied first. Deletes (`last`) start only
+    once every other change has finished, whatever its outcome."""
 
     change: Change
     needs: frozenset[str]
-    after: frozenset[str] = frozenset()
 
     @property
-    def prerequisites(self) -> frozenset[str]:
-        return self.needs | self.after
+    def last(self) -> bool:
+        return self.change.action == "delete"
 
 
 def tasks_of(plan: Plan, live: Mapping[str, Obj]) -> list[Task]:
     """The plan's API changes as tasks, with their dependencies (see the module docstring)."""
     api = [c for c in plan.changes if c.action in API_ACTIONS]
-    deletes = [c for c in api if c.action == "delete"]
-    others = frozenset(c.address for c in api if c.action != "delete")
     referrers: dict[str, set[str]] = {}
-    for change in deletes:
-        old = live.get(change.address)
+    for change in api:
+        old = live.get(change.address) if change.action == "delete" else None
         for target in references(old) if old else ():
             referrers.setdefault(target, set()).add(change.address)
-    tasks = []
-    for change in api:
-        if change.action == "delete":
-            needs = frozenset(referrers.get(change.address, set()) - {change.address})
-            tasks.append(Task(change, needs, others))
-        else:
-            tasks.append(Task(change, frozenset(change.depends_on)))
-    return tasks
+    return [
+        Task(change, frozenset(referrers.get(change.address, set()) - {change.address}))
+        if change.action == "delete"
+        else Task(change, frozenset(change.depends_on))
+        for change in api
+    ]
+
+
+class _Graph:
+    """Which tasks may start: their needs applied, and for deletes every other change done."""
+
+    def __init__(self, tasks: Sequence[Task], manual: Sequence[Entry]) -> None:
+        self.by_address = {t.change.address: t for t in tasks}
+        known = set(self.by_address) | {e.address for e in manual}
+        self.waiting = {t.change.address: set(t.needs & known) for t in tasks}
+        self.dependents: dict[str, list[Task]] = {}
+        for task in tasks:
+            for address in self.waiting[task.change.address]:
+                self.dependents.setdefault(address, []).append(task)
+        self.closed: set[str] = set()  # addresses with a recorded outcome
+        self.unfinished_first = sum(1 for t in tasks if not t.last)
+        self.held: list[Task] = []
+        self.ready: list[Task] = []
+        for task in tasks:
+            if not self.waiting[task.change.address]:
+                self._unblocked(task)
+
+    def _unblocked(self, task: Task) -> None:
+        (self.held if task.last and self.unfinished_first else self.ready).append(task)
+
+    def finished(self, address: str) -> None:
+        """Count a recorded outcome; when the last non-delete finishes, release the deletes."""
+        self.closed.add(address)
+        task = self.by_address.get(address)
+        if task is not None and not task.last:
+            self.unfinished_first -= 1
+            if not self.unfinished_first:
+                self.ready += self.held
+                self.held = []
+
+    def done(self, entry: Entry) -> list[Task]:
+        """Tasks that needed `entry` to succeed and so must be skipped (if it did not)."""
+        doomed = []
+        for task in self.dependents.get(entry.address, ()):
+            if task.change.address in self.closed:
+                continue
+            if entry.status != "applied":
+                doomed.append(task)
+                continue
+            waiting = self.waiting[task.change.address]
+            waiting.discard(entry.address)
+            if not waiting:
+                self._unblocked(task)
+        return doomed
+
+    def take_ready(self) -> list[Task]:
+        ready, self.ready = self.ready, []
+        return ready
 
 
 @dataclass
@@ -97,30 +145,22 @@ class Executor:
     # -- scheduling -------------------------------------------------------------------------
 
     def _schedule(self, tasks: Sequence[Task], manual: Sequence[Entry]) -> None:
-        by_address = {t.change.address: t for t in tasks}
-        known = set(by_address) | {e.address for e in manual}
-        waiting: dict[str, set[str]] = {}
-        dependents: dict[str, list[str]] = {}
-        for task in tasks:
-            pending = {a for a in task.prerequisites if a in known}
-            waiting[task.change.address] = pending
-            for address in pending:
-                dependents.setdefault(address, []).append(task.change.address)
-        ready = [t for t in tasks if not waiting[t.change.address]]
+        graph = _Graph(tasks, manual)
         for entry in manual:  # what needs a manual step cannot run in this apply
-            self._finish(entry, by_address, waiting, dependents, ready)
+            self._finish(entry, graph)
         pool = ThreadPoolExecutor(max_workers=max(1, self.workers),
                                   thread_name_prefix="flexctl-apply")
         running: dict[Future[Entry], Task] = {}
         try:
-            while ready or running:
-                for task in ready:
+            while True:
+                for task in graph.take_ready():
                     running[pool.submit(self._execute, task.change)] = task
-                ready = []
+                if not running:
+                    break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in done:
                     running.pop(future)
-                    self._finish(future.result(), by_address, waiting, dependents, ready)
+                    self._finish(future.result(), graph)
         except KeyboardInterrupt:
             self.interrupted = True
             pool.shutdown(wait=True, cancel_futures=True)  # in-flight writes finish
@@ -133,29 +173,16 @@ class Executor:
             if self.journal.get(task.change.address) is None:
                 self._record(self._not_started(task.change))
 
-    def _finish(
-        self,
-        entry: Entry,
-        by_address: Mapping[str, Task],
-        waiting: dict[str, set[str]],
-        dependents: Mapping[str, list[str]],
-        ready: list[Task],
-    ) -> None:
-        """Record an outcome; start what it unblocks, skip what needed it to succeed."""
+    def _finish(self, entry: Entry, graph: _Graph) -> None:
+        """Record an outcome; release what it unblocks, skip what needed it to succeed."""
         todo = [entry]
         while todo:
             current = todo.pop()
+            if self.journal.get(current.address) is not None:
+                continue  # already skipped through another failed dependency
             self._record(current)
-            for address in dependents.get(current.address, ()):
-                task = by_address[address]
-                if self.journal.get(address) is not None:
-                    continue
-                if current.status != "applied" and current.address in task.needs:
-                    todo.append(self._skip(task, current))
-                    continue
-                waiting[address].discard(current.address)
-                if not waiting[address]:
-                    ready.append(task)
+            graph.finished(current.address)
+            todo += [self._skip(task, current) for task in graph.done(current)]
 
     @staticmethod
     def _skip(task: Task, blocker: Entry) -> Entry:
