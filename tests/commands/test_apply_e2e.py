@@ -204,3 +204,15 @@ def test_a_json_file_that_is_not_a_plan_is_a_clear_error(sandbox: Sandbox) -> No
     bogus.write_text('{"hello": 1}', encoding="utf-8")
     result = run(sandbox, "apply", str(bogus))
     assert result.code == 1 and "not a flexctl plan file" in result.err
+
+
+def test_planfile_limited_to_some_kinds_applies_only_those(sandbox: Sandbox) -> None:
+    planfile = sandbox.root.parent / "plan.json"
+    result = sandbox.run("plan", "-o", str(planfile), "--target-kinds", "locations,tax_rates")
+    assert result.code == 0, result.err
+    result = run(sandbox, "apply", str(planfile))
+    assert result.code == 0, result.err
+    assert "Apply: 4 applied, 0 failed, 0 skipped, 0 manual." in result.out
+    live = state(sandbox)
+    assert len(live["locations"]) == 2 and len(live["tax-rates"]) == 2
+    assert not live["plans"] and not live["companies"]
