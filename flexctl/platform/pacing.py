@@ -79,8 +79,10 @@ class TokenBucket:
                 elapsed = max(0.0, now - self._updated)
                 self._tokens = min(self.capacity, self._tokens + elapsed * self.rate.per_second)
                 self._updated = now
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                # The tolerance stops float rounding from asking for a wait too small to move
+                # the clock (an endless loop on a coarse or fake clock).
+                if self._tokens >= 1.0 - 1e-9:
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     return
                 wait = (1.0 - self._tokens) / self.rate.per_second
                 self.waited += wait
