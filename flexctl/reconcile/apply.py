@@ -46,7 +46,9 @@ class Task:
         return self.change.action == "delete"
 
 
-def tasks_of(plan: Plan, live: Mapping[str, Obj]) -> list[Task]:
+def tasks_of(
+    plan: Plan, live: Mapping[str, Obj], desired: Mapping[str, Obj] | None = None
+) -> list[Task]:
     """The plan's API changes as tasks, with their dependencies (see the module docstring)."""
     api = [c for c in plan.changes if c.action in API_ACTIONS]
     referrers: dict[str, set[str]] = {}
@@ -54,12 +56,29 @@ def tasks_of(plan: Plan, live: Mapping[str, Obj]) -> list[Task]:
         old = live.get(change.address) if change.action == "delete" else None
         for target in references(old) if old else ():
             referrers.setdefault(target, set()).add(change.address)
-    return [
-        Task(change, frozenset(referrers.get(change.address, set()) - {change.address}))
-        if change.action == "delete"
-        else Task(change, frozenset(change.depends_on))
-        for change in api
-    ]
+    created = {  # what does not exist yet (a manual create has no id)
+        c.address for c in plan.changes
+        if c.action in ("create", "replace") or (c.action == "manual" and not c.id)
+    }
+    tasks = []
+    for change in api:
+        if change.action == "delete":
+            needs = referrers.get(change.address, set()) - {change.address}
+        else:
+            needs = set(change.depends_on) | _default_references(change, desired or {}, created)
+        tasks.append(Task(change, frozenset(needs)))
+    return tasks
+
+
+def _default_references(change: Change, desired: Mapping[str, Obj], created: set[str]) -> set[str]:
+    """What a create sends without the config saying so (a membership's location defaults to its
+    customer's), when the same plan creates it."""
+    obj = desired.get(change.address)
+    defaults = obj.meta.get("create_defaults") if obj is not None else None
+    if change.action not in ("create", "replace") or not defaults:
+        return set()
+    implied = Obj(change.kind, change.address, {k: v for k, v in defaults.items() if v})
+    return references(implied) & (created - {change.address})
 
 
 class _Graph:
@@ -139,7 +158,7 @@ class Executor:
             for c in self.plan.changes
             if c.action == "manual"
         ]
-        self._schedule(tasks_of(self.plan, self.live), manual)
+        self._schedule(tasks_of(self.plan, self.live, self.desired), manual)
         return self.journal
 
     # -- scheduling -------------------------------------------------------------------------

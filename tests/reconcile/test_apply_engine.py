@@ -346,3 +346,25 @@ def test_replace_whose_create_fails_says_the_old_one_is_gone(world: World) -> No
     run = world.plan()
     assert [c.action for c in run.plan.changes] == ["create"]
     assert world.apply(run).journal.ok and world.plan().plan.empty
+
+
+def test_a_create_waits_for_what_it_sends_by_default(world: World) -> None:
+    world.apply()
+    world.edit("organization.yaml", "  riverside:\n", "  quay:\n    name: Harbor Works Quay\n"
+               "  riverside:\n")
+    world.edit("customers/companies.yaml", "    email: billing@acme.example\n"
+               "    location: downtown\n", "    email: billing@acme.example\n"
+               "    location: quay\n")
+    world.edit("customers/companies.yaml", "        price: 1750.00          # negotiated",
+               "        price: 1750.00\n      - {plan: hot-desk, start: 2027-02-01}\n#")
+    run = world.plan()
+    new = "companies.acme.memberships[hot-desk@2027-02-01]"
+    assert {c.address: c.action for c in run.plan.changes} == {
+        "locations.quay": "create", "companies.acme": "update", new: "create"}
+    desired = {o.address: o for objs in run.desired.values() for o in objs}
+    tasks = {t.change.address: t for t in tasks_of(run.plan, {}, desired)}
+    assert tasks[new].needs == {"locations.quay"}  # the customer's location, sent by default
+    assert world.apply(run).journal.ok
+    membership = next(d for d in world.docs("memberships") if d["startDate"].startswith("2027-02"))
+    quay = next(d for d in world.docs("locations") if d["name"] == "Harbor Works Quay")
+    assert membership["location"] == quay["_id"]
