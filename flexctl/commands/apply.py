@@ -115,7 +115,11 @@ def _apply_config(options: ApplyOptions) -> int:
 
 
 def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
-    loaded = load_config(options.config or saved.config_path)
+    config_path = options.config or saved.config_path
+    if not Path(config_path).exists():
+        raise PlanError(f"the configuration the plan was made from, {config_path}, is not "
+                        "there; pass its new location with --config PATH")
+    loaded = load_config(config_path)
     target = _saved_target(saved, options.target_opts, loaded.config.organization, loaded.root)
     registry = applied_plans_file(target)
     when = applied_at(registry, saved.plan_id)

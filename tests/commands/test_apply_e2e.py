@@ -194,7 +194,7 @@ def test_planfile_with_config_elsewhere(sandbox: Sandbox) -> None:
     moved = sandbox.root.parent / "moved"
     sandbox.root.rename(moved)
     result = run(sandbox, "apply", str(planfile))
-    assert result.code == 1 and "Traceback" not in result.err
+    assert result.code == 1 and "pass its new location with --config PATH" in result.err
     result = run(sandbox, "apply", str(planfile), "--config", str(moved))
     assert result.code == 0, result.err
 
