@@ -1,0 +1,125 @@
+"""CI integration and the README's Quick start: the GitHub Actions example and the pre-commit
+hook parse and call real flexctl commands and options, and the Quick start walkthrough runs,
+command by command, with the exit codes the README states."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from ruamel.yaml import YAML
+
+from flexctl.cli import cli, main
+
+REPO = Path(__file__).resolve().parents[2]
+WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
+HOOKS = REPO / ".pre-commit-hooks.yaml"
+README = REPO / "README.md"
+
+
+def _yaml(path: Path) -> Any:
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+def flexctl_calls(script: str) -> list[list[str]]:
+    """The argument lists of every `flexctl ...` call in a shell script."""
+    calls = []
+    for line in script.replace("\\\n", " ").splitlines():
+        if not line.lstrip().startswith("flexctl "):
+            continue  # other tools' lines (echo, gh) may quote separators
+        for part in re.split(r"\|\||&&|\||;", line):
+            words = shlex.split(part.split(" #")[0].split(">")[0])
+            if words[:1] == ["flexctl"]:
+                calls.append([w.replace("$CONFIG", "config") for w in words[1:]])
+    return calls
+
+
+def assert_real_command(args: list[str]) -> None:
+    """Parse `args` with flexctl's own click commands: unknown commands or options fail."""
+    command: click.Command = cli
+    while isinstance(command, click.Group) and args and args[0] in command.commands:
+        command, args = command.commands[args[0]], args[1:]
+    assert command is not cli, f"not a flexctl command: {args}"
+    with command.make_context(command.name or "flexctl", list(args), resilient_parsing=False):
+        pass
+
+
+def test_workflow_parses_and_calls_real_commands() -> None:
+    workflow = _yaml(WORKFLOW)
+    jobs = workflow["jobs"]
+    assert set(jobs) == {"validate", "plan", "apply", "drift"}
+    runs = {name: "\n".join(s.get("run", "") for s in job["steps"]) for name, job in jobs.items()}
+    calls = {name: flexctl_calls(script) for name, script in runs.items()}
+    for job_calls in calls.values():
+        for args in job_calls:
+            assert_real_command(args)
+    assert calls["validate"] == [["validate", "config"]]
+    assert ["plan", "config", "--format", "markdown", "--detailed-exitcode"] in calls["plan"]
+    assert calls["apply"] == [
+        ["plan", "config", "-o", "plan.json", "--format", "markdown", "--detailed-exitcode"],
+        ["apply", "plan.json", "--format", "text"],
+    ]
+    assert ["drift", "config", "--format", "markdown"] in calls["drift"]
+    assert "gh pr comment" in runs["plan"]
+    on = workflow.get("on", workflow.get(True))  # YAML 1.1 readers turn `on` into True
+    assert {"pull_request", "push", "schedule"} <= set(on)
+    assert jobs["drift"]["if"].startswith("github.event_name == 'schedule'")
+
+
+def test_pre_commit_hook_runs_flexctl_validate() -> None:
+    (hook,) = _yaml(HOOKS)
+    assert hook["id"] == "flexctl-validate"
+    assert (hook["language"], hook["pass_filenames"]) == ("python", False)
+    assert re.search(hook["files"], "config/plans.yaml")
+    assert re.search(hook["files"], "x.yml") and not re.search(hook["files"], "x.json")
+    args = shlex.split(hook["entry"])
+    assert args[0] == "flexctl"
+    assert_real_command(args[1:])
+
+
+def quick_start() -> tuple[str, list[tuple[str, int]]]:
+    """The Quick start's config file and its commands with their expected exit codes."""
+    section = README.read_text(encoding="utf-8").split("\n## Quick start\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    config = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    script = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    steps = []
+    for line in script.splitlines():
+        expected = re.search(r"# exit (\d+)", line)
+        steps.append((line.split(" #")[0].strip(), int(expected.group(1)) if expected else 0))
+    return config, steps
+
+
+def test_quick_start_walkthrough_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, steps = quick_start()
+    home = tmp_path / "my-space"
+    home.mkdir()
+    (home / "flexctl.yaml").write_text(config, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    for name in ("FLEXCTL_API_URL", "FLEXCTL_ORG", "STRIPE_SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("FLEXCTL_READ_RATE", "100000/s")
+    ran = []
+    for line, expected in steps:
+        words = shlex.split(line)
+        if words[0] == "cd":
+            monkeypatch.chdir(tmp_path / words[1])
+            continue
+        if words[0] == "export":
+            name, _, value = words[1].partition("=")
+            monkeypatch.setenv(name, value)
+            continue
+        assert words[0] == "flexctl", line
+        capsys.readouterr()
+        code = main(words[1:])
+        out = capsys.readouterr()
+        assert code == expected, f"{line}: exit {code}\n{out.out}\n{out.err}"
+        ran.append(words[1])
+    assert ran.count("check") == 3 and "apply" in ran
+    assert "Smoke test passed" in out.out and "Nothing was left behind." in out.out
