@@ -50,7 +50,8 @@ class ApplyOptions:
 
 
 @click.command("apply")
-@click.argument("path", default=".", type=click.Path(path_type=str))
+@click.argument("path", default=".", metavar="[PATH | PLANFILE]",
+                type=click.Path(path_type=str))
 @click.option("--config", "config", metavar="PATH", type=click.Path(path_type=str),
               help="with a PLANFILE: the configuration it was made from "
                    "(default: the path recorded in the plan file)")
