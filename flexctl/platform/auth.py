@@ -111,7 +111,7 @@ def redact_url(url: str) -> str:
     netloc = parts.netloc.rsplit("@", 1)[-1]
     query = urlencode(
         [(k, REDACTED if is_secret_key(k) else v) for k, v in parse_qsl(parts.query, True)],
-        safe="$,[]:",
+        safe="$,[]:()",
     )
     return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 

@@ -111,6 +111,11 @@ class FlexClient:
             return Profile.OFFICERND
 
     @property
+    def scopes(self) -> tuple[str, ...]:
+        """The OAuth scopes the client asks for (after any fallback to the public set)."""
+        return self._session.scopes
+
+    @property
     def stats(self) -> RequestStats:
         return self._session.stats
 
