@@ -368,3 +368,20 @@ def test_a_create_waits_for_what_it_sends_by_default(world: World) -> None:
     membership = next(d for d in world.docs("memberships") if d["startDate"].startswith("2027-02"))
     quay = next(d for d in world.docs("locations") if d["name"] == "Harbor Works Quay")
     assert membership["location"] == quay["_id"]
+
+
+def test_invoiced_membership_removed_from_the_config_is_ended(world: World) -> None:
+    world.apply()
+    quay = next(d for d in world.docs("memberships") if d.get("endDate"))
+    world.harness("POST", f"organizations/{ORG}/invoices", {"memberships": [quay["_id"]]})
+    world.edit("organization.yaml", "prune: [fees]", "prune: [fees, memberships]")
+    world.edit("customers/companies.yaml", "    memberships:\n      - plan: virtual-office\n"
+               "        start: 2026-12-01\n        end: 2027-11-30\n", "")
+    run = world.plan()
+    [change] = run.plan.changes
+    assert (change.action, change.reason) == ("update", "invoiced: ended, not deleted")
+    journal = world.apply(run).journal
+    assert journal.ok
+    ended = next(d for d in world.docs("memberships") if d["_id"] == quay["_id"])
+    assert ended["endDate"] != quay["endDate"]
+    assert world.plan().plan.empty
