@@ -72,7 +72,7 @@ class _Reader:
     def _line(self, indent: int, content: str) -> None:
         is_item = content == "-" or content.startswith("- ")
         if self.pending is not None:
-            self._open_pending(indent, is_item)
+            self._open_pending(self.pending, indent, is_item)
         stack = self.stack
         while stack and (
             stack[-1].indent > indent
@@ -96,8 +96,11 @@ class _Reader:
                 raise Unsupported
             self._entry(frame, indent, content)
 
-    def _open_pending(self, indent: int, is_item: bool) -> None:
-        mapping, key, key_indent = self.pending  # type: ignore[misc]
+    def _open_pending(
+        self, pending: tuple[dict[str, Any], str, int], indent: int, is_item: bool
+    ) -> None:
+        """Give a "key:" its block value when this line is nested under it (else it is null)."""
+        mapping, key, key_indent = pending
         self.pending = None
         if indent > key_indent or (indent == key_indent and is_item):
             path = (*self.stack[-1].path, key)

@@ -81,7 +81,7 @@ class EnvSecret(Model):
 
 
 class FileSecret(Model):
-    """A secret read from a file (relative to the config file's directory)."""
+    """A secret read from a file (a relative path is relative to the YAML file naming it)."""
 
     file: Annotated[str, StringConstraints(min_length=1)]
 
