@@ -34,7 +34,7 @@ from flexctl.platform.http import (
     RetryPolicy,
     Timeouts,
 )
-from flexctl.platform.pacing import Pacer, Rate
+from flexctl.platform.pacing import READ_RATE_ENV, WRITE_RATE_ENV, Pacer, Rate
 
 log = logging.getLogger("flexctl.target")
 
@@ -51,6 +51,7 @@ OFFICERND_TOKEN_URL = "https://identity.officernd.com/oauth/token"
 # The embedded emulator is reached through a WSGI transport; the host is never resolved.
 _LOCAL_ORIGIN = "http://sandbox.flexctl.invalid"
 _LOCAL_CREDENTIALS = ("emulator", "emulator")
+UNPACED = "1000000/s"
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -208,6 +209,9 @@ def open_client(
     """
     on_close: Callable[[], None] | None = None
     if target.is_local:
+        # The embedded sandbox has no rate limit to respect: pace it only when asked to.
+        read_rate = read_rate or os.environ.get(READ_RATE_ENV) or UNPACED
+        write_rate = write_rate or os.environ.get(WRITE_RATE_ENV) or UNPACED
         if app is None:
             app = _sandbox_app(target)
             store_close = getattr(getattr(app, "store", None), "close", None)

@@ -201,3 +201,25 @@ def test_local_sandbox_creates_its_database_and_organization(tmp_path: Path) -> 
     assert (tmp_path / ".flexctl" / "sandbox.db").is_file()
     with open_client(target, **FAST) as again:  # state persists between runs
         assert [c["name"] for c in again.list("companies")] == ["Acme Ltd"]
+
+
+def test_local_sandbox_is_not_paced_unless_asked(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLEXCTL_WRITE_RATE", raising=False)
+    target = resolve_target(f"local:{tmp_path}/s.db", None, None, ORG, None, env={})
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    waits: list[float] = []
+    timing = {"sleep": sleep, "clock": lambda: now[0]}
+    with open_client(target, **timing) as client:
+        for i in range(40):  # above the default write burst (25)
+            client.create("companies", {"name": f"C{i}"})
+    assert waits == []
+    with open_client(target, write_rate="60/min", **timing) as paced:
+        for i in range(30):  # 15 at once, then one a second
+            paced.create("companies", {"name": f"D{i}"})
+    assert sum(waits) == pytest.approx(15.0)  # an explicit rate is honoured
