@@ -14,6 +14,7 @@ from decimal import Decimal
 from flexctl.config.composer import Path
 from flexctl.config.loader import PositionIndex
 from flexctl.config.models import KEYED_SECTIONS, Config, Fee, Membership, Rate, is_slug
+from flexctl.config.validation import Broken
 from flexctl.errors import ConfigIssue
 
 # ISO 4217 minor units for currencies that do not use 2 (2 is the default).
@@ -54,15 +55,17 @@ def decimal_places(amount: Decimal) -> int:
     return max(0, -exponent - trailing)
 
 
-def check(config: Config, index: PositionIndex) -> list[ConfigIssue]:
-    """Every semantic problem of a schema-valid config."""
-    return _Checker(config, index).run()
+def check(config: Config, index: PositionIndex, broken: Broken | None = None) -> list[ConfigIssue]:
+    """Every semantic problem of a config. `broken` names what failed the schema and was left
+    out of `config`: references to it are not reported again as unknown."""
+    return _Checker(config, index, broken or {}).run()
 
 
 class _Checker:
-    def __init__(self, config: Config, index: PositionIndex) -> None:
+    def __init__(self, config: Config, index: PositionIndex, broken: Broken) -> None:
         self.config = config
         self.index = index
+        self.broken = broken
         self.issues: list[ConfigIssue] = []
         self.minor = MINOR_UNITS.get(config.currency, 2)
 
@@ -86,6 +89,10 @@ class _Checker:
         keys = getattr(self.config, section)
         if key in keys:
             return True
+        if section in self.broken:
+            left_out = self.broken[section]
+            if left_out is None or key in left_out:
+                return False  # already reported by the schema check
         noun = _NOUNS[section]
         hint = ""
         if len(keys) <= _SUGGEST_LIMIT:
@@ -103,7 +110,7 @@ class _Checker:
             self.ref((*path, number), key, section)
 
     def amount(self, path: Path, value: Decimal | None, unit_price: bool = False) -> None:
-        if value is None:
+        if value is None or "currency" in self.broken:
             return
         allowed = max(self.minor, UNIT_PRICE_DECIMALS) if unit_price else self.minor
         places = decimal_places(value)

@@ -41,10 +41,13 @@ def load_config(path: str | Path) -> LoadedConfig:
     """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem."""
     source = Path(path)
     tree = load_tree(source)
-    config = validation.validate(tree.data, tree.index)
-    issues = checks.check(config, tree.index)
-    if issues:
+    validated = validation.validate(tree.data, tree.index)
+    issues = validated.issues
+    if validated.config is not None:
+        issues = issues + checks.check(validated.config, tree.index, validated.broken)
+    if issues or validated.config is None:
         raise ConfigError(issues)
+    config = validated.config
     root = Path(os.path.abspath(source if source.is_dir() else source.parent))
     return LoadedConfig(config, tree.files, root, digest(tree.data), tree.index)
 

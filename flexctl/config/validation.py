@@ -8,6 +8,7 @@ error into `file:line:col: dotted.path: message` in the config's own words ("unk
 from __future__ import annotations
 
 import difflib
+from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -16,9 +17,9 @@ from pydantic import BaseModel
 
 from flexctl.config.composer import Path
 from flexctl.config.loader import PositionIndex
-from flexctl.config.models import OBJECT_ID_PATTERN, SLUG_PATTERN, Config
+from flexctl.config.models import KEYED_SECTIONS, OBJECT_ID_PATTERN, SLUG_PATTERN, Config
 from flexctl.config.scalars import describe
-from flexctl.errors import ConfigError, ConfigIssue
+from flexctl.errors import ConfigIssue
 
 _PATTERN_MESSAGES = {
     SLUG_PATTERN: "must be a slug: lowercase letters, digits, '-' and '_', "
@@ -105,13 +106,60 @@ def _child(node: Any, part: str | int) -> Any:
     return None
 
 
-def validate(data: dict[str, Any], index: PositionIndex) -> Config:
-    """The Config for `data`; raise ConfigError with every schema problem, located."""
+# Stand-ins for malformed top-level settings, so the rules can still check everything else.
+_STAND_INS: dict[str, Any] = {"version": 1, "organization": "invalid", "currency": "XXX"}
+
+Broken = dict[str, set[str] | None]  # section -> keys left out of the config (None: all)
+
+
+@dataclass
+class Validated:
+    """The models' verdict: every schema issue, and the config built from the rest."""
+
+    config: Config | None  # None when not even the well-formed part makes a config
+    issues: list[ConfigIssue]
+    broken: Broken  # what `config` leaves out because it is malformed
+
+
+def validate(data: dict[str, Any], index: PositionIndex) -> Validated:
+    """Validate `data`; on errors, also build a config from its well-formed entries so the
+    semantic rules can run on them in the same pass (every error at once)."""
     try:
-        return Config.model_validate(data)
+        return Validated(Config.model_validate(data), [], {})
     except pydantic.ValidationError as exc:
-        issues = [_issue(error, data, index) for error in exc.errors(include_url=False)]
-        raise ConfigError(sorted(set(issues))) from None
+        errors = exc.errors(include_url=False)
+    issues = sorted({_issue(error, data, index) for error in errors})
+    rest, broken = _well_formed_part(data, errors)
+    try:
+        config: Config | None = Config.model_validate(rest)
+    except pydantic.ValidationError:
+        config = None
+    return Validated(config, issues, broken)
+
+
+def _well_formed_part(data: dict[str, Any], errors: list[Any]) -> tuple[dict[str, Any], Broken]:
+    """`data` without the keyed entries (or sections) that have errors."""
+    rest = dict(data)
+    broken: Broken = {}
+    for error in errors:
+        loc = error["loc"]
+        section = loc[0] if loc else None
+        if not isinstance(section, str):
+            continue
+        if section in _STAND_INS:
+            rest[section] = _STAND_INS[section]
+            broken[section] = None
+        elif section in KEYED_SECTIONS and isinstance(data.get(section), dict) and len(loc) > 1:
+            keys = broken.setdefault(section, set())
+            if keys is not None:
+                keys.add(str(loc[1]))
+        else:
+            broken[section] = None  # a malformed section, setting or an unknown key
+            rest.pop(section, None)
+    for section, keys in broken.items():
+        if keys:
+            rest[section] = {key: value for key, value in data[section].items() if key not in keys}
+    return rest, broken
 
 
 def _data_path(loc: tuple[Any, ...], data: Any) -> Path:

@@ -303,3 +303,29 @@ def test_decimal_places(text: str, places: int) -> None:
 def test_path_of_errors_outside_any_file(write: Write, workdir: Path) -> None:
     write("conf/a.yaml", "organization: harbor-works\ncurrency: EUR\n")
     assert errors(write, {}) == ["conf/a.yaml:1:1: version: required key 'version' is missing"]
+
+
+def test_schema_errors_and_rules_are_reported_in_one_run(write: Write) -> None:
+    customers = """\
+companies:
+  acme: {name: Acme, location: downtown, memberships: [{plan: hot-desk, start: someday}]}
+  globex: {name: Globex, location: mars}
+members:
+  jane: {name: Jane, email: jane@acme.example, location: downtown, company: acme}
+  joe: {name: Joe, email: joe@acme.example, location: downtown, company: initech}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": customers}) == [
+        "conf/b.yaml:2:73: companies.acme.memberships[0].start: expected a date (YYYY-MM-DD), "
+        "got 'someday'",
+        "conf/b.yaml:3:26: companies.globex.location: unknown location 'mars'",
+        # jane's company is malformed, not unknown: no second message about it
+        "conf/b.yaml:6:65: members.joe.company: unknown company 'initech'",
+    ]
+
+
+def test_a_malformed_currency_skips_the_decimals_rule(write: Write) -> None:
+    text = catalogue("euro").replace("price: 250}", "price: 250.555}")
+    assert errors(write, {"a.yaml": text}) == [
+        "conf/a.yaml:3:1: currency: 'euro' must be a three-letter ISO 4217 currency code such "
+        "as EUR",
+    ]
