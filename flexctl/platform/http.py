@@ -364,7 +364,8 @@ class HttpSession:
             reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
             log.debug("%s %s -> %s (%.0f ms)", method, path, reason,
                       (time.perf_counter() - started) * 1000)
-            lost = TransportError(method, path, reason, outcome_unknown=method != "GET")
+            lost = TransportError(method, path, reason,
+                                  outcome_unknown=method != "GET" and not token)
             if token or method != "POST":
                 raise _Retryable(lost, self._backoff(num)) from exc
             raise lost from exc

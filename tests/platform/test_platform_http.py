@@ -282,3 +282,17 @@ def test_debug_log_has_method_url_status_and_no_secret(
     for secret in (SECRET, "sk_live_TOPSECRET4242", "key-TOPSECRET", "tok-1"):
         assert secret not in text
     assert "(redacted)" in text
+
+
+def test_unreachable_token_endpoint_is_retried_then_a_plain_transport_error(
+    make_client: Callable[..., FlexClient], sleeper: RecordingSleep
+) -> None:
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("Connection refused")
+
+    client = make_client(transport=httpx.MockTransport(refuse), retry=RetryPolicy(attempts=3))
+    with pytest.raises(TransportError) as info:
+        list(client.list("plans"))
+    assert info.value.path == "/oauth/token" and not info.value.outcome_unknown
+    assert "may or may not" not in str(info.value)
+    assert len(sleeper.calls) == 2
