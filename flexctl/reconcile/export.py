@@ -143,9 +143,9 @@ class Builder:
         self.keys = {
             kind: {o.address.split(".", 1)[-1] for o in objs} for kind, objs in objects.items()
         }
-        self.billing = {
-            o.address.split(".", 1)[1]: o.fields.get("billing") for o in objects.get("plans", ())
-        }
+        plans = objects.get("plans", ())
+        self.billing = {o.address.split(".", 1)[1]: o.fields.get("billing") for o in plans}
+        self.plan_names = {o.address.split(".", 1)[1]: o.fields.get("name") for o in plans}
 
     def keyed(self, kind: Kind) -> Section:
         section = Section(kind.name)
@@ -215,23 +215,43 @@ class Builder:
         )
 
     def owned_items(self, entry: Entry, customer: Obj) -> None:
-        for kind_name, attr in (("memberships", "memberships"), ("fees", "fees")):
+        for kind_name in ("memberships", "fees"):
             if kind_name not in self.objects:
                 continue
             kind = next(k for k in registry() if k.name == kind_name)
             date_field = str(getattr(kind, "date_field", "date"))
             items = [o for o in self.objects[kind_name] if o.owner == customer.address]
-            items.sort(key=lambda o: (str(o.fields.get(date_field)), o.address, str(o.id)))
+            items.sort(key=lambda o: (str(o.fields.get(date_field)), str(o.fields.get("plan")),
+                                      str(o.fields.get("name")), str(o.id)))
             rows: list[dict[str, Any]] = []
+            seen: set[tuple[Any, ...]] = set()
             for item in items:
                 try:
-                    rows.append(self.item(kind, item))
+                    row = self.item(kind, item)
+                    self.unique(kind_name, row, date_field, seen)
                 except _Unrepresentable as exc:
                     where = f"{customer.address}.{kind_name} (id {item.id})"
                     self.skipped.append(f"{where}: {exc}")
                     entry.comments.append(f"not exported: {kind_name} id {item.id}: {exc}")
+                    continue
+                rows.append(row)
             if rows:
-                entry.values[attr] = rows
+                entry.values[kind_name] = rows
+
+    def unique(
+        self, kind_name: str, row: Mapping[str, Any], date_field: str, seen: set[tuple[Any, ...]]
+    ) -> None:
+        """The config identifies a customer's memberships by (plan, start) and fees by (plan,
+        date, name); a second live twin of the same identity cannot be declared."""
+        identity: tuple[Any, ...] = (row["plan"], row.get(date_field))
+        if kind_name == "fees":
+            identity += (row.get("name") or self.plan_names.get(str(row["plan"])),)
+        if identity in seen:
+            words = "plan and start" if kind_name == "memberships" else "plan, date and name"
+            raise _Unrepresentable(
+                f"an earlier one has the same {words}, which the config cannot tell apart"
+            )
+        seen.add(identity)
 
     def item(self, kind: Kind, obj: Obj) -> dict[str, Any]:
         plan = obj.fields.get("plan")
@@ -260,6 +280,8 @@ def _check(kind: Kind, obj: Obj) -> None:
     name = fields.get("name")
     if kind.name in ("locations", "tax_rates", "plans", "rates", *OWNER_KINDS) and not name:
         raise _Unrepresentable("it has no name")
+    if kind.name == "revenue_accounts" and not (name or fields.get("code")):
+        raise _Unrepresentable("it has neither a name nor a code")
     if kind.name == "plans" and fields.get("billing") not in ("recurring", "one_off"):
         raise _Unrepresentable(f"its billing interval {fields.get('billing')!r} is not supported")
     if kind.name == "rates" and fields.get("unit") not in ("hour", "day"):

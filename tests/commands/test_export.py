@@ -198,11 +198,17 @@ def test_what_cannot_be_represented_is_left_out_with_a_comment(
     data["fees"].append(  # a booking fee on a resource rate: not a config fee
         {"name": "Meeting Room", "plan": oid(20), "company": oid(40), "location": oid(2),
          "issueDate": "2026-02-04T00:00:00.000Z", "price": 30})
+    data["fees"].append(  # a second identical day pass: the config cannot tell the two apart
+        {"name": "Day Pass", "plan": oid(13), "member": oid(51), "isPersonal": True,
+         "location": oid(1), "issueDate": "2026-03-01T00:00:00.000Z", "price": 25})
     db = tmp_path / "sandbox.db"
     seed(db, data)
     out = tmp_path / "config"
     result = export(cli, db, out)
     assert result.code == 0, result.err
+    members = files(out)["customers/members.yaml"]
+    assert "not exported: fees id" in members and "same plan, date and name" in members
+    assert len(load_config(out).config.members["jane-doe-2"].fees) == 1
     companies = files(out)["customers/companies.yaml"]
     assert "# not exported: companies nowhere-inc" in companies
     assert "no location" in companies
