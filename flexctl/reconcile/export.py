@@ -136,9 +136,8 @@ class _Unrepresentable(Exception):
 class Builder:
     """Turns re-keyed live objects into config sections, noting what is left out."""
 
-    def __init__(self, objects: Mapping[str, list[Obj]], currency: str) -> None:
+    def __init__(self, objects: Mapping[str, list[Obj]]) -> None:
         self.objects = objects
-        self.currency = currency
         self.skipped: list[str] = []
         self.keys = {
             kind: {o.address.split(".", 1)[-1] for o in objs} for kind, objs in objects.items()
@@ -323,7 +322,7 @@ def build_export(
     """The exported files of a snapshot read with `all_objects=True`."""
     objects = rekey(snapshot)
     wanted = set(kinds) if kinds is not None else {k.name for k in registry()}
-    builder = Builder(objects, currency)
+    builder = Builder(objects)
     sections: dict[str, Section] = {}
     for kind in registry():
         if kind.owned or kind.name not in objects or kind.name not in wanted:
