@@ -17,6 +17,7 @@ from typing import Any
 
 from flexctl.config import composer, fastparse
 from flexctl.config.composer import Document, Path, Position, YamlProblem
+from flexctl.config.models import KEYED_SECTIONS
 from flexctl.errors import ConfigError, ConfigIssue
 
 # One file larger than this is refused before it is read: a config that big belongs in a
@@ -190,6 +191,8 @@ def _merge(files: list[FsPath], names: list[str], documents: list[Document]) -> 
     index = PositionIndex(names, per_file, owners)
     for number, document in enumerate(documents):
         for section, value in document.value.items():
+            if value is None and section in KEYED_SECTIONS:
+                value = {}  # "companies:" with every entry commented out: no companies
             first = owners.get((section,))
             if first is None:
                 owners[(section,)] = number

@@ -232,3 +232,11 @@ def _leaves(value: object) -> list[object]:
     if isinstance(value, list):
         return [leaf for item in value for leaf in _leaves(item)]
     return [value]
+
+
+def test_an_empty_section_is_an_empty_mapping(write: Write) -> None:
+    write("conf/a.yaml", HEAD + LOCATIONS + "plans:\ncompanies:\n  # acme: {name: Acme}\n")
+    write("conf/b.yaml", PLANS)
+    loaded = load_config("conf")
+    assert list(loaded.config.plans) == ["hot-desk", "printing"]
+    assert loaded.config.companies == {}
