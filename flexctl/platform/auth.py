@@ -151,7 +151,6 @@ class ClientCredentialsAuth(httpx.Auth):
         self._clock = clock
         self._token: Token | None = None
         self._lock = threading.Lock()
-        self.fetches = 0  # token requests made, for stats and tests
 
     def token(self, *, stale: str | None = None) -> tuple[str, bool]:
         """A valid token, and whether it was fetched by this call.
@@ -169,7 +168,6 @@ class ClientCredentialsAuth(httpx.Auth):
 
     def _new_token(self) -> Token:
         body = self._fetch()
-        self.fetches += 1
         value = body.get("access_token")
         if not isinstance(value, str) or not value:
             raise AuthError("POST", "/oauth/token", 200, "the token response has no access_token")

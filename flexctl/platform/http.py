@@ -234,7 +234,6 @@ class HttpSession:
         self._retry = retry
         self._pacer = pacer or Pacer.from_settings(sleep=sleep)
         self._sleep = sleep
-        self._clock = clock
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         self.stats = RequestStats()
@@ -340,7 +339,9 @@ class HttpSession:
                         maybe_done = maybe_done or isinstance(exc.error, TransportError) or (
                             exc.error.status >= 500
                         )
-                        log.info("retrying %s %s in %.1fs: %s", method, path, delay, exc.error)
+                        if attempt.num < self._retry.attempts:
+                            log.info("retrying %s %s in %.1fs: %s", method, path, delay,
+                                     exc.error)
                         raise
         except _Retryable as exc:
             raise exc.error from None
