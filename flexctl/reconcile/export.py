@@ -176,7 +176,7 @@ class Builder:
                 continue
             spec = _ref_fields(kind).get(name)
             if spec is not None and not self.resolvable(spec, value):
-                if name in ("location",) and kind.name in OWNER_KINDS:
+                if name == "location" and kind.name in OWNER_KINDS:
                     raise _Unrepresentable(f"its {name} could not be read")
                 entry.comments.append(f"{name}: refers to an object that is not exported")
                 continue
