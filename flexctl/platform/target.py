@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import ipaddress
 import logging
 import os
@@ -248,12 +247,9 @@ def open_client(
 
 def _sandbox_app(target: Target) -> Any:
     """The embedded emulator (profile `full`) on the sandbox database; creates the org."""
+    from flexctl.emulator import create_app  # only local targets pay for importing it
+
     assert target.sandbox_db is not None
-    try:
-        emulator = importlib.import_module("flexctl.emulator")
-        create_app = emulator.create_app
-    except (ImportError, AttributeError) as exc:
-        raise TargetError("the embedded sandbox is not available in this build") from exc
     target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
     app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
     app.store.ensure_org(target.org)
