@@ -20,6 +20,7 @@ from flexctl.errors import (
     TransportError,
     ValidationError,
 )
+from flexctl.platform.auth import redact, redact_url
 from flexctl.platform.client import FlexClient
 from flexctl.platform.http import RetryPolicy, decode_json, encode_json
 
@@ -296,3 +297,18 @@ def test_unreachable_token_endpoint_is_retried_then_a_plain_transport_error(
     assert info.value.path == "/oauth/token" and not info.value.outcome_unknown
     assert "may or may not" not in str(info.value)
     assert len(sleeper.calls) == 2
+
+
+def test_retry_after_as_an_http_date(client: FlexClient, fake: FakeFlex,
+                                     sleeper: RecordingSleep) -> None:
+    fake.fail(Fault("GET", "plans", status=429,
+                    headers={"Retry-After": "Wed, 21 Oct 2015 07:28:00 GMT"}))
+    list(client.list("plans"))
+    assert sleeper.calls == [0.0]  # a moment already past: retry at once
+
+
+def test_redaction_helpers() -> None:
+    assert redact({"name": "x", "secret": "s", "nested": [{"accessToken": "t"}]}) == {
+        "name": "x", "secret": "(redacted)", "nested": [{"accessToken": "(redacted)"}]}
+    url = redact_url("https://user:pw@h.example/p?$limit=50&client_secret=abc&token=t")
+    assert url == "https://h.example/p?$limit=50&client_secret=(redacted)&token=(redacted)"
