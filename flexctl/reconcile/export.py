@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flexctl.kinds import _values as v
+from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry
 from flexctl.kinds._keyed import Field
 from flexctl.kinds._owned import OWNER_KINDS, split_owner
@@ -145,6 +146,11 @@ class Builder:
         plans = objects.get("plans", ())
         self.billing = {o.address.split(".", 1)[1]: o.fields.get("billing") for o in plans}
         self.plan_names = {o.address.split(".", 1)[1]: o.fields.get("name") for o in plans}
+        # Memberships and fees by owner, so that writing a customer does not scan them all.
+        self.owned: dict[tuple[str, str | None], list[Obj]] = {}
+        for kind_name in ("memberships", "fees"):
+            for obj in objects.get(kind_name, ()):
+                self.owned.setdefault((kind_name, obj.owner), []).append(obj)
 
     def keyed(self, kind: Kind) -> Section:
         section = Section(kind.name)
@@ -170,11 +176,12 @@ class Builder:
         entry = Entry(key)
         if obj.id is not None and not kind.singleton:
             entry.values["id"] = obj.id
+        refs = _ref_fields(kind)
         for name in _field_order(kind, obj):
             value = obj.fields[name]
             if not self.keep(kind, name, value):
                 continue
-            spec = _ref_fields(kind).get(name)
+            spec = refs.get(name)
             if spec is not None and not self.resolvable(spec, value):
                 if name == "location" and kind.name in OWNER_KINDS:
                     raise _Unrepresentable(f"its {name} could not be read")
@@ -217,11 +224,13 @@ class Builder:
         for kind_name in ("memberships", "fees"):
             if kind_name not in self.objects:
                 continue
-            kind = next(k for k in registry() if k.name == kind_name)
+            kind = get_kind(kind_name)
             date_field = str(getattr(kind, "date_field", "date"))
-            items = [o for o in self.objects[kind_name] if o.owner == customer.address]
-            items.sort(key=lambda o: (str(o.fields.get(date_field)), str(o.fields.get("plan")),
-                                      str(o.fields.get("name")), str(o.id)))
+            items = sorted(
+                self.owned.get((kind_name, customer.address), ()),
+                key=lambda o: (str(o.fields.get(date_field)), str(o.fields.get("plan")),
+                               str(o.fields.get("name")), str(o.id)),
+            )
             rows: list[dict[str, Any]] = []
             seen: set[tuple[Any, ...]] = set()
             for item in items:

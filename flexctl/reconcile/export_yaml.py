@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 HEADER = (
@@ -45,6 +46,9 @@ class Section:
 
 
 def scalar(value: Any) -> str:
+    # Strings first and concrete container types: this runs for every value of a big export.
+    if isinstance(value, str):
+        return _string(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -53,17 +57,22 @@ def scalar(value: Any) -> str:
         return format(value, "f")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "{" + ", ".join(f"{key_text(k)}: {scalar(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if isinstance(value, list | tuple):
         return "[" + ", ".join(scalar(v) for v in value) + "]"
-    text = str(value)
+    return _string(str(value))
+
+
+@lru_cache(maxsize=65536)
+def _string(text: str) -> str:
     plain = _PLAIN.match(text) and not text.endswith(" ") and "  " not in text
     if plain and text.lower() not in _KEYWORDS and " '" not in text:
         return text
     return json.dumps(text, ensure_ascii=False)
 
 
+@lru_cache(maxsize=65536)
 def key_text(key: str) -> str:
     """A mapping key: plain when it is a word, quoted when YAML would read a number."""
     return key if re.match(r"^[a-z_][a-z0-9_-]*$", key) and key not in _KEYWORDS else (
