@@ -69,7 +69,11 @@ def _string(text: str) -> str:
     plain = _PLAIN.match(text) and not text.endswith(" ") and "  " not in text
     if plain and text.lower() not in _KEYWORDS and " '" not in text:
         return text
-    return json.dumps(text, ensure_ascii=False)
+    quoted = json.dumps(text, ensure_ascii=False)
+    if quoted.isprintable():
+        return quoted
+    # DEL, C1 controls and line separators are not allowed raw in YAML: escape them.
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in quoted)
 
 
 @lru_cache(maxsize=65536)
