@@ -224,8 +224,9 @@ class _Flow:
         if first in ("'", '"'):
             return _quoted(text, index)
         match = _FLOW_PLAIN.match(text, index)
-        lone_indicator = first in "-?:" and text[index + 1 : index + 2] in ("", " ")
-        if match is None or first in _BAD_FIRST or lone_indicator:
+        # A flow scalar may start with "-" before a non-space, never with "?" or ":".
+        lone_dash = first == "-" and text[index + 1 : index + 2] in ("", " ")
+        if match is None or first in _BAD_FIRST or first in "?:" or lone_dash:
             raise Unsupported
         plain = match.group().rstrip(" ")
         return _resolve(plain), match.end()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,6 +11,7 @@ import pytest
 from cfg_helpers import Write
 
 from flexctl.config import composer, fastparse, load_config
+from flexctl.config.composer import YamlProblem
 from flexctl.config.loader import load_tree
 from flexctl.errors import ConfigError
 
@@ -192,6 +194,89 @@ def test_fast_reader_matches_composer_on_examples() -> None:
         text = path.read_text()
         fast, full = fastparse.parse(text), composer.compose(text)
         assert (fast.value, fast.positions) == (full.value, full.positions), path
+
+
+# Fragments that break or bend YAML, inserted at random into valid texts.
+PIECES = [
+    ":",
+    ": ",
+    "- ",
+    "#",
+    " #",
+    "'",
+    '"',
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "&a",
+    "*a",
+    "!",
+    "|",
+    ">",
+    "\t",
+    " ",
+    "  ",
+    "\n",
+    "\n  ",
+    "-",
+    "?",
+    "x",
+    "1.5",
+    "~",
+    "%",
+    "@",
+    "\\",
+    "''",
+    "---",
+    "é",
+    "\u00a0",
+    "2026-02-30",
+    "yes",
+    ".inf",
+    "1e5",
+    ":x",
+    "a: b",
+    "- a: b",
+]
+
+
+def _mutate(rng: random.Random, text: str) -> str:
+    for _ in range(rng.randint(1, 3)):
+        at = rng.randrange(len(text) + 1)
+        choice = rng.random()
+        if choice < 0.5:
+            text = text[:at] + rng.choice(PIECES) + text[at:]
+        elif choice < 0.8:
+            text = text[:at] + text[at + rng.randint(1, 3) :]
+        else:
+            lines = text.split("\n")
+            line = rng.randrange(len(lines))
+            lines[line] = " " * rng.randint(0, 6) + lines[line].lstrip(" ")
+            text = "\n".join(lines)
+    return text
+
+
+def test_fast_reader_never_disagrees_on_mutated_texts() -> None:
+    """Whatever the fast reader accepts, the composer accepts with the same result."""
+    rng = random.Random(2026)
+    seeds = [*SAME, *(p.read_text() for p in (REPO / "examples").rglob("*.yaml"))]
+    accepted = 0
+    for _ in range(1500):
+        text = _mutate(rng, rng.choice(seeds))
+        try:
+            fast = fastparse.parse(text)
+        except fastparse.Unsupported:
+            continue
+        accepted += 1
+        try:
+            full = composer.compose(text)
+        except YamlProblem as problem:
+            raise AssertionError(f"fast reader accepted invalid YAML: {text!r}") from problem
+        assert (fast.value, fast.positions) == (full.value, full.positions), text
+        assert [type(v) for v in _leaves(fast.value)] == [type(v) for v in _leaves(full.value)]
+    assert accepted > 300  # the mutations leave plenty inside the subset
 
 
 # Texts outside the subset: the fast reader must decline rather than guess.
