@@ -30,6 +30,7 @@ COLORS = {"create": "green", "update": "yellow", "delete": "red", "replace": "ma
           "manual": "cyan", "blocked": "red"}
 NO_CHANGES = "No changes. The live organization matches the configuration."
 NO_DRIFT = "No drift. The live organization matches the configuration."
+MARKDOWN_BUDGET = 50_000  # characters of per-kind sections; leaves room for the rest
 
 
 # --- JSON --------------------------------------------------------------------------------------
@@ -181,11 +182,21 @@ def render_markdown(plan: Plan, *, drift: bool = False) -> str:
     kinds: dict[str, list[Change]] = {}
     for change in plan.changes:
         kinds.setdefault(change.kind, []).append(change)
+    size, left_out = 0, []
     for kind, changes in kinds.items():
-        out += _kind_section(kind, changes, steps)
+        section = _kind_section(kind, changes, steps)
+        size += sum(len(line) + 1 for line in section)
+        if size > MARKDOWN_BUDGET:  # a pull-request comment holds at most 65,536 characters
+            left_out.append(f"{len(changes)} {kind}")
+            continue
+        out += section
+    if left_out:
+        out += [f"*Not shown to fit a comment: changes to {', '.join(left_out)}; see "
+                "`flexctl plan` for the full plan.*", ""]
     if steps:
         out += ["#### Manual steps", ""]
-        out += [f"- [ ] {i}. {c.instructions}" for c in plan.changes
+        # A name may hold "<": the comment must not turn it into HTML. ">" is harmless here.
+        out += [f"- [ ] {i}. {c.instructions.replace('<', '&lt;')}" for c in plan.changes
                 if (i := steps.get(c.address)) and c.instructions]
         out.append("")
     if plan.unmanaged:

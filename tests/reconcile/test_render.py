@@ -111,3 +111,17 @@ def test_create_shows_every_field() -> None:
         config_digest="sha256:x")
     text = render_text(plan)
     assert '+   companies.acme\n        name: "Acme"\n        location: "downtown"' in text
+
+
+def test_markdown_stays_within_a_pull_request_comment() -> None:
+    members = [obj(f"members.m{i}", name=f"Member {i} " + "x" * 80, email=f"m{i}@x.example")
+               for i in range(2000)]
+    plans = [obj("plans.p", name="P <b>bold</b>")]
+    desired = group(*members, *plans)
+    result = diff(desired, FakeSnapshot(), KINDS, profile=Profile.OFFICERND, today=TODAY)
+    plan = build_plan(result.changes, unmanaged={}, desired=desired, live={}, ranks=RANKS,
+                      safety=SafetyPolicy(), target=TARGET, config_digest="sha256:x")
+    md = render_markdown(plan)
+    assert len(md) < 65_536
+    assert "Not shown to fit a comment: changes to 2000 members" in md
+    assert "create plan 'P &lt;b>bold&lt;/b>'" in md
