@@ -87,7 +87,7 @@ def kind_options(fn: Callable[..., Any]) -> Callable[..., Any]:
 @click.command("plan")
 @click.argument("path", default=".", type=click.Path(path_type=str))
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
-              help="save the plan to this file, for `flexctl apply FILE`")
+              help="save the plan to FILE.json, for `flexctl apply FILE.json`")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @click.option("--detailed-exitcode", is_flag=True,
               help="exit 0 no changes, 2 changes present, 3 something blocked")
