@@ -27,12 +27,13 @@ from bench_snapshot import ORG, TimedApp, generate_config_data, seed
 from flexctl.config.models import Config
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
+from flexctl.kinds.base import Profile
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.target import Target, open_client
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import SafetyPolicy, build_plan
-from flexctl.reconcile.planner import make_plan
+from flexctl.reconcile.planner import PlanRun, make_plan
 from flexctl.reconcile.render import render_json, render_text
 
 
@@ -65,6 +66,17 @@ def change_share(data: dict[str, Any], share: float) -> int:
     return changed
 
 
+def time_diff(run: PlanRun, config: Config, profile: Profile) -> tuple[float, float]:
+    """Wall and CPU seconds of the diff alone (diff + order + digests): same inputs, no I/O."""
+    began, began_cpu = time.perf_counter(), time.process_time()
+    result = diff(run.desired, run.snapshot, registry(), profile=profile,
+                  prune=config.policy.prune, today=datetime.now(UTC).date())
+    build_plan(result.changes, unmanaged=result.unmanaged, desired=run.desired,
+               live=run.snapshot.objects, ranks={k.name: k.rank for k in registry()},
+               safety=SafetyPolicy(), target=run.snapshot.target, config_digest="sha256:bench")
+    return time.perf_counter() - began, time.process_time() - began_cpu
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--companies", type=int, default=2000)
@@ -93,15 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         requests = client.stats.reads - reads_before
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    # The diff alone: same inputs, no I/O.
-    began, began_cpu = time.perf_counter(), time.process_time()
-    result = diff(run.desired, run.snapshot, registry(), profile=client.profile,
-                  prune=config.policy.prune, today=datetime.now(UTC).date())
-    build_plan(result.changes, unmanaged=result.unmanaged, desired=run.desired,
-               live=run.snapshot.objects, ranks={k.name: k.rank for k in registry()},
-               safety=SafetyPolicy(), target=run.snapshot.target, config_digest="sha256:bench")
-    diff_seconds = time.perf_counter() - began
-    diff_cpu = time.process_time() - began_cpu
+    diff_seconds, diff_cpu = time_diff(run, config, client.profile)
     began = time.perf_counter()
     render_text(run.plan)
     render_json(run.plan)
