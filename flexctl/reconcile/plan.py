@@ -20,7 +20,7 @@ from flexctl.kinds.base import Obj
 
 Action = Literal["create", "update", "delete", "replace", "manual", "blocked"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "replace", "manual", "blocked")
-# Actions `apply` performs through the API; these are what the safety ratio counts.
+# Actions `apply` performs through the API (the safety ratio counts all but creates).
 API_ACTIONS = frozenset({"create", "update", "delete", "replace"})
 # Normalized field names that hold a secret's fingerprint: never shown, not even the fingerprint.
 SENSITIVE_FIELDS = frozenset(name for names in SECRET_FIELDS.values() for name in names)
@@ -204,9 +204,9 @@ def safety_blocks(
     changes: Iterable[Change], live_counts: Mapping[str, int], policy: SafetyPolicy
 ) -> tuple[list[Change], list[str]]:
     """Blocked notices for kinds whose API changes exceed the ratio; warnings when forced."""
-    touched: dict[str, int] = {}
     if not policy.enabled:
         return [], []
+    touched: dict[str, int] = {}
     for change in changes:
         if change.action in ("update", "delete", "replace"):
             touched[change.kind] = touched.get(change.kind, 0) + 1
