@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
+import sys
 from pathlib import Path
 
 import pytest
 from plan_helpers import STRIPE_ENV, STRIPE_KEY, Sandbox, make_sandbox
 
 from flexctl.cli import main
+from flexctl.commands.plan import use_color
 from flexctl.reconcile.planfile import load_planfile
 
 GC_TOKEN = "gc_live_AccessTokenFromAFile_5521"
@@ -128,3 +131,20 @@ def test_saved_plan_applies_then_the_plan_is_empty(sandbox: Sandbox, tmp_path: P
     assert main(["apply", str(out)]) == 0, sandbox.capsys.readouterr().err
     result = sandbox.run("plan", "--detailed-exitcode")
     assert result.code == 0, result.out
+
+
+@pytest.mark.parametrize(("tty", "no_color", "expected"),
+                         [(True, None, True), (True, "1", False), (False, None, False)])
+def test_colour_only_on_a_terminal_without_no_color(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, no_color: str | None, expected: bool
+) -> None:
+    class Stdout(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
+
+    monkeypatch.setattr(sys, "stdout", Stdout())
+    if no_color is None:
+        monkeypatch.delenv("NO_COLOR", raising=False)
+    else:
+        monkeypatch.setenv("NO_COLOR", no_color)
+    assert use_color() is expected
