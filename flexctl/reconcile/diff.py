@@ -147,6 +147,11 @@ def _compare(kind: Kind, obj: Obj, live: Obj, ctx: _Context) -> Change | None:
         return _blocked(base, BILL_RUN_BLOCKED)
     if fixed:
         reason = f"{', '.join(fixed)} cannot be changed in place"
+        if obj.id is not None:
+            # The pin names the old object: after a replace it would match the old one again.
+            return _blocked(base, f"{reason} and the object is pinned by `id:`; remove the pin "
+                                  "to replace it (the old one is ended or deleted, a new one "
+                                  "created)")
         if not (cap.create and cap.delete):
             return _manual_update(kind, obj, live, changed, base, reason, ctx)
         end_old = end_date(live, ctx.today) if invoiced and kind.name == "memberships" else None

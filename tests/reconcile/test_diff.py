@@ -256,3 +256,14 @@ def test_pinned_id_missing_on_the_target_is_blocked_not_created_again_and_again(
     change = only(run([want], []))
     assert change.action == "blocked"
     assert "pinned id" in change.reason
+
+
+def test_pinned_object_with_a_fixed_field_change_is_blocked() -> None:
+    have = live(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1))
+    want = obj(f"{ACME}.memberships[dedicated@2026-12-01]", id=have.id, owner=ACME,
+               plan="dedicated", start=date(2026, 12, 1))
+    # The snapshot gives the pinned live object the desired address.
+    moved = Obj(have.kind, want.address, have.fields, have.id, have.owner, have.meta)
+    change = only(run([obj(ACME, name="Acme Ltd"), want], [live(ACME, name="Acme Ltd"), moved]))
+    assert change.action == "blocked"
+    assert "remove the pin" in change.reason
