@@ -109,10 +109,17 @@ def change_lines(change: Change, step: int | None = None) -> list[str]:
     if step is not None:
         reason = f"{reason} (manual step {step})" if reason else f"manual step {step}"
     if reason:
-        lines.append(f"      # {reason}")
+        lines.append(f"      # {printable(reason)}")
     if not is_safety_notice(change):
         lines.extend(f"      {line}" for line in _field_lines(change))
     return lines
+
+
+def printable(text: str) -> str:
+    """Text from the platform may hold control characters (a terminal escape in a name)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 def _steps(plan: Plan) -> dict[str, int]:
@@ -150,8 +157,8 @@ def render_text(plan: Plan, *, color: bool = False, drift: bool = False) -> str:
         out.extend(f"  {line}" for line in lines)
     if steps:
         out += ["", "Manual steps (the target's API cannot make these; do them by hand):"]
-        out += [f"  {i}. {c.instructions}" for c in plan.changes if (i := steps.get(c.address))
-                and c.instructions]
+        out += [f"  {i}. {printable(c.instructions)}" for c in plan.changes
+                if (i := steps.get(c.address)) and c.instructions]
     if plan.unmanaged:
         out += ["", f"Unmanaged (not in the configuration, left untouched): "
                     f"{_unmanaged_text(plan.unmanaged)}."]
@@ -196,7 +203,8 @@ def render_markdown(plan: Plan, *, drift: bool = False) -> str:
     if steps:
         out += ["#### Manual steps", ""]
         # A name may hold "<": the comment must not turn it into HTML. ">" is harmless here.
-        out += [f"- [ ] {i}. {c.instructions.replace('<', '&lt;')}" for c in plan.changes
+        out += [f"- [ ] {i}. {printable(c.instructions).replace('<', '&lt;')}"
+                for c in plan.changes
                 if (i := steps.get(c.address)) and c.instructions]
         out.append("")
     if plan.unmanaged:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import json
 import os
+from decimal import Decimal
 from pathlib import Path
 
-from reconcile_fakes import KINDS, RANKS, TODAY, FakeSnapshot, group, obj, rich_plan_inputs
+from reconcile_fakes import (
+    KINDS,
+    RANKS,
+    TODAY,
+    FakeSnapshot,
+    group,
+    live,
+    obj,
+    rich_plan_inputs,
+)
 
 from flexctl.kinds.base import Profile
 from flexctl.reconcile.diff import diff
@@ -125,3 +135,15 @@ def test_markdown_stays_within_a_pull_request_comment() -> None:
     assert len(md) < 65_536
     assert "Not shown to fit a comment: changes to 2000 members" in md
     assert "create plan 'P &lt;b>bold&lt;/b>'" in md
+
+
+def test_control_characters_from_the_platform_are_not_printed() -> None:
+    have = live("plans.p", name="Plan P", price=Decimal("1.00"))
+    renamed = obj("plans.p", name="\x1b[31mRed", price=Decimal("2.00"))
+    result = diff(group(renamed), FakeSnapshot(group(have)), KINDS, profile=Profile.OFFICERND,
+                  today=TODAY)
+    plan = build_plan(result.changes, unmanaged={}, desired={}, live={}, ranks=RANKS,
+                      safety=SafetyPolicy(), target=TARGET, config_digest="sha256:x")
+    for text in (render_text(plan), render_markdown(plan)):
+        assert "\x1b" not in text
+        assert "\\x1b[31mRed" in text
