@@ -79,7 +79,8 @@ def _syntax_problem(exc: YAMLError) -> YamlProblem:
     line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
     problem = getattr(exc, "problem", None) or str(exc)
     if "'\\t'" in problem:
-        return YamlProblem(line, column, "tab character: YAML indents and separates with spaces, not tabs")
+        message = "tab character: YAML indents and separates with spaces, not tabs"
+        return YamlProblem(line, column, message)
     context = getattr(exc, "context", None) if isinstance(exc, MarkedYAMLError) else None
     text = f"{context}: {problem}" if context else problem
     return YamlProblem(line, column, f"YAML syntax error: {text}")
