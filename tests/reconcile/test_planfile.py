@@ -109,3 +109,12 @@ def test_plan_file_is_the_json_plan_plus_extras(tmp_path: Path) -> None:
     data = json.loads(path.read_text())
     assert data["format_version"] == "1.0"
     assert {"summary", "changes", "live_digest", "config_digest", "target"} <= set(data)
+
+
+def test_failed_replace_leaves_no_temporary_file(tmp_path: Path) -> None:
+    plan, desired = rich()
+    target = tmp_path / "plan.json"
+    target.mkdir()  # os.replace onto a directory fails
+    with pytest.raises(PlanError, match="cannot write the plan file"):
+        write_planfile(target, planfile_data(plan, config_path=tmp_path, desired=desired))
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
