@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
@@ -144,18 +145,7 @@ def _read_document(file: FsPath) -> Document:
 
 def _read_text(file: FsPath) -> str:
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise YamlProblem(
-                1,
-                1,
-                f"the file is {size / 1024 / 1024:.1f} MB, over the "
-                f"{MAX_FILE_BYTES // 1024 // 1024} MB limit for one file; split the "
-                "configuration into several files in a directory",
-            )
-        raw = file.read_bytes()
-    except IsADirectoryError:
-        raise YamlProblem(1, 1, "cannot read: it is a directory") from None
+        raw = _read_bytes(file)
     except OSError as exc:
         raise YamlProblem(1, 1, f"cannot read the file: {exc.strerror or exc}") from None
     nul = raw.find(b"\x00")
@@ -173,6 +163,25 @@ def _read_text(file: FsPath) -> str:
         message = f"control character U+{ord(bad.group()):04X} is not allowed in YAML"
         raise YamlProblem(line, column, message)
     return text
+
+
+def _read_bytes(file: FsPath) -> bytes:
+    """The file's bytes, refusing what is not a regular file or is over the size limit."""
+    status = file.stat()  # before opening: opening a FIFO would wait for a writer
+    if not stat.S_ISREG(status.st_mode):
+        kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file"
+        raise YamlProblem(1, 1, f"cannot read: it is {kind}")
+    with file.open("rb") as handle:
+        raw = handle.read(MAX_FILE_BYTES + 1)  # the size may change while reading
+    if len(raw) > MAX_FILE_BYTES:
+        size = max(status.st_size, len(raw)) / 1024 / 1024
+        raise YamlProblem(
+            1,
+            1,
+            f"the file is {size:.1f} MB, over the {MAX_FILE_BYTES // 1024 // 1024} MB limit "
+            "for one file; split the configuration into several files in a directory",
+        )
+    return raw
 
 
 def _offset_position(content: str | bytes, offset: int) -> Position:

@@ -168,3 +168,10 @@ def test_errors_in_every_file_are_reported_together(run: Run, write: Write) -> N
         "conf/b.yaml:2:1",
         "conf/c.yaml:1:1",
     ]
+
+
+def test_fifo_is_refused_without_waiting(run: Run, workdir: Path) -> None:
+    os.mkfifo(workdir / "pipe.yaml")
+    result = run("validate", "pipe.yaml")
+    assert result.code == 1
+    assert result.err == "pipe.yaml:1:1: <root>: cannot read: it is not a regular file\n"
