@@ -169,8 +169,7 @@ def _read_bytes(file: FsPath) -> bytes:
     """The file's bytes, refusing what is not a regular file or is over the size limit."""
     status = file.stat()  # before opening: opening a FIFO would wait for a writer
     if not stat.S_ISREG(status.st_mode):
-        kind = "a directory" if stat.S_ISDIR(status.st_mode) else "not a regular file"
-        raise YamlProblem(1, 1, f"cannot read: it is {kind}")
+        raise YamlProblem(1, 1, "cannot read: it is not a regular file")
     with file.open("rb") as handle:
         raw = handle.read(MAX_FILE_BYTES + 1)  # the size may change while reading
     if len(raw) > MAX_FILE_BYTES:
