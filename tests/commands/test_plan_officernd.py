@@ -68,3 +68,20 @@ def test_seeded_org_leaves_only_what_cannot_be_verified(sandbox: Sandbox) -> Non
     text = sandbox.run("plan").out
     assert "Plan: 0 to create, 0 to update, 0 to delete, 0 to replace, 4 manual, 0 blocked." in text
     assert "1. In the admin portal, Settings > Integrations > Payment Gateways" in text
+
+
+def test_price_change_is_a_manual_step_and_membership_change_a_replace(sandbox: Sandbox) -> None:
+    sandbox.seed()
+    sandbox.edit("services.yaml", "price: 390.00", "price: 410.00")
+    sandbox.edit("customers/members.yaml", "- {plan: hot-desk, start: 2026-12-01}",
+                 "- {plan: dedicated-desk, start: 2026-12-01}")
+    code, changes = plan(sandbox)
+    assert code == 2
+    got = {c["address"]: c for c in changes if c["kind"] not in UNREADABLE}
+    assert {a: c["action"] for a, c in got.items()} == {
+        "plans.dedicated-desk": "manual",
+        "members.liam-walsh.memberships[dedicated-desk@2026-12-01]": "replace",
+    }
+    assert got["plans.dedicated-desk"]["instructions"] == (
+        "In the admin portal, Billing > Plans: change plan 'Dedicated Desk': price from "
+        "390.00 EUR to 410.00 EUR.")
