@@ -184,10 +184,14 @@ def _read_bytes(file: FsPath) -> bytes:
 
 
 def _offset_position(content: str | bytes, offset: int) -> Position:
+    """1-based line and column (in characters, as editors count) of an offset."""
     newline: Any = b"\n" if isinstance(content, bytes) else "\n"
     line = content.count(newline, 0, offset) + 1
-    column = offset - (content.rfind(newline, 0, offset) + 1) + 1
-    return (line, column)
+    start = content.rfind(newline, 0, offset) + 1
+    before = content[start:offset]
+    if isinstance(before, bytes):
+        before = before.decode("utf-8", errors="replace")
+    return (line, len(before) + 1)
 
 
 def _merge(files: list[FsPath], names: list[str], documents: list[Document]) -> SourceTree:
