@@ -93,16 +93,7 @@ def discover(path: FsPath) -> list[FsPath]:
 
 def load_tree(path: FsPath) -> SourceTree:
     """Read and merge a config file or directory; raise ConfigError listing every problem."""
-    name = display_name(path)
-    if path.is_dir():
-        files = discover(path)
-        if not files:
-            message = "no *.yaml or *.yml files in this directory"
-            raise ConfigError([ConfigIssue(name, 1, 1, "", message)])
-    elif path.exists() or path.is_symlink():
-        files = [path]
-    else:
-        raise ConfigError([ConfigIssue(name, 1, 1, "", "no such file or directory")])
+    files = _files_of(path)
     names = [display_name(file) for file in files]
     issues: list[ConfigIssue] = []
     documents: list[Document] = []
@@ -117,6 +108,24 @@ def load_tree(path: FsPath) -> SourceTree:
     if issues:
         raise ConfigError(issues)
     return _merge(files, names, documents)
+
+
+def _files_of(path: FsPath) -> list[FsPath]:
+    """PATH itself, or the YAML files of the directory PATH."""
+    name = display_name(path)
+    try:
+        if path.is_dir():
+            files = discover(path)
+            if not files:
+                message = "no *.yaml or *.yml files in this directory"
+                raise ConfigError([ConfigIssue(name, 1, 1, "", message)])
+            return files
+        if path.exists() or path.is_symlink():
+            return [path]  # a dangling symlink is reported when it is read
+    except OSError as exc:  # e.g. a name too long for the file system
+        message = f"cannot use this path: {exc.strerror or exc}"
+        raise ConfigError([ConfigIssue(name, 1, 1, "", message)]) from None
+    raise ConfigError([ConfigIssue(name, 1, 1, "", "no such file or directory")])
 
 
 def _duplicate_issues(name: str, document: Document) -> list[ConfigIssue]:

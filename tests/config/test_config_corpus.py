@@ -175,3 +175,17 @@ def test_fifo_is_refused_without_waiting(run: Run, workdir: Path) -> None:
     result = run("validate", "pipe.yaml")
     assert result.code == 1
     assert result.err == "pipe.yaml:1:1: <root>: cannot read: it is not a regular file\n"
+
+
+def test_path_too_long_for_the_file_system(run: Run) -> None:
+    result = run("validate", "a" * 5000)
+    assert result.code == 1
+    assert result.err.endswith(":1:1: <root>: cannot use this path: File name too long\n")
+
+
+def test_symlink_loop(run: Run, workdir: Path) -> None:
+    os.symlink(workdir / "b.yaml", workdir / "a.yaml")
+    os.symlink(workdir / "a.yaml", workdir / "b.yaml")
+    result = run("validate", "a.yaml")
+    assert result.code == 1
+    assert result.err.startswith("a.yaml:1:1: <root>: cannot read the file: ")
