@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import random
 import re
 from pathlib import Path
 
 import pytest
 from cfg_helpers import Run, Write
+
+from flexctl.config import load_config
+from flexctl.errors import ConfigError
 
 HEAD = "version: 1\norganization: harbor-works\ncurrency: EUR\n"
 LOCATED = re.compile(r"^\S+:\d+:\d+: \S+: .+", re.MULTILINE)
@@ -189,3 +193,36 @@ def test_symlink_loop(run: Run, workdir: Path) -> None:
     result = run("validate", "a.yaml")
     assert result.code == 1
     assert result.err.startswith("a.yaml:1:1: <root>: cannot read the file: ")
+
+
+def test_mutated_configs_only_ever_raise_config_errors(workdir: Path) -> None:
+    """Random damage to valid files: always a located ConfigError, never another exception."""
+    examples = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
+    seeds = [path.read_text() for path in sorted(examples.rglob("*.yaml"))]
+    lines = [
+        "price: 1e-400",
+        "quantity: 99999999999999999999",
+        "end: 0001-01-01",
+        "rate: 101",
+        "secret_key: {env: X}",
+        "default: true",
+        "id: 0123456789abcdef01234567",
+        "unit: day",
+        "billing: one_off",
+        "- {plan: x, start: 2026-01-01}",
+        "max_change_ratio: .nan",
+    ]
+    rng = random.Random(7)
+    target = workdir / "c.yaml"
+    for _ in range(300):
+        text = rng.choice(seeds).split("\n")
+        at = rng.randrange(len(text))
+        indent = len(text[at]) - len(text[at].lstrip(" "))
+        text.insert(at, " " * indent + rng.choice(lines))
+        if rng.random() < 0.5:
+            del text[rng.randrange(len(text))]
+        target.write_text("\n".join(text))
+        try:
+            load_config(target)
+        except ConfigError as exc:
+            assert exc.issues and all(i.line >= 1 and i.column >= 1 for i in exc.issues)
