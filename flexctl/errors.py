@@ -2,8 +2,8 @@
 
     FlexctlError                  base; `str(err)` is the one-line message shown to the user
     ├── UsageError                bad options or arguments (exit 64)
-    ├── ConfigError               the configuration is invalid; carries located ConfigIssues (exit 1)
-    ├── TargetError               the target cannot be used (unknown org, org mismatch, no credentials)
+    ├── ConfigError               invalid configuration; carries located ConfigIssues (exit 1)
+    ├── TargetError               the target cannot be used (org mismatch, no credentials)
     ├── SecretError               a secret reference cannot be read
     ├── ApiError                  the platform answered with an error
     │   ├── AuthError             401: bad credentials, expired token or a missing scope
