@@ -90,10 +90,14 @@ _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def _secret_ref(value: Any) -> Any:
-    """One clear message for every wrong shape, instead of one per union member."""
+    """One clear message for every wrong shape, instead of one per union member.
+
+    No message quotes a value written here: it may be the secret itself (an unquoted key
+    reads as a number; a key pasted as the variable's name).
+    """
     if isinstance(value, EnvSecret | FileSecret):
         return value
-    if isinstance(value, str):
+    if value is not None and not isinstance(value, dict | list):
         raise ValueError(
             "a literal secret is not allowed here: write a reference such as "
             "{env: NAME} or {file: PATH}"
@@ -102,10 +106,13 @@ def _secret_ref(value: Any) -> Any:
         raise ValueError(f"expected {{env: NAME}} or {{file: PATH}}, got {describe(value)}")
     ((key, reference),) = value.items()
     if not isinstance(reference, str) or not reference:
-        raise ValueError(f"'{key}' must be a non-empty string, got {describe(reference)}")
+        raise ValueError(f"'{key}' must be a non-empty string")
     if key == "env":
         if not _ENV_NAME.match(reference):
-            raise ValueError(f"{reference!r} is not an environment variable name")
+            raise ValueError(
+                "'env' must name an environment variable (letters, digits and '_', "
+                "not starting with a digit)"
+            )
         return EnvSecret(env=reference)
     return FileSecret(file=reference)
 

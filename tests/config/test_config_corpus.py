@@ -119,6 +119,30 @@ def test_secret_value_is_never_echoed(run: Run, write: Write) -> None:
     assert "supersecret" not in result.out + result.err
 
 
+@pytest.mark.parametrize(
+    ("value", "phrase"),
+    [
+        ("4242424242424242", "a literal secret is not allowed"),  # unquoted: read as a number
+        ("4242.4242", "a literal secret is not allowed"),
+        ("{env: 4242-4242}", "must name an environment variable"),  # the key pasted as a name
+        ("{env: 4242424242424242}", "'env' must be a non-empty string"),
+        ("{file: 4242424242424242}", "'file' must be a non-empty string"),
+    ],
+)
+def test_a_secret_of_any_shape_is_never_echoed(
+    run: Run, write: Write, value: str, phrase: str
+) -> None:
+    write(
+        "config.yaml",
+        HEAD + f"gateways:\n  s:\n    provider: stripe\n    account: a\n    secret_key: {value}\n",
+    )
+    result = run("validate", "config.yaml")
+    assert result.code == 1
+    assert result.err.startswith("config.yaml:8:5: gateways.s.secret_key: "), result.err
+    assert phrase in result.err
+    assert "4242" not in result.out + result.err
+
+
 def test_huge_file_is_refused_quickly(run: Run, workdir: Path) -> None:
     big = workdir / "big.yaml"
     with big.open("w") as handle:

@@ -52,11 +52,12 @@ CASES = [
     ),
     (
         "gateways:\n  s: {provider: gocardless, account: a, access_token: {env: 1BAD}}\n",
-        "c.yaml:7:41: gateways.s.access_token: '1BAD' is not an environment variable name",
+        "c.yaml:7:41: gateways.s.access_token: 'env' must name an environment variable "
+        "(letters, digits and '_', not starting with a digit)",
     ),
     (
         "gateways:\n  s: {provider: paypal, account: a, client_secret: {file: ''}}\n",
-        "c.yaml:7:37: gateways.s.client_secret: 'file' must be a non-empty string, got ''",
+        "c.yaml:7:37: gateways.s.client_secret: 'file' must be a non-empty string",
     ),
     (
         "members:\n  j: {name: J, email: not-an-email, location: downtown}\n",
