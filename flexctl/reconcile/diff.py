@@ -21,6 +21,7 @@ from flexctl.reconcile.plan import Change
 
 CUSTOMER_KINDS = ("companies", "members")
 OWNED_KINDS = frozenset({"memberships", "fees"})
+CUSTOMER = "customer"  # the changed path of a membership or fee that belongs to another owner
 BILL_RUN_BLOCKED = (
     "the account status is onboarding; the automatic bill run needs Active "
     "— ask OfficeRnD to activate the account"
@@ -126,15 +127,21 @@ def changed_fields(obj: Obj, live: Obj) -> list[str]:
 
 
 def _compare(kind: Kind, obj: Obj, live: Obj, ctx: _Context) -> Change | None:
-    changed = changed_fields(obj, live)
+    fields = changed_fields(obj, live)
+    before: dict[str, Any] = {f: live.fields.get(f) for f in fields}
+    after: dict[str, Any] = {f: obj.fields[f] for f in fields}
+    changed = list(fields)
+    if obj.owner != live.owner:
+        # Only an `id:` pin pairs a membership or fee with another customer's (the natural key
+        # holds the customer); the API cannot move one, so it counts as a fixed field.
+        changed.insert(0, CUSTOMER)
+        before, after = {CUSTOMER: live.owner, **before}, {CUSTOMER: obj.owner, **after}
     if not changed:
         return None
-    before = {f: live.fields.get(f) for f in changed}
-    after = {f: obj.fields[f] for f in changed}
     base = Change(
         address=obj.address, kind=kind.name, action="update", changed_paths=tuple(changed),
         before=before, after=after, id=live.id,
-        unchanged_fields=len(obj.fields) - len(changed),
+        unchanged_fields=len(obj.fields) - len(fields),
     )
     invoiced = bool(live.meta.get("invoiced"))
     fixed = [f for f in changed if f not in kind.updatable]

@@ -93,6 +93,25 @@ def test_membership_plan_change_is_one_replace(sandbox: Sandbox) -> None:
     assert "deleted" in change["reason"]
 
 
+def test_pinned_membership_of_another_customer_is_blocked(sandbox: Sandbox) -> None:
+    sandbox.seed()
+    lighthouse = next(c for c in sandbox.live("companies") if c["name"] == "Lighthouse Labs")
+    desk = next(m for m in sandbox.live("memberships")
+                if m["company"] == lighthouse["_id"] and m["startDate"].startswith("2026-12-01"))
+    sandbox.edit("customers/companies.yaml",
+                 "      - plan: virtual-office\n        start: 2026-12-01\n"
+                 "        end: 2027-11-30\n",
+                 f"      - {{id: {desk['_id']}, plan: dedicated-desk, start: 2026-12-01}}\n")
+    code, data = plan_json(sandbox)
+    assert code == 3
+    address = "companies.quay-studio.memberships[dedicated-desk@2026-12-01]"
+    change = next(c for c in data["changes"] if c["address"] == address)  # type: ignore[union-attr]
+    assert change["action"] == "blocked"
+    assert change["before"]["customer"] == "companies.lighthouse-labs"
+    assert change["after"]["customer"] == "companies.quay-studio"
+    assert "customer cannot be changed in place" in change["reason"]
+
+
 def test_removed_fee_is_deleted_when_pruned(sandbox: Sandbox) -> None:
     sandbox.seed()
     sandbox.edit("customers/members.yaml",

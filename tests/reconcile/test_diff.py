@@ -267,3 +267,28 @@ def test_pinned_object_with_a_fixed_field_change_is_blocked() -> None:
     change = only(run([obj(ACME, name="Acme Ltd"), want], [live(ACME, name="Acme Ltd"), moved]))
     assert change.action == "blocked"
     assert "remove the pin" in change.reason
+
+
+def test_pinned_membership_of_another_customer_is_blocked() -> None:
+    # The pin names a live membership that belongs to another company: the API cannot move a
+    # membership between customers, and a replace would leave the pin matching the old one.
+    have = live(MS, owner="companies.beta", plan="hot-desk", start=date(2026, 12, 1))
+    want = obj(MS, id=have.id, owner=ACME, plan="hot-desk", start=date(2026, 12, 1))
+    change = only(run([obj(ACME, name="Acme Ltd"), want], [live(ACME, name="Acme Ltd"), have]))
+    assert change.action == "blocked"
+    assert change.changed_paths == ("customer",)
+    assert change.before == {"customer": "companies.beta"}
+    assert change.after == {"customer": ACME}
+    assert "customer cannot be changed in place" in change.reason
+    assert "remove the pin" in change.reason
+    assert change.unchanged_fields == 2
+
+
+def test_pinned_fee_of_another_customer_is_blocked_with_its_field_changes() -> None:
+    fee = f"{ACME}.fees[printing@2026-12-03]"
+    have = live(fee, owner="members.jane", plan="printing", date=date(2026, 12, 3), quantity=1)
+    want = obj(fee, id=have.id, owner=ACME, plan="printing", date=date(2026, 12, 3), quantity=5)
+    change = only(run([obj(ACME, name="Acme Ltd"), want], [live(ACME, name="Acme Ltd"), have]))
+    assert change.action == "blocked"
+    assert change.changed_paths == ("customer", "quantity")
+    assert change.before == {"customer": "members.jane", "quantity": 1}
