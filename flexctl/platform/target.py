@@ -14,6 +14,7 @@ import ipaddress
 import logging
 import os
 import re
+import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -250,9 +251,15 @@ def _sandbox_app(target: Target) -> Any:
     from flexctl.emulator import create_app  # only local targets pay for importing it
 
     assert target.sandbox_db is not None
-    target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
-    app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
-    app.store.ensure_org(target.org)
+    try:
+        target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
+        app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
+        app.store.ensure_org(target.org)
+    except (OSError, sqlite3.Error) as exc:
+        raise TargetError(
+            f"cannot open the sandbox database {target.sandbox_db}: {exc}; "
+            "name another file with --api-url local:FILE"
+        ) from exc
     return app
 
 

@@ -17,7 +17,7 @@ from platform_fakes import RecordingSleep
 
 from flexctl.emulator import Emulator, create_app
 from flexctl.emulator.serve import serve_background
-from flexctl.errors import AuthError, ServerError, TransportError, ValidationError
+from flexctl.errors import AuthError, ServerError, TargetError, TransportError, ValidationError
 from flexctl.kinds.base import Profile
 from flexctl.platform.auth import OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
@@ -223,3 +223,16 @@ def test_local_sandbox_is_not_paced_unless_asked(tmp_path: Path,
         for i in range(30):  # 15 at once, then one a second
             paced.create("companies", {"name": f"D{i}"})
     assert sum(waits) == pytest.approx(15.0)  # an explicit rate is honoured
+
+
+@pytest.mark.parametrize("content", [b"not a database, just text\n" * 10, None])
+def test_unusable_sandbox_database_is_a_clean_target_error(tmp_path: Path,
+                                                           content: bytes | None) -> None:
+    db = tmp_path / "sandbox.db"
+    if content is None:
+        db.mkdir()  # a directory where the database file should be
+    else:
+        db.write_bytes(content)
+    target = resolve_target(f"local:{db}", None, None, ORG, None, env={})
+    with pytest.raises(TargetError, match=f"cannot open the sandbox database {db}"):
+        open_client(target, **FAST)
