@@ -49,8 +49,9 @@ def parse_kinds(target_kinds: str | None, exclude_kinds: str | None) -> list[str
     Unknown names are a usage error (exit 64) naming the valid ones.
     """
     known = [k.name for k in registry()]
-    chosen = _names(target_kinds, known, "--target-kinds") if target_kinds else None
-    excluded = _names(exclude_kinds, known, "--exclude-kinds") if exclude_kinds else []
+    # An empty value is a mistake (an unset shell variable), not "every kind".
+    chosen = _names(target_kinds, known, "--target-kinds") if target_kinds is not None else None
+    excluded = _names(exclude_kinds, known, "--exclude-kinds") if exclude_kinds is not None else []
     if chosen is None and not excluded:
         return None
     selected = [k for k in (chosen or known) if k not in excluded]

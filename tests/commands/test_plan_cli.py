@@ -40,6 +40,13 @@ def test_unknown_kind_is_a_usage_error_64(sandbox: Sandbox, option: str) -> None
     assert "Traceback" not in result.err
 
 
+@pytest.mark.parametrize("option", ["--target-kinds", "--exclude-kinds"])
+def test_empty_kind_list_is_a_usage_error_64(sandbox: Sandbox, option: str) -> None:
+    result = sandbox.run("plan", option, "")
+    assert result.code == 64
+    assert "(none given)" in result.err
+
+
 def test_bad_format_is_a_usage_error_64(sandbox: Sandbox) -> None:
     assert sandbox.run("plan", "--format", "yaml").code == 64
     assert sandbox.run("drift", "--bogus").code == 64
