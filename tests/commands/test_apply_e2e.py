@@ -49,6 +49,23 @@ def with_faults(monkeypatch: pytest.MonkeyPatch, *rules: dict[str, Any]) -> None
     monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
 
 
+def recording_apps(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every embedded emulator the CLI opens from now on, to count its requests."""
+    opened: list[Any] = []
+    make = target_module._sandbox_app
+
+    def sandbox_app(target: Any) -> Any:
+        opened.append(make(target))
+        return opened[-1]
+
+    monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
+    return opened
+
+
+def writes(apps: list[Any]) -> int:
+    return sum(app.stats.writes for app in apps)
+
+
 def test_apply_example_then_plan_is_empty(sandbox: Sandbox) -> None:
     result = sandbox.run("apply", "--auto-approve")
     assert result.code == 0, result.err
@@ -145,17 +162,22 @@ def save_plan(sandbox: Sandbox) -> Path:
     return planfile
 
 
-def test_apply_planfile_applies_it_once(sandbox: Sandbox) -> None:
+def test_apply_planfile_applies_it_once(sandbox: Sandbox,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
     planfile = save_plan(sandbox)
     result = run(sandbox, "apply", str(planfile))
     assert result.code == 0, result.err
     assert "Apply: 48 applied, 0 failed, 0 skipped, 0 manual." in result.out
     assert sandbox.run("plan", "--detailed-exitcode").code == 0
+    sandbox.edit("services.yaml", "price: 390.00", "price: 410.00")
+    apps = recording_apps(monkeypatch)
     again = run(sandbox, "apply", str(planfile))
     assert again.code == 3 and "already applied" in again.err
+    assert writes(apps) == 0
 
 
-def test_stale_planfile_is_refused_and_nothing_is_written(sandbox: Sandbox) -> None:
+def test_stale_planfile_is_refused_and_nothing_is_written(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     sandbox.seed()
     sandbox.edit("services.yaml", "price: 390.00", "price: 410.00")
     planfile = save_plan(sandbox)
@@ -163,19 +185,24 @@ def test_stale_planfile_is_refused_and_nothing_is_written(sandbox: Sandbox) -> N
         desk = next(p for p in client.list("plans") if p["name"] == "Dedicated Desk")
         client.update("plans", desk["_id"], {"price": 400})
     before = state(sandbox)
+    apps = recording_apps(monkeypatch)
     result = run(sandbox, "apply", str(planfile), "--format", "json")
     assert result.code == 3
     assert "plans.dedicated-desk changed on the target since the plan was made" in result.err
     assert "nothing was applied" in result.err and result.out == ""
+    assert apps and writes(apps) == 0
     assert state(sandbox) == before
 
 
-def test_planfile_is_stale_when_the_config_changed(sandbox: Sandbox) -> None:
+def test_planfile_is_stale_when_the_config_changed(sandbox: Sandbox,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     planfile = save_plan(sandbox)
     sandbox.edit("services.yaml", "price: 390.00", "price: 410.00")
+    apps = recording_apps(monkeypatch)
     result = run(sandbox, "apply", str(planfile))
     assert result.code == 3
     assert "the configuration changed since the plan was made" in result.err
+    assert apps and writes(apps) == 0
     assert not state(sandbox)["plans"]
 
 
