@@ -70,6 +70,13 @@ def test_workflow_parses_and_calls_real_commands() -> None:
     assert jobs["drift"]["if"].startswith("github.event_name == 'schedule'")
 
 
+def test_readme_shows_the_example_workflow_word_for_word() -> None:
+    section = README.read_text(encoding="utf-8").split("\n## CI integration\n", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
+    assert WORKFLOW.read_text(encoding="utf-8") in blocks
+
+
 def test_pre_commit_hook_runs_flexctl_validate() -> None:
     (hook,) = _yaml(HOOKS)
     assert hook["id"] == "flexctl-validate"
