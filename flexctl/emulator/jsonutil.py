@@ -21,7 +21,10 @@ def _reject_constant(name: str) -> Any:
 
 def loads(text: str | bytes) -> Any:
     """Parse JSON with exact decimals; raises `ValueError` on anything that is not JSON."""
-    return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+    except RecursionError:  # thousands of nested brackets: refused, not an emulator crash
+        raise ValueError("JSON nested too deeply") from None
 
 
 def dumps(value: Any) -> str:

@@ -145,6 +145,15 @@ def test_malformed_bodies_write_nothing(emu: Emu) -> None:
     assert _count(emu, "companies") == 0 and _count(emu, "plans") == 0
 
 
+def test_deeply_nested_bodies_are_400_and_write_nothing(emu: Emu) -> None:
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"name": "A", "properties": '
+                 + b'{"a": ' * 5_000 + b"1" + b"}" * 5_001):
+        response = emu.request("POST", "companies", content=body,
+                               headers={"Content-Type": "application/json"})
+        nest_error(response, 400)
+    assert _count(emu, "companies") == 0
+
+
 def test_money_is_exact(emu: Emu) -> None:
     plan = emu.request("POST", "plans", headers={"Content-Type": "application/json"},
                        content=b'{"name": "Printing", "price": 0.10, "intervalLength": "once"}')
