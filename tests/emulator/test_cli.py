@@ -52,3 +52,38 @@ def test_serve_prints_its_url_and_answers(tmp_path: Path) -> None:
 
 def test_serve_refuses_an_unusable_database(tmp_path: Path) -> None:
     assert main(["emulator", "serve", "--port", "0", "--db", str(tmp_path / "no" / "x.db")]) == 64
+
+
+def test_serve_options_seed_client_faults_and_rate_limit(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("shop:\n  companies:\n    - {name: Acme}\n  account: {status: active}\n")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flexctl", "emulator", "serve", "--port", "0", "--org", "shop",
+         "--seed", str(seed), "--client-id", "me", "--client-secret", "s3cret-value",
+         "--faults", "429:1,retry_after:7", "--rate-limit", "reads=2/min"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        lines = [process.stdout.readline() for _ in range(4)]
+        assert "s3cret-value" not in "".join(lines)  # a chosen secret is not echoed
+        assert "FLEXCTL_CLIENT_ID=me" in lines[3]
+        base = lines[1].split()[-1].removesuffix("/api/v2")
+        form = {"grant_type": "client_credentials", "client_id": "me"}
+        refused = httpx.post(f"{base}/oauth/token", data={**form, "client_secret": "emulator"})
+        assert refused.status_code == 401
+        token = httpx.post(f"{base}/oauth/token", data={**form, "client_secret": "s3cret-value"})
+        headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+        companies = f"{base}/api/v2/organizations/shop/companies"
+        faulted = httpx.get(companies, headers=headers)  # --faults: every request a 429
+        assert faulted.status_code == 429 and faulted.headers["Retry-After"] == "7"
+        assert httpx.delete(f"{base}/_emulator/faults").status_code == 200
+        page = httpx.get(companies, headers=headers)
+        assert [c["name"] for c in page.json()["results"]] == ["Acme"]  # --seed
+        account = httpx.get(f"{base}/api/v2/organizations/shop/account", headers=headers)
+        assert account.json() == {"status": "active"}
+        limited = httpx.get(companies, headers=headers)  # --rate-limit: the third read
+        assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
+    finally:
+        process.terminate()
+        process.wait(timeout=5)
