@@ -72,6 +72,15 @@ def write_export(export: Export, out: Path, force: bool) -> None:
         raise UsageError(f"{out} exists and is not a directory")
     if has_content(out) and not force:
         raise UsageError(f"{out} is not empty; use --force to replace its configuration files")
+    try:
+        _write_staged(export, out)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise FlexctlError(f"cannot write the export to {out}: {exc.strerror or exc}{where}") \
+            from None
+
+
+def _write_staged(export: Export, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name or 'export'}.", dir=out.parent))
     try:

@@ -241,3 +241,13 @@ def test_many_customers_are_split_into_files_of_500(cli: object, tmp_path: Path)
 )
 def test_export_slug_transliterates(name: str, slug: str) -> None:
     assert export_slug(name) == slug
+
+
+def test_an_unwritable_directory_is_one_clean_error(cli: object, db: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory\n", encoding="utf-8")
+    result = export(cli, db, blocker / "config")
+    assert result.code == 1
+    assert result.err.startswith(f"Error: cannot write the export to {blocker / 'config'}: ")
+    assert "Internal error" not in result.err and len(result.err.splitlines()) == 1
+    assert blocker.read_text(encoding="utf-8") == "not a directory\n"
