@@ -171,7 +171,11 @@ class ClientCredentialsAuth(httpx.Auth):
         value = body.get("access_token")
         if not isinstance(value, str) or not value:
             raise AuthError("POST", "/oauth/token", 200, "the token response has no access_token")
-        lifetime = float(body.get("expires_in") or 3600)
+        try:
+            lifetime = float(body.get("expires_in") or 3600)
+        except (TypeError, ValueError):
+            raise AuthError("POST", "/oauth/token", 200,
+                            "the token response has an invalid expires_in") from None
         margin = min(REFRESH_MARGIN, lifetime / 2)
         return Token(value=value, expires_at=self._clock() + lifetime - margin)
 

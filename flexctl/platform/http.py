@@ -138,6 +138,20 @@ class _Retryable(Exception):
         self.delay = delay
 
 
+def _answer(method: str, path: str, response: httpx.Response, *, write: bool = False) -> Any:
+    """The parsed JSON of a successful answer; anything else (a proxy's or login page) is an
+    `ApiError`. A write was carried out, so its outcome is unknown to the caller."""
+    try:
+        return decode_json(response.content)
+    except ValueError:
+        kind = response.headers.get("content-type") or "no content type"
+        raise ApiError(
+            method, path, response.status_code,
+            f"the answer is not JSON ({kind}); check that the API URL is the Flex API v2",
+            outcome_unknown=write,
+        ) from None
+
+
 def _platform_message(response: httpx.Response) -> str | list[str]:
     try:
         body = decode_json(response.content)
@@ -278,7 +292,7 @@ class HttpSession:
                                         headers=headers)
 
         response = self._with_retries(method, self.path_of(path), call, token=False)
-        return decode_json(response.content)
+        return _answer(method, self.path_of(path), response, write=method != "GET")
 
     # -- internals --
 
@@ -311,7 +325,7 @@ class HttpSession:
         with self._lock:
             self.stats.token_requests += 1
         response = self._with_retries("POST", path, call, token=True)
-        body = decode_json(response.content)
+        body = _answer("POST", path, response)
         if not isinstance(body, Mapping):
             raise AuthError("POST", path, response.status_code, "the token response is not JSON")
         return body

@@ -60,6 +60,23 @@ def test_answers_are_parsed_with_decimals_never_floats(
     assert doc["count"] == 3 and isinstance(doc["count"], int)
 
 
+@pytest.mark.parametrize(("token_body", "api_body", "message"), [
+    (b'{"access_token": "t", "expires_in": 3600}', b"<html>Sign in</html>",
+     "the answer is not JSON"),
+    (b"<html>Sign in</html>", b"{}", "the answer is not JSON"),
+    (b'{"access_token": "t", "expires_in": "soon"}', b"{}", "expires_in"),
+])
+def test_an_answer_that_is_not_the_apis_is_a_clean_error(
+    make_client: Callable[..., FlexClient], token_body: bytes, api_body: bytes, message: str
+) -> None:
+    # A proxy or login page answering 200 is an API error naming the request, never a crash.
+    client = make_client(transport=httpx.MockTransport(
+        lambda r: httpx.Response(200, content=token_body if r.url.path == "/oauth/token"
+                                 else api_body)))
+    with pytest.raises(ApiError, match=message):
+        client.get("plans", "p1")
+
+
 # --- auth ---------------------------------------------------------------------------------------
 
 
