@@ -105,9 +105,10 @@ def _config_organization(path: Path) -> str:
     """The `organization:` of the configuration at PATH (a tiny read: no full validation)."""
     from ruamel.yaml import YAML
 
-    files = [path] if path.is_file() else sorted(
-        p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and ".flexctl" not in p.parts
-    )
+    from flexctl.config.loader import discover
+
+    # The files `validate` reads: hidden directories (.flexctl, .venv, .github) are skipped.
+    files = [path] if path.is_file() else discover(path)
     yaml = YAML(typ="safe")
     for file in files:
         try:

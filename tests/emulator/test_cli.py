@@ -22,6 +22,15 @@ def test_account_flips_the_sandbox_of_a_config_directory(tmp_path: Path) -> None
     assert app.store.account_status("harbor-works") == "onboarding"
 
 
+def test_account_reads_the_files_validate_reads(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / ".github" / "ci.yml").write_text("organization: not-this-one\n")
+    (tmp_path / "flexctl.yml").write_text("version: 1\norganization: harbor-works\n")
+    assert main(["emulator", "account", "--status", "active", str(tmp_path)]) == 0
+    app = create_app(str(tmp_path / ".flexctl" / "sandbox.db"), orgs=())
+    assert app.store.orgs() == ["harbor-works"]
+
+
 def test_account_with_explicit_org_and_without_config(tmp_path: Path) -> None:
     assert main(["emulator", "account", "--status", "active", "--org", "x", str(tmp_path)]) == 0
     assert main(["emulator", "account", "--status", "active", str(tmp_path)]) == 1
