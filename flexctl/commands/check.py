@@ -2,7 +2,8 @@
 
 Exit codes: 0 every step ready (steps the target cannot show do not count against it), 2 a step
 is not ready or the smoke test's payment was declined, 1 an error (a smoke-test step failing
-included), 64 usage. With `--format json` stdout carries only the JSON document.
+included, or its cleanup leaving something behind), 64 usage. With `--format json` stdout
+carries only the JSON document.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def run_check(
 
 
 def exit_code(result: Readiness, smoke: SmokeResult | None) -> int:
-    if smoke is not None and smoke.outcome is Outcome.FAILED:
-        return 1
+    if smoke is not None and (smoke.outcome is Outcome.FAILED or smoke.left_behind):
+        return 1  # a test member left on the live organization is not a clean pass
     if not result.ready or (smoke is not None and smoke.outcome is Outcome.DECLINED):
         return 2
     return 0
@@ -103,7 +104,7 @@ def _smoke_line(smoke: SmokeResult) -> str:
         return "Smoke test passed: a payment clears." + left
     if smoke.outcome is Outcome.DECLINED:
         return f"Smoke test: {(smoke.reason or '').rstrip('.')}." + left
-    return f"Smoke test failed: {smoke.reason}" + left
+    return f"Smoke test failed: {(smoke.reason or '').rstrip('.')}." + left
 
 
 def render_json(result: Readiness, smoke: SmokeResult | None) -> str:

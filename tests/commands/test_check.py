@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from plan_helpers import ORG, Sandbox, make_sandbox, use_profile
+from test_apply_e2e import with_faults
 
 from flexctl.emulator import create_app
 from flexctl.platform.auth import FULL_SCOPES
@@ -217,6 +218,42 @@ def test_smoke_test_cleans_up_after_a_failing_step(sandbox: Sandbox) -> None:
     assert smoke["outcome"] == "failed" and "No such token: 'tok_bogus'" in smoke["reason"]
     assert [s["message"] for s in smoke["cleanup"]][-1].startswith("removed the test member")
     assert live_counts(sandbox) == before
+
+
+def test_smoke_test_cleans_up_after_a_failure_once_the_invoice_exists(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.seed()
+    before = live_counts(sandbox)
+    with_faults(monkeypatch, {"fault": "500", "method": "POST", "path": "/collect$"})
+    result = sandbox.run("check", "--smoke-test")
+    assert result.code == 1
+    assert "  ok: issued invoice INV-" in result.out
+    assert "/collect: 500 Internal server error (injected fault). Nothing was left behind." \
+        in result.out
+    assert "cleanup ok: voided the invoice INV-" in result.out
+    monkeypatch.undo()
+    assert live_counts(sandbox) == before
+
+
+def test_smoke_test_names_what_it_could_not_remove_and_fails(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.seed()
+    before = live_counts(sandbox)
+    with_faults(monkeypatch, {"fault": "500", "method": "DELETE", "path": "/members/"})
+    code, data = check(sandbox, "--smoke-test")
+    smoke = data["smoke_test"]
+    assert smoke["outcome"] == "passed"
+    assert code == 1, "a test member left on the live organization is not a clean pass"
+    [left] = smoke["left_behind"]
+    assert [s["ok"] for s in smoke["cleanup"]] == [True, True, True, False]
+    monkeypatch.undo()
+    with billing_client(sandbox) as client:
+        [member] = client.find("members", {"properties[flexctl]": "smoke-test"})
+    assert left == f"members/{member['_id']}"
+    assert live_counts(sandbox) == {**before, "members": before["members"] + 1,
+                                    "smoke_members": 1}
 
 
 def test_smoke_test_is_not_run_without_a_stripe_gateway(sandbox: Sandbox) -> None:
