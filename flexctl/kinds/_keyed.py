@@ -40,6 +40,20 @@ SETTINGS = MappingProxyType(
 NOTHING: Mapping[str, Any] = MappingProxyType({})
 
 
+def matches_by_pin_marker_or_key(
+    kind: Kind, obj: Obj, doc: Mapping[str, Any], refs: RefMap
+) -> bool:
+    """Whether a live document is `obj`: its `id:` pin, else the flexctl marker an earlier
+    create left in `properties`, else the natural key."""
+    if obj.id is not None:
+        return doc.get("_id") == obj.id
+    props = doc.get("properties")
+    if isinstance(props, Mapping) and props.get(MARKER) == obj.address:
+        return True
+    # The currency does not matter to a natural key (no amounts in it).
+    return kind.natural_key(obj) in kind.live_keys(kind.from_api(doc, refs, "XXX"))
+
+
 @dataclass(frozen=True)
 class Field:
     name: str  # normalized (config) name, dotted when nested: "billing_details.vat_number"
@@ -150,12 +164,7 @@ class KeyedKind(Kind):
         return {str(kind): str(value)}
 
     def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
-        if obj.id is not None:
-            return doc.get("_id") == obj.id
-        props = doc.get("properties")
-        if isinstance(props, Mapping) and props.get(MARKER) == obj.address:
-            return True
-        return self.natural_key(obj) in self.live_keys(self.from_api(doc, refs, "XXX"))
+        return matches_by_pin_marker_or_key(self, obj, doc, refs)
 
     def slug_base(self, obj: Obj) -> str:
         """The key an undeclared live object gets: a slug of its name."""

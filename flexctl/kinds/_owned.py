@@ -17,7 +17,7 @@ from pydantic import BaseModel
 
 from flexctl.config.models import Config
 from flexctl.kinds import _values as v
-from flexctl.kinds._keyed import MARKER, Field
+from flexctl.kinds._keyed import MARKER, Field, matches_by_pin_marker_or_key
 from flexctl.kinds.base import Kind, Obj
 from flexctl.platform.refs import RefMap
 from flexctl.platform.secrets import SecretResolver
@@ -119,12 +119,7 @@ class OwnedKind(Kind):
         return {OWNER_FIELD[kind]: v.require_id(refs, kind, key)}
 
     def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
-        if obj.id is not None:
-            return doc.get("_id") == obj.id
-        props = doc.get("properties")
-        if isinstance(props, Mapping) and props.get(MARKER) == obj.address:
-            return True
-        return self.natural_key(obj) == self.natural_key(self.from_api(doc, refs, "XXX"))
+        return matches_by_pin_marker_or_key(self, obj, doc, refs)
 
     # --- live --------------------------------------------------------------------------------
 
