@@ -20,6 +20,21 @@ def test_officernd_catalogue_is_read_only(make_emu: Callable[..., Emu]) -> None:
     assert emu.get("billing-settings").json()["currency"] == "EUR"
 
 
+def test_officernd_has_no_catalogue_or_payment_writes(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd")
+    some_id = "0" * 24
+    for kind in ("plans", "resource-rates", "locations", "revenue-accounts", "tax-rates"):
+        assert emu.get(kind).status_code == 200
+        nest_error(emu.post(kind, {"name": "x"}), 404)
+        nest_error(emu.put(f"{kind}/{some_id}", {"name": "x"}), 404)
+        nest_error(emu.delete(f"{kind}/{some_id}"), 404)
+    for path in ("payment-details", "charges"):
+        nest_error(emu.get(path), 404)
+    nest_error(emu.post("payments", {"fees": []}), 404)
+    nest_error(emu.put("billing-settings", {}), 404)
+    nest_error(emu.post("payment-gateways", {"provider": "stripe"}), 404)
+
+
 def test_profile_header_on_every_response(make_emu: Callable[..., Emu]) -> None:
     emu = make_emu(profile="officernd")
     assert emu.get("plans").headers[PROFILE_HEADER] == "officernd"
