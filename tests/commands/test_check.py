@@ -160,6 +160,31 @@ def test_officernd_profile_cannot_verify_what_it_does_not_expose(
     assert "Ready: 2 of 6 steps; 4 cannot be verified on this target." in sandbox.run("check").out
 
 
+def test_officernd_half_configured_org(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    sandbox.seed()
+    with sandbox.client() as client:  # full profile: what an admin did in the portal
+        day_pass = next(p for p in client.list("plans") if p["name"] == "Day Pass")
+        for fee in client.find("fees", {"plan": day_pass["_id"]}):
+            client.delete("fees", fee["_id"])
+        client.delete("plans", day_pass["_id"])
+    use_profile(monkeypatch, "officernd")
+    code, data = check(sandbox)
+    assert code == 2
+    assert statuses(data) == {
+        "gateway": "cannot_verify", "services": "not_ready", "customers": "not_ready",
+        "bill_run": "cannot_verify", "automation": "cannot_verify", "storefront": "cannot_verify",
+    }
+    services = step(data, "services")
+    assert services["missing"] == [
+        "1 plans in the configuration not on the platform: plans.day-pass"]
+    assert services["fixes"] == [
+        "create them in the admin portal (Billing > Plans): the public API cannot"]
+    customers = step(data, "customers")
+    assert [m.split(":")[0] for m in customers["missing"]] == [
+        "1 fees in the configuration not on the platform"]
+    assert customers["fixes"] == ["run `flexctl apply`"]
+
+
 def test_officernd_fresh_org_says_where_plans_are_created(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
