@@ -23,8 +23,6 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -48,6 +46,7 @@ from flexctl.platform.auth import (
     redact_url,
     scope_for,
 )
+from flexctl.platform.jsonwire import decode_json, encode_json
 from flexctl.platform.pacing import Pacer
 
 log = logging.getLogger("flexctl.http")
@@ -92,38 +91,6 @@ class RequestStats:
     writes: int = 0
     retries: int = 0
     token_requests: int = 0
-
-
-# --- JSON: exact decimals both ways -----------------------------------------------------------
-
-
-def encode_json(value: Any) -> bytes:
-    """JSON text where a `Decimal` is written as an exact number (`230.00`, never a float)."""
-    return _encode(value).encode("utf-8")
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise ValueError(f"cannot send the amount {value} to the API")
-        return format(value, "f")
-    if isinstance(value, Mapping):
-        items = (f"{json.dumps(str(k))}:{_encode(v)}" for k, v in value.items())
-        return "{" + ",".join(items) + "}"
-    if isinstance(value, list | tuple):
-        return "[" + ",".join(_encode(v) for v in value) + "]"
-    if isinstance(value, datetime | date):
-        return json.dumps(value.isoformat())
-    if isinstance(value, float):
-        raise TypeError("floats are never sent to the API; use Decimal")
-    return json.dumps(value)
-
-
-def decode_json(content: bytes) -> Any:
-    """Parse an API answer; numbers with a fraction become `Decimal`, never float."""
-    if not content.strip():
-        return None
-    return json.loads(content, parse_float=Decimal)
 
 
 # --- errors -----------------------------------------------------------------------------------

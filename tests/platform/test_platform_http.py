@@ -22,7 +22,8 @@ from flexctl.errors import (
 )
 from flexctl.platform.auth import redact, redact_url
 from flexctl.platform.client import FlexClient
-from flexctl.platform.http import RetryPolicy, decode_json, encode_json
+from flexctl.platform.http import RetryPolicy
+from flexctl.platform.jsonwire import decode_json, encode_json
 
 PLANS = f"/api/v2/organizations/{ORG}/plans"
 
