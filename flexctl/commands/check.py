@@ -27,6 +27,7 @@ from flexctl.reconcile.smoke import (
     SMOKE_SCOPES,
     Outcome,
     SmokeResult,
+    SmokeStep,
     prepare,
     run_smoke_test,
 )
@@ -69,8 +70,17 @@ def run_check(
     scopes = tuple(dict.fromkeys((*FULL_SCOPES, *SMOKE_SCOPES)))
     with target_opts.open_client(target, scopes=scopes) as client:
         outcome = run_smoke_test(client, prepared, amount=amount, card=card,
-                                 currency=config.currency, today=datetime.now(UTC).date())
+                                 currency=config.currency, today=datetime.now(UTC).date(),
+                                 progress=_show_step)
     return result, outcome, secrets.warnings
+
+
+def _show_step(step: SmokeStep) -> None:
+    """Each step on stderr as it happens: after a Ctrl-C the report never reaches stdout, but
+    what was cleaned up (or left behind) has been said."""
+    prefix = "cleanup: " if step.name == "cleanup" else ""
+    failed = "" if step.ok else "FAILED: "
+    click.echo(f"smoke test: {prefix}{failed}{step.message}", err=True)
 
 
 def exit_code(result: Readiness, smoke: SmokeResult | None) -> int:

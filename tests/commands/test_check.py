@@ -15,6 +15,7 @@ from plan_helpers import ORG, Sandbox, make_sandbox, use_profile
 from test_apply_e2e import with_faults
 
 from flexctl.emulator import create_app
+from flexctl.platform import target as target_module
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import open_client, resolve_target
@@ -279,6 +280,33 @@ def test_smoke_test_names_what_it_could_not_remove_and_fails(
     assert left == f"members/{member['_id']}"
     assert live_counts(sandbox) == {**before, "members": before["members"] + 1,
                                     "smoke_members": 1}
+
+
+def test_smoke_test_interrupted_cleans_up_and_says_so(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox.seed()
+    before = live_counts(sandbox)
+
+    def sandbox_app(target: Any) -> Any:
+        app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
+
+        def interrupted_at_collect(environ: dict[str, Any], start_response: Any) -> Any:
+            if environ["PATH_INFO"].endswith("/collect"):
+                raise KeyboardInterrupt  # Ctrl-C while the payment is being collected
+            return app(environ, start_response)
+
+        return interrupted_at_collect
+
+    monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
+    result = sandbox.run("check", "--smoke-test")
+    assert result.code != 0  # click turns Ctrl-C into an abort, whatever the command
+    # The report never reaches stdout; each step, cleanup included, was shown as it happened.
+    assert "smoke test: issued invoice INV-" in result.err
+    assert "smoke test: cleanup: voided the invoice INV-" in result.err
+    assert "smoke test: cleanup: removed the test member smoke-test+" in result.err
+    monkeypatch.undo()
+    assert live_counts(sandbox) == before
 
 
 def test_smoke_test_is_not_run_without_a_stripe_gateway(sandbox: Sandbox) -> None:
