@@ -17,6 +17,7 @@ from flexctl.config.models import EnvSecret, FileSecret
 from flexctl.errors import SecretError
 
 FINGERPRINT_PREFIX = "…"
+MAX_SECRET_BYTES = 64 * 1024  # a key or token is far smaller; anything bigger is a wrong path
 
 SecretRefLike = EnvSecret | FileSecret | Mapping[str, str]
 
@@ -75,33 +76,44 @@ class SecretResolver:
                 return file.resolve().parent
         return self.base_dir
 
-    def _read(self, ref: SecretRefLike, where: str) -> str | None:
+    def _read(self, ref: SecretRefLike, where: str) -> tuple[str | None, str]:
+        """The secret's value, or None and why it cannot be read."""
+        unreadable = "is not set or not readable"
         plain = ref_to_dict(ref)
         if "env" in plain:
-            return self.environ.get(plain["env"]) or None
+            return self.environ.get(plain["env"]) or None, unreadable
         path = Path(plain["file"]).expanduser()
         if not path.is_absolute():
             path = self._directory(where) / path
+        if path.exists() and not path.is_file():
+            # A FIFO would block the plan, a device never end: a key lives in a regular file.
+            return None, "is not a regular file"
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(MAX_SECRET_BYTES + 1)
+        except OSError:
+            return None, unreadable
+        if len(data) > MAX_SECRET_BYTES:
+            return None, f"is larger than {MAX_SECRET_BYTES // 1024} KiB, not a key"
         try:
             # A trailing newline is an artefact of how the file was written, not of the key.
-            return path.read_text(encoding="utf-8").rstrip("\r\n") or None
-        except (OSError, UnicodeDecodeError):
-            return None
+            return data.decode("utf-8").rstrip("\r\n") or None, unreadable
+        except UnicodeDecodeError:
+            return None, unreadable
 
     def fingerprint(self, ref: SecretRefLike, where: str) -> str | None:
         """The fingerprint, or None (with a warning) when the secret cannot be read."""
-        value = self._read(ref, where)
+        value, problem = self._read(ref, where)
         if value is None:
             self.warnings.append(
-                f"{where}: {describe(ref)} is not set or not readable; "
-                "the secret is treated as unchanged"
+                f"{where}: {describe(ref)} {problem}; the secret is treated as unchanged"
             )
             return None
         return fingerprint_of(value)
 
     def value(self, ref: SecretRefLike, where: str) -> str:
         """The secret itself, for a request body that must carry it."""
-        value = self._read(ref, where)
+        value, problem = self._read(ref, where)
         if value is None:
-            raise SecretError(f"{where}: {describe(ref)} is not set or not readable")
+            raise SecretError(f"{where}: {describe(ref)} {problem}")
         return value

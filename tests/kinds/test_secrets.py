@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,14 @@ def test_file_is_relative_to_the_yaml_file_that_declares_it(tmp_path: Path) -> N
     plain = SecretResolver(tmp_path, environ={})
     (gw,) = get("gateways").desired(loaded.config, plain)
     assert "secret_key" not in gw.fields and "file stripe.key" in plain.warnings[0]
+
+
+def test_a_secret_file_that_is_not_a_regular_file_is_never_read(tmp_path: Path) -> None:
+    # A FIFO would block plan forever and /dev/zero would never end: neither is a key file.
+    fifo = tmp_path / "key.fifo"
+    os.mkfifo(fifo)
+    secrets = SecretResolver(tmp_path, environ={})
+    for name in (str(fifo), "/dev/zero", str(tmp_path)):
+        assert secrets.fingerprint({"file": name}, "gateways.s.secret_key") is None
+        with pytest.raises(SecretError, match="not a regular file"):
+            secrets.value({"file": name}, "gateways.s.secret_key")
