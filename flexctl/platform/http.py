@@ -354,6 +354,12 @@ class HttpSession:
         self._log(method, response, started)
         self._observe(response)
         status = response.status_code
+        if 300 <= status < 400:
+            # Never followed: the request (and its token) must go only where the user said.
+            where = response.headers.get("location") or "an unnamed location"
+            raise ApiError(method, path, status,
+                           f"redirected to {redact_url(where)}; use the final URL as --api-url "
+                           "or --token-url")
         if status < 400:
             return response
         if status == 404 and method == "DELETE" and maybe_done:

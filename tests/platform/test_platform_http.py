@@ -78,6 +78,21 @@ def test_an_answer_that_is_not_the_apis_is_a_clean_error(
         client.get("plans", "p1")
 
 
+def test_a_redirect_is_an_error_naming_where_it_points(
+    make_client: Callable[..., FlexClient],
+) -> None:
+    # http://app.officernd.com redirects to https: following it silently would hide that the
+    # URL is wrong (and the token went out without TLS); a 3xx is not the API's answer.
+    def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/oauth/token":
+            return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
+        return httpx.Response(301, headers={"Location": "https://flex.example.test/x"})
+
+    client = make_client(transport=httpx.MockTransport(handle))
+    with pytest.raises(ApiError, match=r"301 redirected to https://flex.example.test/x"):
+        list(client.list("plans"))
+
+
 # --- auth ---------------------------------------------------------------------------------------
 
 
