@@ -177,13 +177,16 @@ class Executor:
                 if not running:
                     break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
+                # Recorded before it leaves `running`: a Ctrl-C in between loses no outcome.
                 for future in done:
-                    running.pop(future)
                     self._finish(future.result(), graph)
+                    running.pop(future)
         except KeyboardInterrupt:
             self.interrupted = True
             pool.shutdown(wait=True, cancel_futures=True)  # in-flight writes finish
             for future, task in running.items():
+                if self.journal.get(task.change.address) is not None:
+                    continue  # recorded just before the interrupt
                 finished = future.done() and not future.cancelled()
                 self._record(future.result() if finished else self._not_started(task.change))
         finally:

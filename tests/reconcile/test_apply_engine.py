@@ -282,6 +282,27 @@ def test_interrupt_stops_starting_changes_and_rerun_converges(world: World) -> N
     assert set(names(world, "members", "email").values()) == {1}
 
 
+def test_interrupt_while_an_outcome_is_being_recorded_keeps_that_outcome(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    finish = Executor._finish
+    calls: list[str] = []
+
+    def interrupted_finish(self: Executor, entry: Entry, graph: Any) -> None:
+        calls.append(entry.address)
+        if len(calls) == 5:  # Ctrl-C lands just as a finished change is picked up
+            raise KeyboardInterrupt
+        finish(self, entry, graph)
+
+    monkeypatch.setattr(Executor, "_finish", interrupted_finish)
+    run = world.plan()
+    world.app.stats.reset()
+    executor = world.apply(run, workers=2)
+    assert executor.interrupted
+    applied = [e for e in executor.journal if e.status == "applied"]
+    assert len(applied) == world.app.stats.writes, "every write made is journaled as applied"
+    assert calls[4] in {e.address for e in applied}
+
+
 # --- the dependency graph ----------------------------------------------------------------------
 
 
