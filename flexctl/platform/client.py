@@ -11,7 +11,7 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from datetime import date
 from types import TracebackType
 from typing import Any, TypeVar
@@ -49,6 +49,10 @@ def _filter_value(value: FilterValue) -> str:
     return ",".join(str(v) for v in value)
 
 
+class _ListStopped(Exception):
+    """A list abandoned because a concurrent read failed; never reaches the user."""
+
+
 class FlexClient:
     """One organization on one target. Thread-safe; use as a context manager or `close()`."""
 
@@ -64,6 +68,7 @@ class FlexClient:
         self._on_close = on_close
         self._profile: Profile | None = None
         self._profile_lock = threading.Lock()
+        self._stop_lists = threading.Event()  # set while `map_concurrently` unwinds
 
     # -- lifecycle --
 
@@ -140,6 +145,8 @@ class FlexClient:
         params.update({k: _filter_value(v) for k, v in (filters or {}).items()})
         seen: set[str] = set()
         while True:
+            if self._stop_lists.is_set():
+                raise _ListStopped(path)
             page = self._session.send("GET", path, params=params)
             if not isinstance(page, Mapping) or not isinstance(page.get("results"), list):
                 raise ApiError("GET", self._session.path_of(path), 200,
@@ -194,16 +201,32 @@ class FlexClient:
     ) -> builtins.list[R]:
         """`[fn(item) for item in items]`, run on a few threads (reads of independent kinds).
 
-        Pacing and the token are shared, so the limits hold across threads. The first
-        failure (in item order) is raised after the others finished.
+        Pacing and the token are shared, so the limits hold across threads. When one fails,
+        the lists still running stop at their next page; the first failure in item order is
+        raised.
         """
         work = list(items)
         if len(work) <= 1 or max_workers <= 1:
             return [fn(item) for item in work]
-        with ThreadPoolExecutor(max_workers=min(max_workers, len(work)),
-                                thread_name_prefix="flexctl-read") as pool:
+        pool = ThreadPoolExecutor(max_workers=min(max_workers, len(work)),
+                                  thread_name_prefix="flexctl-read")
+        try:
             futures = [pool.submit(fn, item) for item in work]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            if any(f.done() and f.exception() is not None for f in futures):
+                self._stop_lists.set()
+                wait(futures)
+                raise next(e for f in futures if (e := f.exception()) is not None
+                           and not isinstance(e, _ListStopped))
             return [future.result() for future in futures]
+        except BaseException:
+            # A failure or Ctrl-C: the lists still running stop at their next page instead
+            # of reading their kind to the end (minutes at the platform's pace).
+            self._stop_lists.set()
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self._stop_lists.clear()
 
     # -- internals --
 

@@ -176,3 +176,32 @@ def test_concurrent_lists_share_one_token(client: FlexClient, fake: FakeFlex) ->
     assert [len(r) for r in results] == [120, 120, 120]
     assert len(fake.token_requests) == 1
     assert client.stats.reads == 9
+
+
+@pytest.mark.parametrize("order", [["plans", "members"], ["members", "plans"]])
+@pytest.mark.parametrize("failure", [NotFoundError("GET", "/x", 404, "gone"),
+                                     KeyboardInterrupt()])
+def test_a_failure_stops_the_other_reads_at_their_next_page(
+    make_client: Callable[..., FlexClient], fake: FakeFlex, failure: BaseException,
+    order: list[str],
+) -> None:
+    # Ctrl-C (or a failed read) must not wait for the other kinds to be read to the end: at
+    # the platform's pace a large kind takes minutes.
+    fake.seed("members", [{"name": f"m{i}"} for i in range(50 * 40)])
+
+    def slow(request: httpx.Request) -> httpx.Response:
+        time.sleep(0.005)
+        return fake.handle(request)
+
+    client = make_client(transport=httpx.MockTransport(slow))
+
+    def work(kind: str) -> int:
+        if kind == "plans":
+            time.sleep(0.02)
+            raise failure
+        return len(list(client.list(kind)))
+
+    with pytest.raises(type(failure)):
+        client.map_concurrently(work, order)
+    assert 0 < client.stats.reads < 20
+    assert len(list(client.list("members"))) == 2000  # the client still works afterwards
