@@ -140,6 +140,7 @@ class Builder:
     def __init__(self, objects: Mapping[str, list[Obj]]) -> None:
         self.objects = objects
         self.skipped: list[str] = []
+        self.items: dict[str, int] = {}  # memberships and fees exported under their customers
         self.keys = {
             kind: {o.address.split(".", 1)[-1] for o in objs} for kind, objs in objects.items()
         }
@@ -245,6 +246,7 @@ class Builder:
                 rows.append(row)
             if rows:
                 entry.values[kind_name] = rows
+                self.items[kind_name] = self.items.get(kind_name, 0) + len(rows)
 
     def unique(
         self, kind_name: str, row: Mapping[str, Any], date_field: str, seen: set[tuple[Any, ...]]
@@ -347,7 +349,8 @@ def build_export(
             )
     header = {"version": 1, "organization": org, "currency": currency}
     files = _files(sections, header)
-    counts = {name: len(s.entries) for name, s in sections.items() if s.entries}
+    found = {**{name: len(s.entries) for name, s in sections.items()}, **builder.items}
+    counts = {k.name: found[k.name] for k in registry() if found.get(k.name)}  # in rank order
     return Export(files=files, counts=counts, skipped=builder.skipped)
 
 

@@ -76,6 +76,11 @@ def test_export_validates_and_plan_against_the_same_target_is_empty(
     ]
     loaded = load_config(out)
     assert loaded.config.organization == ORG and loaded.config.currency == "EUR"
+    customers = [*loaded.config.companies.values(), *loaded.config.members.values()]
+    memberships = sum(len(c.memberships) for c in customers)
+    fees = sum(len(c.fees) for c in customers)
+    assert memberships and fees
+    assert f"members, {memberships} memberships, {fees} fees, 1 invoicing" in result.out
     assert cli("validate", str(out)).code == 0  # type: ignore[operator]
     plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")  # type: ignore[operator]
     assert plan.code == 0, plan.out + plan.err
