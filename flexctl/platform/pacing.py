@@ -8,10 +8,12 @@ run at full speed.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +27,7 @@ WRITE_RATE_ENV = "FLEXCTL_WRITE_RATE"
 # A quarter of a minute's allowance may be spent at once: a plan of a few dozen changes never
 # waits, while the long-run rate stays at the configured limit.
 BURST_SECONDS = 15.0
+WINDOW_SECONDS = 60.0  # a rate of N a minute never sends more than N in any 60 seconds
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
           "hour": 3600.0}
@@ -71,23 +74,39 @@ class TokenBucket:
         self._updated = clock()
         self._lock = threading.Lock()
         self.waited = 0.0  # total seconds spent waiting, for diagnostics and tests
+        # The burst must not add to the rate: at most a minute's allowance in any minute.
+        self._window_limit = max(1, math.floor(rate.per_second * WINDOW_SECONDS + 1e-9))
+        self._recent: deque[float] = deque()  # when the requests of the last window went
 
     def acquire(self) -> None:
         while True:
             with self._lock:
                 now = self._clock()
-                elapsed = max(0.0, now - self._updated)
-                self._tokens = min(self.capacity, self._tokens + elapsed * self.rate.per_second)
-                self._updated = now
-                # The tolerance stops float rounding from asking for a wait too small to move
-                # the clock (an endless loop on a coarse or fake clock).
-                if self._tokens >= 1.0 - 1e-9:
-                    self._tokens = max(0.0, self._tokens - 1.0)
-                    return
-                wait = (1.0 - self._tokens) / self.rate.per_second
+                wait = self._window_wait(now)
+                if wait <= 0.0:
+                    elapsed = max(0.0, now - self._updated)
+                    self._tokens = min(self.capacity,
+                                       self._tokens + elapsed * self.rate.per_second)
+                    self._updated = now
+                    # The tolerance stops float rounding from asking for a wait too small to
+                    # move the clock (an endless loop on a coarse or fake clock).
+                    if self._tokens >= 1.0 - 1e-9:
+                        self._tokens = max(0.0, self._tokens - 1.0)
+                        self._recent.append(now)
+                        return
+                    wait = (1.0 - self._tokens) / self.rate.per_second
                 self.waited += wait
             # Sleep outside the lock so other threads can observe the refill too.
             self._sleep(wait)
+
+    def _window_wait(self, now: float) -> float:
+        """How long until one more request fits in the last `WINDOW_SECONDS` (0: it fits)."""
+        recent = self._recent
+        while recent and now - recent[0] >= WINDOW_SECONDS - 1e-9:
+            recent.popleft()
+        if len(recent) < self._window_limit:
+            return 0.0
+        return recent[0] + WINDOW_SECONDS - now
 
 
 class Pacer:

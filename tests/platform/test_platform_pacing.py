@@ -51,6 +51,20 @@ def test_burst_then_steady_rate() -> None:
     assert t.now == pytest.approx(10.0)  # then one per second
 
 
+def test_never_more_than_the_rate_in_any_minute_burst_included() -> None:
+    # The burst must not add to the rate: "400/min" is at most 400 reads in any 60 s, which
+    # is what a platform limit of 400 a minute allows (a burst of 100 plus a steady 400 would
+    # be 500 in the first minute).
+    t = FakeTime()
+    pacer = Pacer.from_settings(clock=t.clock, sleep=t.sleep)
+    stamps = []
+    for _ in range(1300):
+        pacer.acquire("GET")
+        stamps.append(t.now)
+    assert all(stamps[i + 400] - stamps[i] >= 60 - 1e-6 for i in range(len(stamps) - 400))
+    assert stamps[-1] < 60 * 3.3  # and still about 400 a minute in the long run
+
+
 def test_default_burst_lets_a_small_plan_through_unslowed() -> None:
     t = FakeTime()
     pacer = Pacer.from_settings(clock=t.clock, sleep=t.sleep)
