@@ -12,9 +12,10 @@ from export_seed import ORG, SECRET, oid, organization, seed
 from plan_helpers import use_profile
 
 from flexctl.cli import main
+from flexctl.commands import export as export_command
 from flexctl.config import load_config
 from flexctl.platform.auth import OFFICERND_SCOPES
-from flexctl.reconcile.export import export_slug
+from flexctl.reconcile.export import Export, export_slug
 
 
 @dataclass
@@ -256,3 +257,21 @@ def test_an_unwritable_directory_is_one_clean_error(cli: object, db: Path, tmp_p
     assert result.err.startswith(f"Error: cannot write the export to {blocker / 'config'}: ")
     assert "Internal error" not in result.err and len(result.err.splitlines()) == 1
     assert blocker.read_text(encoding="utf-8") == "not a directory\n"
+
+
+def test_an_export_that_does_not_validate_writes_nothing(
+    cli: object, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = export_command.build_export
+
+    def broken(*args: object, **kwargs: object) -> Export:
+        built = build(*args, **kwargs)  # type: ignore[arg-type]
+        built.files["services.yaml"] += "  broken: {name: Broken, billing: weekly}\n"
+        return built
+
+    monkeypatch.setattr(export_command, "build_export", broken)
+    out = tmp_path / "config"
+    result = export(cli, db, out)
+    assert result.code == 1 and "the export does not validate (nothing written)" in result.err
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["sandbox.db"]
+
