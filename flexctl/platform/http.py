@@ -11,7 +11,8 @@ Retries (stamina counts the attempts; the waits go through an injectable `sleep`
 - POST: only 429 (rejected before anything was written). A POST answered 5xx or lost in transit
   raises with `outcome_unknown=True`: the platform has no idempotency keys, so the caller
   settles it by looking the object up by natural key, never by sending it again.
-A `Retry-After` header sets the wait; otherwise the wait grows exponentially with jitter.
+A `Retry-After` header (on a 429 or a 5xx) sets the wait; otherwise the wait grows
+exponentially with jitter.
 """
 
 from __future__ import annotations
@@ -370,7 +371,7 @@ class HttpSession:
         unknown = method == "POST" and not token and status >= 500
         error = api_error(method, path, response, outcome_unknown=unknown)
         if token or _retries_status(method, status):
-            wait = _retry_after(response) if status == 429 else None
+            wait = _retry_after(response)  # 429, or a 503 during maintenance
             delay = min(wait, self._retry.retry_after_cap) if wait is not None else None
             raise _Retryable(error, self._backoff(num) if delay is None else delay)
         raise error

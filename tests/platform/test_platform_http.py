@@ -220,6 +220,18 @@ def test_5xx_on_a_read_is_retried_with_growing_backoff(client: FlexClient, fake:
     assert 0.5 <= sleeper.calls[0] <= 1.0 and 1.0 <= sleeper.calls[1] <= 1.5
 
 
+def test_503_with_retry_after_waits_what_it_says(client: FlexClient, fake: FakeFlex,
+                                                sleeper: RecordingSleep) -> None:
+    # SPEC section 4: 429 *and 5xx* answers are retried honouring Retry-After (maintenance).
+    fake.seed("plans", [{"name": "A"}])
+    plan_id = fake.collections["plans"][0]["_id"]
+    fake.fail(Fault("GET", "plans", status=503, headers={"Retry-After": "9"}),
+              Fault("PUT", f"plans/{plan_id}", status=503, headers={"Retry-After": "4"}))
+    assert [p["name"] for p in client.list("plans")] == ["A"]
+    assert client.update("plans", plan_id, {"name": "B"})["name"] == "B"
+    assert sleeper.calls == [9.0, 4.0]
+
+
 def test_transport_error_on_a_read_is_retried(client: FlexClient, fake: FakeFlex) -> None:
     fake.fail(Fault("GET", "plans", error=httpx.ReadTimeout("timed out")))
     assert list(client.list("plans")) == []
