@@ -16,9 +16,10 @@ from typing import Any
 import click
 
 from flexctl.config import load_config
+from flexctl.errors import UsageError
 from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.target import TargetOptions, target_options
-from flexctl.reconcile.planfile import planfile_data, write_planfile
+from flexctl.reconcile.planfile import is_planfile, planfile_data, write_planfile
 from flexctl.reconcile.planner import PlanRun, make_plan, parse_kinds
 from flexctl.reconcile.render import render_json, render_markdown, render_text
 
@@ -38,6 +39,9 @@ class PlanOptions:
 def run_plan(options: PlanOptions) -> PlanRun:
     """Load the config, read the target and plan (nothing is written)."""
     kinds = parse_kinds(options.target_kinds, options.exclude_kinds)
+    if is_planfile(options.path):
+        raise UsageError(f"{options.path} is a saved plan, not a configuration; apply it with "
+                         f"`flexctl apply {options.path}`, or plan the configuration it names")
     loaded = load_config(options.path)
     target = options.target_opts.resolve(loaded.config.organization, Path(loaded.root))
     secrets = SecretResolver.for_config(loaded)

@@ -127,6 +127,18 @@ def write_planfile(path: Path, document: Mapping[str, Any]) -> None:
         raise PlanError(f"cannot write the plan file {path}: {exc.strerror or exc}") from exc
 
 
+def is_planfile(path: str | Path) -> bool:
+    """Whether `path` is a file saved by `flexctl plan -o` (a `.json` file of that kind)."""
+    path = Path(path)
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return False
+    try:
+        load_planfile(path)
+    except PlanError:
+        return False
+    return True
+
+
 def load_planfile(path: str | Path) -> SavedPlan:
     """Read a plan file; a clear `PlanError` for a missing, corrupt or foreign file."""
     path = Path(path)

@@ -93,6 +93,18 @@ def test_plan_file_is_written_and_loadable(sandbox: Sandbox, tmp_path: Path) -> 
     assert saved.document["kinds"] == ["plans"]
 
 
+def test_a_saved_plan_given_as_the_config_is_a_usage_error(sandbox: Sandbox,
+                                                          tmp_path: Path) -> None:
+    out = tmp_path / "plan.json"
+    assert sandbox.run("plan", "-o", str(out)).code == 0
+    for command in ("plan", "drift"):
+        sandbox.capsys.readouterr()
+        assert main([command, str(out)]) == 64
+        err = sandbox.capsys.readouterr().err
+        assert f"{out} is a saved plan" in err and "flexctl apply" in err
+        assert "unknown key" not in err
+
+
 def test_drift_exit_codes_and_wording(sandbox: Sandbox) -> None:
     result = sandbox.run("drift")
     assert result.code == 2
