@@ -65,6 +65,9 @@ def test_workflow_parses_and_calls_real_commands() -> None:
     ]
     assert ["drift", "config", "--format", "markdown"] in calls["drift"]
     assert "gh pr comment" in runs["plan"]
+    for job in jobs.values():  # one pinned source for flexctl, set once at the top
+        assert {"run": 'pip install "$FLEXCTL_INSTALL"'} in job["steps"]
+    assert workflow["env"]["FLEXCTL_INSTALL"].startswith("flexctl @ git+https://")
     on = workflow.get("on", workflow.get(True))  # YAML 1.1 readers turn `on` into True
     assert {"pull_request", "push", "schedule"} <= set(on)
     assert jobs["drift"]["if"].startswith("github.event_name == 'schedule'")
