@@ -23,6 +23,7 @@ from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state, read_snapshot
 from flexctl.platform.target import TargetOptions, target_options
 from flexctl.reconcile.check import Readiness, readiness, render_steps, summary
+from flexctl.reconcile.render import printable
 from flexctl.reconcile.smoke import (
     SMOKE_SCOPES,
     Outcome,
@@ -80,7 +81,7 @@ def _show_step(step: SmokeStep) -> None:
     what was cleaned up (or left behind) has been said."""
     prefix = "cleanup: " if step.name == "cleanup" else ""
     failed = "" if step.ok else "FAILED: "
-    click.echo(f"smoke test: {prefix}{failed}{step.message}", err=True)
+    click.echo(f"smoke test: {prefix}{failed}{printable(step.message)}", err=True)
 
 
 def exit_code(result: Readiness, smoke: SmokeResult | None) -> int:
@@ -102,7 +103,7 @@ def render_text(result: Readiness, smoke: SmokeResult | None) -> str:
         lines += [f"  {'ok' if s.ok else 'FAILED'}: {s.message}" for s in smoke.steps]
         lines += [f"  cleanup {'ok' if s.ok else 'FAILED'}: {s.message}" for s in smoke.cleanup]
         lines.append(_smoke_line(smoke))
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"  # platform text: no escapes
 
 
 def _smoke_line(smoke: SmokeResult) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from flexctl import __version__
 from flexctl.errors import ApiError, ApplyError, TransportError
-from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS
+from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS, printable
 
 Status = Literal["applied", "failed", "skipped", "manual"]
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "manual")
@@ -134,7 +134,7 @@ def summary_line(journal: Journal) -> str:
 def entry_line(entry: Entry) -> str:
     """One journal line: status, the plan's symbol, the address and what happened."""
     line = f"{entry.status:<8} {SYMBOLS.get(entry.action, '?'):<3} {entry.address}"
-    return f"{line}: {entry.message}" if entry.message else line
+    return f"{line}: {printable(entry.message)}" if entry.message else line
 
 
 def render_journal_text(journal: Journal) -> str:

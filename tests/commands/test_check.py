@@ -14,12 +14,14 @@ import pytest
 from plan_helpers import ORG, Sandbox, make_sandbox, use_profile
 from test_apply_e2e import with_faults
 
+from flexctl.commands import check as check_command
 from flexctl.emulator import create_app
 from flexctl.platform import target as target_module
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import open_client, resolve_target
-from flexctl.reconcile.smoke import SMOKE_SCOPES
+from flexctl.reconcile.check import Readiness, Step
+from flexctl.reconcile.smoke import SMOKE_SCOPES, Outcome, SmokeResult, SmokeStep
 
 STEPS = ("gateway", "services", "customers", "bill_run", "automation", "storefront")
 
@@ -334,6 +336,15 @@ def test_smoke_test_on_officernd_says_why_and_writes_nothing(
             "one-off charge") in result.out
     assert "Nothing was written." in result.out
     assert live_counts(sandbox) == before
+
+
+def test_platform_text_in_the_report_cannot_drive_the_terminal() -> None:
+    smoke = SmokeResult(Outcome.DECLINED, "the payment was declined: \x1b[2Jno",
+                        steps=[SmokeStep("payment", False, "declined: \x1b[2Jno")])
+    steps = [Step(1, "gateway", "A payment gateway is connected",
+                  found=["stripe-x (\x1b[31mstripe; connected)"])]
+    text = check_command.render_text(Readiness({"org": "x"}, steps), smoke)
+    assert "\x1b" not in text and text.count(r"\x1b[2Jno") == 2 and r"\x1b[31mstripe" in text
 
 
 @pytest.mark.parametrize("amount", ["0", "-1", "abc", "1000", "1.001"])

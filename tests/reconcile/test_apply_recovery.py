@@ -19,7 +19,7 @@ from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Obj
 from flexctl.platform.refs import RefMap
 from flexctl.platform.secrets import SecretResolver
-from flexctl.reconcile.journal import ApiFailure
+from flexctl.reconcile.journal import ApiFailure, Entry, entry_line
 from flexctl.reconcile.recovery import Writer
 
 PATH = "/api/v2/organizations/acme/companies"
@@ -147,3 +147,12 @@ def test_delete_answered_500_then_read_back_404_is_done() -> None:
                       get=[NotFoundError("GET", PATH + "/a1", 404, "Not found")])
     done = writer(client).delete(get_kind("companies"), "a1")
     assert "it is gone" in done.note and client.calls == ["delete", "get"]
+
+
+def test_platform_text_in_a_journal_line_cannot_drive_the_terminal() -> None:
+    entry = Entry("plans.x", "plans", "create", "failed",
+                  "POST /plans: 500 \x1b[2J\x1b]0;owned\x07 gone")
+    line = entry_line(entry)
+    assert "\x1b" not in line and "\x07" not in line
+    assert line.endswith(r"500 \x1b[2J\x1b]0;owned\x07 gone")
+
