@@ -45,7 +45,7 @@ def run_plan(options: PlanOptions) -> PlanRun:
     loaded = load_config(options.path)
     target = options.target_opts.resolve(loaded.config.organization, Path(loaded.root))
     secrets = SecretResolver.for_config(loaded)
-    with options.target_opts.open_client(target) as client:
+    with options.target_opts.open_client(target, read_only=True) as client:
         run = make_plan(
             loaded,
             client,

@@ -172,20 +172,25 @@ def default_token_url(api_url: str) -> str:
 
 
 def default_scopes(
-    target: Target, env: Mapping[str, str] | None = None
+    target: Target, env: Mapping[str, str] | None = None, *, read_only: bool = False
 ) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     """The scopes to request, and a narrower set to fall back to if they are refused.
 
     `FLEXCTL_SCOPES` wins; the real platform gets what it can grant; any other server (an
     emulator) is asked for everything the `full` profile has, falling back to the public set
     (an `officernd`-profile emulator refuses extension scopes, like the platform).
+    `read_only` (plan, drift) keeps only the read scopes, so a read-only application works.
     """
     env = os.environ if env is None else env
     if env.get(SCOPES_ENV):
         return parse_scopes(env[SCOPES_ENV]), None
+
+    def kept(scopes: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(s for s in scopes if s.endswith(".read")) if read_only else scopes
+
     if profile_for_url(target.api_url) is Profile.OFFICERND:
-        return OFFICERND_SCOPES, None
-    return FULL_SCOPES, OFFICERND_SCOPES
+        return kept(OFFICERND_SCOPES), None
+    return kept(FULL_SCOPES), kept(OFFICERND_SCOPES)
 
 
 def open_client(
@@ -194,6 +199,7 @@ def open_client(
     read_rate: str | None = None,
     write_rate: str | None = None,
     scopes: Sequence[str] | None = None,
+    read_only: bool = False,
     app: Any = None,
     transport: Any = None,
     timeouts: Timeouts = DEFAULT_TIMEOUTS,
@@ -206,6 +212,7 @@ def open_client(
     `app` (a WSGI app such as `flexctl.emulator.create_app(...)`) or `transport` (an httpx
     transport) replace the network: tests use them to reach an in-process emulator under any
     target URL. `sleep`/`clock` make retries and token expiry time-free in tests.
+    `read_only` asks only for read scopes (see `default_scopes`).
     """
     on_close: Callable[[], None] | None = None
     if target.is_local:
@@ -223,7 +230,7 @@ def open_client(
         client_id, client_secret = target.client_id or "", target.client_secret or ""
     fallback: tuple[str, ...] | None = None
     if scopes is None:
-        scopes, fallback = default_scopes(target)
+        scopes, fallback = default_scopes(target, read_only=read_only)
     timing: dict[str, Any] = {}
     if sleep is not None:
         timing["sleep"] = sleep

@@ -123,6 +123,20 @@ def test_default_scopes() -> None:
         ("a.b", "c.d", "e.f"), None)
 
 
+def test_read_only_commands_ask_only_for_read_scopes() -> None:
+    # plan and drift never write: a CI job's read-only application must be enough for them.
+    real = Target(api_url="https://app.officernd.com/api/v2", org="a")
+    served = Target(api_url="http://127.0.0.1:8765/api/v2", org="a")
+    scopes, fallback = default_scopes(real, env={}, read_only=True)
+    assert fallback is None and "flex.community.members.read" in scopes
+    assert all(s.endswith(".read") for s in scopes)
+    scopes, fallback = default_scopes(served, env={}, read_only=True)
+    assert "flex.settings.organization.read" in scopes and fallback is not None
+    assert all(s.endswith(".read") for s in (*scopes, *fallback))
+    assert default_scopes(real, env={"FLEXCTL_SCOPES": "x.y.create"}, read_only=True) == (
+        ("x.y.create",), None)  # an explicit list is taken as given
+
+
 def test_target_options_decorator_collects_the_flags() -> None:
     seen: list[TargetOptions] = []
 
