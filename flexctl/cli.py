@@ -63,7 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = cli.main(args=args, prog_name="flexctl", standalone_mode=False)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
-    except click.Abort:
+    except click.Abort as exc:
+        # click turns Ctrl-C into Abort; keep the conventional 130 for an interrupt and
+        # 1 for a prompt that ended without an answer (EOF).
+        if isinstance(exc.__context__, KeyboardInterrupt):
+            click.echo("Interrupted.", err=True)
+            return 130
         click.echo("Aborted.", err=True)
         return 1
     except click.UsageError as exc:

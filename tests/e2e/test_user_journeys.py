@@ -258,8 +258,6 @@ def test_unreachable_server_is_one_line_exit_1(
 # so the suite goes red (XPASS) as soon as each is fixed and the marker can be removed.
 
 
-@pytest.mark.xfail(strict=True, reason="Ctrl-C outside apply's execution exits 1 'Aborted.': "
-                   "click turns KeyboardInterrupt into Abort, caught in cli.py main()")
 def test_ctrl_c_during_plan_exits_130(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
