@@ -98,17 +98,25 @@ def resolve_target(
     url = (api_url or env.get(API_URL_ENV) or LOCAL).strip()
     if url == LOCAL or url.startswith(LOCAL + ":"):
         return Target(api_url=url, org=chosen_org, sandbox_db=_sandbox_path(url, config_root))
-    base = _check_http_url(url)
+    base = _check_http_url(url, "--api-url" if api_url else API_URL_ENV,
+                           "local, local:FILE or an http(s) URL such as "
+                           "https://app.officernd.com/api/v2")
     missing = [name for name in (CLIENT_ID_ENV, CLIENT_SECRET_ENV) if not env.get(name)]
     if missing:
         raise TargetError(
             f"the target {base} needs OAuth2 client credentials: set {CLIENT_ID_ENV} and "
             f"{CLIENT_SECRET_ENV} (missing: {', '.join(missing)}); or use --api-url local"
         )
+    token = token_url or env.get(TOKEN_URL_ENV)
+    if token:
+        token = _check_http_url(token, "--token-url" if token_url else TOKEN_URL_ENV,
+                                f"an http(s) URL such as {OFFICERND_TOKEN_URL}")
+    token = token or default_token_url(base)
+    _warn_without_tls(base, token)
     return Target(
         api_url=url,
         org=chosen_org,
-        token_url=token_url or env.get(TOKEN_URL_ENV) or default_token_url(base),
+        token_url=token,
         client_id=env[CLIENT_ID_ENV],
         client_secret=env[CLIENT_SECRET_ENV],
     )
@@ -140,18 +148,20 @@ def _sandbox_path(url: str, config_root: Path | None) -> Path:
     return Path(name).expanduser()
 
 
-def _check_http_url(url: str) -> str:
+def _check_http_url(url: str, source: str, expected: str) -> str:
+    """An http(s) URL without credentials, else a `TargetError` naming where it came from."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise TargetError(
-            f"invalid --api-url {url!r}: use local, local:FILE or an http(s) URL such as "
-            "https://app.officernd.com/api/v2"
-        )
+        raise TargetError(f"invalid {source} {url!r}: use {expected}")
     if parts.username or parts.password:
-        raise TargetError("--api-url must not contain credentials; use FLEXCTL_CLIENT_ID/SECRET")
-    if parts.scheme == "http" and not _is_loopback(parts.hostname):
-        log.warning("credentials will be sent without TLS to %s", parts.hostname)
+        raise TargetError(f"{source} must not contain credentials; use FLEXCTL_CLIENT_ID/SECRET")
     return url.rstrip("/")
+
+
+def _warn_without_tls(*urls: str) -> None:
+    hosts = {p.hostname for p in map(urlsplit, urls) if p.scheme == "http" and p.hostname}
+    for host in sorted(h for h in hosts if not _is_loopback(h)):
+        log.warning("credentials will be sent without TLS to %s", host)
 
 
 def _is_loopback(host: str) -> bool:

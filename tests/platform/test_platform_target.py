@@ -96,6 +96,15 @@ def test_bad_api_urls_are_refused(url: str) -> None:
         resolve_target(url, None, None, "acme", None, env=CREDS)
 
 
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x/oauth/token", "https://u:p@x/oauth"])
+def test_bad_token_urls_are_refused_before_any_request(url: str) -> None:
+    with pytest.raises(TargetError, match="--token-url"):
+        resolve_target("https://app.officernd.com/api/v2", None, url, "acme", None, env=CREDS)
+    with pytest.raises(TargetError, match="FLEXCTL_TOKEN_URL"):
+        resolve_target("https://app.officernd.com/api/v2", None, None, "acme", None,
+                       env={**CREDS, "FLEXCTL_TOKEN_URL": url})
+
+
 def test_api_url_with_credentials_is_refused() -> None:
     with pytest.raises(TargetError, match="must not contain credentials"):
         resolve_target("https://u:p@app.officernd.com/api/v2", None, None, "acme", None,
