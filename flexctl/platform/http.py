@@ -366,22 +366,27 @@ class HttpSession:
         if status == 404 and method == "DELETE" and maybe_done:
             log.info("DELETE %s: 404 after a retry; the earlier attempt deleted it", path)
             return response
-        if token and status in (400, 401, 403):
+        if token and status < 500 and status != 429:
             raise self._token_error(path, response)
         unknown = method == "POST" and not token and status >= 500
         error = api_error(method, path, response, outcome_unknown=unknown)
-        if token or _retries_status(method, status):
+        # The token request is retried like a read: it changes nothing on the platform.
+        if _retries_status("GET" if token else method, status):
             wait = _retry_after(response)  # 429, or a 503 during maintenance
             delay = min(wait, self._retry.retry_after_cap) if wait is not None else None
             raise _Retryable(error, self._backoff(num) if delay is None else delay)
         raise error
 
     def _token_error(self, path: str, response: httpx.Response) -> AuthError:
-        hint = (
-            "check FLEXCTL_CLIENT_ID and FLEXCTL_CLIENT_SECRET, and that the application is "
-            f"granted every requested scope ({' '.join(self.scopes)}); "
-            "FLEXCTL_SCOPES narrows the request"
-        )
+        if response.status_code in (404, 405):
+            hint = (f"{self._token_url} is not a token endpoint; check --token-url "
+                    "(FLEXCTL_TOKEN_URL)")
+        else:
+            hint = (
+                "check FLEXCTL_CLIENT_ID and FLEXCTL_CLIENT_SECRET, and that the application "
+                f"is granted every requested scope ({' '.join(self.scopes)}); "
+                "FLEXCTL_SCOPES narrows the request"
+            )
         return AuthError("POST", path, response.status_code, _platform_message(response), hint)
 
     def _backoff(self, num: int) -> float:

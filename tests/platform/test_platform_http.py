@@ -166,6 +166,24 @@ def test_bad_client_credentials_name_the_environment_variables(
     assert "wrong" not in str(info.value)
 
 
+def test_a_token_endpoint_that_is_not_there_is_not_retried(
+    make_client: Callable[..., FlexClient], sleeper: RecordingSleep
+) -> None:
+    # A wrong --token-url answers 404: a 4xx is never retried (README), and the hint points
+    # at the URL rather than at the credentials.
+    calls = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return httpx.Response(404, json={"statusCode": 404, "message": "Cannot POST /oauth/x"})
+
+    client = make_client(transport=httpx.MockTransport(handle))
+    with pytest.raises(AuthError, match="--token-url") as info:
+        list(client.list("plans"))
+    assert info.value.status == 404 and "FLEXCTL_CLIENT_SECRET" not in str(info.value)
+    assert len(calls) == 1 and sleeper.calls == []
+
+
 def test_user_agent_and_tls_verification(client: FlexClient, fake: FakeFlex) -> None:
     list(client.list("plans"))
     assert all(r.headers["user-agent"] == f"flexctl/{__version__}" for r in fake.requests)
