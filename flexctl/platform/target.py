@@ -150,8 +150,13 @@ def _sandbox_path(url: str, config_root: Path | None) -> Path:
 
 def _check_http_url(url: str, source: str, expected: str) -> str:
     """An http(s) URL without credentials, else a `TargetError` naming where it came from."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018 -- raises ValueError for a port that is not a number
+    except ValueError:  # "http://[::1/api" (an unclosed IPv6 address), "http://host:port"
+        valid = False
+    if not valid:
         raise TargetError(f"invalid {source} {url!r}: use {expected}")
     if parts.username or parts.password:
         raise TargetError(f"{source} must not contain credentials; use FLEXCTL_CLIENT_ID/SECRET")

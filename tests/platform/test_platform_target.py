@@ -90,13 +90,15 @@ def test_http_targets_need_credentials_and_name_the_variables() -> None:
     assert "FLEXCTL_CLIENT_ID" in message and "missing: FLEXCTL_CLIENT_SECRET" in message
 
 
-@pytest.mark.parametrize("url", ["ftp://x/api", "app.officernd.com/api/v2", "https://"])
+@pytest.mark.parametrize("url", ["ftp://x/api", "app.officernd.com/api/v2", "https://",
+                                 "http://[::1/api/v2", "http://host:port/api/v2"])
 def test_bad_api_urls_are_refused(url: str) -> None:
     with pytest.raises(TargetError, match="invalid --api-url"):
         resolve_target(url, None, None, "acme", None, env=CREDS)
 
 
-@pytest.mark.parametrize("url", ["notaurl", "ftp://x/oauth/token", "https://u:p@x/oauth"])
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x/oauth/token", "https://u:p@x/oauth",
+                                 "https://[x/oauth/token"])
 def test_bad_token_urls_are_refused_before_any_request(url: str) -> None:
     with pytest.raises(TargetError, match="--token-url"):
         resolve_target("https://app.officernd.com/api/v2", None, url, "acme", None, env=CREDS)
