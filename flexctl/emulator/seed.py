@@ -9,6 +9,8 @@ restarting a server on the same database does not duplicate anything.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,19 +34,30 @@ class SeedError(ValueError):
 
 def read_seed(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise SeedError(f"cannot read seed file {path}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise SeedError(f"seed file {path} is not valid: not UTF-8 text (byte {exc.start})"
+                        ) from None
     try:
         if path.suffix.lower() in (".yaml", ".yml"):
             data = _load_yaml(text)
         else:
             data = jsonutil.loads(text)
     except Exception as exc:  # any parser error (JSON or YAML) is the file's problem
-        raise SeedError(f"seed file {path} is not valid: {exc}") from None
+        raise SeedError(f"seed file {path} is not valid: {_one_line(exc)}") from None
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         raise SeedError(f"seed file {path} must map organization slugs to objects by kind")
     return data
+
+
+def _one_line(exc: Exception) -> str:
+    """A parser error in one line: ruamel's own messages quote the source over several."""
+    problem, mark = getattr(exc, "problem", None), getattr(exc, "problem_mark", None)
+    if problem and mark is not None:
+        return f"{problem} (line {mark.line + 1}, column {mark.column + 1})"
+    return " ".join(str(exc).split())
 
 
 def _load_yaml(text: str) -> Any:
@@ -56,7 +69,12 @@ def _load_yaml(text: str) -> Any:
         # YAML floats become decimals of exactly the digits written: 0.10 stays 0.10.
         return Decimal(str(node.value).replace("_", ""))
 
+    def as_written(constructor: Any, node: Any) -> str:
+        # An unquoted 2026-12-01 stays the string the API takes, not a Python date.
+        return str(node.value)
+
     yaml.constructor.add_constructor("tag:yaml.org,2002:float", exact_float)
+    yaml.constructor.add_constructor("tag:yaml.org,2002:timestamp", as_written)
     return yaml.load(text)
 
 
@@ -64,35 +82,52 @@ def apply_seed(app: Emulator, data: dict[str, Any], only_new: bool = True) -> No
     for org, kinds in data.items():
         if only_new and app.store.org_exists(org):
             continue
-        unknown = set(kinds) - KNOWN_KEYS
-        if unknown:
-            raise SeedError(f"seed: {org}: unknown kinds: {', '.join(sorted(unknown))}")
+        _check_shape(org, kinds)
         with app.store.transaction():
             app.store.ensure_org(org)
             _seed_org(app, org, kinds)
+
+
+def _check_shape(org: str, kinds: dict[str, Any]) -> None:
+    unknown = set(kinds) - KNOWN_KEYS
+    if unknown:
+        raise SeedError(f"seed: {org}: unknown kinds: {', '.join(sorted(unknown))}")
+    for key, value in kinds.items():
+        mapping = key in SINGLETON_KEYS or key == "account"
+        if not isinstance(value, dict if mapping else list):
+            raise SeedError(f"seed: {org}: {key} must be a {'mapping' if mapping else 'list'}")
 
 
 def _seed_org(app: Emulator, org: str, kinds: dict[str, Any]) -> None:
     ctx = rules.Context(app.store, org, app.clock)
     for kind in DEPENDENCY_ORDER:
         for index, doc in enumerate(kinds.get(kind, [])):
-            where = f"seed: {org}: {kind}[{index}]"
-            try:
+            with _located(f"seed: {org}: {kind}[{index}]"):
                 _seed_object(ctx, kind, doc)
-            except HttpError as exc:
-                message = "; ".join(exc.message) if isinstance(exc.message, list) else exc.message
-                raise SeedError(f"{where}: {message}") from None
     for name in SINGLETON_KEYS:
         if name in kinds:
             current = app.store.get_singleton(org, name)
             app.store.put_singleton(org, name, {**current, **kinds[name]})
     if "account" in kinds:
-        app.store.set_account_status(org, str(kinds["account"].get("status", "onboarding")))
+        status = str(kinds["account"].get("status", "onboarding"))
+        with _located(f"seed: {org}: account"):
+            app.store.set_account_status(org, status)
     for index, invoice in enumerate(kinds.get("invoices", [])):
-        try:
+        with _located(f"seed: {org}: invoices[{index}]"):
+            if not isinstance(invoice, dict):
+                raise HttpError(400, "must be an object")
             create_invoice(ctx, invoice)
-        except HttpError as exc:
-            raise SeedError(f"seed: {org}: invoices[{index}]: {exc.message}") from None
+
+
+@contextmanager
+def _located(where: str) -> Iterator[None]:
+    """Turn an API error (or a bad account status) into a SeedError naming the object."""
+    try:
+        yield
+    except (HttpError, ValueError) as exc:
+        message = exc.message if isinstance(exc, HttpError) else str(exc)
+        text = "; ".join(message) if isinstance(message, list) else message
+        raise SeedError(f"{where}: {text}") from None
 
 
 def _seed_object(ctx: rules.Context, kind: str, doc: Any) -> None:

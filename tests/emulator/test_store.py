@@ -142,6 +142,56 @@ def test_bad_seed_names_the_object(tmp_path: Path) -> None:
         create_app(seed=seed)
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("s.json", '{"demo": {"billing-settings": 5}}', "demo: billing-settings must be a mapping"),
+        ("s.json", '{"demo": {"account": "active"}}', "demo: account must be a mapping"),
+        ("s.json", '{"demo": {"account": {"status": "open"}}}',
+         "demo: account: account status must be one of onboarding, active"),
+        ("s.json", '{"demo": {"plans": {"name": "x"}}}', "demo: plans must be a list"),
+        ("s.json", '{"demo": {"invoices": 5}}', "demo: invoices must be a list"),
+        ("s.json", '{"demo": {"invoices": [5]}}', "demo: invoices[0]: must be an object"),
+        ("s.json", '{"demo": {"invoices": [{}]}}',
+         "demo: invoices[0]: memberships or fees should not be empty"),
+        ("s.json", b"\xff{}", "seed file s.json is not valid: not UTF-8 text"),
+        ("s.yaml", "demo: {companies: [], companies: []}\n",
+         "seed file s.yaml is not valid: found duplicate key \"companies\""),
+        ("s.yaml", "demo: [\n", "seed file s.yaml is not valid: "),
+    ],
+)
+def test_bad_seeds_are_one_clear_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, content: str | bytes,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    seed = Path(name)
+    if isinstance(content, bytes):
+        seed.write_bytes(content)
+    else:
+        seed.write_text(content)
+    with pytest.raises(SeedError) as caught:
+        create_app(seed=seed)
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_yaml_seed_dates_are_api_date_strings(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text(
+        "demo:\n"
+        "  locations: [{_id: '64b000000000000000000001', name: D}]\n"
+        "  plans: [{_id: '64b000000000000000000002', name: H, price: 250, intervalLength: month}]\n"
+        "  companies: [{_id: '64b000000000000000000003', name: A}]\n"
+        "  memberships:\n"
+        "    - {name: H, startDate: 2026-12-01, location: '64b000000000000000000001',\n"
+        "       plan: '64b000000000000000000002', company: '64b000000000000000000003'}\n"
+    )
+    app = create_app(seed=seed)
+    (membership,) = app.store.find("demo", "memberships", "name", "H")
+    assert membership["startDate"] == "2026-12-01T00:00:00.000Z"
+
+
 def test_threaded_server_handles_concurrent_writers() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
