@@ -19,7 +19,8 @@ def command() -> None:
 
 @command.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", default=8765, show_default=True, type=int, help="0 picks a free port.")
+@click.option("--port", default=8765, show_default=True, type=click.IntRange(0, 65535),
+              help="0 picks a free port.")
 @click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite file (default: memory).")
 @click.option("--profile", type=click.Choice(["full", "officernd"]), default="full",
               show_default=True, help="officernd = exactly the public API's capabilities.")

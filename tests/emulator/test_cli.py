@@ -40,6 +40,11 @@ def test_serve_refuses_a_bad_fault_spec() -> None:
     assert main(["emulator", "serve", "--port", "0", "--faults", "500:7"]) == 64
 
 
+def test_serve_refuses_a_port_out_of_range() -> None:
+    # the socket layer would silently take 99999 modulo 65536
+    assert main(["emulator", "serve", "--port", "99999"]) == 64
+
+
 def test_serve_prints_its_url_and_answers(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "flexctl", "emulator", "serve", "--port", "0", "--org", "a",
