@@ -26,7 +26,7 @@ from flexctl.errors import (
 )
 from flexctl.platform.client import FlexClient
 from flexctl.platform.snapshot import read_snapshot, with_references
-from flexctl.platform.target import TargetOptions, target_options
+from flexctl.platform.target import Target, TargetOptions, target_options
 from flexctl.reconcile.export import SCHEMA_FILE, Export, build_export
 from flexctl.reconcile.planner import parse_kinds
 
@@ -48,8 +48,8 @@ def live_currency(client: FlexClient) -> str:
 
 def run_export(
     target_opts: TargetOptions, kinds: list[str] | None, currency: str | None
-) -> tuple[Export, str]:
-    """Read the target and build the export; returns it and the organization slug."""
+) -> tuple[Export, Target]:
+    """Read the target and build the export; returns it and the target it was read from."""
     target = target_opts.resolve(None, None)
     with target_opts.open_client(target) as client:
         chosen = currency.upper() if currency else live_currency(client)
@@ -58,7 +58,7 @@ def run_export(
             client, {}, chosen, scope, all_objects=True,
             target=target.with_profile(client.profile).describe(),
         )
-    return build_export(snapshot, target.org, chosen, scope), target.org
+    return build_export(snapshot, target.org, chosen, scope), target
 
 
 def has_content(directory: Path) -> bool:
@@ -128,12 +128,16 @@ def command(
         raise UsageError(f"--currency must be an ISO 4217 code such as EUR, not {currency!r}")
     if has_content(out) and not force:  # before any request: a cheap, certain refusal
         raise UsageError(f"{out} is not empty; use --force to replace its configuration files")
-    export, org = run_export(target_opts, parse_kinds(kinds, None), currency)
+    export, target = run_export(target_opts, parse_kinds(kinds, None), currency)
     write_export(export, out, force)
     summary = ", ".join(f"{n} {kind}" for kind, n in export.counts.items()) or "nothing"
-    click.echo(f"Exported {org} to {out}: {summary}.")
+    click.echo(f"Exported {target.org} to {out}: {summary}.")
     for line in export.skipped:
         click.echo(f"Not exported: {line}", err=True)
-    click.echo(f"Next: flexctl validate {out} && flexctl plan {out} (expect no changes).",
-               err=True)
+    # A sandbox lives beside its config: planning OUT alone would open a new, empty one.
+    where = f" --api-url local:{target.sandbox_db}" if target.sandbox_db else ""
+    click.echo(
+        f"Next: flexctl validate {out} && flexctl plan {out}{where} (expect no changes).",
+        err=True,
+    )
     return 0

@@ -107,7 +107,8 @@ class Checklist:
         if self.full or kind in ("companies", "members", "memberships", "fees"):
             step.lack(what, APPLY)
         else:
-            step.lack(what, f"create them in the admin portal ({portal}): the public API cannot")
+            step.lack(what, f"create them in the admin portal ({portal}); the public API "
+                             "cannot create them")
 
     def catalogue_fix(self, what: str, section: str, portal: str) -> str:
         if self.full:

@@ -181,7 +181,7 @@ def test_officernd_half_configured_org(sandbox: Sandbox, monkeypatch: pytest.Mon
     assert services["missing"] == [
         "1 plans in the configuration not on the platform: plans.day-pass"]
     assert services["fixes"] == [
-        "create them in the admin portal (Billing > Plans): the public API cannot"]
+        "create them in the admin portal (Billing > Plans); the public API cannot create them"]
     customers = step(data, "customers")
     assert [m.split(":")[0] for m in customers["missing"]] == [
         "1 fees in the configuration not on the platform"]
@@ -197,8 +197,9 @@ def test_officernd_fresh_org_says_where_plans_are_created(
     services = step(data, "services")
     assert services["status"] == "not_ready"
     assert services["fixes"] == [
-        "create them in the admin portal (Billing > Plans): the public API cannot",
-        "create them in the admin portal (Billing > Resource Rates): the public API cannot"]
+        "create them in the admin portal (Billing > Plans); the public API cannot create them",
+        "create them in the admin portal (Billing > Resource Rates); the public API cannot "
+        "create them"]
     assert step(data, "customers")["fixes"] == ["run `flexctl apply`"]
 
 

@@ -29,6 +29,8 @@ def interrupt_midway(app: Any, url: str, root: Path, signum: int) -> subprocess.
         [sys.executable, "-m", "flexctl", "apply", str(root), "--auto-approve",
          "--format", "json", "--api-url", f"{url}/api/v2", *FAST],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
+        # A shell running pytest in the background ignores SIGINT, and children inherit that.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30

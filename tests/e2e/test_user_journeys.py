@@ -287,8 +287,6 @@ def test_emulator_serve_on_a_busy_port_is_a_usage_error(
     assert_one_clean_line(capsys.readouterr().err)
 
 
-@pytest.mark.xfail(strict=True, reason="a malformed --api-url host is an 'Internal error: "
-                   "ValueError', not a clean usage message (platform/target.py)")
 def test_malformed_api_url_is_a_clean_error(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = write_config(tmp_path / "little-desk")
@@ -297,9 +295,6 @@ def test_malformed_api_url_is_a_clean_error(
     assert_one_clean_line(capsys.readouterr().err)
 
 
-@pytest.mark.xfail(strict=True, reason="export's 'Next: flexctl plan OUT' hint omits the target: "
-                   "on the local sandbox `plan OUT` reads OUT/.flexctl (a new, empty sandbox), "
-                   "not the exported one (commands/export.py, the Next: line)")
 def test_export_next_step_hint_plans_empty_on_the_sandbox(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
