@@ -12,7 +12,6 @@ stay under 1 second.
 
 from __future__ import annotations
 
-import argparse
 import resource
 import sys
 import time
@@ -22,15 +21,13 @@ from types import SimpleNamespace
 from typing import Any
 
 # Run as a script, this directory is on sys.path: reuse the snapshot benchmark's organization.
-from bench_snapshot import ORG, TimedApp, generate_config_data, seed
+from bench_snapshot import ORG, TimedApp, connect, generate_config_data, org_parser, seed
 
 from flexctl.config.models import Config
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
 from flexctl.kinds.base import Profile
-from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.secrets import SecretResolver
-from flexctl.platform.target import Target, open_client
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import SafetyPolicy, build_plan
 from flexctl.reconcile.planner import PlanRun, make_plan
@@ -78,11 +75,7 @@ def time_diff(run: PlanRun, config: Config, profile: Profile) -> tuple[float, fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--companies", type=int, default=2000)
-    parser.add_argument("--members", type=int, default=10000)
-    parser.add_argument("--memberships", type=int, default=12000)
-    parser.add_argument("--fees", type=int, default=30000)
+    parser = org_parser(__doc__ or "")
     parser.add_argument("--changed", type=float, default=0.01)
     args = parser.parse_args(argv)
 
@@ -92,15 +85,12 @@ def main(argv: list[str] | None = None) -> int:
     edited = change_share(data, args.changed)
     config = Config.model_validate(data, strict=False)
     loaded = SimpleNamespace(config=config, digest="sha256:bench")
-    target = Target(api_url="http://emulator.bench/api/v2", org=ORG,
-                    token_url="http://emulator.bench/oauth/token",
-                    client_id="emulator", client_secret="emulator")
-    with open_client(target, app=app, scopes=FULL_SCOPES,
-                     read_rate="1000000/min", write_rate="1000000/min") as client:
+    target = {"api_url": "http://emulator.bench/api/v2", "org": ORG}
+    with connect(app) as client:
         client.profile  # noqa: B018 - fetch the token outside the measurement
         reads_before = client.stats.reads
         wall = time.perf_counter()
-        run = make_plan(loaded, client, target.describe(), secrets=SecretResolver(environ={}))
+        run = make_plan(loaded, client, target, secrets=SecretResolver(environ={}))
         wall = time.perf_counter() - wall
         requests = client.stats.reads - reads_before
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

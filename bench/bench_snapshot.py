@@ -29,6 +29,7 @@ from flexctl.config.models import Config
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
 from flexctl.platform.auth import FULL_SCOPES
+from flexctl.platform.client import FlexClient
 from flexctl.platform.refs import RefMap
 from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state, read_snapshot
@@ -122,13 +123,27 @@ class TimedApp:
         return body
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def org_parser(doc: str) -> argparse.ArgumentParser:
+    """The options every benchmark of the generated organization takes: its size."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
     parser.add_argument("--companies", type=int, default=2000)
     parser.add_argument("--members", type=int, default=10000)
     parser.add_argument("--memberships", type=int, default=12000)
     parser.add_argument("--fees", type=int, default=30000)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def connect(app: Any) -> FlexClient:
+    """An unpaced client on the in-process emulator `app`, with every scope."""
+    target = Target(api_url="http://emulator.bench/api/v2", org=ORG,
+                    token_url="http://emulator.bench/oauth/token",
+                    client_id="emulator", client_secret="emulator")
+    return open_client(target, app=app, scopes=FULL_SCOPES,
+                       read_rate="1000000/min", write_rate="1000000/min")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = org_parser(__doc__ or "").parse_args(argv)
 
     config = Config.model_validate(
         generate_config_data(args.companies, args.members, args.memberships, args.fees),
@@ -138,12 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     counts = seed(app.app, ORG, config)
     secrets = SecretResolver(environ={})
     desired = desired_state(SimpleNamespace(config=config), secrets)
-    target = Target(api_url="http://emulator.bench/api/v2", org=ORG,
-                    token_url="http://emulator.bench/oauth/token",
-                    client_id="emulator", client_secret="emulator")
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    with open_client(target, app=app, scopes=FULL_SCOPES,
-                     read_rate="1000000/min", write_rate="1000000/min") as client:
+    with connect(app) as client:
         client.profile  # noqa: B018 - fetch the token outside the measurement
         app.cpu, reads_before = 0.0, client.stats.reads
         wall, cpu = time.perf_counter(), time.process_time()
