@@ -15,6 +15,7 @@ import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from flexctl.emulator.clock import Clock
@@ -22,6 +23,7 @@ from flexctl.emulator.errors import HttpError
 
 _RULE_KEYS = {"fault", "rate", "method", "path", "count", "latency_ms"}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
+MAX_LATENCY_MS = 60_000  # a minute: longer would only hang the client under test
 _PERIODS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
 
@@ -46,7 +48,7 @@ class Rule:
         return {
             "fault": self.fault, "rate": self.rate, "method": self.method,
             "path": self.path.pattern if self.path else None, "count": self.count,
-            "latency_ms": round(self.latency * 1000), "fired": self.fired,
+            "latency_ms": round(self.latency * 1000, 3), "fired": self.fired,
         }
 
 
@@ -73,8 +75,8 @@ class Faults:
             if "spec" in spec:
                 rules, seed, retry_after = _parse_spec(str(spec["spec"]))
             rules += [_parse_rule(r) for r in spec.get("rules", [])]
-            seed = int(spec.get("seed", seed))
-            retry_after = int(spec.get("retry_after", retry_after))
+            seed = _whole(spec, "seed", seed)
+            retry_after = _whole(spec, "retry_after", retry_after)
         with self._lock:
             self.rules, self.retry_after = rules, retry_after
             self._rng = random.Random(seed)
@@ -156,18 +158,42 @@ def _parse_rule(raw: Any) -> Rule:
         raise ValueError(f"bad path regex {raw['path']!r}: {exc}") from exc
     rate = raw.get("rate", 1.0)
     count = raw.get("count")
-    if not isinstance(rate, int | float) or not 0 <= rate <= 1 or isinstance(rate, bool):
-        raise ValueError(f"fault rate must be between 0 and 1, not {rate!r}")
+    method = raw.get("method")
+    latency_ms = raw.get("latency_ms", 0)
+    if not _is_number(rate) or not 0 <= rate <= 1:
+        raise ValueError(f"fault rate must be between 0 and 1, not {_shown(rate)}")
     if count is not None and (not isinstance(count, int) or count < 0):
-        raise ValueError(f"fault count must be a non-negative integer, not {count!r}")
+        raise ValueError(f"fault count must be a non-negative integer, not {_shown(count)}")
+    if method is not None and not isinstance(method, str):
+        raise ValueError(f"method must be a string, not {_shown(method)}")
+    if not _is_number(latency_ms) or not 0 <= latency_ms <= MAX_LATENCY_MS:
+        raise ValueError(
+            f"latency_ms must be a number from 0 to {MAX_LATENCY_MS}, not {_shown(latency_ms)}"
+        )
     return Rule(
         fault,
         rate=float(rate),
-        method=str(raw["method"]).upper() if raw.get("method") else None,
+        method=method.upper() if method else None,
         path=path,
         count=count,
-        latency=float(raw.get("latency_ms", 0)) / 1000,
+        latency=float(latency_ms) / 1000,
     )
+
+
+def _is_number(value: Any) -> bool:
+    # JSON numbers with a fraction arrive as exact Decimals (emulator.jsonutil).
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _whole(settings: Mapping[str, Any], key: str, default: int) -> int:
+    value = settings.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{key} must be a whole number >= 0, not {_shown(value)}")
+    return value
+
+
+def _shown(value: Any) -> str:
+    return str(value) if isinstance(value, Decimal) else repr(value)
 
 
 def _rate(text: str, entry: str) -> float:

@@ -93,6 +93,44 @@ def test_bad_fault_rules_are_400(emu: Emu) -> None:
     nest_error(emu.client.post("/_emulator/faults", json=[{"fault": "500", "path": "("}]), 400)
 
 
+def test_json_rules_take_fractional_rates_and_latencies(emu: Emu) -> None:
+    # JSON numbers with a fraction reach the emulator as exact decimals
+    response = emu.client.post("/_emulator/faults", json={
+        "rules": [{"fault": "500", "rate": 0.5, "method": "GET"},
+                  {"fault": "latency", "latency_ms": 12.5}], "seed": 7, "retry_after": 0})
+    assert response.status_code == 200, response.text
+    rules = response.json()["rules"]
+    assert (rules[0]["rate"], rules[1]["latency_ms"]) == (0.5, 12.5)
+    statuses = [emu.get("plans").status_code for _ in range(20)]
+    assert 200 in statuses and 500 in statuses
+    assert emu.app.clock.slept == pytest.approx(20 * 0.0125)
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"rules": [{"fault": "latency", "latency_ms": -5}]},
+         "latency_ms must be a number from 0 to 60000, not -5"),
+        ({"rules": [{"fault": "latency", "latency_ms": "1s"}]},
+         "latency_ms must be a number from 0 to 60000, not '1s'"),
+        ({"rules": [{"fault": "500", "method": 5}]}, "method must be a string, not 5"),
+        ({"rules": [], "retry_after": -1}, "retry_after must be a whole number >= 0, not -1"),
+        ({"rules": [], "seed": "x"}, "seed must be a whole number >= 0, not 'x'"),
+    ],
+)
+def test_bad_fault_settings_are_400_naming_the_setting(
+    emu: Emu, settings: dict[str, object], message: str
+) -> None:
+    body = nest_error(emu.client.post("/_emulator/faults", json=settings), 400)
+    assert body["message"] == [message]
+
+
+def test_huge_latency_is_400(emu: Emu) -> None:
+    response = emu.client.post("/_emulator/faults", content=b'[{"fault": "latency", '
+                               b'"latency_ms": 1e400}]')
+    nest_error(response, 400)
+
+
 def test_bad_rate_limit_spec() -> None:
     with pytest.raises(ValueError):
         RateLimiter(Clock(), "reads=lots")
