@@ -112,6 +112,13 @@ class Kind:
         """Every natural key under which a live object can be found (code and name, ...)."""
         return (self.natural_key(obj),)
 
+    def loose_key(self, obj: Obj) -> tuple[Any, ...] | None:
+        """A weaker identity, tried for desired objects the natural key left unmatched.
+
+        None (the default) for kinds without one, and for desired objects that must match
+        exactly; a live object returns it whenever its kind has one."""
+        return None
+
     def from_api(self, doc: Mapping[str, Any], refs: RefMap, currency: str) -> Obj:
         """A live API document, normalized; its address is provisional until matched."""
         raise NotImplementedError

@@ -3,6 +3,7 @@
 A fee's name defaults to its plan's name; only a different name is part of its address
 (`companies.acme.fees[printing@2026-12-03#colour-prints]`). `meta["invoiced"]` is true when
 the platform has put the fee on an invoice (`payment` is set): it can then not be removed.
+A fee the config leaves unnamed also matches a live fee of another name (`loose_key`).
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ class Fees(OwnedKind):
 
     def natural_key(self, obj: Obj) -> tuple[Any, ...]:
         return (*super().natural_key(obj), obj.meta.get("name_key", ""))
+
+    def loose_key(self, obj: Obj) -> tuple[Any, ...] | None:
+        # A fee keeps the name it was created with (its plan's name then): once the plan is
+        # renamed, a fee the config leaves unnamed must still be found by (customer, plan,
+        # date), or every plan rename would re-create its fees. A desired fee with a name
+        # (obj.id is None: not live) matches exactly.
+        if obj.id is None and "name" in obj.fields:
+            return None
+        return super().natural_key(obj)
 
     def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
         # Compare effective names directly: a plan created in the same apply has no live

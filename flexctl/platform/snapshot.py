@@ -197,6 +197,7 @@ def match(kind: Kind, live: list[Obj], desired: list[Obj]) -> dict[int, Obj]:
     for i, obj in enumerate(live):
         for key in kind.live_keys(obj):
             index.setdefault(key, []).append(i)
+    unmatched = []
     for obj in desired:
         if obj.id is not None:
             continue  # a pinned object matches its id only; unmatched it is created
@@ -204,7 +205,28 @@ def match(kind: Kind, live: list[Obj], desired: list[Obj]) -> dict[int, Obj]:
             if i not in pairs:
                 pairs[i] = obj
                 break
+        else:
+            unmatched.append(obj)
+    _match_loosely(kind, live, unmatched, pairs)
     return pairs
+
+
+def _match_loosely(
+    kind: Kind, live: list[Obj], unmatched: list[Obj], pairs: dict[int, Obj]
+) -> None:
+    """Pair what the natural key left unmatched by the kind's weaker key (fees: no name)."""
+    wanted = [(key, obj) for obj in unmatched if (key := kind.loose_key(obj)) is not None]
+    if not wanted:
+        return
+    index: dict[tuple[Any, ...], list[int]] = {}
+    for i, obj in enumerate(live):
+        if i not in pairs and (key := kind.loose_key(obj)) is not None:
+            index.setdefault(key, []).append(i)
+    for key, obj in wanted:
+        for i in index.get(key, ()):
+            if i not in pairs:
+                pairs[i] = obj
+                break
 
 
 def _place_keyed(

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from plan_helpers import Sandbox, make_sandbox
 
+from flexctl.cli import main
 from flexctl.config import load_config
 from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state
@@ -110,6 +111,22 @@ def test_pinned_membership_of_another_customer_is_blocked(sandbox: Sandbox) -> N
     assert change["before"]["customer"] == "companies.lighthouse-labs"
     assert change["after"]["customer"] == "companies.quay-studio"
     assert "customer cannot be changed in place" in change["reason"]
+
+
+def test_renamed_plan_keeps_its_unnamed_fees_matched_after_apply(sandbox: Sandbox) -> None:
+    # A fee keeps the name it was created with (its plan's name then); renaming the plan must
+    # not make every unnamed fee of that plan look new (a duplicate charge) once applied.
+    sandbox.seed()
+    printing = next(p for p in sandbox.live("plans") if p["name"] == "Printing (per page)")
+    sandbox.edit("services.yaml", "    name: Printing (per page)\n",
+                 f"    id: {printing['_id']}\n    name: Printing per page\n")
+    code, data = plan_json(sandbox)
+    assert (code, actions(data)) == (2, {"plans.printing": "update"})
+    sandbox.capsys.readouterr()
+    assert main(["apply", "--auto-approve", str(sandbox.root), "--api-url",
+                 sandbox.api_url]) == 0, sandbox.capsys.readouterr().err
+    code, data = plan_json(sandbox)
+    assert (code, actions(data)) == (0, {}), data["changes"]
 
 
 def test_removed_fee_is_deleted_when_pruned(sandbox: Sandbox) -> None:

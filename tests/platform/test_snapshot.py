@@ -15,9 +15,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
 from kinds_sample import config_data, oid
 
 from flexctl.config.models import Config
-from flexctl.kinds.base import Profile
+from flexctl.kinds import get
+from flexctl.kinds.base import Obj, Profile
 from flexctl.platform.secrets import SecretResolver
-from flexctl.platform.snapshot import desired_state, read_snapshot
+from flexctl.platform.snapshot import desired_state, match, read_snapshot
 
 
 @pytest.fixture
@@ -168,3 +169,23 @@ def test_desired_state_with_kinds_keeps_what_references_need(desired) -> None:
     state = desired_state(SimpleNamespace(config=config), SecretResolver(environ={}), ["fees"])
     assert set(state) == {"fees", "plans", "companies", "members", "locations",
                           "revenue_accounts", "tax_rates"}
+
+
+def test_an_unnamed_fee_matches_a_live_fee_of_another_name_only_as_a_fallback() -> None:
+    # A fee keeps the name it was created with; after its plan is renamed, the fee the config
+    # leaves unnamed must still be found, or the plan would create it again (a double charge).
+    fees = get("fees")
+    owner, day = "companies.acme", date(2026, 12, 3)
+
+    def fee(name: str | None, id: str | None = None, name_key: str = "") -> Obj:
+        fields = {"plan": "printing", "date": day, **({"name": name} if name else {})}
+        return Obj("fees", "", fields, id=id, owner=owner, meta={"name_key": name_key})
+
+    old_name = fee("Printing (per page)", id=oid(90), name_key="Printing (per page)")
+    colour = fee("Colour", id=oid(91), name_key="Colour")
+    unnamed, named = fee(None), fee("Colour", name_key="Colour")
+    assert match(fees, [old_name, colour], [named, unnamed]) == {0: unnamed, 1: named}
+    # an exact match wins over the fallback, and a named fee never matches loosely
+    exact = fee("Printing", id=oid(92))
+    assert match(fees, [old_name, exact], [unnamed]) == {1: unnamed}
+    assert match(fees, [old_name], [fee("Other", name_key="Other")]) == {}
