@@ -27,6 +27,7 @@ CREATE TABLE IF NOT EXISTS objects (
     PRIMARY KEY (org, kind, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS singletons (
     org TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (org, name));
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS invoiced (
     org TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL, payment TEXT NOT NULL,
     PRIMARY KEY (org, kind, id, payment));
@@ -123,15 +124,29 @@ class Store:
                 self._depth = 0
 
     def new_id(self) -> str:
-        with self.lock:
+        with self.transaction():
             stamp = int(self.clock.now()) << 64
-            self._last_id = max(self._last_id + 1, stamp)
+            self._save_last_id(max(self._stored_last_id() + 1, stamp))
             return f"{self._last_id:024x}"
 
     def note_id(self, object_id: str) -> None:
         """Keep future ids above an id given explicitly (seed fixtures)."""
-        with self.lock:
-            self._last_id = max(self._last_id, int(object_id, 16))
+        with self.transaction():
+            self._save_last_id(max(self._stored_last_id(), int(object_id, 16)))
+
+    # The last id lives in the database, read and written inside the write transaction, so
+    # another process using the same file (a served emulator, a second flexctl) never hands
+    # out an id again, and ids keep growing in commit order.
+    def _stored_last_id(self) -> int:
+        row = self.conn.execute("SELECT value FROM counters WHERE name = 'last_id'").fetchone()
+        return max(self._last_id, int(row[0], 16) if row else 0)
+
+    def _save_last_id(self, value: int) -> None:
+        self._last_id = value
+        self.conn.execute(
+            "INSERT OR REPLACE INTO counters (name, value) VALUES ('last_id', ?)",
+            (f"{value:024x}",),
+        )
 
     # -- organizations --------------------------------------------------------------------
 
@@ -326,7 +341,7 @@ class Store:
     def wipe(self) -> None:
         """Delete every organization and object (the harness reset)."""
         with self.transaction():
-            for table in ("orgs", "objects", "singletons", "invoiced"):
+            for table in ("orgs", "objects", "singletons", "invoiced"):  # ids keep growing
                 self.conn.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:

@@ -82,6 +82,20 @@ def test_file_database_persists_and_uses_wal(tmp_path: Path) -> None:
     assert newer > created["_id"]
 
 
+def test_two_processes_on_one_database_never_reuse_an_id(tmp_path: Path) -> None:
+    # e.g. `flexctl emulator serve --db .flexctl/sandbox.db` while `flexctl apply` uses the
+    # same sandbox in-process: each has its own Store, and ids must still only grow.
+    from flexctl.emulator.clock import Clock
+    from flexctl.emulator.store import Store
+
+    db = str(tmp_path / "sandbox.db")
+    first, second = Store(db, Clock()), Store(db, Clock())
+    first.ensure_org("x")
+    ids = [store.insert("x", "companies", {"name": str(n)})["_id"]
+           for n, store in enumerate([first, second, first, second, second, first])]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+
+
 def test_a_failing_request_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
     app = create_app()
     client = _client(app)
