@@ -95,6 +95,8 @@ class Field:
         return value
 
     def desired(self, value: Any, currency: str) -> Any:
+        if value == "":
+            return None  # as `from_api` reads the platform's "": unset, not a change
         if self.type == "money":
             return v.money(value, currency)
         if self.type == "number":

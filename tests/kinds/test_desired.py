@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from kinds_sample import STRIPE_KEY
+from kinds_sample import STRIPE_KEY, config_data
 
 from flexctl import kinds
 from flexctl.config.models import Config
@@ -142,3 +142,16 @@ def test_pins_are_kept_in_obj_id(config: Config, secrets) -> None:
     data["plans"]["hot-desk"]["id"] = "a" * 24
     cfg = Config.model_validate(data, strict=False)
     assert by_address(cfg, secrets, "plans")["plans.hot-desk"].id == "a" * 24
+
+
+def test_an_empty_string_is_desired_as_none_like_the_live_side(secrets, refs) -> None:
+    # The platform's "" reads back as None (unset): a config's "" must compare equal to it,
+    # or `description: ""` would plan an update after every apply.
+    data = config_data()
+    data["companies"]["acme"]["description"] = ""
+    config = Config.model_validate(data, strict=False)
+    acme = by_address(config, secrets, "companies")["companies.acme"]
+    assert "description" in acme.fields and acme.fields["description"] is None
+    live = kinds.get("companies").from_api(
+        {"_id": "c1", "name": acme.fields["name"], "description": ""}, refs, "EUR")
+    assert live.fields["description"] == acme.fields["description"]
