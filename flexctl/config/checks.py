@@ -26,6 +26,18 @@ MINOR_UNITS: dict[str, int] = {
     **dict.fromkeys(("VUV", "XAF", "XOF", "XPF"), 0),
     **dict.fromkeys(("CLF", "UYW"), 4),
 }
+# Active ISO 4217 currency codes (2025), without precious metals, bond units and test codes.
+_ISO_4217 = """
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD BTN
+    BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD EGP
+    ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK
+    JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD MMK
+    MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR PLN
+    PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL THB
+    TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF XCD
+    XCG XOF XPF YER ZAR ZMW ZWG ZWL
+"""
+CURRENCIES = frozenset(_ISO_4217.split())
 # Unit prices of one-off plans and fees may be finer than the currency (printing at 0.0125 a
 # page); the platform rounds the invoice line total to the currency.
 UNIT_PRICE_DECIMALS = 4
@@ -73,6 +85,8 @@ class _Checker:
         self.issues.append(self.index.issue(path, message))
 
     def run(self) -> list[ConfigIssue]:
+        if "currency" not in self.broken and self.config.currency not in CURRENCIES:
+            self.add(("currency",), f"'{self.config.currency}' is not an ISO 4217 currency code")
         self._slugs()
         self._catalogue()
         self._gateways()

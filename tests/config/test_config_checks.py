@@ -329,3 +329,18 @@ def test_a_malformed_currency_skips_the_decimals_rule(write: Write) -> None:
         "conf/a.yaml:3:1: currency: 'euro' must be a three-letter ISO 4217 currency code such "
         "as EUR",
     ]
+
+
+def test_currency_must_be_an_iso_4217_code(write: Write) -> None:
+    assert errors(write, {"a.yaml": catalogue("EUE")}) == [
+        "conf/a.yaml:3:1: currency: 'EUE' is not an ISO 4217 currency code",
+    ]
+    assert errors(write, {"a.yaml": catalogue("XAU")}) == [
+        "conf/a.yaml:3:1: currency: 'XAU' is not an ISO 4217 currency code",
+    ]
+
+
+@pytest.mark.parametrize("currency", ["EUR", "USD", "GBP", "CHF", "JPY", "BHD", "AED", "ZAR"])
+def test_common_currencies_are_accepted(write: Write, currency: str) -> None:
+    write("conf/a.yaml", catalogue(currency).replace("price: 0.10}", "price: 1}"))
+    assert load_config("conf").config.currency == currency
