@@ -92,7 +92,12 @@ def json_schema() -> dict[str, Any]:
         "title": "flexctl configuration (version 1)",
         "description": "OfficeRnD Flex billing configuration as code; see the flexctl README.",
     }
-    schema.update((key, value) for key, value in generated.items() if key != "title")
+    # An editor checks each file on its own, and a configuration split over a directory has
+    # `version`, `organization` and `currency` in one file only: whether they are present is
+    # checked by `flexctl validate` on the merged configuration, not here.
+    schema.update(
+        (key, value) for key, value in generated.items() if key not in ("title", "required")
+    )
     for section in KEYED_SECTIONS:
         schema["properties"][section]["propertyNames"] = {"pattern": SLUG_PATTERN}
     for model, fields in DESCRIPTIONS.items():

@@ -65,6 +65,18 @@ def test_schema_accepts_the_example(validator: Any) -> None:
 
 
 @pytest.mark.parametrize("validator", [Draft202012Validator, Draft7Validator])
+def test_each_file_of_a_split_config_passes_on_its_own(validator: Any) -> None:
+    # An editor checks one file at a time against the modeline's schema; `version`,
+    # `organization` and `currency` live in just one of them.
+    schema = json.loads(COMMITTED.read_text())
+    files = sorted((REPO / "examples" / "harbor-works").rglob("*.yaml"))
+    assert len(files) > 1
+    for file in files:
+        data = as_json(load_tree(file).data)
+        assert list(validator(schema).iter_errors(data)) == [], file
+
+
+@pytest.mark.parametrize("validator", [Draft202012Validator, Draft7Validator])
 def test_schema_rejects_typical_mistakes(validator: Any) -> None:
     schema = json.loads(COMMITTED.read_text())
     data = as_json(load_tree(REPO / "examples" / "invalid" / "typos.yaml").data)
