@@ -3,7 +3,8 @@
 A fee's name defaults to its plan's name; only a different name is part of its address
 (`companies.acme.fees[printing@2026-12-03#colour-prints]`). `meta["invoiced"]` is true when
 the platform has put the fee on an invoice (`payment` is set): it can then not be removed.
-A fee the config leaves unnamed also matches a live fee of another name (`loose_key`).
+A fee the config leaves unnamed also matches a live fee of another name (`loose_key`). A fee
+on a resource rate is a booking's charge (`meta["booking"]`): always unmanaged, never pruned.
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ class Fees(OwnedKind):
 
     @classmethod
     def extra_select(cls) -> tuple[str, ...]:
-        return ("payment",)
+        return ("payment", "planType")
 
     def desired_meta(
         self, fields: Mapping[str, Any], defaults: Mapping[str, Any]
@@ -58,6 +59,8 @@ class Fees(OwnedKind):
         return {
             "invoiced": bool(doc.get("payment")),
             "name_key": "" if not name or name == plan_name else name,
+            # A charge on a resource rate comes from a booking: no config can declare one.
+            "booking": doc.get("planType") == "ResourceRate",
         }
 
     def natural_key(self, obj: Obj) -> tuple[Any, ...]:

@@ -202,8 +202,8 @@ def _create(kind: Kind, obj: Obj, ctx: _Context) -> Change:
 
 def _managed(kind: Kind, live: Obj, ctx: _Context) -> bool:
     """Whether flexctl may remove this undeclared live object (else it is unmanaged)."""
-    if kind.name not in ctx.prune:
-        return False
+    if kind.name not in ctx.prune or live.meta.get("booking"):
+        return False  # not pruned, or a booking's charge, which no config can declare
     # Memberships and fees of a customer the config does not declare are that customer's.
     return kind.name not in OWNED_KINDS or live.owner in ctx.managed_owners
 

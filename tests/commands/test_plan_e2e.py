@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -136,6 +137,21 @@ def test_removed_fee_is_deleted_when_pruned(sandbox: Sandbox) -> None:
     code, data = plan_json(sandbox)
     assert code == 2
     assert actions(data) == {"members.chen-wei.fees[day-pass@2026-12-05]": "delete"}
+
+
+def test_booking_fees_are_never_pruned(sandbox: Sandbox) -> None:
+    # A fee on a resource rate is a booking's charge: the config cannot declare one (a fee's
+    # plan is a one-off plan), so `prune: [fees]` must leave it alone, never delete it.
+    sandbox.seed()
+    with sandbox.client() as client:
+        rate = next(r for r in client.list("resource-rates") if r["name"] == "Meeting Room")
+        acme = next(c for c in client.list("companies") if c["name"] == "Acme Ltd")
+        client.create("fees", {"name": "Meeting Room booking", "issueDate": "2026-12-04",
+                               "location": acme["location"], "plan": rate["_id"],
+                               "price": Decimal("30.00"), "company": acme["_id"]})
+    code, data = plan_json(sandbox)
+    assert (code, actions(data)) == (0, {})
+    assert data["summary"]["unmanaged"] == {"fees": 1}  # type: ignore[index]
 
 
 def test_removed_fee_is_unmanaged_without_prune(sandbox: Sandbox) -> None:

@@ -292,3 +292,11 @@ def test_pinned_fee_of_another_customer_is_blocked_with_its_field_changes() -> N
     assert change.action == "blocked"
     assert change.changed_paths == ("customer", "quantity")
     assert change.before == {"customer": "members.jane", "quantity": 1}
+
+
+def test_a_booking_fee_is_unmanaged_even_when_fees_are_pruned() -> None:
+    booking = obj(f"{ACME}.fees[id:{'7' * 24}@2026-12-04]", id="7" * 24, owner=ACME,
+                  meta={"booking": True, "invoiced": False}, date=date(2026, 12, 4))
+    result = run([obj(ACME, name="Acme Ltd")], [live(ACME, name="Acme Ltd"), booking],
+                 prune=["fees"])
+    assert result.changes == [] and result.unmanaged == {"fees": 1}
