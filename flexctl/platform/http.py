@@ -80,6 +80,8 @@ class RetryPolicy:
 
 
 DEFAULT_TIMEOUTS = Timeouts()
+READ_TIMEOUT_ATTEMPTS = 2  # a request that timed out waiting for its answer is tried once more
+LOUD_WAIT = 5.0  # seconds: a retry wait at least this long is logged as a warning
 DEFAULT_RETRY = RetryPolicy()
 
 
@@ -322,8 +324,10 @@ class HttpSession:
                             exc.error.status >= 500
                         )
                         if attempt.num < self._retry.attempts:
-                            log.info("retrying %s %s in %.1fs: %s", method, path, delay,
-                                     exc.error)
+                            # A long wait is shown without --debug, so a run never sits silent.
+                            level = logging.WARNING if delay >= LOUD_WAIT else logging.INFO
+                            log.log(level, "retrying %s %s in %.0fs: %s", method, path, delay,
+                                    exc.error)
                         raise
         except _Retryable as exc:
             raise exc.error from None
@@ -349,6 +353,10 @@ class HttpSession:
                       (time.perf_counter() - started) * 1000)
             lost = TransportError(method, path, reason,
                                   outcome_unknown=method != "GET" and not token)
+            if isinstance(exc, httpx.ReadTimeout) and num >= READ_TIMEOUT_ATTEMPTS:
+                # A server that accepts but never answers: waiting out every attempt would
+                # leave the user staring at nothing for many minutes.
+                raise lost from exc
             if token or method != "POST":
                 raise _Retryable(lost, self._backoff(num)) from exc
             raise lost from exc

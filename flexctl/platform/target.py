@@ -23,7 +23,7 @@ from urllib.parse import quote, urlsplit
 
 import click
 
-from flexctl.errors import TargetError
+from flexctl.errors import TargetError, UsageError
 from flexctl.kinds.base import Profile
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES, parse_scopes
 from flexctl.platform.client import FlexClient, profile_for_url
@@ -44,6 +44,7 @@ TOKEN_URL_ENV = "FLEXCTL_TOKEN_URL"
 CLIENT_ID_ENV = "FLEXCTL_CLIENT_ID"
 CLIENT_SECRET_ENV = "FLEXCTL_CLIENT_SECRET"
 SCOPES_ENV = "FLEXCTL_SCOPES"
+TIMEOUT_ENV = "FLEXCTL_TIMEOUT"
 
 LOCAL = "local"
 SANDBOX_DB = Path(".flexctl") / "sandbox.db"
@@ -217,7 +218,7 @@ def open_client(
     read_only: bool = False,
     app: Any = None,
     transport: Any = None,
-    timeouts: Timeouts = DEFAULT_TIMEOUTS,
+    timeouts: Timeouts | None = None,
     retry: RetryPolicy = DEFAULT_RETRY,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
@@ -260,12 +261,27 @@ def open_client(
         fallback_scopes=fallback,
         transport=transport,
         wsgi_app=app,
-        timeouts=timeouts,
+        timeouts=timeouts or timeouts_from_env(),
         retry=retry,
         pacer=Pacer.from_settings(read_rate, write_rate, **timing),
         **timing,
     )
     return FlexClient(session, api_url=base, on_close=on_close)
+
+
+def timeouts_from_env(env: Mapping[str, str] | None = None) -> Timeouts:
+    """`FLEXCTL_TIMEOUT` (seconds) bounds how long one request may wait for an answer."""
+    env = os.environ if env is None else env
+    raw = env.get(TIMEOUT_ENV)
+    if not raw:
+        return DEFAULT_TIMEOUTS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 3600:
+        raise UsageError(f"{TIMEOUT_ENV} must be a number of seconds (0 < s <= 3600), not {raw!r}")
+    return Timeouts(connect=min(DEFAULT_TIMEOUTS.connect, seconds), read=seconds)
 
 
 def _sandbox_app(target: Target) -> Any:

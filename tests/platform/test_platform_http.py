@@ -18,12 +18,14 @@ from flexctl.errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    UsageError,
     ValidationError,
 )
 from flexctl.platform.auth import redact, redact_url
 from flexctl.platform.client import FlexClient
 from flexctl.platform.http import RetryPolicy
 from flexctl.platform.jsonwire import decode_json, encode_json
+from flexctl.platform.target import timeouts_from_env
 
 PLANS = f"/api/v2/organizations/{ORG}/plans"
 
@@ -375,3 +377,35 @@ def test_redaction_helpers() -> None:
         "name": "x", "secret": "(redacted)", "nested": [{"accessToken": "(redacted)"}]}
     url = redact_url("https://user:pw@h.example/p?$limit=50&client_secret=abc&token=t")
     assert url == "https://h.example/p?$limit=50&client_secret=(redacted)&token=(redacted)"
+
+
+def test_a_read_that_times_out_is_tried_only_twice(client: FlexClient, fake: FakeFlex,
+                                                   sleeper: RecordingSleep) -> None:
+    # A server that accepts but never answers: 5 attempts x 60 s would be minutes of silence.
+    fake.fail(Fault("GET", "plans", error=httpx.ReadTimeout("timed out"), times=5))
+    with pytest.raises(TransportError, match="ReadTimeout"):
+        list(client.list("plans"))
+    assert len(fake.api_requests("GET")) == 2 and len(sleeper.calls) == 1
+
+
+def test_a_long_retry_wait_is_a_visible_warning(client: FlexClient, fake: FakeFlex,
+                                                caplog: pytest.LogCaptureFixture) -> None:
+    fake.fail(Fault("GET", "plans", status=429, headers={"Retry-After": "2"}),
+              Fault("GET", "plans", status=429, headers={"Retry-After": "20"}))
+    with caplog.at_level(logging.INFO, logger="flexctl.http"):
+        list(client.list("plans"))
+    levels = [(r.levelno, r.getMessage().split(" in ")[1][:3]) for r in caplog.records
+              if r.getMessage().startswith("retrying")]
+    assert levels == [(logging.INFO, "2s:"), (logging.WARNING, "20s")]
+
+
+@pytest.mark.parametrize(("raw", "read"), [(None, 60.0), ("5", 5.0), ("0.5", 0.5)])
+def test_flexctl_timeout_sets_how_long_a_request_waits(raw: str | None, read: float) -> None:
+    timeouts = timeouts_from_env({} if raw is None else {"FLEXCTL_TIMEOUT": raw})
+    assert timeouts.read == read and timeouts.connect == min(10.0, read)
+
+
+@pytest.mark.parametrize("raw", ["soon", "0", "-3", "99999"])
+def test_a_bad_flexctl_timeout_is_a_usage_error(raw: str) -> None:
+    with pytest.raises(UsageError, match="FLEXCTL_TIMEOUT"):
+        timeouts_from_env({"FLEXCTL_TIMEOUT": raw})
