@@ -7,6 +7,8 @@ and the cleaned document (dates normalized, unknown fields refused).
 
 from __future__ import annotations
 
+import math
+
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -115,6 +117,8 @@ def _check_number(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         return None, [_type_message(name, spec)]
     if spec.kind == "integer" and not isinstance(value, int):
+        return None, [_type_message(name, spec)]
+    if math.isinf(float(Decimal(value))):  # JSON.parse reads 1e400 as Infinity: refused
         return None, [_type_message(name, spec)]
     if spec.minimum is not None and value < spec.minimum:
         return None, [f"{name} must not be less than {spec.minimum}"]

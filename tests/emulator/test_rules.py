@@ -154,6 +154,17 @@ def test_deeply_nested_bodies_are_400_and_write_nothing(emu: Emu) -> None:
     assert _count(emu, "companies") == 0
 
 
+def test_a_number_beyond_a_double_is_400_like_infinity(emu: Emu) -> None:
+    # JSON.parse reads 1e400 as Infinity, which the API's number validation refuses
+    for price in (b"1e400", b"-1e400", b"1" + b"0" * 400):
+        response = emu.request("POST", "plans", headers={"Content-Type": "application/json"},
+                               content=b'{"name": "P", "intervalLength": "once", "price": '
+                               + price + b"}")
+        assert nest_error(response, 400)["message"] == [
+            "price must be a number conforming to the specified constraints"]
+    assert _count(emu, "plans") == 0
+
+
 def test_money_is_exact(emu: Emu) -> None:
     plan = emu.request("POST", "plans", headers={"Content-Type": "application/json"},
                        content=b'{"name": "Printing", "price": 0.10, "intervalLength": "once"}')
