@@ -8,7 +8,6 @@ and the cleaned document (dates normalized, unknown fields refused).
 from __future__ import annotations
 
 import math
-
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
