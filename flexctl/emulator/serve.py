@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +18,19 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def build_server(app: Emulator, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
-    """A threaded server for `app` (port 0 picks a free port: see `server.server_port`)."""
+    """A threaded server for `app` (port 0 picks a free port: see `server.server_port`).
+
+    Raises OSError when HOST:PORT cannot be bound (werkzeug would print and exit instead).
+    """
+    _check_bindable(host, port)
     return make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+
+
+def _check_bindable(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+        probe.bind((host, port))
 
 
 def base_url(server: BaseWSGIServer) -> str:

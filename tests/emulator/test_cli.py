@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from flexctl.cli import main
 from flexctl.emulator import create_app
@@ -62,6 +64,16 @@ def test_serve_prints_its_url_and_answers(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=5)
+
+
+def test_serve_on_a_busy_port_is_one_clean_line(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["emulator", "serve", "--port", str(port)]) == 64
+    err = capsys.readouterr().err
+    assert err.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ") and err.count("\n") == 1
 
 
 def test_serve_refuses_an_unusable_database(tmp_path: Path) -> None:
