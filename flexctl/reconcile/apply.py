@@ -5,10 +5,11 @@ customer and its plan when the same plan creates them, a member for its company;
 for the deletes of the objects that refer to it, and for every other change (so an update that
 moves a member away from a company runs before the company is deleted). A change whose
 dependency failed, was skipped, or is a manual step is skipped, naming it; unrelated changes
-go on. A replace ends or deletes the old object before it creates the new one, so a customer is
-never billed twice. The thread pool only overlaps latency: the client's pacer keeps writes under
-the rate limit. Ids of created objects go into the snapshot's `RefMap`, so that the request
-bodies of dependents can refer to them.
+go on. A replace deletes the old object before it creates the new one, so a customer is never
+billed twice (the diff blocks the replace of an invoiced membership, which cannot be deleted).
+The thread pool only overlaps latency: the client's pacer keeps writes under the rate limit.
+Ids of created objects go into the snapshot's `RefMap`, so that the request bodies of
+dependents can refer to them.
 """
 
 from __future__ import annotations
@@ -259,20 +260,13 @@ class Executor:
         return done
 
     def _replace(self, kind: Kind, change: Change, obj: Obj) -> Done:
-        """End or delete the old object first: the customer is never billed twice."""
+        """Delete the old object first: the customer is never billed twice."""
         old = self.live.get(change.replaces or change.address)
-        exclude: frozenset[str] = frozenset()
-        if change.end_old is not None and old is not None:
-            self.writer.end(kind, old, change.end_old)
-            exclude = frozenset({old.id or ""})  # still there, maybe with the same key
-            how = f"ended on {change.end_old}"
-        else:
-            self.writer.delete(kind, change.id or (old.id if old else None))
-            how = "deleted"
+        self.writer.delete(kind, change.id or (old.id if old else None))
         try:
-            return self.writer.create(kind, obj, exclude)
+            return self.writer.create(kind, obj)
         except FlexctlError as error:
-            failure = ApplyError(f"the old one was {how}, but creating the new one failed: "
+            failure = ApplyError("the old one was deleted, but creating the new one failed: "
                                  f"{error}; run apply again to create it")
             raise failure from error
 

@@ -4,15 +4,15 @@ Objects are paired by address (the snapshot gives a live object matched by `id:`
 key the same address as its desired object). Only fields the desired object carries are
 compared. The rules of SPEC sections 2-3 then decide the action of each difference: replace for
 fields the API cannot update in place, manual where the target cannot write a kind, blocked for
-failed preconditions, "end" instead of delete for invoiced memberships, unverified where the
-target cannot read a kind at all.
+failed preconditions (a replace of an invoiced membership among them), "end" instead of delete
+for invoiced memberships, unverified where the target cannot read a kind at all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from flexctl.kinds.base import Kind, Obj, Profile
@@ -153,18 +153,17 @@ def _compare(kind: Kind, obj: Obj, live: Obj, ctx: _Context) -> Change | None:
     if _bill_run_blocked(kind, obj, live, ctx):
         return _blocked(base, BILL_RUN_BLOCKED)
     if fixed:
+        if kind.name == "memberships" and invoiced and CUSTOMER not in fixed:
+            return _invoiced_replace_blocked(base, live, fixed, ctx.today)
         reason = f"{', '.join(fixed)} cannot be changed in place"
         if obj.id is not None:
             # The pin names the old object: after a replace it would match the old one again.
             return _blocked(base, f"{reason} and the object is pinned by `id:`; remove the pin "
-                                  "to replace it (the old one is ended or deleted, a new one "
-                                  "created)")
+                                  "to replace it (the old one is deleted, a new one created)")
         if not (cap.create and cap.delete):
             return _manual_update(kind, obj, live, changed, base, reason, ctx)
-        end_old = end_date(live, ctx.today) if invoiced and kind.name == "memberships" else None
-        how = f"the old one is ended on {end_old}" if end_old else "the old one is deleted"
-        return _with(base, action="replace", reason=f"{reason}: {how}, a new one created",
-                     replaces=live.address, end_old=end_old)
+        return _with(base, action="replace", replaces=live.address,
+                     reason=f"{reason}: the old one is deleted, a new one created")
     if not cap.update:
         return _manual_update(kind, obj, live, changed, base, "", ctx)
     return base
@@ -266,22 +265,40 @@ def _pair_replaced_memberships(
 
 def _replace(kind: Kind, new: Obj, old: Obj, ctx: _Context) -> Change:
     changed = changed_fields(new, old)
-    invoiced = bool(old.meta.get("invoiced"))
-    end_old = end_date(old, ctx.today) if invoiced else None
-    how = f"the old one is ended on {end_old} (invoiced)" if end_old else "the old one is deleted"
-    fixed = ", ".join(f for f in changed if f not in kind.updatable) or "the membership"
+    fixed = [f for f in changed if f not in kind.updatable]
     change = Change(
         address=new.address, kind=kind.name, action="replace",
-        reason=f"{fixed} changed on the line starting {new.fields.get('start')}: {how}, "
-        "a new one created",
+        reason=f"{', '.join(fixed) or 'the membership'} changed on the line starting "
+        f"{new.fields.get('start')}: the old one is deleted, a new one created",
         changed_paths=tuple(changed), before={f: old.fields.get(f) for f in changed},
         after={f: new.fields[f] for f in changed}, id=old.id,
-        unchanged_fields=len(new.fields) - len(changed), replaces=old.address, end_old=end_old,
+        unchanged_fields=len(new.fields) - len(changed), replaces=old.address,
     )
+    if old.meta.get("invoiced"):
+        return _invoiced_replace_blocked(change, old, fixed, ctx.today)
     cap = kind.capability(ctx.profile)
     if not (cap.create and cap.delete):
         return _manual_update(kind, new, old, changed, change, "", ctx)
     return change
+
+
+def _invoiced_replace_blocked(change: Change, old: Obj, fixed: list[str], today: date) -> Change:
+    """A replace would create the new membership on the invoiced one's start date, so both
+    would bill the same period: the user splits the line instead (a deviation from SPEC
+    section 2, which ends the old one; see the README)."""
+    end = end_date(old, today)
+    was = ", ".join(f"{f} {_plain(old.fields.get(f))}" for f in fixed)
+    return _blocked(change, (
+        f"the membership starting {old.fields.get('start')} has invoices: replacing it on the "
+        "same start date would bill the customer twice for the invoiced period. Keep the old "
+        f"line{f' ({was})' if was else ''} with `end: {end}` and declare the new "
+        f"{' and '.join(fixed) or 'membership'} as a separate line starting the next day "
+        f"(`start: {end + timedelta(days=1)}`)"
+    ))
+
+
+def _plain(value: object) -> str:
+    return "(unset)" if value is None else str(value)
 
 
 def end_date(live: Obj, today: date) -> date:

@@ -45,8 +45,8 @@ class Change:
     """One step of a plan, on one address.
 
     `before`/`after` hold only the fields that change (all desired fields for a create, the
-    live fields for a delete). For a `replace`, `id` is the old object's id and `end_old` says
-    how the old one goes: ended on that date (it was invoiced), or deleted when `None`.
+    live fields for a delete). For a `replace`, `id` is the old object's id: apply deletes it,
+    then creates the new one.
     """
 
     address: str
@@ -61,7 +61,6 @@ class Change:
     depends_on: tuple[str, ...] = ()
     unchanged_fields: int = 0  # compared fields that are equal (folded into a count in text)
     replaces: str | None = None  # replace: address of the old live object (may differ)
-    end_old: date | None = None  # replace: end the old object on this date instead of deleting
 
     @property
     def data(self) -> dict[str, Any]:
@@ -84,7 +83,6 @@ class Change:
             "id": self.id,
             "depends_on": list(self.depends_on),
             "replaces": self.replaces,
-            "end_old": self.end_old.isoformat() if self.end_old else None,
         }
 
 

@@ -4,8 +4,8 @@ Beyond the SPEC section 3 document it records a random plan id (so apply can ref
 already applied), when and from which config it was made, the target identity, and for every
 address the plan touches the digest of the live object as planned (`null`: it must not exist
 yet), and the kinds it was limited to (`kinds`, null for all). Changes carry their live `id`,
-`depends_on`, `replaces` and `end_old`. Secrets appear only
-as fingerprints (the last four characters, which the platform itself shows).
+`depends_on` and `replaces`. Secrets appear only as fingerprints (the last four characters,
+which the platform itself shows).
 
 `apply PLANFILE` re-plans from the recorded config and target and calls `stale_reasons`: any
 reason means the saved plan no longer describes what would happen, and nothing is applied.

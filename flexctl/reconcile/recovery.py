@@ -16,7 +16,6 @@ from __future__ import annotations
 import builtins
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any, Protocol
 
 from flexctl.errors import (
@@ -82,7 +81,7 @@ def unsettled(error: FlexctlError, lookup: FlexctlError) -> ApplyError:
 
 
 class Writer:
-    """Creates, updates, ends and deletes objects of any kind, settling unknown outcomes."""
+    """Creates, updates and deletes objects of any kind, settling unknown outcomes."""
 
     def __init__(
         self,
@@ -100,8 +99,8 @@ class Writer:
 
     # -- create ---------------------------------------------------------------------------------
 
-    def create(self, kind: Kind, obj: Obj, exclude: frozenset[str] = frozenset()) -> Done:
-        """POST `obj`; `exclude`: ids that must not count as it (the object a replace ends)."""
+    def create(self, kind: Kind, obj: Obj) -> Done:
+        """POST `obj`."""
         path = _path(kind)
         body = kind.create_body(obj, self.refs, self.secrets)
         if kind.singleton:  # always exists: "creating" it is writing its fields
@@ -116,7 +115,7 @@ class Writer:
                 if not outcome_unknown(error):
                     raise
                 try:
-                    found = self.lookup(kind, obj, exclude)
+                    found = self.lookup(kind, obj)
                 except FlexctlError as lookup_error:
                     raise unsettled(error, lookup_error) from error
                 if found is not None:
@@ -126,12 +125,12 @@ class Writer:
                     raise
         raise AssertionError("unreachable")
 
-    def lookup(self, kind: Kind, obj: Obj, exclude: frozenset[str] = frozenset()) -> str | None:
+    def lookup(self, kind: Kind, obj: Obj) -> str | None:
         """The id of the live object `obj` describes, found by natural key; None if absent."""
         filters = kind.lookup_filters(obj, self.refs)
         for doc in self.client.find(_path(kind), filters, select=kind.select):
             doc_id = str(doc.get("_id"))
-            if doc_id not in exclude and kind.matches(obj, doc, self.refs):
+            if kind.matches(obj, doc, self.refs):
                 return doc_id
         return None
 
@@ -162,12 +161,6 @@ class Writer:
                 if attempt == self.attempts:
                     raise
         raise AssertionError("unreachable")
-
-    def end(self, kind: Kind, live: Obj, end: date) -> Done:
-        """End a live object (an invoiced membership) on `end` instead of deleting it."""
-        ended = Obj(live.kind, live.address, {**live.fields, "end": end}, live.id, live.owner,
-                    live.meta)
-        return self.update(kind, ended, {"end"}, live.id)
 
     def _read(self, kind: Kind, id: str | None) -> dict[str, Any]:
         if kind.singleton:

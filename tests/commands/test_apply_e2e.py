@@ -109,6 +109,21 @@ def test_blocked_change_refuses_everything_with_exit_3(sandbox: Sandbox) -> None
     assert not state(sandbox)["companies"]
 
 
+def test_invoiced_membership_plan_change_is_blocked_with_instructions(sandbox: Sandbox) -> None:
+    sandbox.seed()
+    liam = next(m for m in sandbox.live("members") if m["email"] == "liam.walsh@example.org")
+    old = next(m for m in sandbox.live("memberships") if m.get("member") == liam["_id"])
+    sandbox.invoice(memberships=[old["_id"]])
+    sandbox.edit("customers/members.yaml", "- {plan: hot-desk, start: 2026-12-01}",
+                 "- {plan: dedicated-desk, start: 2026-12-01}")
+    before = state(sandbox)
+    result = sandbox.run("apply", "--auto-approve")
+    assert result.code == 3
+    assert "has invoices" in result.out and "(plan hot-desk) with `end: " in result.out
+    assert "nothing was applied" in result.err
+    assert state(sandbox) == before, "the invoiced membership is neither ended nor replaced"
+
+
 def test_a_failing_change_skips_only_its_dependents(sandbox: Sandbox,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     with_faults(monkeypatch, {"fault": "500", "method": "POST", "path": "/plans$"})

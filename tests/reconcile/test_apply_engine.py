@@ -15,6 +15,7 @@ import pytest
 
 from flexctl.config import load_config
 from flexctl.emulator import Emulator, create_app
+from flexctl.errors import PlanError
 from flexctl.kinds.base import Obj
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
@@ -228,22 +229,41 @@ def test_permanent_business_error_fails_after_bounded_attempts(world: World) -> 
 # --- replace, manual, interruption -------------------------------------------------------------
 
 
-def test_replace_of_invoiced_membership_ends_old_before_creating_new(world: World) -> None:
+def test_replace_of_a_never_invoiced_membership_deletes_old_then_creates_new(
+        world: World) -> None:
     world.apply()
-    old = next(d for d in world.docs("memberships") if d.get("endDate") is None
-               and d["price"] == 1750)
+    old = next(d for d in world.docs("memberships") if d["price"] == 1750)
+    world.edit("customers/companies.yaml", "      - plan: private-office-4\n",
+               "      - plan: dedicated-desk\n")
+    run = world.plan()
+    [change] = run.plan.changes
+    assert (change.action, change.id) == ("replace", old["_id"])
+    assert world.apply(run).journal.ok
+    docs = world.docs("memberships")
+    assert old["_id"] not in {d["_id"] for d in docs}, "the old membership is deleted"
+    [new] = [d for d in docs if d["price"] == 1750]
+    assert (new["startDate"], new["company"]) == (old["startDate"], old["company"])
+    assert new["plan"] != old["plan"] and len(docs) == 6
+    assert world.plan().plan.empty
+
+
+def test_replace_of_invoiced_membership_is_blocked_and_nothing_is_written(
+        world: World) -> None:
+    world.apply()
+    old = next(d for d in world.docs("memberships") if d["price"] == 1750)
     world.harness("POST", f"organizations/{ORG}/invoices", {"memberships": [old["_id"]]})
     world.edit("customers/companies.yaml", "      - plan: private-office-4\n",
                "      - plan: dedicated-desk\n")
     run = world.plan()
     [change] = run.plan.changes
-    assert change.action == "replace" and change.end_old is not None
-    journal = world.apply(run).journal
-    assert journal.ok
-    docs = {d["_id"]: d for d in world.docs("memberships")}
-    assert docs[old["_id"]]["endDate"] is not None, "the old membership is ended, not deleted"
-    assert len(docs) == 7
-    assert world.plan().plan.empty
+    assert change.action == "blocked" and run.plan.exit_code() == 3
+    assert "has invoices" in change.reason and "(plan private-office-4)" in change.reason
+    before = world.docs("memberships")
+    world.app.stats.reset()
+    with pytest.raises(PlanError, match="blocked"):
+        world.apply(run)
+    assert world.app.stats.writes == 0
+    assert world.docs("memberships") == before, "the old membership is neither ended nor deleted"
 
 
 def test_changes_waiting_for_a_manual_step_are_skipped_not_failed(tmp_path: Path) -> None:

@@ -97,18 +97,53 @@ def test_membership_plan_change_pairs_into_one_replace() -> None:
     assert change.replaces == MS
     assert change.id == old.id
     assert change.changed_paths == ("plan",)
-    assert change.end_old is None  # never invoiced: the old one is deleted
-    assert "deleted" in change.reason
+    assert change.reason == ("plan changed on the line starting 2026-12-01: the old one is "
+                             "deleted, a new one created")  # never invoiced
 
 
-def test_invoiced_membership_replace_ends_the_old_one_at_its_start_or_today() -> None:
+def test_invoiced_membership_plan_change_is_blocked_with_how_to_split_the_line() -> None:
+    # A replace would start the new one on the invoiced one's start date: billed twice.
     customer = obj(ACME, name="Acme Ltd")
     new = obj(f"{ACME}.memberships[dedicated@2026-12-01]", owner=ACME, plan="dedicated",
               start=date(2026, 12, 1))
     old = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 12, 1))
-    change = only(run([customer, new], [live(ACME, name="Acme Ltd"), old], prune=["memberships"]))
-    assert change.action == "replace"
-    assert change.end_old == date(2026, 12, 1)  # not started: the platform needs end >= start
+    for prune in ([], ["memberships"]):
+        change = only(run([customer, new], [live(ACME, name="Acme Ltd"), old], prune=prune))
+        assert (change.action, change.address, change.id) == ("blocked", new.address, old.id)
+        assert change.reason == (
+            "the membership starting 2026-12-01 has invoices: replacing it on the same start "
+            "date would bill the customer twice for the invoiced period. Keep the old line "
+            "(plan hot-desk) with `end: 2026-12-01` and declare the new plan as a separate "
+            "line starting the next day (`start: 2026-12-02`)")  # not started: end = its start
+
+
+def test_invoiced_membership_started_is_split_today() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    new = obj(f"{ACME}.memberships[dedicated@2026-10-01]", owner=ACME, plan="dedicated",
+              start=date(2026, 10, 1))
+    old = live(f"{ACME}.memberships[hot-desk@2026-10-01]", owner=ACME, invoiced=True,
+               plan="hot-desk", start=date(2026, 10, 1))
+    change = only(run([customer, new], [live(ACME, name="Acme Ltd"), old]))
+    assert change.action == "blocked"
+    assert f"with `end: {TODAY}`" in change.reason
+    assert "(`start: 2026-11-21`)" in change.reason
+
+
+def test_membership_location_change_is_a_replace_unless_invoiced() -> None:
+    customer = obj(ACME, name="Acme Ltd")
+    new = obj(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1), location="quay")
+    old = live(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1), location="downtown")
+    change = only(run([customer, new], [live(ACME, name="Acme Ltd"), old]))
+    assert (change.action, change.replaces) == ("replace", MS)
+    assert change.reason == ("location cannot be changed in place: the old one is deleted, "
+                             "a new one created")
+    invoiced = live(MS, owner=ACME, invoiced=True, plan="hot-desk", start=date(2026, 12, 1),
+                    location="downtown")
+    change = only(run([customer, new], [live(ACME, name="Acme Ltd"), invoiced]))
+    assert change.action == "blocked"
+    assert change.reason.endswith(
+        "Keep the old line (location downtown) with `end: 2026-12-01` and declare the new "
+        "location as a separate line starting the next day (`start: 2026-12-02`)")
 
 
 def test_membership_with_other_start_is_not_paired() -> None:

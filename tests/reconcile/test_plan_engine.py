@@ -36,14 +36,15 @@ def test_rich_plan_has_every_action_in_dependency_order() -> None:
         ("manual", "plans.hot-desk"),
         ("update", "companies.acme"),
         ("create", "members.jane"),
-        ("replace", "companies.acme.memberships[dedicated-desk@2026-12-01]"),
+        ("blocked", "companies.acme.memberships[dedicated-desk@2026-12-01]"),  # invoiced
+        ("replace", "companies.acme.memberships[dedicated-desk@2027-01-01]"),
         ("create", "members.jane.memberships[hot-desk@2027-01-01]"),
         ("blocked", "companies.acme.fees[printing@2026-11-03]"),
         ("manual", "invoicing"),
         ("delete", "companies.acme.fees[printing@2026-11-10]"),
     ]
     assert plan.summary == {"create": 2, "update": 1, "delete": 1, "replace": 1, "manual": 3,
-                            "blocked": 1}
+                            "blocked": 2}
     assert plan.unmanaged == {"members": 2}
     assert plan.exit_code() == 3
 
@@ -112,8 +113,8 @@ def test_object_digests_cover_touched_live_objects_and_creates() -> None:
     by_address = {o.address: o for objs in snapshot.objects.values() for o in objs}
     assert plan.object_digests["companies.acme"] == object_digest(by_address["companies.acme"])
     assert plan.object_digests["members.jane"] is None
-    # A replace is checked against the old object it ends.
-    old = "companies.acme.memberships[hot-desk@2026-12-01]"
+    # A replace is checked against the old object it deletes.
+    old = "companies.acme.memberships[hot-desk@2027-01-01]"
     assert plan.object_digests[old] == object_digest(by_address[old])
 
 

@@ -43,11 +43,14 @@ def test_round_trip_keeps_what_apply_checks(tmp_path: Path) -> None:
     assert loaded.target == TARGET
     assert loaded.config_path == str(tmp_path.resolve())
     assert loaded.objects == plan.object_digests
-    assert loaded.summary["blocked"] == 1
+    assert loaded.summary["blocked"] == 2
     replace_change = next(c for c in loaded.changes if c["action"] == "replace")
-    assert replace_change["end_old"] == "2026-12-01"
-    assert replace_change["replaces"] == "companies.acme.memberships[hot-desk@2026-12-01]"
+    assert replace_change["replaces"] == "companies.acme.memberships[hot-desk@2027-01-01]"
     assert replace_change["id"]
+    assert "end_old" not in replace_change  # a replace always deletes the old one
+    invoiced = next(c for c in loaded.changes
+                    if c["address"] == "companies.acme.memberships[dedicated-desk@2026-12-01]")
+    assert invoiced["action"] == "blocked" and "has invoices" in invoiced["reason"]
     assert loaded.document["secret_fingerprints"] == {
         "gateways.stripe-main": {"secret_key": "…4242"}}
     assert stale_reasons(loaded, plan) == []

@@ -79,7 +79,7 @@ def test_text_rules() -> None:
     assert "secret_key: (sensitive)" in text
     assert "4242" not in text
     assert text.rstrip().endswith(
-        "Plan: 2 to create, 1 to update, 1 to delete, 1 to replace, 3 manual, 1 blocked.")
+        "Plan: 2 to create, 1 to update, 1 to delete, 1 to replace, 3 manual, 2 blocked.")
     assert "Unmanaged (not in the configuration, left untouched): 2 members." in text
     assert "\x1b[" not in text
     assert "\x1b[" in render_text(rich(), color=True)
@@ -105,7 +105,7 @@ def test_drift_wording() -> None:
 def test_markdown_has_a_table_and_a_section_per_kind() -> None:
     md = render_markdown(rich())
     assert "| create | update | delete | replace | manual | blocked | unmanaged |" in md
-    assert "| 2 | 1 | 1 | 1 | 3 | 1 | 2 |" in md
+    assert "| 2 | 1 | 1 | 1 | 3 | 2 | 2 |" in md
     for kind in ("gateways", "plans", "companies", "members", "memberships", "fees",
                  "invoicing"):
         assert f"<details><summary><b>{kind}</b>" in md
