@@ -23,12 +23,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator
+
 from flexctl.errors import PlanError
 from flexctl.kinds.base import Obj
 from flexctl.reconcile.plan import SENSITIVE_FIELDS, Plan
 from flexctl.reconcile.render import FORMAT_VERSION, plan_data
 
 FILE_KIND = "flexctl-plan"
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+# What apply reads from a plan file; anything else in it is informative only.
+_SHAPE = Draft202012Validator({
+    "type": "object",
+    "required": ["plan_id", "config_path", "config_digest", "target", "objects", "changes",
+                 "summary"],
+    "properties": {
+        "plan_id": {"type": "string", "minLength": 1},
+        "config_path": {"type": "string"},
+        "config_digest": {"type": "string"},
+        "target": {"type": "object", "required": ["api_url", "org"],
+                   "properties": {"api_url": {"type": "string"}, "org": {"type": "string"}}},
+        "objects": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
+        "changes": {"type": "array", "items": {
+            "type": "object", "required": ["address", "kind", "action"],
+            "properties": {"address": {"type": "string"}, "kind": {"type": "string"},
+                           "action": {"type": "string"}}}},
+        "summary": {"type": "object"},
+        "kinds": {"oneOf": [_STRINGS, {"type": "null"}]},
+        "warnings": _STRINGS,
+    },
+})
 _CHANGE_KEYS = ("address", "kind", "action", "reason", "changed_paths", "before", "after",
                 "instructions")
 
@@ -158,10 +182,11 @@ def load_planfile(path: str | Path) -> SavedPlan:
             f"{path} has plan format {version or 'unknown'}, this flexctl reads "
             f"{FORMAT_VERSION}; make a new plan with `flexctl plan -o`"
         )
-    missing = [k for k in ("plan_id", "config_path", "config_digest", "target", "objects",
-                           "changes", "summary") if k not in document]
-    if missing:
-        raise PlanError(f"{path} is an incomplete plan file (missing {', '.join(missing)})")
+    problem = next(iter(_SHAPE.iter_errors(document)), None)
+    if problem is not None:
+        where = ".".join(str(p) for p in problem.absolute_path) or "the document"
+        raise PlanError(f"{path} is an incomplete or edited plan file ({where}: {problem.message});"
+                        " make a new plan with `flexctl plan -o`")
     return SavedPlan(path=path, document=document)
 
 

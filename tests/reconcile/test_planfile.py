@@ -85,7 +85,7 @@ def test_stale_when_config_target_objects_or_changes_differ(tmp_path: Path) -> N
         ("[1, 2]", "is not a flexctl plan file"),
         ('{"format_version": "1.0"}', "is not a flexctl plan file"),
         ('{"kind": "flexctl-plan", "format_version": "2.0"}', "plan format 2.0"),
-        ('{"kind": "flexctl-plan", "format_version": "1.0"}', "incomplete plan file"),
+        ('{"kind": "flexctl-plan", "format_version": "1.0"}', "'plan_id' is a required"),
     ],
 )
 def test_bad_plan_files_give_clear_errors(tmp_path: Path, content: str, message: str) -> None:
@@ -121,3 +121,24 @@ def test_failed_replace_leaves_no_temporary_file(tmp_path: Path) -> None:
     with pytest.raises(PlanError, match="cannot write the plan file"):
         write_planfile(target, planfile_data(plan, config_path=tmp_path, desired=desired))
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
+
+
+@pytest.mark.parametrize(
+    ("edit", "where"),
+    [
+        ({"changes": "x"}, "changes:"),
+        ({"target": None}, "target:"),
+        ({"objects": [1]}, "objects:"),
+        ({"warnings": None}, "warnings:"),
+        ({"kinds": "plans"}, "kinds:"),
+        ({"changes": [{"address": 1}]}, "changes.0"),
+    ],
+)
+def test_an_edited_plan_file_is_refused_by_shape(
+    tmp_path: Path, edit: dict[str, object], where: str
+) -> None:
+    _, path = saved(tmp_path)
+    document = json.loads(path.read_text())
+    path.write_text(json.dumps({**document, **edit}))
+    with pytest.raises(PlanError, match=f"edited plan file \\({where}"):
+        load_planfile(path)
