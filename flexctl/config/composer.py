@@ -36,11 +36,12 @@ Position = tuple[int, int]  # 1-based line and column
 class YamlProblem(Exception):
     """A problem that stops reading a file, at a 1-based line and column."""
 
-    def __init__(self, line: int, column: int, message: str) -> None:
+    def __init__(self, line: int, column: int, message: str, path: Path = ()) -> None:
         super().__init__(message)
         self.line = line
         self.column = column
         self.message = message
+        self.path = path  # the key or list item at fault, when there is one
 
 
 @dataclass
@@ -173,7 +174,7 @@ class _Composer:
             try:
                 value = resolve_plain(text)
             except ValueError as exc:
-                raise YamlProblem(*_position(event), str(exc)) from None
+                raise YamlProblem(*_position(event), str(exc), place) from None
         else:
             value = text
         self._attach(value)

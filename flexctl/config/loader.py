@@ -101,7 +101,8 @@ def load_tree(path: FsPath) -> SourceTree:
         try:
             document = _read_document(file)
         except YamlProblem as problem:
-            issues.append(ConfigIssue(file_name, problem.line, problem.column, "", problem.message))
+            where = (file_name, problem.line, problem.column, dotted(problem.path))
+            issues.append(ConfigIssue(*where, problem.message))
             continue
         issues.extend(_duplicate_issues(file_name, document))
         documents.append(document)

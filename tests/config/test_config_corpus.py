@@ -109,6 +109,14 @@ def test_malformed_input_is_reported_located(
     assert phrase in err
 
 
+def test_an_impossible_date_names_its_key(run: Run, write: Write) -> None:
+    write("config.yaml", HEAD + "members:\n  x:\n    fees:\n      - {plan: p, date: 2027-02-30}\n")
+    result = run("validate", "config.yaml")
+    assert result.code == 1
+    assert result.err.startswith(
+        "config.yaml:7:25: members.x.fees[0].date: invalid date '2027-02-30': "), result.err
+
+
 def test_secret_value_is_never_echoed(run: Run, write: Write) -> None:
     write(
         "config.yaml",
