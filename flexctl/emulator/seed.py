@@ -47,7 +47,9 @@ def read_seed(path: Path) -> dict[str, Any]:
             data = jsonutil.loads(text)
     except Exception as exc:  # any parser error (JSON or YAML) is the file's problem
         raise SeedError(f"seed file {path} is not valid: {_one_line(exc)}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+    if not isinstance(data, dict) or not all(
+        isinstance(org, str) and isinstance(kinds, dict) for org, kinds in data.items()
+    ):
         raise SeedError(f"seed file {path} must map organization slugs to objects by kind")
     return data
 

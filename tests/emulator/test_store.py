@@ -172,6 +172,7 @@ def test_bad_seed_names_the_object(tmp_path: Path) -> None:
         ("s.yaml", "demo: {companies: [], companies: []}\n",
          "seed file s.yaml is not valid: found duplicate key \"companies\""),
         ("s.yaml", "demo: [\n", "seed file s.yaml is not valid: "),
+        ("s.yaml", "123: {}\n", "seed file s.yaml must map organization slugs to objects by kind"),
     ],
 )
 def test_bad_seeds_are_one_clear_line(
