@@ -93,7 +93,7 @@ def apply_seed(app: Emulator, data: dict[str, Any], only_new: bool = True) -> No
 def _check_shape(org: str, kinds: dict[str, Any]) -> None:
     unknown = set(kinds) - KNOWN_KEYS
     if unknown:
-        raise SeedError(f"seed: {org}: unknown kinds: {', '.join(sorted(unknown))}")
+        raise SeedError(f"seed: {org}: unknown kinds: {', '.join(sorted(map(str, unknown)))}")
     for key, value in kinds.items():
         mapping = key in SINGLETON_KEYS or key == "account"
         if not isinstance(value, dict if mapping else list):

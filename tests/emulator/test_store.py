@@ -173,6 +173,7 @@ def test_bad_seed_names_the_object(tmp_path: Path) -> None:
          "seed file s.yaml is not valid: found duplicate key \"companies\""),
         ("s.yaml", "demo: [\n", "seed file s.yaml is not valid: "),
         ("s.yaml", "123: {}\n", "seed file s.yaml must map organization slugs to objects by kind"),
+        ("s.yaml", "demo: {1: [], plans: []}\n", "seed: demo: unknown kinds: 1"),
     ],
 )
 def test_bad_seeds_are_one_clear_line(
