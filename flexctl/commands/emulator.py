@@ -61,6 +61,7 @@ def serve(
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     url = base_url(server)
+    _show_emulator_errors()
     click.echo(f"Flex emulator ({profile} profile) for {', '.join(app.store.orgs())}")
     click.echo(f"  API base:  {url}/api/v2")
     click.echo(f"  token URL: {url}/oauth/token")
@@ -75,6 +76,17 @@ def serve(
     finally:
         server.server_close()
     return 0
+
+
+def _show_emulator_errors() -> None:
+    """A served emulator prints its own bugs (with a traceback) on its console."""
+    import logging
+
+    if logging.getLogger().handlers:  # --debug already shows them
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.getLogger("flexctl.emulator").addHandler(handler)
 
 
 @command.command("account")

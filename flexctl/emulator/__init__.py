@@ -7,7 +7,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from flexctl.emulator.app import PROFILE_HEADER, Emulator, create_app
 from flexctl.emulator.errors import EmulatorDroppedConnection
 
 __all__ = ["PROFILE_HEADER", "Emulator", "EmulatorDroppedConnection", "create_app"]
+
+# In-process (the embedded sandbox) an emulator bug reaches the user as the API's 500; without
+# this, Python's last-resort handler would also print its traceback. `flexctl --debug` and
+# `flexctl emulator serve` attach real handlers.
+logging.getLogger("flexctl.emulator").addHandler(logging.NullHandler())

@@ -164,3 +164,29 @@ def test_account_harness_validates_status(emu: Emu) -> None:
     response = emu.client.put("/_emulator/organizations/demo/account", json={"status": "gone"})
     assert nest_error(response, 400)["message"] == [
         "status must be one of the following values: onboarding, active"]
+
+
+def test_an_in_process_bug_prints_no_traceback() -> None:
+    # The embedded sandbox runs inside flexctl: an emulator bug must reach the user as the
+    # API's 500, not as a traceback from Python's last-resort log handler.
+    import subprocess
+    import sys
+
+    script = (
+        "import httpx\n"
+        "from flexctl.emulator import create_app, rules\n"
+        "def explode(*args): raise RuntimeError('bug')\n"
+        "rules.create = explode\n"
+        "app = create_app()\n"
+        "client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url='http://e')\n"
+        "form = {'grant_type': 'client_credentials', 'client_id': 'emulator',"
+        " 'client_secret': 'emulator'}\n"
+        "token = client.post('/oauth/token', data=form).json()['access_token']\n"
+        "answer = client.post('/api/v2/organizations/demo/companies', json={'name': 'A'},"
+        " headers={'Authorization': 'Bearer ' + token})\n"
+        "print(answer.status_code)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=30)
+    assert result.stdout.strip() == "500"
+    assert result.stderr == ""
