@@ -45,10 +45,12 @@ class Rule:
         return not (self.path and not self.path.search(path))
 
     def describe(self) -> dict[str, Any]:
+        latency_ms = round(self.latency * 1000, 3)
         return {
             "fault": self.fault, "rate": self.rate, "method": self.method,
             "path": self.path.pattern if self.path else None, "count": self.count,
-            "latency_ms": round(self.latency * 1000, 3), "fired": self.fired,
+            "latency_ms": int(latency_ms) if latency_ms.is_integer() else latency_ms,
+            "fired": self.fired,
         }
 
 
