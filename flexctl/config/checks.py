@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from flexctl.config.composer import Path
-from flexctl.config.loader import PositionIndex
+from flexctl.config.loader import PositionIndex, dotted
 from flexctl.config.models import KEYED_SECTIONS, Config, Fee, Membership, Rate, is_slug
 from flexctl.config.validation import Broken
 from flexctl.errors import ConfigIssue
@@ -88,6 +88,7 @@ class _Checker:
         if "currency" not in self.broken and self.config.currency not in CURRENCIES:
             self.add(("currency",), f"'{self.config.currency}' is not an ISO 4217 currency code")
         self._slugs()
+        self._pins()
         self._catalogue()
         self._gateways()
         self._customers()
@@ -150,6 +151,27 @@ class _Checker:
                         f"key '{key}' must be a slug: lowercase letters, digits, '-' and '_', "
                         "starting with a letter or digit",
                     )
+
+    def _pins(self) -> None:
+        """One entry per pinned id and kind: two would both claim the same live object."""
+        pinned: dict[tuple[str, str], str] = {}
+
+        def claim(kind: str, path: Path, pin: str | None) -> None:
+            if pin is None:
+                return
+            where = dotted(path)
+            other = pinned.setdefault((kind, pin), where)
+            if other != where:
+                self.add((*path, "id"), f"id {pin} is already pinned by {other}")
+
+        for section in KEYED_SECTIONS:
+            for key, obj in getattr(self.config, section).items():
+                claim(section, (section, key), obj.id)
+        for section in ("companies", "members"):
+            for key, customer in getattr(self.config, section).items():
+                for kind in ("memberships", "fees"):
+                    for number, item in enumerate(getattr(customer, kind)):
+                        claim(kind, (section, key, kind, number), item.id)
 
     def _catalogue(self) -> None:
         config = self.config

@@ -344,3 +344,28 @@ def test_currency_must_be_an_iso_4217_code(write: Write) -> None:
 def test_common_currencies_are_accepted(write: Write, currency: str) -> None:
     write("conf/a.yaml", catalogue(currency).replace("price: 0.10}", "price: 1}"))
     assert load_config("conf").config.currency == currency
+
+
+def test_an_id_is_pinned_by_one_object_of_a_kind(write: Write) -> None:
+    pin = "64b0c0ffee0000000000000a"
+    text = catalogue(tail=f"""\
+companies:
+  acme:
+    name: Acme
+    id: {pin}
+    location: downtown
+    memberships:
+      - {{plan: hot-desk, start: 2027-01-01, id: {pin}}}
+  globex:
+    name: Globex
+    id: {pin}
+    location: downtown
+    memberships:
+      - {{plan: hot-desk, start: 2027-02-01, id: {pin}}}
+""").replace("downtown: {name: Downtown}", f"downtown: {{name: Downtown, id: {pin}}}")
+    assert errors(write, {"a.yaml": text}) == [
+        # a location and a company may share nothing but the id space of their own kind
+        f"conf/a.yaml:25:5: companies.globex.id: id {pin} is already pinned by companies.acme",
+        f"conf/a.yaml:28:45: companies.globex.memberships[0].id: id {pin} is already pinned "
+        "by companies.acme.memberships[0]",
+    ]
