@@ -206,8 +206,11 @@ class Store:
     ) -> dict[str, Any]:
         """Store a new document; assigns `_id` unless given and stamps createdAt/modifiedAt."""
         with self.transaction():
-            object_id = doc.get("_id") or self.new_id()
-            self.note_id(object_id)
+            object_id = doc.get("_id")
+            if object_id:
+                self.note_id(object_id)
+            else:
+                object_id = self.new_id()
             stamp = now or self.clock.iso_now()
             stored = {"_id": object_id, **doc}
             stored.setdefault("createdAt", stamp)
