@@ -254,8 +254,7 @@ def test_unreachable_server_is_one_line_exit_1(
     assert_no_secret(err)
 
 
-# Findings: behaviour the README promises that the current code does not keep. Strict xfails,
-# so the suite goes red (XPASS) as soon as each is fixed and the marker can be removed.
+# Findings of the user's-eye audit, each fixed since: kept so they stay fixed.
 
 
 def test_ctrl_c_during_plan_exits_130(
@@ -271,9 +270,6 @@ def test_ctrl_c_during_plan_exits_130(
     assert main(["plan", str(root)]) == 130
 
 
-@pytest.mark.xfail(strict=True, reason="werkzeug's make_server prints two lines and calls "
-                   "sys.exit(1) when the port is taken: the OSError handler in "
-                   "commands/emulator.py never runs")
 def test_emulator_serve_on_a_busy_port_is_a_usage_error(
         capsys: pytest.CaptureFixture[str]) -> None:
     with socket.socket() as busy:
@@ -309,8 +305,6 @@ def test_export_next_step_hint_plans_empty_on_the_sandbox(
     assert main([*plan_args, "--detailed-exitcode"]) == 0, capsys.readouterr().out
 
 
-@pytest.mark.xfail(strict=True, reason="an impossible date (2027-02-30) is reported with the "
-                   "dotted path '<root>' instead of the key it belongs to (config loader)")
 def test_impossible_date_names_its_path(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = write_config(tmp_path / "little-desk")
