@@ -87,6 +87,13 @@ class FileSecret(Model):
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Prefixes of live credentials (Stripe secret/restricted keys, webhook secrets, GoCardless
+# tokens): such a value pasted as a variable's name or a path would be echoed by warnings.
+_KEY_PREFIXES = ("sk_", "rk_", "whsec_", "live_", "sandbox_")
+
+
+def looks_like_a_key(value: str) -> bool:
+    return len(value) >= 16 and value.startswith(_KEY_PREFIXES)
 
 
 def _secret_ref(value: Any) -> Any:
@@ -107,6 +114,11 @@ def _secret_ref(value: Any) -> Any:
     ((key, reference),) = value.items()
     if not isinstance(reference, str) or not reference:
         raise ValueError(f"'{key}' must be a non-empty string")
+    if looks_like_a_key(reference):
+        raise ValueError(
+            f"'{key}' must name where the secret is, not hold it: this looks like a key "
+            "itself (rotate it, then write {env: NAME} or {file: PATH})"
+        )
     if key == "env":
         if not _ENV_NAME.match(reference):
             raise ValueError(
@@ -163,10 +175,18 @@ class _Gateway(Model):
     default: bool = False
 
 
+def _publishable(value: str) -> str:
+    # A secret or restricted key pasted here would be shown in every plan; never echo it.
+    if looks_like_a_key(value):
+        raise ValueError("this is a secret key, not a publishable one (pk_...); put it in "
+                         "secret_key as {env: NAME} or {file: PATH} and rotate it")
+    return value
+
+
 class StripeGateway(_Gateway):
     provider: Literal["stripe"]
     secret_key: SecretRef
-    publishable_key: str | None = None
+    publishable_key: Annotated[str, AfterValidator(_publishable)] | None = None
 
 
 class GoCardlessGateway(_Gateway):

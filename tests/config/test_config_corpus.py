@@ -135,6 +135,8 @@ def test_secret_value_is_never_echoed(run: Run, write: Write) -> None:
         ("{env: 4242-4242}", "must name an environment variable"),  # the key pasted as a name
         ("{env: 4242424242424242}", "'env' must be a non-empty string"),
         ("{file: 4242424242424242}", "'file' must be a non-empty string"),
+        ("{env: sk_live_4242abcd}", "looks like a key itself"),  # a valid-looking name
+        ("{file: rk_test_4242abcd}", "looks like a key itself"),
     ],
 )
 def test_a_secret_of_any_shape_is_never_echoed(
@@ -148,6 +150,18 @@ def test_a_secret_of_any_shape_is_never_echoed(
     assert result.code == 1
     assert result.err.startswith("config.yaml:8:5: gateways.s.secret_key: "), result.err
     assert phrase in result.err
+    assert "4242" not in result.out + result.err
+
+
+def test_a_secret_key_in_the_publishable_key_is_refused_unechoed(run: Run, write: Write) -> None:
+    write(
+        "config.yaml",
+        HEAD + "gateways:\n  s:\n    provider: stripe\n    account: a\n"
+        "    secret_key: {env: K}\n    publishable_key: sk_live_4242abcd\n",
+    )
+    result = run("validate", "config.yaml")
+    assert result.code == 1
+    assert result.err.startswith("config.yaml:9:5: gateways.s.publishable_key: this is a secret")
     assert "4242" not in result.out + result.err
 
 
