@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import Any
 
 from flexctl.config.composer import Path
 from flexctl.config.loader import PositionIndex, dotted
@@ -67,6 +68,15 @@ def decimal_places(amount: Decimal) -> int:
     return max(0, -exponent - trailing)
 
 
+def natural_key(section: str, obj: Any) -> tuple[str, str]:
+    """The field a live object is matched by when it is not pinned, and its value as shown."""
+    if section == "gateways":
+        return "account", f"{obj.provider} account '{obj.account}'"
+    if section != "companies" and getattr(obj, "code", None) is not None:
+        return "code", f"code '{obj.code}'"
+    return "name", f"name '{obj.name}'"
+
+
 def check(config: Config, index: PositionIndex, broken: Broken | None = None) -> list[ConfigIssue]:
     """Every semantic problem of a config. `broken` names what failed the schema and was left
     out of `config`: references to it are not reported again as unknown."""
@@ -89,6 +99,7 @@ class _Checker:
             self.add(("currency",), f"'{self.config.currency}' is not an ISO 4217 currency code")
         self._slugs()
         self._pins()
+        self._natural_keys()
         self._catalogue()
         self._gateways()
         self._customers()
@@ -172,6 +183,24 @@ class _Checker:
                 for kind in ("memberships", "fees"):
                     for number, item in enumerate(getattr(customer, kind)):
                         claim(kind, (section, key, kind, number), item.id)
+
+    def _natural_keys(self) -> None:
+        """Unpinned objects are matched to live ones by natural key (SPEC "Identity"): two
+        with the same key would both claim one live object."""
+        for section in ("locations", "revenue_accounts", "tax_rates", "plans", "rates",
+                        "companies", "gateways"):
+            seen: dict[tuple[str, str], str] = {}
+            for key, obj in getattr(self.config, section).items():
+                if obj.id is not None:
+                    continue
+                field, identity = natural_key(section, obj)
+                other = seen.setdefault((field, identity), key)
+                if other != key:
+                    self.add(
+                        (section, key, field),
+                        f"{section}.{other} has the same {identity}: live objects are matched "
+                        "by it, so give each its own or pin one with `id:`",
+                    )
 
     def _catalogue(self) -> None:
         config = self.config

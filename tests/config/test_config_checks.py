@@ -199,10 +199,35 @@ gateways:
 
 
 def test_keys_are_slugs(write: Write) -> None:
-    plans = "plans:\n  Hot Desk: {name: Hot Desk, billing: recurring, price: 1}\n"
+    plans = "plans:\n  Hot Desk: {name: Quiet Desk, billing: recurring, price: 1}\n"
     assert errors(write, {"a.yaml": catalogue(), "b.yaml": plans}) == [
         "conf/b.yaml:2:3: plans.Hot Desk: key 'Hot Desk' must be a slug: lowercase letters, "
         "digits, '-' and '_', starting with a letter or digit",
+    ]
+
+
+def test_natural_keys_are_unique_unless_pinned(write: Write) -> None:
+    extra = """\
+plans:
+  desk-a: {name: Desk, billing: recurring, price: 1}
+  desk-b: {name: Desk, billing: recurring, price: 2}
+  desk-c: {name: Desk, code: D3, billing: recurring, price: 3}
+  desk-d: {name: Desk, id: 0123456789abcdef01234567, billing: recurring, price: 4}
+companies:
+  acme: {name: Acme, location: downtown}
+  acme-2: {name: Acme, location: downtown}
+gateways:
+  s1: {provider: stripe, account: acct_1, secret_key: {env: K}}
+  s2: {provider: stripe, account: acct_1, secret_key: {env: K}}
+  b1: {provider: bank_transfer, account: acct_1}
+"""
+    assert errors(write, {"a.yaml": catalogue(), "b.yaml": extra}) == [
+        "conf/b.yaml:3:12: plans.desk-b.name: plans.desk-a has the same name 'Desk': live "
+        "objects are matched by it, so give each its own or pin one with `id:`",
+        "conf/b.yaml:8:12: companies.acme-2.name: companies.acme has the same name 'Acme': live "
+        "objects are matched by it, so give each its own or pin one with `id:`",
+        "conf/b.yaml:11:26: gateways.s2.account: gateways.s1 has the same stripe account "
+        "'acct_1': live objects are matched by it, so give each its own or pin one with `id:`",
     ]
 
 
