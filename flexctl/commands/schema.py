@@ -8,6 +8,7 @@ import click
 
 from flexctl.config.schema import schema_text
 from flexctl.errors import FlexctlError
+from flexctl.fileio import write_atomic
 
 
 @click.command("schema")
@@ -24,7 +25,7 @@ def command(output: Path | None) -> None:
         click.echo(text, nl=False)
         return
     try:
-        output.write_text(text, encoding="utf-8")
+        write_atomic(output, text)
     except OSError as exc:
         raise FlexctlError(f"cannot write {output}: {exc.strerror or exc}") from None
     click.echo(f"Wrote {output}", err=True)

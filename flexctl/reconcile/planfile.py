@@ -14,8 +14,6 @@ reason means the saved plan no longer describes what would happen, and nothing i
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from flexctl.errors import PlanError
+from flexctl.fileio import write_atomic
 from flexctl.kinds.base import Obj
 from flexctl.reconcile.plan import SENSITIVE_FIELDS, Plan
 from flexctl.reconcile.render import FORMAT_VERSION, plan_data
@@ -137,17 +136,9 @@ def _fingerprints(
 def write_planfile(path: Path, document: Mapping[str, Any]) -> None:
     """Write atomically: a reader never sees half a plan, a crash leaves the old file."""
     path = Path(path)
-    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
     except OSError as exc:
-        raise PlanError(f"cannot write the plan file {path}: {exc.strerror or exc}") from exc
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise PlanError(f"cannot write the plan file {path}: {exc.strerror or exc}") from exc
 
 

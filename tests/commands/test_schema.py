@@ -45,6 +45,15 @@ def test_schema_command_prints_and_writes(
     target = tmp_path / "out.json"
     assert main(["schema", "-o", str(target)]) == 0
     assert target.read_text() == schema_text()
+    assert [p.name for p in tmp_path.iterdir()] == ["out.json"]  # no temporary file left
+
+
+def test_schema_into_a_missing_directory_is_one_clean_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["schema", "-o", str(tmp_path / "nope" / "out.json")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: cannot write ") and err.count("\n") == 1, err
 
 
 def test_schema_is_valid_for_both_drafts() -> None:
