@@ -165,25 +165,6 @@ def _shutdown(environ: WSGIEnvironment) -> None:
             sock.shutdown(socket.SHUT_RDWR)
 
 
-def create_app(
-    db_path: str | None = None,
-    *,
-    profile: str = "full",
-    orgs: Sequence[str] = ("demo",),
-    client_id: str = "emulator",
-    client_secret: str = "emulator",
-    faults: str | None = None,
-    rate_limit: str | None = None,
-    seed: Path | None = None,
-) -> Emulator:
-    """Build an emulator; `db_path=None` keeps state in memory (shared by all threads)."""
-    return Emulator(
-        db_path,
-        profile=profile,
-        orgs=orgs,
-        client_id=client_id,
-        client_secret=client_secret,
-        faults=faults,
-        rate_limit=rate_limit,
-        seed=seed,
-    )
+# The documented factory: `create_app(db_path=None, *, profile, orgs, ...)`; `db_path=None`
+# keeps state in memory (shared by all threads).
+create_app = Emulator
