@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run flexctl; return the process exit code (never raise for a known error)."""
     args = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in args
+    if debug:  # accepted after the command too (`flexctl plan --debug`), as users type it
+        args = ["--debug", *(a for a in args if a != "--debug")]
     try:
         result = cli.main(args=args, prog_name="flexctl", standalone_mode=False)
     except click.exceptions.Exit as exc:

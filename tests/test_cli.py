@@ -1,0 +1,25 @@
+"""The entry point: exit codes for interrupts and option placement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flexctl.cli import main
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "harbor-works"
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_debug_is_accepted_before_or_after_the_command(
+    where: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["validate", str(EXAMPLE)]
+    assert main(["--debug", *args] if where == "before" else [*args, "--debug"]) == 0
+    assert capsys.readouterr().out.startswith("Valid: ")
+
+
+def test_an_unknown_option_is_still_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(EXAMPLE), "--debgu"]) == 64
+    assert "No such option" in capsys.readouterr().err
