@@ -24,10 +24,10 @@ from typing import Any
 from bench_snapshot import ORG, TimedApp, connect, generate_config_data, org_parser, seed
 
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
 from flexctl.kinds.base import Profile
-from flexctl.platform.secrets import SecretResolver
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import SafetyPolicy, build_plan
 from flexctl.reconcile.planner import PlanRun, make_plan

@@ -26,12 +26,12 @@ from types import SimpleNamespace
 from typing import Any
 
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
+from flexctl.kinds.refs import RefMap
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state, read_snapshot
 from flexctl.platform.target import Target, open_client
 

@@ -19,10 +19,10 @@ import click
 
 from flexctl.commands.plan import kind_options
 from flexctl.config import load_config
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import PlanError, StalePlanError, UsageError
 from flexctl.platform.client import FlexClient
 from flexctl.platform.pacing import WRITE_RATE_ENV
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.target import Target, TargetOptions, target_options
 from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor, execute
 from flexctl.reconcile.journal import Entry, entry_line, render_journal_json, render_journal_text

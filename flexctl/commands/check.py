@@ -16,10 +16,10 @@ from typing import Any
 import click
 
 from flexctl.config import load_config
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
 from flexctl.kinds._values import minor_units
 from flexctl.platform.auth import FULL_SCOPES
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state, read_snapshot
 from flexctl.platform.target import TargetOptions, target_options
 from flexctl.reconcile.check import Readiness, readiness, render_steps, summary

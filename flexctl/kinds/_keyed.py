@@ -16,10 +16,10 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import _values as v
 from flexctl.kinds.base import Capability, Kind, Obj, Profile
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 
 # Value types: str, bool, int, money (Decimal in the currency), number (other Decimal),
 # date, ref (one key of `ref`), refs (a set of keys of `ref`), enum (config <-> API words).

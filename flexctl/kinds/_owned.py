@@ -16,11 +16,11 @@ from typing import Any, ClassVar
 from pydantic import BaseModel
 
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import _values as v
 from flexctl.kinds._keyed import MARKER, Field, matches_by_pin_marker_or_key
 from flexctl.kinds.base import Kind, Obj
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 
 OWNER_KINDS = ("companies", "members")
 OWNER_FIELD = {"companies": "company", "members": "member"}  # the API's reference field

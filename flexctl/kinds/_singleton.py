@@ -9,11 +9,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import _values as v
 from flexctl.kinds._keyed import SETTINGS, KeyedKind
 from flexctl.kinds.base import Obj
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 
 
 class SingletonKind(KeyedKind):

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flexctl.errors import PlanError
-from flexctl.platform.refs import RefMap
+from flexctl.kinds.refs import RefMap
 
 # ISO 4217 currencies whose minor unit is not 1/100.
 _ZERO_DECIMALS = (

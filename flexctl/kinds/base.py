@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 if TYPE_CHECKING:
     from flexctl.config.models import Config
-    from flexctl.platform.refs import RefMap
-    from flexctl.platform.secrets import SecretResolver
+    from flexctl.config.secrets import SecretResolver
+    from flexctl.kinds.refs import RefMap
 
 Scalar = Any  # str | bool | int | Decimal | date | None | tuple[...]
 

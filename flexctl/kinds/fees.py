@@ -17,7 +17,7 @@ from flexctl.kinds import _values as v
 from flexctl.kinds._keyed import COMMUNITY, Field
 from flexctl.kinds._owned import OwnedKind
 from flexctl.kinds.base import Obj
-from flexctl.platform.refs import RefMap
+from flexctl.kinds.refs import RefMap
 
 
 class Fees(OwnedKind):

@@ -15,11 +15,11 @@ from typing import Any
 from pydantic import BaseModel
 
 from flexctl.config.models import SECRET_FIELDS, Config
+from flexctl.config.secrets import FINGERPRINT_PREFIX, SecretResolver, ref_to_dict
 from flexctl.kinds import _values as v
 from flexctl.kinds._keyed import EXTENSION, Field, KeyedKind
 from flexctl.kinds.base import Obj
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import FINGERPRINT_PREFIX, SecretResolver, ref_to_dict
+from flexctl.kinds.refs import RefMap
 
 ALL_SECRET_FIELDS = frozenset(f for fields in SECRET_FIELDS.values() for f in fields)
 

@@ -7,7 +7,7 @@ from typing import Any
 from flexctl.kinds._customers import CUSTOMER_FIELDS, CustomerKind
 from flexctl.kinds._keyed import Field
 from flexctl.kinds.base import Obj
-from flexctl.platform.refs import RefMap
+from flexctl.kinds.refs import RefMap
 
 
 class Members(CustomerKind):

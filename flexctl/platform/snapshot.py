@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import registry
 from flexctl.kinds._keyed import KeyedKind
 from flexctl.kinds._owned import unique_address
 from flexctl.kinds._values import unique_slug
 from flexctl.kinds.base import Kind, Obj, Profile
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 
 INVOICES_PATH = "payments"
 ACCOUNT_PATH = "account"

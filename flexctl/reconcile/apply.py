@@ -19,11 +19,11 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import ApplyError, FlexctlError, PlanError
 from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Kind, Obj
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, ApiFailure, Entry, Journal
 from flexctl.reconcile.plan import API_ACTIONS, Change, Plan, references
 from flexctl.reconcile.recovery import Done, WriteClient, Writer

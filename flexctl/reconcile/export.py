@@ -24,7 +24,7 @@ from flexctl.kinds._owned import OWNER_KINDS, split_owner
 from flexctl.kinds.base import Kind, Obj
 from flexctl.kinds.gateways import secret_field
 from flexctl.kinds.rates import COMPONENTS
-from flexctl.platform.refs import UNKNOWN_PREFIX
+from flexctl.kinds.refs import UNKNOWN_PREFIX
 from flexctl.platform.snapshot import Snapshot
 from flexctl.reconcile.export_yaml import Entry, Section, render_file
 

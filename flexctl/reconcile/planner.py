@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
 from flexctl.kinds import registry
 from flexctl.kinds.base import Obj
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import (
     LoadedConfigLike,
     Snapshot,

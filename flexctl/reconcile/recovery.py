@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import (
     ApiError,
     ApplyError,
@@ -27,8 +28,7 @@ from flexctl.errors import (
     TransportError,
 )
 from flexctl.kinds.base import Kind, Obj
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 
 DEFAULT_ATTEMPTS = 3
 

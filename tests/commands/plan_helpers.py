@@ -15,13 +15,13 @@ import pytest
 
 from flexctl.cli import main
 from flexctl.config import load_config
+from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
+from flexctl.kinds.refs import RefMap
 from flexctl.platform import target as target_module
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state
 from flexctl.platform.target import open_client, resolve_target
 

@@ -11,7 +11,7 @@ from plan_helpers import Sandbox, make_sandbox
 
 from flexctl.cli import main
 from flexctl.config import load_config
-from flexctl.platform.secrets import SecretResolver
+from flexctl.config.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state
 
 

@@ -9,8 +9,8 @@ import pytest
 from plan_helpers import Sandbox, make_sandbox
 
 from flexctl.config import load_config
+from flexctl.config.secrets import SecretResolver
 from flexctl.platform.auth import OFFICERND_SCOPES
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state
 
 CATALOGUE = ("locations", "tax_rates", "revenue_accounts", "plans", "rates")

@@ -6,8 +6,8 @@ import pytest
 from kinds_sample import IDS, STRIPE_KEY, config_data
 
 from flexctl.config.models import Config
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.config.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 
 
 @pytest.fixture

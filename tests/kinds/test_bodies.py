@@ -9,10 +9,10 @@ from kinds_sample import IDS, STRIPE_KEY, oid
 
 from flexctl import kinds
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import PlanError, SecretError
 from flexctl.kinds.base import Capability, Obj, Profile
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 
 
 def one(config: Config, secrets: SecretResolver, kind: str, address: str) -> Obj:

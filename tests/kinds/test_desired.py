@@ -9,8 +9,8 @@ from kinds_sample import STRIPE_KEY, config_data
 
 from flexctl import kinds
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.kinds.base import Obj
-from flexctl.platform.secrets import SecretResolver
 
 
 def by_address(config: Config, secrets: SecretResolver, kind: str) -> dict[str, Obj]:

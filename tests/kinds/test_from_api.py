@@ -8,7 +8,7 @@ from decimal import Decimal
 from kinds_sample import IDS, oid
 
 from flexctl import kinds
-from flexctl.platform.refs import RefMap
+from flexctl.kinds.refs import RefMap
 
 STAMP = "2026-11-20T10:00:00.000Z"
 

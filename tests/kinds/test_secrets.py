@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from flexctl.config import load_config
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import SecretError
 from flexctl.kinds import get
-from flexctl.platform.secrets import SecretResolver
 
 
 def test_env_fingerprint_value_and_missing() -> None:

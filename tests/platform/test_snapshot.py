@@ -15,9 +15,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
 from kinds_sample import config_data, oid
 
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import get
 from flexctl.kinds.base import Obj, Profile
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import desired_state, match, read_snapshot
 
 

@@ -17,12 +17,12 @@ from kinds_sample import STRIPE_KEY, config_data
 
 from flexctl.config import load_config
 from flexctl.config.models import Config
+from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
 from flexctl.kinds.base import Obj
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.snapshot import Snapshot, desired_state, read_snapshot
 from flexctl.platform.target import Target, open_client
 

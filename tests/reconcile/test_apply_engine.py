@@ -14,12 +14,12 @@ import httpx
 import pytest
 
 from flexctl.config import load_config
+from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import Emulator, create_app
 from flexctl.errors import PlanError
 from flexctl.kinds.base import Obj
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
-from flexctl.platform.secrets import SecretResolver
 from flexctl.platform.target import Target, open_client
 from flexctl.reconcile.apply import INTERRUPTED, Executor, execute, tasks_of
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, Entry, Journal

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from flexctl.config.secrets import SecretResolver
 from flexctl.errors import (
     ApplyError,
     AuthError,
@@ -17,8 +18,7 @@ from flexctl.errors import (
 )
 from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Obj
-from flexctl.platform.refs import RefMap
-from flexctl.platform.secrets import SecretResolver
+from flexctl.kinds.refs import RefMap
 from flexctl.reconcile.journal import ApiFailure, Entry, entry_line
 from flexctl.reconcile.recovery import Writer
 
