@@ -32,8 +32,8 @@ from flexctl.kinds import registry
 from flexctl.kinds.refs import RefMap
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
-from flexctl.platform.snapshot import desired_state, read_snapshot
 from flexctl.platform.target import Target, open_client
+from flexctl.state.snapshot import desired_state, read_snapshot
 
 ORG = "bench-works"
 RECURRING = ("hot-desk", "fixed-desk", "office-s", "office-m", "office-l")

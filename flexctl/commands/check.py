@@ -20,11 +20,9 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
 from flexctl.kinds._values import minor_units
 from flexctl.platform.auth import FULL_SCOPES
-from flexctl.platform.snapshot import desired_state, read_snapshot
 from flexctl.platform.target import TargetOptions, target_options
-from flexctl.reconcile.check import Readiness, readiness, render_steps, summary
-from flexctl.reconcile.render import printable
-from flexctl.reconcile.smoke import (
+from flexctl.readiness.checklist import Readiness, readiness, render_steps, summary
+from flexctl.readiness.smoke import (
     SMOKE_SCOPES,
     Outcome,
     SmokeResult,
@@ -32,6 +30,8 @@ from flexctl.reconcile.smoke import (
     prepare,
     run_smoke_test,
 )
+from flexctl.reconcile.render import printable
+from flexctl.state.snapshot import desired_state, read_snapshot
 
 MAX_SMOKE_AMOUNT = Decimal(100)  # "a small charge": a typo must not charge a real card 1000
 

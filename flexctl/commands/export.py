@@ -24,11 +24,11 @@ from flexctl.errors import (
     UsageError,
     ValidationError,
 )
+from flexctl.export.build import SCHEMA_FILE, Export, build_export
 from flexctl.platform.client import FlexClient
-from flexctl.platform.snapshot import read_snapshot, with_references
 from flexctl.platform.target import Target, TargetOptions, target_options
-from flexctl.reconcile.export import SCHEMA_FILE, Export, build_export
 from flexctl.reconcile.planner import parse_kinds
+from flexctl.state.snapshot import read_snapshot, with_references
 
 BILLING_SETTINGS = "billing-settings"
 

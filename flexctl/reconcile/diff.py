@@ -29,7 +29,7 @@ BILL_RUN_BLOCKED = (
 
 
 class LiveState(Protocol):
-    """What the diff reads from a snapshot (`flexctl.platform.snapshot.Snapshot`)."""
+    """What the diff reads from a snapshot (`flexctl.state.snapshot.Snapshot`)."""
 
     currency: str
     objects: dict[str, list[Obj]]

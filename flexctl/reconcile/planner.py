@@ -14,15 +14,15 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
 from flexctl.kinds import registry
 from flexctl.kinds.base import Obj
-from flexctl.platform.snapshot import (
+from flexctl.reconcile.diff import diff
+from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.state.snapshot import (
     LoadedConfigLike,
     Snapshot,
     SnapshotClient,
     desired_state,
     read_snapshot,
 )
-from flexctl.reconcile.diff import diff
-from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 
 
 class LoadedConfig(LoadedConfigLike, Protocol):

@@ -22,8 +22,8 @@ from flexctl.kinds.refs import RefMap
 from flexctl.platform import target as target_module
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
-from flexctl.platform.snapshot import desired_state
 from flexctl.platform.target import open_client, resolve_target
+from flexctl.state.snapshot import desired_state
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
 ORG = "harbor-works"

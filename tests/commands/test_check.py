@@ -20,8 +20,8 @@ from flexctl.platform import target as target_module
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import open_client, resolve_target
-from flexctl.reconcile.check import Readiness, Step
-from flexctl.reconcile.smoke import SMOKE_SCOPES, Outcome, SmokeResult, SmokeStep
+from flexctl.readiness.checklist import Readiness, Step
+from flexctl.readiness.smoke import SMOKE_SCOPES, Outcome, SmokeResult, SmokeStep
 
 STEPS = ("gateway", "services", "customers", "bill_run", "automation", "storefront")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from flexctl.config import load_config
-from flexctl.reconcile.export_yaml import Entry, Section, render_file, scalar
+from flexctl.export.emit import Entry, Section, render_file, scalar
 
 NAMES = [
     "Plain Name", "a: b", "# x", "- x", "yes", "No", "null", "true", "0123", "1e3", "trailing ",

@@ -12,7 +12,7 @@ from plan_helpers import Sandbox, make_sandbox
 from flexctl.cli import main
 from flexctl.config import load_config
 from flexctl.config.secrets import SecretResolver
-from flexctl.platform.snapshot import desired_state
+from flexctl.state.snapshot import desired_state
 
 
 @pytest.fixture

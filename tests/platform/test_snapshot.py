@@ -18,7 +18,7 @@ from flexctl.config.models import Config
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import get
 from flexctl.kinds.base import Obj, Profile
-from flexctl.platform.snapshot import desired_state, match, read_snapshot
+from flexctl.state.snapshot import desired_state, match, read_snapshot
 
 
 @pytest.fixture

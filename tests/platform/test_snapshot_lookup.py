@@ -9,7 +9,7 @@ from test_snapshot_roundtrip import ORG, connect, converge, desired, secrets  # 
 from flexctl.emulator import create_app
 from flexctl.errors import TransportError
 from flexctl.kinds import registry
-from flexctl.platform.snapshot import read_snapshot
+from flexctl.state.snapshot import read_snapshot
 
 
 def test_every_object_is_found_by_its_lookup(desired, secrets) -> None:  # noqa: F811

@@ -23,8 +23,8 @@ from flexctl.kinds import registry
 from flexctl.kinds.base import Obj
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
-from flexctl.platform.snapshot import Snapshot, desired_state, read_snapshot
 from flexctl.platform.target import Target, open_client
+from flexctl.state.snapshot import Snapshot, desired_state, read_snapshot
 
 ORG = "harbor-works"
 FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}

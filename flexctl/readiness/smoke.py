@@ -21,8 +21,8 @@ from typing import Any, Protocol
 from flexctl.config.models import Config
 from flexctl.errors import FlexctlError
 from flexctl.kinds.base import Obj, Profile
-from flexctl.platform.snapshot import Snapshot
-from flexctl.reconcile.check import is_connected
+from flexctl.readiness.checklist import is_connected
+from flexctl.state.snapshot import Snapshot
 
 TAG = {"flexctl": "smoke-test"}
 # What the smoke test needs besides flexctl's usual scopes (emulator `full` profile).

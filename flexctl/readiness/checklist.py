@@ -16,7 +16,7 @@ from typing import Any
 from flexctl.config.models import Config
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.gateways import secret_field
-from flexctl.platform.snapshot import Snapshot
+from flexctl.state.snapshot import Snapshot
 
 APPLY = "run `flexctl apply`"
 INVOICING_PORTAL = "Settings > Billing > Invoicing"

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from flexctl.export.emit import Entry, Section, render_file
 from flexctl.kinds import _values as v
 from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry
@@ -25,8 +26,7 @@ from flexctl.kinds.base import Kind, Obj
 from flexctl.kinds.gateways import secret_field
 from flexctl.kinds.rates import COMPONENTS
 from flexctl.kinds.refs import UNKNOWN_PREFIX
-from flexctl.platform.snapshot import Snapshot
-from flexctl.reconcile.export_yaml import Entry, Section, render_file
+from flexctl.state.snapshot import Snapshot
 
 SCHEMA_FILE = "flexctl.schema.json"
 CHUNK = 500  # customers per file: big organizations stay reviewable file by file

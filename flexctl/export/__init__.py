@@ -1,0 +1,1 @@
+"""Export: the live organization written back as flexctl configuration files."""

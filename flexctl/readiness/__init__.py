@@ -1,0 +1,1 @@
+"""Readiness: the "ready to get paid" checklist and the smoke test with a small charge."""
