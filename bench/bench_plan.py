@@ -23,11 +23,12 @@ from typing import Any
 # Run as a script, this directory is on sys.path: reuse the snapshot benchmark's organization.
 from bench_snapshot import ORG, TimedApp, connect, generate_config_data, org_parser, seed
 
-from flexctl.config.models import Config
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
 from flexctl.kinds.base import Profile
+from flexctl.kinds.configuration import config_model
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import SafetyPolicy, build_plan
 from flexctl.reconcile.planner import PlanRun, make_plan
@@ -63,7 +64,7 @@ def change_share(data: dict[str, Any], share: float) -> int:
     return changed
 
 
-def time_diff(run: PlanRun, config: Config, profile: Profile) -> tuple[float, float]:
+def time_diff(run: PlanRun, config: ConfigBase, profile: Profile) -> tuple[float, float]:
     """Wall and CPU seconds of the diff alone (diff + order + digests): same inputs, no I/O."""
     began, began_cpu = time.perf_counter(), time.process_time()
     result = diff(run.desired, run.snapshot, registry(), profile=profile,
@@ -81,9 +82,9 @@ def main(argv: list[str] | None = None) -> int:
 
     data = generate_config_data(args.companies, args.members, args.memberships, args.fees)
     app = TimedApp(create_app(None, profile="full", orgs=(ORG,)))
-    seed(app.app, ORG, Config.model_validate(data, strict=False))
+    seed(app.app, ORG, config_model().model_validate(data, strict=False))
     edited = change_share(data, args.changed)
-    config = Config.model_validate(data, strict=False)
+    config = config_model().model_validate(data, strict=False)
     loaded = SimpleNamespace(config=config, digest="sha256:bench")
     target = {"api_url": "http://emulator.bench/api/v2", "org": ORG}
     with connect(app) as client:

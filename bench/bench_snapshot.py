@@ -25,15 +25,17 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from flexctl.config.models import Config
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
+from flexctl.kinds.configuration import config_model
 from flexctl.kinds.refs import RefMap
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import Target, open_client
-from flexctl.state.snapshot import desired_state, read_snapshot
+from flexctl.state.desired import desired_state
+from flexctl.state.snapshot import read_snapshot
 
 ORG = "bench-works"
 RECURRING = ("hot-desk", "fixed-desk", "office-s", "office-m", "office-l")
@@ -86,7 +88,7 @@ def generate_config_data(
     return data
 
 
-def seed(app: Any, org: str, config: Config) -> dict[str, int]:
+def seed(app: Any, org: str, config: ConfigBase) -> dict[str, int]:
     """Store the config's objects in the emulator directly (no HTTP), as the API would."""
     secrets = SecretResolver(environ={})
     desired = desired_state(SimpleNamespace(config=config), secrets)
@@ -145,7 +147,7 @@ def connect(app: Any) -> FlexClient:
 def main(argv: list[str] | None = None) -> int:
     args = org_parser(__doc__ or "").parse_args(argv)
 
-    config = Config.model_validate(
+    config = config_model().model_validate(
         generate_config_data(args.companies, args.members, args.memberships, args.fees),
         strict=False,
     )

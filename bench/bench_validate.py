@@ -17,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from flexctl.config import load_config
 from flexctl.config.loader import discover
+from flexctl.kinds.configuration import load_config
 
 COMPANIES = 2_000
 MEMBERS = 10_000

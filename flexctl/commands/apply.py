@@ -18,9 +18,9 @@ from pathlib import Path
 import click
 
 from flexctl.commands.plan import kind_options
-from flexctl.config import load_config
 from flexctl.config.secrets import SecretResolver
 from flexctl.errors import PlanError, StalePlanError, UsageError
+from flexctl.kinds.configuration import load_config
 from flexctl.platform.client import FlexClient
 from flexctl.platform.pacing import WRITE_RATE_ENV
 from flexctl.platform.target import Target, TargetOptions, target_options

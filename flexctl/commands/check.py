@@ -15,10 +15,10 @@ from typing import Any
 
 import click
 
-from flexctl.config import load_config
+from flexctl.config.currency import minor_units
 from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
-from flexctl.kinds._values import minor_units
+from flexctl.kinds.configuration import load_config
 from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.target import TargetOptions, target_options
 from flexctl.readiness.checklist import Readiness, readiness, render_steps, summary
@@ -31,7 +31,8 @@ from flexctl.readiness.smoke import (
     run_smoke_test,
 )
 from flexctl.reconcile.render import printable
-from flexctl.state.snapshot import desired_state, read_snapshot
+from flexctl.state.desired import desired_state
+from flexctl.state.snapshot import read_snapshot
 
 MAX_SMOKE_AMOUNT = Decimal(100)  # "a small charge": a typo must not charge a real card 1000
 

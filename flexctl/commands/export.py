@@ -14,8 +14,6 @@ from pathlib import Path
 
 import click
 
-from flexctl.config import load_config
-from flexctl.config.schema import schema_text
 from flexctl.errors import (
     ConfigError,
     FlexctlError,
@@ -25,10 +23,12 @@ from flexctl.errors import (
     ValidationError,
 )
 from flexctl.export.build import SCHEMA_FILE, Export, build_export
+from flexctl.kinds import with_references
+from flexctl.kinds.configuration import load_config, schema_text
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import Target, TargetOptions, target_options
 from flexctl.reconcile.planner import parse_kinds
-from flexctl.state.snapshot import read_snapshot, with_references
+from flexctl.state.snapshot import read_snapshot
 
 BILLING_SETTINGS = "billing-settings"
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import click
 
-from flexctl.config import load_config
 from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
+from flexctl.kinds.configuration import load_config
 from flexctl.platform.target import TargetOptions, target_options
 from flexctl.reconcile.planfile import is_planfile, planfile_data, write_planfile
 from flexctl.reconcile.planner import PlanRun, make_plan, parse_kinds

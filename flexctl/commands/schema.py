@@ -6,9 +6,9 @@ from pathlib import Path
 
 import click
 
-from flexctl.config.schema import schema_text
 from flexctl.errors import FlexctlError
 from flexctl.fileio import write_atomic
+from flexctl.kinds.configuration import schema_text
 
 
 @click.command("schema")

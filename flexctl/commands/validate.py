@@ -11,48 +11,19 @@ from pathlib import Path
 
 import click
 
-from flexctl.config import load_config
-from flexctl.config.models import Config
+from flexctl.config.types import ConfigBase
 from flexctl.errors import ConfigError
-
-# (label, plural) in dependency order, as counted by `counts`.
-_NOUNS = (
-    ("location", "locations"),
-    ("revenue account", "revenue accounts"),
-    ("tax rate", "tax rates"),
-    ("gateway", "gateways"),
-    ("plan", "plans"),
-    ("rate", "rates"),
-    ("company", "companies"),
-    ("member", "members"),
-    ("membership", "memberships"),
-    ("fee", "fees"),
-)
+from flexctl.kinds import registry
+from flexctl.kinds.configuration import load_config
 
 
-def counts(config: Config) -> list[int]:
-    """How many objects of each kind in `_NOUNS` the config declares."""
-    customers = [*config.companies.values(), *config.members.values()]
-    return [
-        len(config.locations),
-        len(config.revenue_accounts),
-        len(config.tax_rates),
-        len(config.gateways),
-        len(config.plans),
-        len(config.rates),
-        len(config.companies),
-        len(config.members),
-        sum(len(customer.memberships) for customer in customers),
-        sum(len(customer.fees) for customer in customers),
-    ]
-
-
-def summary(config: Config) -> str:
-    """`Valid: 2 locations, 1 gateway, ...` with every kind, in dependency order."""
-    parts = [
-        f"{number} {singular if number == 1 else plural}"
-        for number, (singular, plural) in zip(counts(config), _NOUNS, strict=True)
-    ]
+def summary(config: ConfigBase) -> str:
+    """`Valid: 2 locations, 1 gateway, ...` with every counted kind, in dependency order."""
+    parts = []
+    for kind in registry():
+        number = kind.count(config)
+        if number is not None:
+            parts.append(f"{number} {kind.noun if number == 1 else kind.plural}")
     return f"Valid: {', '.join(parts)}."
 
 

@@ -1,10 +1,6 @@
-"""The configuration format: loading YAML with positions, the models, semantic checks, schema.
+"""The configuration format's building blocks: the YAML reader with positions, scalar rules,
+model types, located rules, secret references and the JSON Schema output.
 
-Use `load_config(path)`; it returns a `LoadedConfig` or raises `ConfigError` with every issue.
+Each kind's model and rules live in its module under `flexctl/kinds/`; the whole configuration
+is assembled and loaded by `flexctl.kinds.configuration.load_config`.
 """
-
-from __future__ import annotations
-
-from flexctl.config.load import LoadedConfig, digest, load_config
-
-__all__ = ["LoadedConfig", "digest", "load_config"]

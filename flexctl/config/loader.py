@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
 from flexctl.config import composer, fastparse
 from flexctl.config.composer import Document, Path, Position, YamlProblem
-from flexctl.config.models import KEYED_SECTIONS
 from flexctl.errors import ConfigError, ConfigIssue
 
 # One file larger than this is refused before it is read: a config that big belongs in a
@@ -91,8 +91,10 @@ def discover(path: FsPath) -> list[FsPath]:
     return sorted(found)
 
 
-def load_tree(path: FsPath) -> SourceTree:
-    """Read and merge a config file or directory; raise ConfigError listing every problem."""
+def load_tree(path: FsPath, keyed_sections: Collection[str] = ()) -> SourceTree:
+    """Read and merge a config file or directory; raise ConfigError listing every problem.
+
+    A null section among `keyed_sections` (every entry commented out) merges as empty."""
     files = _files_of(path)
     names = [display_name(file) for file in files]
     issues: list[ConfigIssue] = []
@@ -108,7 +110,7 @@ def load_tree(path: FsPath) -> SourceTree:
         documents.append(document)
     if issues:
         raise ConfigError(issues)
-    return _merge(files, names, documents)
+    return _merge(files, names, documents, keyed_sections)
 
 
 def _files_of(path: FsPath) -> list[FsPath]:
@@ -204,7 +206,12 @@ def _offset_position(content: str | bytes, offset: int) -> Position:
     return (line, len(before) + 1)
 
 
-def _merge(files: list[FsPath], names: list[str], documents: list[Document]) -> SourceTree:
+def _merge(
+    files: list[FsPath],
+    names: list[str],
+    documents: list[Document],
+    keyed_sections: Collection[str],
+) -> SourceTree:
     """Merge top-level sections key by key; a key defined in two files is an error."""
     merged: dict[str, Any] = {}
     owners: dict[Path, int] = {}
@@ -213,7 +220,7 @@ def _merge(files: list[FsPath], names: list[str], documents: list[Document]) -> 
     index = PositionIndex(names, per_file, owners)
     for number, document in enumerate(documents):
         for section, value in document.value.items():
-            if value is None and section in KEYED_SECTIONS:
+            if value is None and section in keyed_sections:
                 value = {}  # "companies:" with every entry commented out: no companies
             first = owners.get((section,))
             if first is None:

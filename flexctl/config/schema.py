@@ -1,7 +1,8 @@
 """The JSON Schema of the configuration format, generated from the models.
 
-Generated, never hand-written, so it cannot drift from the code; `schemas/flexctl.schema.json`
-is a committed copy that a test keeps current. Editors use it through the modeline
+Generated from the assembled models (`flexctl.kinds.configuration`), never hand-written, so it
+cannot drift from the code; `schemas/flexctl.schema.json` is a committed copy that a test keeps
+current; hover help comes from the models' field descriptions. Editors use it through the modeline
 `# yaml-language-server: $schema=<path>/flexctl.schema.json`, and many of them implement only
 draft-07, so the output sticks to keywords both drafts read the same way: `$ref` into `$defs`
 is a plain JSON pointer, and the OpenAPI-only `discriminator` keyword is left out.
@@ -10,82 +11,21 @@ is a plain JSON pointer, and the OpenAPI-only `discriminator` keyword is left ou
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from flexctl.config.models import KEYED_SECTIONS, SLUG_PATTERN, Config
+from pydantic import BaseModel
+
+from flexctl.config.types import SLUG_PATTERN
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_ID = "urn:flexctl:config:v1"
 
 
-# Hover help for editors, keyed by model and field. Generation fails if a field is renamed.
-DESCRIPTIONS: dict[str, dict[str, str]] = {
-    "Config": {
-        "version": "Format version; always 1.",
-        "organization": "Slug of the OfficeRnD organization this configuration describes.",
-        "currency": "ISO 4217 code; every amount is an exact decimal in this currency.",
-        "locations": "Existing locations, bound by code or name.",
-        "gateways": "Payment gateways; secrets are {env: NAME} or {file: PATH} references.",
-        "plans": "Billing plans: recurring memberships and one-off services.",
-        "rates": "Resource rates for bookable spaces.",
-        "companies": "Customer companies, with their memberships and fees.",
-        "members": "Customer members (matched by email), with their memberships and fees.",
-        "invoicing": "Settings > Billing > Invoicing; an omitted field is not managed.",
-        "storefront": "Growth Hub storefront: what non-members can buy online.",
-        "policy": "What flexctl may delete, and its safety threshold.",
-    },
-    "Plan": {
-        "billing": "recurring (monthly membership) or one_off (day pass, printing, deposit).",
-        "price": "Amount in the currency; a one-off plan's unit price may have 4 decimals.",
-        "locations": "Location keys where the plan is offered; omitted = all.",
-        "revenue_account": "Key of a revenue account.",
-    },
-    "Rate": {
-        "unit": "hour (meeting rooms) or day (desks, event spaces).",
-        "off_hours_price": "hour rates: price outside business hours.",
-        "full_day_price": "hour rates: cap for a whole day.",
-        "half_day_price": "day rates: price for half a day.",
-        "week_price": "day rates: price for a week.",
-        "month_price": "day rates: price for a month.",
-        "weekend_price": "Price on weekends (hour or day rates).",
-    },
-    **{
-        gateway: {
-            "default": "The default gateway of its locations; at most one per location.",
-            "locations": "Location keys; omitted = all locations.",
-        }
-        for gateway in (
-            "StripeGateway",
-            "GoCardlessGateway",
-            "AuthorizeNetGateway",
-            "PayPalGateway",
-            "BankTransferGateway",
-        )
-    },
-    "Membership": {
-        "plan": "Key of a recurring plan.",
-        "start": "First day (YYYY-MM-DD).",
-        "end": "Last day, inclusive; omitted = open-ended.",
-        "price": "Overrides the plan's price.",
-        "location": "Location key; omitted = the customer's location.",
-    },
-    "Fee": {
-        "plan": "Key of a one-off plan.",
-        "price": "Unit price (up to 4 decimals); omitted = the plan's price.",
-        "name": "Invoice line name; omitted = the plan's name.",
-    },
-    "Member": {"email": "Members are matched by email, ignoring case; unique."},
-    "Policy": {
-        "prune": "Kinds whose live objects missing from the config are deleted.",
-        "max_change_ratio": "Updates and deletes over existing objects of a kind (10+) that "
-        "block a plan unless forced.",
-    },
-}
-
-
-def json_schema() -> dict[str, Any]:
-    """The schema as a dict: Draft 2020-12, readable by draft-07 editors."""
-    generated = Config.model_json_schema(mode="validation")
+def json_schema(model: type[BaseModel], keyed_sections: Iterable[str]) -> dict[str, Any]:
+    """The schema of `model` as a dict: Draft 2020-12, readable by draft-07 editors. The
+    keys of `keyed_sections` must be slugs. Descriptions come from the models' fields."""
+    generated = model.model_json_schema(mode="validation")
     schema: dict[str, Any] = {
         "$schema": SCHEMA_DIALECT,
         "$id": SCHEMA_ID,
@@ -98,14 +38,8 @@ def json_schema() -> dict[str, Any]:
     schema.update(
         (key, value) for key, value in generated.items() if key not in ("title", "required")
     )
-    for section in KEYED_SECTIONS:
+    for section in keyed_sections:
         schema["properties"][section]["propertyNames"] = {"pattern": SLUG_PATTERN}
-    for model, fields in DESCRIPTIONS.items():
-        properties = (
-            schema["properties"] if model == "Config" else schema["$defs"][model]["properties"]
-        )
-        for field, description in fields.items():
-            properties[field]["description"] = description
     _tidy(schema)
     return schema
 
@@ -125,6 +59,6 @@ def _tidy(node: Any) -> None:
             _tidy(value)
 
 
-def schema_text() -> str:
+def schema_text(model: type[BaseModel], keyed_sections: Iterable[str]) -> str:
     """The schema as the text `flexctl schema` prints and the repository commits."""
-    return json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(json_schema(model, keyed_sections), indent=2, ensure_ascii=False) + "\n"

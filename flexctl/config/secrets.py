@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from flexctl.config.models import EnvSecret, FileSecret
+from flexctl.config.types import EnvSecret, FileSecret
 from flexctl.errors import SecretError
 
 FINGERPRINT_PREFIX = "…"

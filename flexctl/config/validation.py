@@ -8,17 +8,20 @@ error into `file:line:col: dotted.path: message` in the config's own words ("unk
 from __future__ import annotations
 
 import difflib
+from collections.abc import Collection
 from dataclasses import dataclass
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 import pydantic
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 
 from flexctl.config.composer import Path
 from flexctl.config.loader import PositionIndex
-from flexctl.config.models import KEYED_SECTIONS, OBJECT_ID_PATTERN, SLUG_PATTERN, Config
+from flexctl.config.rules import Broken
 from flexctl.config.scalars import describe
+from flexctl.config.types import EMAIL_PATTERN, OBJECT_ID_PATTERN, SLUG_PATTERN
 from flexctl.errors import ConfigIssue
 
 _PATTERN_MESSAGES = {
@@ -26,7 +29,7 @@ _PATTERN_MESSAGES = {
     "starting with a letter or digit",
     OBJECT_ID_PATTERN: "must be a platform id: 24 hexadecimal characters",
     r"^[A-Z]{3}$": "must be a three-letter ISO 4217 currency code such as EUR",
-    r"^[^@\s]+@[^@\s]+\.[^@\s]+$": "is not a valid email address",
+    EMAIL_PATTERN: "is not a valid email address",
     r"^[A-Za-z_][A-Za-z0-9_]*$": "must be an environment variable name (letters, digits, _)",
 }
 _TYPE_NAMES = {
@@ -47,22 +50,26 @@ _TYPE_NAMES = {
 
 
 def _unwrap(annotation: Any, node: Any) -> Any:
-    """Strip Annotated and Optional; pick a union member by the data's `provider`."""
+    """Strip Annotated and Optional; pick a tagged union's member by the data's tag field."""
+    tag: str | None = None
     while True:
         origin = get_origin(annotation)
         if origin is Annotated:
-            annotation = get_args(annotation)[0]
+            args = get_args(annotation)
+            for meta in args[1:]:
+                if isinstance(meta, FieldInfo) and isinstance(meta.discriminator, str):
+                    tag = meta.discriminator
+            annotation = args[0]
         elif origin in (Union, UnionType):
             members = [arg for arg in get_args(annotation) if arg is not type(None)]
-            if len(members) > 1 and isinstance(node, dict):
+            if len(members) > 1 and tag is not None and isinstance(node, dict):
                 members = [
                     member
                     for member in members
                     if isinstance(member, type)
                     and issubclass(member, BaseModel)
-                    and "provider" in member.model_fields
-                    and get_args(member.model_fields["provider"].annotation)
-                    == (node.get("provider"),)
+                    and tag in member.model_fields
+                    and get_args(member.model_fields[tag].annotation) == (node.get(tag),)
                 ]
             if len(members) != 1:
                 return None
@@ -71,9 +78,9 @@ def _unwrap(annotation: Any, node: Any) -> Any:
             return annotation
 
 
-def _known_keys(path: Path, data: Any) -> list[str]:
+def _known_keys(model: type[BaseModel], path: Path, data: Any) -> list[str]:
     """The keys the model at `path` accepts (for "did you mean" hints)."""
-    annotation: Any = Config
+    annotation: Any = model
     node = data
     for part in path:
         annotation = _unwrap(annotation, node)
@@ -91,13 +98,6 @@ def _known_keys(path: Path, data: Any) -> list[str]:
     return []
 
 
-def _providers(member: Any) -> tuple[Any, ...]:
-    if isinstance(member, type) and issubclass(member, BaseModel):
-        field = member.model_fields.get("provider")
-        return get_args(field.annotation) if field else ()
-    return ()
-
-
 def _child(node: Any, part: str | int) -> Any:
     if isinstance(node, dict):
         return node.get(part)
@@ -109,35 +109,41 @@ def _child(node: Any, part: str | int) -> Any:
 # Stand-ins for malformed top-level settings, so the rules can still check everything else.
 _STAND_INS: dict[str, Any] = {"version": 1, "organization": "invalid", "currency": "XXX"}
 
-Broken = dict[str, set[str] | None]  # section -> keys left out of the config (None: all)
-
 
 @dataclass
 class Validated:
     """The models' verdict: every schema issue, and the config built from the rest."""
 
-    config: Config | None  # None when not even the well-formed part makes a config
+    config: BaseModel | None  # None when not even the well-formed part makes a config
     issues: list[ConfigIssue]
     broken: Broken  # what `config` leaves out because it is malformed
 
 
-def validate(data: dict[str, Any], index: PositionIndex) -> Validated:
-    """Validate `data`; on errors, also build a config from its well-formed entries so the
-    semantic rules can run on them in the same pass (every error at once)."""
+def validate(
+    data: dict[str, Any],
+    index: PositionIndex,
+    model: type[BaseModel],
+    keyed_sections: Collection[str],
+) -> Validated:
+    """Validate `data` against `model`; on errors, also build a config from its well-formed
+    entries so the semantic rules can run on them in the same pass (every error at once).
+    `keyed_sections` are the sections that map keys to objects."""
     try:
-        return Validated(Config.model_validate(data), [], {})
+        return Validated(model.model_validate(data), [], {})
     except pydantic.ValidationError as exc:
         errors = exc.errors(include_url=False)
-    issues = sorted({_issue(error, data, index) for error in errors})
-    rest, broken = _well_formed_part(data, errors)
+    issues = sorted({_issue(model, error, data, index) for error in errors})
+    rest, broken = _well_formed_part(data, errors, keyed_sections)
     try:
-        config: Config | None = Config.model_validate(rest)
+        config: BaseModel | None = model.model_validate(rest)
     except pydantic.ValidationError:
         config = None
     return Validated(config, issues, broken)
 
 
-def _well_formed_part(data: dict[str, Any], errors: list[Any]) -> tuple[dict[str, Any], Broken]:
+def _well_formed_part(
+    data: dict[str, Any], errors: list[Any], keyed_sections: Collection[str]
+) -> tuple[dict[str, Any], Broken]:
     """`data` without the keyed entries (or sections) that have errors."""
     rest = dict(data)
     broken: Broken = {}
@@ -149,7 +155,7 @@ def _well_formed_part(data: dict[str, Any], errors: list[Any]) -> tuple[dict[str
         if section in _STAND_INS:
             rest[section] = _STAND_INS[section]
             broken[section] = None
-        elif section in KEYED_SECTIONS and isinstance(data.get(section), dict) and len(loc) > 1:
+        elif section in keyed_sections and isinstance(data.get(section), dict) and len(loc) > 1:
             keys = broken.setdefault(section, set())
             if keys is not None:
                 keys.add(str(loc[1]))
@@ -170,8 +176,8 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
         if isinstance(node, dict):
             if part in node:
                 node = node[part]
-            elif isinstance(part, str) and (node.get("provider") == part or "[" in part):
-                continue  # the tag pydantic adds for the gateway variant or a validator
+            elif isinstance(part, str) and (part in node.values() or "[" in part):
+                continue  # the tag pydantic adds for a tagged union's variant or a validator
             else:
                 node = None
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
@@ -182,22 +188,24 @@ def _data_path(loc: tuple[Any, ...], data: Any) -> Path:
     return tuple(path)
 
 
-def _issue(error: Any, data: dict[str, Any], index: PositionIndex) -> ConfigIssue:
+def _issue(
+    model: type[BaseModel], error: Any, data: dict[str, Any], index: PositionIndex
+) -> ConfigIssue:
     path = _data_path(tuple(error["loc"]), data)
     kind = error["type"]
     if kind in ("union_tag_not_found", "union_tag_invalid"):
         path = (*path, "provider")
-    return index.issue(path, _message(error, path, data))
+    return index.issue(path, _message(model, error, path, data))
 
 
-def _message(error: Any, path: Path, data: dict[str, Any]) -> str:
+def _message(model: type[BaseModel], error: Any, path: Path, data: dict[str, Any]) -> str:
     kind: str = error["type"]
     ctx: dict[str, Any] = error.get("ctx") or {}
     value = error.get("input")
     if kind == "missing" or kind == "union_tag_not_found":
         return f"required key '{path[-1]}' is missing"
     if kind == "extra_forbidden":
-        hint = difflib.get_close_matches(str(path[-1]), _known_keys(path[:-1], data), n=1)
+        hint = difflib.get_close_matches(str(path[-1]), _known_keys(model, path[:-1], data), n=1)
         return f"unknown key '{path[-1]}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
     if kind in _TYPE_NAMES:
         return f"expected {_TYPE_NAMES[kind]}, got {describe(value)}"

@@ -1,8 +1,17 @@
-"""What companies and members share: billing details, location, the flexctl marker."""
+"""What companies and members share: the customer model with its memberships and fees, billing
+details, location, the flexctl marker, and the rule that protects their billing history."""
 
 from __future__ import annotations
 
-from flexctl.kinds._keyed import COMMUNITY, Field, KeyedKind
+from typing import Any
+
+from flexctl.config.rules import Checker
+from flexctl.config.types import ConfigBase, Email, Model, Name, ObjectId, Ref
+from flexctl.kinds._fields import COMMUNITY, Field
+from flexctl.kinds._keyed import KeyedKind
+from flexctl.kinds.base import Obj, Removal, RuleContext
+from flexctl.kinds.fees import Fee
+from flexctl.kinds.memberships import Membership
 
 CUSTOMER_FIELDS = (
     Field("name", "name"),
@@ -15,8 +24,50 @@ CUSTOMER_FIELDS = (
 )
 
 
+class BillingDetails(Model):
+    billing_name: str | None = None
+    vat_number: str | None = None
+    registration_number: str | None = None
+
+
+class Customer(Model):
+    id: ObjectId | None = None
+    name: Name
+    email: Email | None = None
+    location: Ref
+    description: str | None = None
+    billing_details: BillingDetails | None = None
+    memberships: list[Membership] = []
+    fees: list[Fee] = []
+
+
 class CustomerKind(KeyedKind):
     """Companies and members: full CRUD on every target, tagged with the flexctl marker."""
 
     marker = True
     capabilities = COMMUNITY
+    owns = ("memberships", "fees")
+
+    def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
+        return (self.natural_key(obj),)  # one key: no code to match by
+
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        super().check(config, checker)
+        for key, customer in self.entries(config).items():
+            checker.ref((self.name, key, "location"), customer.location, "locations")
+
+    def removal(self, live: Obj, ctx: RuleContext) -> Removal:
+        if live.address in ctx.owners_with_history:
+            return Removal.blocked("the customer has invoiced memberships or fees; "
+                                   "billing history is never deleted")
+        return Removal.delete()
+
+    def export_problem(self, obj: Obj) -> str | None:
+        problem = super().export_problem(obj)
+        if problem is None and obj.fields.get("location") is None:
+            return "it has no location, which the config format requires"
+        return problem
+
+    def export_required(self, name: str) -> bool:
+        return name == "location"
+

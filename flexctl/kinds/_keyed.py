@@ -1,144 +1,104 @@
-"""The machinery of keyed kinds (a config section of `key: object`): field maps and matching.
+"""Keyed kinds (a config section of `key: object`): catalogue kinds, gateways and customers.
 
-A kind module declares its fields once — normalized name, API path, value type, referenced
-kind — and this module derives the desired objects, the normalized live objects and the request
-bodies from that table. Kinds override the hooks for what does not fit a table (plan billing,
-rate components, gateway secrets).
+From the field table this module derives the desired objects, the normalized live objects, the
+request bodies and the config section; kinds override the hooks for what does not fit a table
+(plan billing, rate components, gateway secrets).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from types import MappingProxyType
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
+from pydantic import Field as ModelField
 
-from flexctl.config.models import Config
+from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
 from flexctl.kinds import _values as v
-from flexctl.kinds.base import Capability, Kind, Obj, Profile
+from flexctl.kinds._fields import MARKER, NOTHING, FieldKind, matches_by_pin_marker_or_key
+from flexctl.kinds.base import Obj
 from flexctl.kinds.refs import RefMap
 
-# Value types: str, bool, int, money (Decimal in the currency), number (other Decimal),
-# date, ref (one key of `ref`), refs (a set of keys of `ref`), enum (config <-> API words).
-MARKER = "flexctl"  # custom property holding the address an object was created for
 
-# What each target can do, per family of kinds (SPEC section 5; reference section 1.3).
-CATALOGUE = MappingProxyType(
-    {Profile.OFFICERND: Capability.read_only(), Profile.FULL: Capability.all()}
-)
-COMMUNITY = MappingProxyType({Profile.OFFICERND: Capability.all(), Profile.FULL: Capability.all()})
-EXTENSION = MappingProxyType({Profile.OFFICERND: Capability.none(), Profile.FULL: Capability.all()})
-SETTINGS = MappingProxyType(
-    {
-        Profile.OFFICERND: Capability.none(),
-        Profile.FULL: Capability(read=True, create=False, update=True, delete=False),
-    }
-)
-NOTHING: Mapping[str, Any] = MappingProxyType({})
+class KeyedKind(FieldKind):
+    """A kind whose config section maps keys to objects."""
 
-
-def matches_by_pin_marker_or_key(
-    kind: Kind, obj: Obj, doc: Mapping[str, Any], refs: RefMap
-) -> bool:
-    """Whether a live document is `obj`: its `id:` pin, else the flexctl marker an earlier
-    create left in `properties`, else the natural key."""
-    if obj.id is not None:
-        return doc.get("_id") == obj.id
-    props = doc.get("properties")
-    if isinstance(props, Mapping) and props.get(MARKER) == obj.address:
-        return True
-    # The currency does not matter to a natural key (no amounts in it).
-    return kind.natural_key(obj) in kind.live_keys(kind.from_api(doc, refs, "XXX"))
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str  # normalized (config) name, dotted when nested: "billing_details.vat_number"
-    api: str  # API path, dotted when nested: "billingDetails.vatNumber"
-    type: str = "str"
-    ref: str | None = None  # referenced kind for ref/refs
-    enum: tuple[tuple[str, str], ...] = ()  # (config word, API word) pairs
-
-    def from_api(self, raw: Any, refs: RefMap, currency: str) -> Any:
-        if self.type == "money":
-            return v.money(raw, currency)
-        if self.type == "number":
-            return v.number(raw)
-        if self.type == "date":
-            return v.api_date(raw)
-        if self.type == "refs":
-            return v.keys_of(refs, self.ref or "", raw)
-        if raw is None or raw == "":
-            return None
-        if self.type == "ref":
-            return refs.key_of(self.ref or "", str(raw))
-        if self.type == "enum":
-            return next((c for c, a in self.enum if a == raw), str(raw))
-        if self.type == "int" and not isinstance(raw, bool) and raw == int(raw):
-            return int(raw)  # a JSON 120.0 is the count 120
-        return raw
-
-    def to_api(self, value: Any, refs: RefMap) -> Any:
-        if value is None:
-            return None
-        if self.type == "date":
-            return v.date_to_api(value)
-        if self.type == "ref":
-            return v.require_id(refs, self.ref or "", value)
-        if self.type == "refs":
-            return [v.require_id(refs, self.ref or "", k) for k in value]
-        if self.type == "enum":
-            return next((a for c, a in self.enum if c == value), value)
-        return value
-
-    def desired(self, value: Any, currency: str) -> Any:
-        if value == "":
-            return None  # as `from_api` reads the platform's "": unset, not a change
-        if self.type == "money":
-            return v.money(value, currency)
-        if self.type == "number":
-            return v.number(value)
-        if self.type == "refs":
-            return tuple(sorted(value or ()))
-        return value
-
-
-class KeyedKind(Kind):
-    """A kind whose config section maps keys to objects: catalogue kinds and customers."""
-
-    section: ClassVar[str]  # attribute of Config
-    fields_map: ClassVar[tuple[Field, ...]]
-    # Fields managed even when omitted, with their documented meaning ("locations: all" = ()).
-    implied: ClassVar[Mapping[str, Any]] = NOTHING
-    marker: ClassVar[bool] = False  # the platform keeps custom properties: tag creates
+    model: ClassVar[Any]  # the pydantic model of one object (or a tagged union of models)
+    section_description: ClassVar[str] = ""  # hover help of the section in editors
     create_constants: ClassVar[Mapping[str, Any]] = NOTHING  # sent on every create
-
     select_extra: ClassVar[tuple[str, ...]] = ()  # API fields read besides the field map's
-    by_name: ClassVar[Mapping[str, Field]] = MappingProxyType({})
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if "name" in cls.__dict__ and "section" not in cls.__dict__:
+            cls.section = cls.name
         if "fields_map" in cls.__dict__:
-            cls.by_name = {f.name: f for f in cls.fields_map}
             tops = {f.api.split(".")[0] for f in cls.fields_map}
             marker = ("properties",) if cls.marker else ()
             cls.select = tuple(sorted(tops | {"modifiedAt", *marker, *cls.select_extra}))
 
+    # --- the configuration -------------------------------------------------------------------
+
+    def section_type(self) -> Any:
+        return (
+            dict[str, self.model],  # type: ignore[name-defined]
+            ModelField({}, description=self.section_description or None),
+        )
+
+    def entries(self, config: ConfigBase) -> Mapping[str, Any]:
+        """The section's `key: model` entries."""
+        section: Mapping[str, Any] = config.section(self.section or self.name)
+        return section
+
+    def count(self, config: ConfigBase) -> int | None:
+        return len(self.entries(config))
+
+    def pins(self, config: ConfigBase) -> Iterable[tuple[tuple[str | int, ...], str]]:
+        for key, model in self.entries(config).items():
+            if model.id is not None:
+                yield (self.name, key), model.id
+
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        self.check_identities(config, checker)
+
+    def identity_field(self, fields: Mapping[str, Any]) -> tuple[str, str]:
+        """The config field an object is matched by, and its value as messages show it."""
+        field, value = self.identity(fields)[:2]
+        return str(field), f"{field} '{value}'"
+
+    def check_identities(self, config: ConfigBase, checker: Checker) -> None:
+        """Unpinned objects are matched to live ones by natural key: two with the same key
+        would both claim one live object."""
+        seen: dict[tuple[Any, ...], str] = {}
+        for key, model in self.entries(config).items():
+            if model.id is not None:
+                continue
+            fields = {name: getattr(model, name, None) for name in self.by_name}
+            other = seen.setdefault(self.identity(fields), key)
+            if other != key:
+                field, shown = self.identity_field(fields)
+                checker.add(
+                    (self.name, key, field),
+                    f"{self.name}.{other} has the same {shown}: live objects are matched "
+                    "by it, so give each its own or pin one with `id:`",
+                )
+
     # --- desired ---------------------------------------------------------------------------
 
-    def desired(self, config: Config, secrets: SecretResolver) -> list[Obj]:
-        section: Mapping[str, BaseModel] = getattr(config, self.section)
-        return [self.desired_one(key, model, config, secrets) for key, model in section.items()]
+    def desired(self, config: ConfigBase, secrets: SecretResolver) -> list[Obj]:
+        return [
+            self.desired_one(key, model, config, secrets)
+            for key, model in self.entries(config).items()
+        ]
 
     def desired_one(
-        self, key: str, model: BaseModel, config: Config, secrets: SecretResolver
+        self, key: str, model: BaseModel, config: ConfigBase, secrets: SecretResolver
     ) -> Obj:
         by_name = self.by_name
         fields: dict[str, Any] = dict(self.implied)
-        for name, value in v.written(model, exclude=("id", "memberships", "fees")).items():
+        for name, value in v.written(model, exclude=("id", *self.owns)).items():
             field = by_name.get(name)
             fields[name] = field.desired(value, config.currency) if field else value
         return Obj(
@@ -151,9 +111,9 @@ class KeyedKind(Kind):
 
     # --- identity ----------------------------------------------------------------------------
 
-    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
-        code = obj.fields.get("code")
-        return ("code", code) if code else ("name", obj.fields.get("name"))
+    def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        code = fields.get("code")
+        return ("code", code) if code else ("name", fields.get("name"))
 
     def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
         keys: list[tuple[Any, ...]] = [("name", obj.fields.get("name"))]
@@ -167,10 +127,6 @@ class KeyedKind(Kind):
 
     def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
         return matches_by_pin_marker_or_key(self, obj, doc, refs)
-
-    def slug_base(self, obj: Obj) -> str:
-        """The key an undeclared live object gets: a slug of its name."""
-        return v.slugify(str(obj.fields.get("name") or obj.id or self.name))
 
     # --- live --------------------------------------------------------------------------------
 
@@ -241,3 +197,10 @@ class KeyedKind(Kind):
         secrets: SecretResolver,
     ) -> None:
         """Hook: body fields that are not a one-to-one API field."""
+
+    # --- export ------------------------------------------------------------------------------
+
+    def export_problem(self, obj: Obj) -> str | None:
+        if "name" in self.by_name and not obj.fields.get("name"):
+            return "it has no name"
+        return None

@@ -5,25 +5,28 @@ platform stores the owner as `company` or `member` plus `isPersonal` (true for a
 membership or fee). Omitted `price`, `name` and `location` are not managed, but a create must
 send them (the API defaults a membership's price to 0), so the desired object keeps the values
 to create with — the plan's price and name, the customer's location — in
-`meta["create_defaults"]`.
+`meta["create_defaults"]`. The config lists them under their customer (`memberships:`,
+`fees:`), so they have no section of their own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from flexctl.config.models import Config
+from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
 from flexctl.kinds import _values as v
-from flexctl.kinds._keyed import MARKER, Field, matches_by_pin_marker_or_key
-from flexctl.kinds.base import Kind, Obj
+from flexctl.kinds._fields import MARKER, FieldKind, matches_by_pin_marker_or_key
+from flexctl.kinds.base import Obj
 from flexctl.kinds.refs import RefMap
 
 OWNER_KINDS = ("companies", "members")
 OWNER_FIELD = {"companies": "company", "members": "member"}  # the API's reference field
+PLANS = "plans"  # the kind whose keys an item's `plan` holds
 
 
 def split_owner(owner: str) -> tuple[str, str]:
@@ -50,14 +53,13 @@ def unique_address(address: str, taken: set[str]) -> str:
     return candidate
 
 
-class OwnedKind(Kind):
+class OwnedKind(FieldKind):
     owned = True
     references = ("locations", "plans", "companies", "members")
-    item_attr: ClassVar[str]  # attribute of the customer model: "memberships" | "fees"
     date_field: ClassVar[str]  # "start" | "date"
-    fields_map: ClassVar[tuple[Field, ...]]
-    implied: ClassVar[Mapping[str, Any]] = {}
-    marker: ClassVar[bool] = False
+    plan_billing: ClassVar[str]  # the billing its plan must have: "recurring" | "one_off"
+    wrong_plan_hint: ClassVar[str]  # what to do with a plan of the other billing
+    unit_price: ClassVar[bool] = False  # its price may have 4 decimals
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -70,26 +72,83 @@ class OwnedKind(Kind):
     def extra_select(cls) -> tuple[str, ...]:
         return ("properties",) if cls.marker else ()
 
+    # --- the configuration -------------------------------------------------------------------
+
+    def owners(self, config: ConfigBase) -> Iterable[tuple[str, str, Any]]:
+        """(owner kind, key, customer model) of every customer in the config."""
+        for owner_kind in OWNER_KINDS:
+            customers: Mapping[str, Any] = config.section(owner_kind)
+            for key, customer in customers.items():
+                yield owner_kind, key, customer
+
+    def items(self, customer: Any) -> list[Any]:
+        items: list[Any] = getattr(customer, self.name)
+        return items
+
+    def count(self, config: ConfigBase) -> int | None:
+        return sum(len(self.items(customer)) for _, _, customer in self.owners(config))
+
+    def pins(self, config: ConfigBase) -> Iterable[tuple[tuple[str | int, ...], str]]:
+        for owner_kind, key, customer in self.owners(config):
+            for number, item in enumerate(self.items(customer)):
+                if item.id is not None:
+                    yield (owner_kind, key, self.name, number), item.id
+
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        plans = checker.sections.get(PLANS, {})
+        for owner_kind, key, customer in self.owners(config):
+            seen: dict[tuple[Any, ...], int] = {}
+            for number, item in enumerate(self.items(customer)):
+                path = (owner_kind, key, self.name, number)
+                plan = plans.get(item.plan) if checker.ref((*path, "plan"), item.plan, PLANS) \
+                    else None
+                if plan is not None and plan.billing != self.plan_billing:
+                    checker.add((*path, "plan"), f"plan '{item.plan}' is {plan.billing}; "
+                                f"a {self.noun} needs a {self.plan_billing} plan "
+                                f"({self.wrong_plan_hint})")
+                checker.ref((*path, "location"), item.location, "locations")
+                checker.amount((*path, "price"), item.price, unit_price=self.unit_price)
+                self.check_item(path, item, checker)
+                fields = {"plan": item.plan, self.date_field: getattr(item, self.date_field),
+                          **self.identity_meta(item, plan)}
+                first = seen.setdefault(self.identity(fields), number)
+                if first != number:
+                    checker.add(path, f"duplicate {self.noun}: same {self.identity_words} as "
+                                      f"{self.name}[{first}]")
+
+    def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
+        """Hook: rules of one item beyond its references, amount and identity."""
+
+    def identity_meta(self, item: Any, plan: Any) -> dict[str, Any]:
+        """Hook: identity parts that depend on the item's plan (its model, or None)."""
+        return {}
+
     # --- desired -----------------------------------------------------------------------------
 
-    def desired(self, config: Config, secrets: SecretResolver) -> list[Obj]:
+    def desired(self, config: ConfigBase, secrets: SecretResolver) -> list[Obj]:
         out: list[Obj] = []
         taken: set[str] = set()
-        for owner_kind in OWNER_KINDS:
-            customers: Mapping[str, Any] = getattr(config, owner_kind)
-            for key, customer in customers.items():
-                for item in getattr(customer, self.item_attr):
-                    obj = self.desired_item(f"{owner_kind}.{key}", customer, item, config)
-                    address = unique_address(obj.address, taken)
-                    out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, obj.meta))
+        plans: Mapping[str, Any] = config.section(PLANS)
+        for owner_kind, key, customer in self.owners(config):
+            for item in self.items(customer):
+                obj = self.desired_item(f"{owner_kind}.{key}", customer, item, plans, config)
+                address = unique_address(obj.address, taken)
+                out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, obj.meta))
         return out
 
-    def desired_item(self, owner: str, customer: Any, item: BaseModel, config: Config) -> Obj:
-        by_name = {f.name: f for f in self.fields_map}
+    def desired_item(
+        self,
+        owner: str,
+        customer: Any,
+        item: BaseModel,
+        plans: Mapping[str, Any],
+        config: ConfigBase,
+    ) -> Obj:
+        by_name = self.by_name
         fields: dict[str, Any] = dict(self.implied)
         for name, value in v.written(item, exclude=("id",)).items():
             fields[name] = by_name[name].desired(value, config.currency)
-        plan = config.plans.get(str(fields["plan"]))
+        plan = plans.get(str(fields["plan"]))
         defaults = {
             "name": plan.name if plan else None,
             "price": v.money(plan.price, config.currency) if plan else None,
@@ -111,8 +170,12 @@ class OwnedKind(Kind):
 
     # --- identity ----------------------------------------------------------------------------
 
+    def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Within one customer: (plan, date)."""
+        return (fields.get("plan"), fields.get(self.date_field))
+
     def natural_key(self, obj: Obj) -> tuple[Any, ...]:
-        return (obj.owner, obj.fields.get("plan"), obj.fields.get(self.date_field))
+        return (obj.owner, *self.identity({**obj.fields, **obj.meta}))
 
     def lookup_filters(self, obj: Obj, refs: RefMap) -> dict[str, str]:
         kind, key = split_owner(obj.owner or "")
@@ -159,3 +222,21 @@ class OwnedKind(Kind):
             if field.name in changed & self.updatable:
                 body[field.api] = field.to_api(obj.fields.get(field.name), refs)
         return body
+
+    # --- export ------------------------------------------------------------------------------
+
+    def export_order(self, obj: Obj) -> tuple[str, ...]:
+        fields = obj.fields
+        return (str(fields.get(self.date_field)), str(fields.get("plan")),
+                str(fields.get("name")), str(obj.id))
+
+    def export_item_problem(
+        self, obj: Obj, exported: Mapping[str, Mapping[str, Obj]]
+    ) -> str | None:
+        plan_key = obj.fields.get("plan")
+        plan = exported.get(PLANS, {}).get(str(plan_key)) if plan_key is not None else None
+        if plan is None:
+            return "its plan is not an exported billing plan (a resource rate?)"
+        if plan.fields.get("billing") != self.plan_billing:
+            return f"its plan {plan_key} is not a {self.plan_billing} plan"
+        return None

@@ -14,25 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from flexctl.config.currency import minor_units
 from flexctl.errors import PlanError
 from flexctl.kinds.refs import RefMap
-
-# ISO 4217 currencies whose minor unit is not 1/100.
-_ZERO_DECIMALS = (
-    *("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"),
-    *("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"),
-)
-_THREE_DECIMALS = ("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND")
-_MINOR_UNITS = {
-    **dict.fromkeys(_ZERO_DECIMALS, 0),
-    **dict.fromkeys(_THREE_DECIMALS, 3),
-    "CLF": 4,
-    "UYW": 4,
-}
-
-
-def minor_units(currency: str) -> int:
-    return _MINOR_UNITS.get(currency.upper(), 2)
 
 
 def money(value: Any, currency: str) -> Decimal | None:

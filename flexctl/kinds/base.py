@@ -12,21 +12,32 @@ normalized fields, so the diff compares like with like:
   are not managed and are never compared;
 - secrets are never values: a secret field holds its fingerprint (`"…4242"`, the last four
   characters, which is what the platform shows).
+
+A `Kind` holds every fact about one kind (config section and model, API path, field mapping,
+natural key, references, scopes, nouns, export layout, capabilities per profile) and its
+billing rules as hook methods with neutral defaults. The engines (diff, plan, apply, render,
+snapshot, export) iterate over `flexctl.kinds.registry()` and call these hooks; they never
+test a kind's name.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from flexctl.kinds._values import slugify
 
 if TYPE_CHECKING:
-    from flexctl.config.models import Config
+    from flexctl.config.rules import Checker
     from flexctl.config.secrets import SecretResolver
+    from flexctl.config.types import ConfigBase
     from flexctl.kinds.refs import RefMap
 
 Scalar = Any  # str | bool | int | Decimal | date | None | tuple[...]
+OWNER = "customer"  # the changed path of an owned object pinned to another owner's twin
 
 
 class Profile(StrEnum):
@@ -70,16 +81,62 @@ class Obj:
     owner: str | None = None  # owning customer's address, for memberships and fees
     meta: Mapping[str, Any] = field(default_factory=dict)  # not compared: e.g. invoiced, modifiedAt
 
+    @property
+    def key(self) -> str:
+        """The last part of the address: the config key of a keyed object."""
+        return self.address.split(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class RuleContext:
+    """What a kind's plan rules may consult besides the objects themselves."""
+
+    profile: Profile
+    today: date
+    account_status: str | None = None  # "onboarding" | "active"; None when the target hides it
+    # Owners (customer addresses) that have invoiced items: billing history, never deleted.
+    owners_with_history: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Removal:
+    """What removing an undeclared live object becomes (see `Kind.removal`)."""
+
+    action: Literal["delete", "update", "blocked", "none"]
+    reason: str = ""
+    before: Mapping[str, Any] = field(default_factory=dict)  # update: the fields it changes
+    after: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def delete(cls) -> Removal:
+        return cls("delete")
+
+    @classmethod
+    def blocked(cls, reason: str) -> Removal:
+        return cls("blocked", reason)
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """Declared objects without a live twin paired with undeclared live ones as replaces."""
+
+    pairs: list[tuple[Obj, Obj]]  # (new desired, old live)
+    missing: list[Obj]  # still to create
+    extra: list[Obj]  # still undeclared
+
 
 class Kind:
-    """One kind of object: its config section, API resource, mapping and capabilities.
+    """One kind of object: its config section, API resource, mapping, capabilities and rules.
 
     Subclasses live one per module in `flexctl.kinds`; `flexctl.kinds.registry()` lists them
-    in dependency order. Engines (snapshot, diff, apply, export) iterate over kinds.
+    in dependency order. Engines iterate over kinds and call the hooks below.
     """
 
     name: ClassVar[str]  # kind name as in addresses and policy.prune: "plans"
-    rank: ClassVar[int]  # dependency order (SPEC section 3); deletes run in reverse
+    rank: ClassVar[int]  # dependency order: creates run by rank, deletes in reverse
+    noun: ClassVar[str]  # one object in messages: "plan", "revenue account"
+    plural: ClassVar[str]  # several: "plans", "revenue accounts"
+    portal_noun: ClassVar[str] = ""  # the admin portal's word when it differs ("resource rate")
     api_path: ClassVar[str | None]  # collection under /organizations/{org}/, e.g. "resource-rates"
     select: ClassVar[tuple[str, ...]] = ()  # API fields flexctl reads ($select)
     updatable: ClassVar[frozenset[str]] = frozenset()  # normalized fields updatable in place
@@ -87,9 +144,20 @@ class Kind:
     capabilities: ClassVar[Mapping[Profile, Capability]]
     singleton: ClassVar[bool] = False  # invoicing, storefront: one object at address == name
     owned: ClassVar[bool] = False  # memberships, fees: belong to a company or member
+    owns: ClassVar[tuple[str, ...]] = ()  # kinds whose objects belong to this kind's objects
     references: ClassVar[tuple[str, ...]] = ()  # kinds whose keys this kind's fields hold
     unreadable_reason: ClassVar[str] = ""  # why the real platform cannot read this kind
     scope_prefix: ClassVar[str] = ""  # OAuth2 scope stem, e.g. "flex.billing.plans"
+    section: ClassVar[str | None] = None  # config section (None: objects live under an owner)
+    sensitive: ClassVar[frozenset[str]] = frozenset()  # fields holding a secret's fingerprint
+    prunable: ClassVar[bool] = True  # may be listed in policy.prune
+    export_file: ClassVar[str | None] = None  # where `flexctl export` writes the section
+    # Booleans whose config default is false: exported only when true, to keep files short.
+    export_quiet: ClassVar[frozenset[str]] = frozenset()
+    # The platform collection whose documents tell which objects are invoiced (history).
+    identity_words: ClassVar[str] = "natural key"  # what the identity is made of, in messages
+    history_source: ClassVar[str | None] = None
+    history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
 
     def capability(self, profile: Profile) -> Capability:
         return self.capabilities[profile]
@@ -98,15 +166,41 @@ class Kind:
         """OAuth2 scopes an action (read, create, update, delete) needs."""
         return (f"{self.scope_prefix}.{action}",)
 
-    # The mapping contract; every kind module implements these (see `flexctl/kinds/*.py`).
+    @property
+    def portal_word(self) -> str:
+        return self.portal_noun or self.noun
 
-    def desired(self, config: Config, secrets: SecretResolver) -> list[Obj]:
+    # --- the configuration --------------------------------------------------------------------
+
+    def section_type(self) -> Any:
+        """The pydantic annotation of the config section, and its default."""
+        raise NotImplementedError
+
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        """Rules across fields and sections, each problem located (see `Checker`)."""
+
+    def count(self, config: ConfigBase) -> int | None:
+        """How many objects the config declares (None: a setting, not counted)."""
+        return None
+
+    def pins(self, config: ConfigBase) -> Iterable[tuple[tuple[str | int, ...], str]]:
+        """(config path, pinned id) of every object of this kind that pins an `id:`."""
+        return ()
+
+    # --- the mapping contract; every kind module implements these ----------------------------
+
+    def desired(self, config: ConfigBase, secrets: SecretResolver) -> list[Obj]:
         """The config's objects of this kind, normalized."""
         raise NotImplementedError
 
-    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
-        """The identity a desired object is matched by (SPEC "Identity")."""
+    def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        """The natural key of an object with these fields: validate's uniqueness rule, snapshot
+        matching and export all use it (see the README, "Identity")."""
         raise NotImplementedError
+
+    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
+        """The identity a desired object is matched by."""
+        return self.identity(obj.fields)
 
     def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
         """Every natural key under which a live object can be found (code and name, ...)."""
@@ -138,3 +232,97 @@ class Kind:
     def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
         """Whether a live document is the object `obj` (flexctl marker, pin or natural key)."""
         raise NotImplementedError
+
+    def referenced(self, obj: Obj) -> set[str]:
+        """Addresses `obj` refers to: its owner and every reference field's target."""
+        return {obj.owner} if obj.owner else set()
+
+    def field_type(self, name: str) -> str | None:
+        """The value type of a normalized field ("money", "number", "ref", ...), if known."""
+        return None
+
+    def reference_kind(self, name: str) -> str | None:
+        """The kind whose keys a reference field holds (`location` -> `locations`)."""
+        return None
+
+    def slug_base(self, obj: Obj) -> str:
+        """The key an undeclared live object gets: a slug of its name."""
+        return slugify(str(obj.fields.get("name") or obj.id or self.name))
+
+    def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
+        """Ids of this kind's objects that documents of `history_source` bill."""
+        return set()
+
+    # --- plan rules ---------------------------------------------------------------------------
+
+    def refuse_change(
+        self,
+        obj: Obj,
+        live: Obj | None,
+        changed: Sequence[str],
+        fixed: Sequence[str],
+        ctx: RuleContext,
+    ) -> str | None:
+        """Why the change from `live` (None: absent) to `obj` must be blocked, or None.
+
+        `changed` are the differing fields, `fixed` those among them the API cannot update in
+        place (a replace, unless refused here)."""
+        return None
+
+    def pair_replacements(self, missing: list[Obj], extra: list[Obj]) -> Pairing:
+        """Declared objects without a live match that replace an undeclared live one."""
+        return Pairing([], missing, extra)
+
+    def replace_reason(self, new: Obj, old: Obj, fixed: Sequence[str]) -> str:
+        return f"{', '.join(fixed)} cannot be changed in place: the old one is deleted, " \
+               "a new one created"
+
+    def refuse_replace(
+        self, new: Obj, old: Obj, fixed: Sequence[str], ctx: RuleContext
+    ) -> str | None:
+        """Why a paired replace (`pair_replacements`) must be blocked, or None."""
+        return None
+
+    def removal(self, live: Obj, ctx: RuleContext) -> Removal:
+        """What removing an undeclared live object of a pruned kind becomes."""
+        return Removal.delete()
+
+    def may_prune(self, live: Obj) -> bool:
+        """Whether a pruned kind may remove this live object at all (else it is unmanaged)."""
+        return True
+
+    def verify_note(self, obj: Obj) -> str:
+        """Words added to the manual check of an object the target cannot read."""
+        return ""
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_problem(self, obj: Obj) -> str | None:
+        """Why a live object cannot be written as configuration, or None."""
+        return None
+
+    def export_fields(self, obj: Obj) -> list[str]:
+        """The object's fields in the order export writes them."""
+        return sorted(obj.fields)
+
+    def export_order(self, obj: Obj) -> tuple[str, ...]:
+        """How export sorts the objects of one section or owner."""
+        return (obj.key,)
+
+    def export_omits(self, name: str, value: Any) -> bool:
+        """Whether export leaves a field out because omitting it means the same."""
+        return False
+
+    def export_required(self, name: str) -> bool:
+        """Whether a reference field must resolve for the object to be exported at all."""
+        return False
+
+    def export_values(self, values: dict[str, Any], comments: dict[str, str], obj: Obj) -> None:
+        """Hook: adjust an exported entry's values (and comments after them) in place."""
+
+    def export_item_problem(
+        self, obj: Obj, exported: Mapping[str, Mapping[str, Obj]]
+    ) -> str | None:
+        """Owned kinds: why an item cannot be written under its owner, given what else is
+        exported (`kind -> key -> object`), or None."""
+        return None

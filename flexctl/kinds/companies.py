@@ -2,25 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from flexctl.kinds._customers import CUSTOMER_FIELDS, CustomerKind
-from flexctl.kinds.base import Obj
+from flexctl.kinds._customers import CUSTOMER_FIELDS, Customer, CustomerKind
+
+
+class Company(Customer):
+    pass
 
 
 class Companies(CustomerKind):
     name = "companies"
+    noun = "company"
+    plural = "companies"
     rank = 6
-    section = "companies"
     api_path = "companies"
     scope_prefix = "flex.community.companies"
     portal = "Community > Companies"
+    export_file = "customers/companies.yaml"
+    model = Company
+    section_description = "Customer companies, with their memberships and fees."
     references = ("locations",)
     fields_map = CUSTOMER_FIELDS
     updatable = frozenset(f.name for f in fields_map)
 
-    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
-        return ("name", obj.fields.get("name"))
-
-    def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
-        return (self.natural_key(obj),)
+    def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        return ("name", fields.get("name"))

@@ -2,32 +2,63 @@
 
 A fee's name defaults to its plan's name; only a different name is part of its address
 (`companies.acme.fees[printing@2026-12-03#colour-prints]`). `meta["invoiced"]` is true when
-the platform has put the fee on an invoice (`payment` is set): it can then not be removed.
-A fee the config leaves unnamed also matches a live fee of another name (`loose_key`). A fee
-on a resource rate is a booking's charge (`meta["booking"]`): always unmanaged, never pruned.
+the platform has put the fee on an invoice (`payment` is set): it can then neither change nor
+be removed. A fee the config leaves unnamed also matches a live fee of another name
+(`loose_key`). A fee on a resource rate is a booking's charge (`meta["booking"]`): always
+unmanaged, never pruned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import date
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import Field as ModelField
+
+from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
-from flexctl.kinds._keyed import COMMUNITY, Field
+from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import OwnedKind
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import Obj, Removal, RuleContext
 from flexctl.kinds.refs import RefMap
+
+
+class Fee(Model):
+    """A one-off charge on a customer."""
+
+    id: ObjectId | None = None
+    plan: Ref = ModelField(description="Key of a one-off plan.")
+    date: date
+    quantity: Annotated[int, ModelField(ge=1)] = 1
+    price: Amount | None = ModelField(
+        None, description="Unit price (up to 4 decimals); omitted = the plan's price."
+    )
+    name: Name | None = ModelField(
+        None, description="Invoice line name; omitted = the plan's name."
+    )
+    location: Ref | None = None  # None = the customer's location
+
+
+def name_key(name: Any, plan_name: Any) -> str:
+    """The part of a fee's identity its name adds: nothing when it is its plan's name."""
+    return str(name) if name and name != plan_name else ""
 
 
 class Fees(OwnedKind):
     name = "fees"
+    noun = "fee"
+    plural = "fees"
     rank = 9
     api_path = "fees"
     scope_prefix = "flex.community.fees"
     portal = "Billing > Fees"
-    item_attr = "fees"
     date_field = "date"
+    plan_billing = "one_off"
+    wrong_plan_hint = "assign recurring plans as memberships"
+    identity_words = "plan, date and name"
+    unit_price = True
     fields_map = (
         Field("plan", "plan", "ref", ref="plans"),
         Field("date", "issueDate", "date"),
@@ -45,11 +76,16 @@ class Fees(OwnedKind):
     def extra_select(cls) -> tuple[str, ...]:
         return ("payment", "planType")
 
+    def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (*super().identity(fields), fields.get("name_key", ""))
+
+    def identity_meta(self, item: Any, plan: Any) -> dict[str, Any]:
+        return {"name_key": name_key(item.name, plan.name if plan is not None else None)}
+
     def desired_meta(
         self, fields: Mapping[str, Any], defaults: Mapping[str, Any]
     ) -> dict[str, Any]:
-        name = fields.get("name")
-        return {"name_key": name if name and name != defaults.get("name") else ""}
+        return {"name_key": name_key(fields.get("name"), defaults.get("name"))}
 
     def live_meta(
         self, doc: Mapping[str, Any], fields: Mapping[str, Any], refs: RefMap
@@ -63,9 +99,6 @@ class Fees(OwnedKind):
             "booking": doc.get("planType") == "ResourceRate",
         }
 
-    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
-        return (*super().natural_key(obj), obj.meta.get("name_key", ""))
-
     def loose_key(self, obj: Obj) -> tuple[Any, ...] | None:
         # A fee keeps the name it was created with (its plan's name then): once the plan is
         # renamed, a fee the config leaves unnamed must still be found by (customer, plan,
@@ -73,7 +106,7 @@ class Fees(OwnedKind):
         # (obj.id is None: not live) matches exactly.
         if obj.id is None and "name" in obj.fields:
             return None
-        return super().natural_key(obj)
+        return (obj.owner, *super().identity(obj.fields))
 
     def matches(self, obj: Obj, doc: Mapping[str, Any], refs: RefMap) -> bool:
         # Compare effective names directly: a plan created in the same apply has no live
@@ -82,10 +115,43 @@ class Fees(OwnedKind):
             return doc.get("_id") == obj.id
         live = self.from_api(doc, refs, "XXX")
         name = obj.fields.get("name") or obj.meta.get("create_defaults", {}).get("name")
-        same = super().natural_key(obj) == super().natural_key(live)
-        return same and live.fields.get("name") == name
+        same = super().identity(obj.fields) == super().identity(live.fields)
+        return same and obj.owner == live.owner and live.fields.get("name") == name
 
     def address_of(self, obj: Obj) -> str:
         base = super().address_of(obj)
-        name_key = obj.meta.get("name_key")
-        return f"{base[:-1]}#{v.slugify(str(name_key))}]" if name_key else base
+        key = obj.meta.get("name_key")
+        return f"{base[:-1]}#{v.slugify(str(key))}]" if key else base
+
+    # --- plan rules ---------------------------------------------------------------------------
+
+    def refuse_change(
+        self,
+        obj: Obj,
+        live: Obj | None,
+        changed: Sequence[str],
+        fixed: Sequence[str],
+        ctx: RuleContext,
+    ) -> str | None:
+        if live is not None and live.meta.get("invoiced"):
+            return "the fee is invoiced; an invoiced fee cannot be changed"
+        return None
+
+    def removal(self, live: Obj, ctx: RuleContext) -> Removal:
+        if live.meta.get("invoiced"):
+            return Removal.blocked("the fee is invoiced; billing history is never deleted")
+        return Removal.delete()
+
+    def may_prune(self, live: Obj) -> bool:
+        return not live.meta.get("booking")  # a booking's charge: no config can declare one
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export_item_problem(
+        self, obj: Obj, exported: Mapping[str, Mapping[str, Obj]]
+    ) -> str | None:
+        problem = super().export_item_problem(obj, exported)
+        quantity = obj.fields.get("quantity")
+        if problem is None and quantity is not None and not isinstance(quantity, int):
+            return f"its quantity {quantity} is not a whole number"
+        return problem

@@ -8,19 +8,81 @@ value when a create or a key change must send it (API field `secret`, write-only
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, StringConstraints
+from pydantic import Field as ModelField
 
-from flexctl.config.models import SECRET_FIELDS, Config
+from flexctl.config.rules import Checker
 from flexctl.config.secrets import FINGERPRINT_PREFIX, SecretResolver, ref_to_dict
+from flexctl.config.types import ConfigBase, Model, ObjectId, Ref, SecretRef, looks_like_a_key
 from flexctl.kinds import _values as v
-from flexctl.kinds._keyed import EXTENSION, Field, KeyedKind
+from flexctl.kinds._fields import EXTENSION, Field
+from flexctl.kinds._keyed import KeyedKind
 from flexctl.kinds.base import Obj
 from flexctl.kinds.refs import RefMap
 
+
+class _Gateway(Model):
+    id: ObjectId | None = None
+    account: Annotated[str, StringConstraints(min_length=1)]  # non-secret identifier
+    locations: list[Ref] | None = ModelField(
+        None, description="Location keys; omitted = all locations."
+    )
+    default: bool = ModelField(
+        False, description="The default gateway of its locations; at most one per location."
+    )
+
+
+def _publishable(value: str) -> str:
+    # A secret or restricted key pasted here would be shown in every plan; never echo it.
+    if looks_like_a_key(value):
+        raise ValueError("this is a secret key, not a publishable one (pk_...); put it in "
+                         "secret_key as {env: NAME} or {file: PATH} and rotate it")
+    return value
+
+
+class StripeGateway(_Gateway):
+    provider: Literal["stripe"]
+    secret_key: SecretRef
+    publishable_key: Annotated[str, AfterValidator(_publishable)] | None = None
+
+
+class GoCardlessGateway(_Gateway):
+    provider: Literal["gocardless"]
+    access_token: SecretRef
+
+
+class AuthorizeNetGateway(_Gateway):
+    provider: Literal["authorize_net"]
+    transaction_key: SecretRef
+
+
+class PayPalGateway(_Gateway):
+    provider: Literal["paypal"]
+    client_secret: SecretRef
+
+
+class BankTransferGateway(_Gateway):
+    provider: Literal["bank_transfer"]
+    instructions: str | None = None
+
+
+Gateway = Annotated[
+    StripeGateway | GoCardlessGateway | AuthorizeNetGateway | PayPalGateway | BankTransferGateway,
+    ModelField(discriminator="provider"),
+]
+# Provider -> the fields holding its secret (the platform keeps one, write-only, per gateway).
+SECRET_FIELDS: dict[str, tuple[str, ...]] = {
+    "stripe": ("secret_key",),
+    "gocardless": ("access_token",),
+    "authorize_net": ("transaction_key",),
+    "paypal": ("client_secret",),
+    "bank_transfer": (),
+}
 ALL_SECRET_FIELDS = frozenset(f for fields in SECRET_FIELDS.values() for f in fields)
 
 
@@ -29,13 +91,27 @@ def secret_field(provider: str) -> str | None:
     return fields[0] if fields else None
 
 
+def is_connected(gateway: Obj) -> bool:
+    """Whether a live gateway has its secret (a bank transfer needs none)."""
+    name = secret_field(str(gateway.fields.get("provider")))
+    return name is None or gateway.fields.get(name) is not None
+
+
 class Gateways(KeyedKind):
     name = "gateways"
+    noun = "gateway"
+    plural = "gateways"
+    portal_noun = "payment gateway"
     rank = 3
     section = "gateways"
     api_path = "payment-gateways"
     scope_prefix = "flex.billing.paymentGateways"
     portal = "Settings > Integrations > Payment Gateways"
+    export_file = "gateways.yaml"
+    export_quiet = frozenset({"default"})
+    sensitive = ALL_SECRET_FIELDS
+    model = Gateway
+    section_description = "Payment gateways; secrets are {env: NAME} or {file: PATH} references."
     unreadable_reason = "the OfficeRnD public API does not expose payment gateways"
     references = ("locations",)
     fields_map = (
@@ -52,8 +128,28 @@ class Gateways(KeyedKind):
     updatable = ALL_SECRET_FIELDS | {"locations", "default", "publishable_key", "instructions"}
     capabilities = EXTENSION
 
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        super().check(config, checker)
+        defaults: dict[str, str] = {}
+        every_location = list(config.section("locations"))
+        for key, gateway in self.entries(config).items():
+            path = (self.name, key)
+            checker.refs((*path, "locations"), gateway.locations, "locations")
+            if not gateway.default:
+                continue
+            for location in gateway.locations or every_location:
+                other = defaults.setdefault(location, key)
+                if other != key:
+                    checker.add(
+                        (*path, "default"),
+                        f"gateway '{other}' is already the default for location '{location}'",
+                    )
+
+    def identity_field(self, fields: Mapping[str, Any]) -> tuple[str, str]:
+        return "account", f"{fields.get('provider')} account '{fields.get('account')}'"
+
     def desired_one(
-        self, key: str, model: BaseModel, config: Config, secrets: SecretResolver
+        self, key: str, model: BaseModel, config: ConfigBase, secrets: SecretResolver
     ) -> Obj:
         obj = super().desired_one(key, model, config, secrets)
         fields = {
@@ -68,11 +164,11 @@ class Gateways(KeyedKind):
                 fields[name] = fingerprint
         return Obj(obj.kind, obj.address, fields, id=obj.id, meta={**obj.meta, "secret_refs": refs})
 
-    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
-        return (obj.fields.get("provider"), obj.fields.get("account"))
+    def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (fields.get("provider"), fields.get("account"))
 
     def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
-        return (self.natural_key(obj),)
+        return (self.natural_key(obj),)  # one key: no code to match by
 
     def lookup_filters(self, obj: Obj, refs: RefMap) -> dict[str, str]:
         return {"provider": str(obj.fields["provider"]), "account": str(obj.fields["account"])}
@@ -106,3 +202,15 @@ class Gateways(KeyedKind):
         for name, ref in obj.meta.get("secret_refs", {}).items():
             if name in names:
                 body["secret"] = secrets.value(ref, f"{obj.address}.{name}")
+
+    def export_values(self, values: dict[str, Any], comments: dict[str, str], obj: Obj) -> None:
+        """The platform never reveals a secret: export names a variable to set instead."""
+        name = secret_field(str(obj.fields.get("provider")))
+        values.pop(name or "", None)
+        if name is None:
+            return
+        key = re.sub(r"[^A-Z0-9]+", "_", obj.key.upper()).strip("_")
+        values[name] = {"env": f"FLEXCTL_{key}_SECRET"}
+        comments[name] = (
+            "not exported: the platform never reveals it; set this variable to change it"
+        )

@@ -1,20 +1,42 @@
 """Invoicing automation (Settings > Billing > Invoicing): bill run, sending, collection, Pay
-Now. Emulator `full` profile only; the automatic bill run needs the account status Active.
-Omitted settings are not managed."""
+Now. Emulator `full` profile only; omitted settings are not managed. The automatic bill run
+can only be turned on once the account status is Active."""
 
 from __future__ import annotations
 
-from flexctl.kinds._keyed import Field
+from collections.abc import Sequence
+
+from flexctl.config.types import Model
+from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
+from flexctl.kinds.base import Obj, RuleContext
+
+BILL_RUN_BLOCKED = (
+    "the account status is onboarding; the automatic bill run needs Active "
+    "— ask OfficeRnD to activate the account"
+)
 
 
-class Invoicing(SingletonKind):
+class Invoicing(Model):
+    """Settings > Billing > Invoicing. An omitted field is not managed."""
+
+    automatic_bill_run: bool | None = None
+    automatic_sending: bool | None = None
+    automatic_payment_collection: bool | None = None
+    pay_now_button: bool | None = None
+
+
+class InvoicingSettings(SingletonKind):
     name = "invoicing"
+    noun = "invoicing settings"
+    plural = "invoicing settings"
     rank = 10
-    section = "invoicing"
     api_path = "invoicing-settings"
     scope_prefix = "flex.settings.billing"
     portal = "Settings > Billing > Invoicing"
+    export_file = "invoicing.yaml"
+    model = Invoicing
+    section_description = "Settings > Billing > Invoicing; an omitted field is not managed."
     unreadable_reason = "the OfficeRnD public API does not expose the invoicing automation settings"
     fields_map = (
         Field("automatic_bill_run", "automaticBillRun", "bool"),
@@ -23,3 +45,22 @@ class Invoicing(SingletonKind):
         Field("pay_now_button", "payNowButton", "bool"),
     )
     updatable = frozenset(f.name for f in fields_map)
+
+    def refuse_change(
+        self,
+        obj: Obj,
+        live: Obj | None,
+        changed: Sequence[str],
+        fixed: Sequence[str],
+        ctx: RuleContext,
+    ) -> str | None:
+        if obj.fields.get("automatic_bill_run") is not True:
+            return None
+        if live is not None and live.fields.get("automatic_bill_run") is True:
+            return None
+        return BILL_RUN_BLOCKED if ctx.account_status == "onboarding" else None
+
+    def verify_note(self, obj: Obj) -> str:
+        if obj.fields.get("automatic_bill_run") is True:
+            return "The automatic bill run can only be enabled once the account status is Active."
+        return ""

@@ -2,16 +2,31 @@
 
 from __future__ import annotations
 
-from flexctl.kinds._keyed import CATALOGUE, Field, KeyedKind
+from flexctl.config.types import Model, Name, ObjectId
+from flexctl.kinds._fields import CATALOGUE, Field
+from flexctl.kinds._keyed import KeyedKind
+
+
+class Location(Model):
+    """An existing location, bound by code or name (read-only on OfficeRnD)."""
+
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    timezone: str | None = None
 
 
 class Locations(KeyedKind):
     name = "locations"
+    noun = "location"
+    plural = "locations"
     rank = 0
-    section = "locations"
     api_path = "locations"
     scope_prefix = "flex.space.locations"
     portal = "Settings > Locations"
+    export_file = "organization.yaml"
+    model = Location
+    section_description = "Existing locations, bound by code or name."
     fields_map = (
         Field("name", "name"),
         Field("code", "code"),
@@ -19,3 +34,4 @@ class Locations(KeyedKind):
     )
     updatable = frozenset({"name", "code", "timezone"})
     capabilities = CATALOGUE
+

@@ -2,21 +2,41 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from typing import Any
 
-from flexctl.kinds._customers import CUSTOMER_FIELDS, CustomerKind
-from flexctl.kinds._keyed import Field
+from pydantic import Field as ModelField
+
+from flexctl.config.rules import Checker
+from flexctl.config.types import EMAIL_PATTERN, ConfigBase, Email, Ref
+from flexctl.kinds._customers import CUSTOMER_FIELDS, Customer, CustomerKind
+from flexctl.kinds._fields import Field
 from flexctl.kinds.base import Obj
 from flexctl.kinds.refs import RefMap
+
+_EMAIL = re.compile(EMAIL_PATTERN)
+
+
+class Member(Customer):
+    email: Email = ModelField(description="Members are matched by email, ignoring case; unique.")
+    company: Ref | None = None
+    billing_person: bool = False
+    contact_person: bool = False
 
 
 class Members(CustomerKind):
     name = "members"
+    noun = "member"
+    plural = "members"
     rank = 7
-    section = "members"
     api_path = "members"
     scope_prefix = "flex.community.members"
     portal = "Community > Members"
+    export_file = "customers/members.yaml"
+    export_quiet = frozenset({"billing_person", "contact_person"})
+    model = Member
+    section_description = "Customer members (matched by email), with their memberships and fees."
     references = ("locations", "companies")
     fields_map = (
         *CUSTOMER_FIELDS,
@@ -26,12 +46,29 @@ class Members(CustomerKind):
     )
     updatable = frozenset(f.name for f in fields_map)
 
-    def natural_key(self, obj: Obj) -> tuple[Any, ...]:
-        return ("email", str(obj.fields.get("email") or "").lower())
+    def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
+        return ("email", str(fields.get("email") or "").lower())
 
-    def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
-        return (self.natural_key(obj),)
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        super().check(config, checker)
+        for key, member in self.entries(config).items():
+            checker.ref((self.name, key, "company"), member.company, "companies")
+
+    def check_identities(self, config: ConfigBase, checker: Checker) -> None:
+        emails: dict[str, str] = {}
+        for key, member in self.entries(config).items():
+            email = member.email.casefold()
+            other = emails.setdefault(email, key)
+            if other != key:
+                checker.add((self.name, key, "email"),
+                            f"email '{member.email}' is already used by member '{other}'")
 
     def lookup_filters(self, obj: Obj, refs: RefMap) -> dict[str, str]:
         # The API's email filter is exact; `matches` then compares case-insensitively.
         return {"email": str(obj.fields["email"])}
+
+    def export_problem(self, obj: Obj) -> str | None:
+        problem = super().export_problem(obj)
+        if problem is None and not _EMAIL.match(str(obj.fields.get("email") or "")):
+            return "it has no valid email, which flexctl matches members by"
+        return problem

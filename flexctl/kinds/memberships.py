@@ -2,26 +2,73 @@
 
 The API's PUT accepts only `startDate`, `endDate` and `price`: a change of plan, location or
 name is a replace. `end` is always managed: omitted means open-ended (`None`).
-`meta["invoiced"]` is filled by the snapshot from the invoices (`payments`) lines.
+`meta["invoiced"]` comes from the invoices' lines (`history_source`): an invoiced membership is
+billing history. Its rules:
+- its start date cannot change, and it is never deleted: removing it ends it (today, or on its
+  start if it has not started);
+- a changed plan or location on the line is a replace of the old membership by a new one on
+  the same start date (paired here, `pair_replacements`); for an invoiced one that would bill
+  the invoiced period twice, so it is blocked with how to split the line instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date, timedelta
 from types import MappingProxyType
+from typing import Any
 
-from flexctl.kinds._keyed import COMMUNITY, Field
+from pydantic import Field as ModelField
+
+from flexctl.config.rules import Checker
+from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
+from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import OwnedKind
+from flexctl.kinds.base import OWNER, Obj, Pairing, Removal, RuleContext
+
+
+class Membership(Model):
+    """A recurring plan assigned to a customer from `start` (to `end`, inclusive)."""
+
+    id: ObjectId | None = None
+    plan: Ref = ModelField(description="Key of a recurring plan.")
+    start: date = ModelField(description="First day (YYYY-MM-DD).")
+    end: date | None = ModelField(None, description="Last day, inclusive; omitted = open-ended.")
+    price: Amount | None = ModelField(None, description="Overrides the plan's price.")
+    location: Ref | None = ModelField(
+        None, description="Location key; omitted = the customer's location."
+    )
+    name: Name | None = None  # None = the plan's name
+
+
+def end_date(live: Obj, today: date) -> date:
+    """When an invoiced membership that must go ends: today, or its start date if it has not
+    started (the platform refuses an end before the start), or earlier if it already ends
+    earlier. Its invoices stay as history."""
+    start, current = live.fields.get("start"), live.fields.get("end")
+    end = max(start, today) if isinstance(start, date) else today
+    return min(end, current) if isinstance(current, date) else end  # never extend it
+
+
+def _plain(value: object) -> str:
+    return "(unset)" if value is None else str(value)
 
 
 class Memberships(OwnedKind):
     name = "memberships"
+    noun = "membership"
+    plural = "memberships"
     rank = 8
     api_path = "memberships"
     scope_prefix = "flex.community.memberships"
     portal = "Billing > Memberships"
-    item_attr = "memberships"
     date_field = "start"
+    plan_billing = "recurring"
+    wrong_plan_hint = "charge one-off plans as fees"
+    identity_words = "plan and start"
     marker = True
+    history_source = "payments"  # the invoices: their lines name the memberships they bill
+    history_select = ("lines",)
     fields_map = (
         Field("plan", "plan", "ref", ref="plans"),
         Field("start", "startDate", "date"),
@@ -33,3 +80,84 @@ class Memberships(OwnedKind):
     implied = MappingProxyType({"end": None})
     updatable = frozenset({"start", "end", "price"})
     capabilities = COMMUNITY
+
+    def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
+        if item.end is not None and item.end < item.start:
+            checker.add((*path, "end"), f"end {item.end} is before start {item.start}")
+
+    def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
+        """Ids of memberships billed on some invoice line: they can only be ended."""
+        ids: set[str] = set()
+        for invoice in docs:
+            for line in invoice.get("lines") or ():
+                ids.update(str(m) for m in line.get("memberships") or ())
+                if line.get("membership"):
+                    ids.add(str(line["membership"]))
+        return ids
+
+    # --- plan rules ---------------------------------------------------------------------------
+
+    def refuse_change(
+        self,
+        obj: Obj,
+        live: Obj | None,
+        changed: Sequence[str],
+        fixed: Sequence[str],
+        ctx: RuleContext,
+    ) -> str | None:
+        if live is None or not live.meta.get("invoiced"):
+            return None
+        if "start" in changed:
+            return "the membership is invoiced; its start date cannot change"
+        if fixed and OWNER not in fixed:
+            return self._split_instead(live, fixed, ctx.today)
+        return None
+
+    def pair_replacements(self, missing: list[Obj], extra: list[Obj]) -> Pairing:
+        """A declared membership without a live match and an undeclared live one of the same
+        customer and start date: the user changed its plan or location on that line."""
+        free: dict[tuple[str | None, object], list[Obj]] = {}
+        for old in sorted(extra, key=lambda o: o.address):
+            free.setdefault((old.owner, old.fields.get("start")), []).append(old)
+        pairs: list[tuple[Obj, Obj]] = []
+        unpaired: list[Obj] = []
+        for new in sorted(missing, key=lambda o: o.address):
+            candidates = free.get((new.owner, new.fields.get("start")))
+            if candidates:
+                pairs.append((new, candidates.pop(0)))
+            else:
+                unpaired.append(new)
+        used = {id(old) for _, old in pairs}
+        return Pairing(pairs, unpaired, [o for o in extra if id(o) not in used])
+
+    def replace_reason(self, new: Obj, old: Obj, fixed: Sequence[str]) -> str:
+        return (f"{', '.join(fixed) or 'the membership'} changed on the line starting "
+                f"{new.fields.get('start')}: the old one is deleted, a new one created")
+
+    def refuse_replace(
+        self, new: Obj, old: Obj, fixed: Sequence[str], ctx: RuleContext
+    ) -> str | None:
+        return self._split_instead(old, fixed, ctx.today) if old.meta.get("invoiced") else None
+
+    def _split_instead(self, old: Obj, fixed: Sequence[str], today: date) -> str:
+        """A replace would create the new membership on the invoiced one's start date, so both
+        would bill the same period: the user splits the line instead."""
+        end = end_date(old, today)
+        was = ", ".join(f"{f} {_plain(old.fields.get(f))}" for f in fixed)
+        return (
+            f"the membership starting {old.fields.get('start')} has invoices: replacing it on "
+            "the same start date would bill the customer twice for the invoiced period. Keep "
+            f"the old line{f' ({was})' if was else ''} with `end: {end}` and declare the new "
+            f"{' and '.join(fixed) or 'membership'} as a separate line starting the next day "
+            f"(`start: {end + timedelta(days=1)}`)"
+        )
+
+    def removal(self, live: Obj, ctx: RuleContext) -> Removal:
+        """An invoiced membership is ended (see `end_date`), never deleted."""
+        if not live.meta.get("invoiced"):
+            return Removal.delete()
+        end = end_date(live, ctx.today)
+        current = live.fields.get("end")
+        if isinstance(current, date) and current <= end:
+            return Removal("none")  # it already ends by then
+        return Removal("update", "invoiced: ended, not deleted", {"end": current}, {"end": end})

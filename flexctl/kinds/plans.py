@@ -7,20 +7,61 @@ and `visibility` are not managed (the platform's value is left alone).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from types import MappingProxyType
+from typing import Literal
 
-from flexctl.kinds._keyed import CATALOGUE, Field, KeyedKind
+from pydantic import Field as ModelField
+
+from flexctl.config.rules import Checker
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
+from flexctl.kinds._fields import CATALOGUE, Field
+from flexctl.kinds._keyed import KeyedKind
+from flexctl.kinds.base import Obj
 
 BILLING = (("recurring", "month"), ("one_off", "once"))
 
 
+class Visibility(Model):
+    members: bool = True
+    team_members: bool = True
+    non_members: bool = False
+
+
+class Plan(Model):
+    """A billing plan: a recurring membership or a one-off service (day pass, printing...)."""
+
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    description: str | None = None
+    billing: Literal["recurring", "one_off"] = ModelField(
+        description="recurring (monthly membership) or one_off (day pass, printing, deposit)."
+    )
+    price: Amount = ModelField(
+        description="Amount in the currency; a one-off plan's unit price may have 4 decimals."
+    )
+    type: str | None = None
+    locations: list[Ref] | None = ModelField(
+        None, description="Location keys where the plan is offered; omitted = all."
+    )
+    revenue_account: Ref | None = ModelField(None, description="Key of a revenue account.")
+    deposit: Amount = Decimal(0)
+    prorate: bool = True
+    visibility: Visibility = Visibility()
+
+
 class Plans(KeyedKind):
     name = "plans"
+    noun = "plan"
+    plural = "plans"
     rank = 4
-    section = "plans"
     api_path = "plans"
     scope_prefix = "flex.billing.plans"
     portal = "Billing > Plans"
+    export_file = "services.yaml"
+    model = Plan
+    section_description = "Billing plans: recurring memberships and one-off services."
     references = ("locations", "revenue_accounts")
     fields_map = (
         Field("name", "name"),
@@ -42,3 +83,19 @@ class Plans(KeyedKind):
     # billing is the plan's nature: switching recurring <-> one-off is a new plan.
     updatable = frozenset(f.name for f in fields_map) - {"billing"}
     capabilities = CATALOGUE
+
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        super().check(config, checker)
+        for key, plan in self.entries(config).items():
+            path = (self.name, key)
+            checker.refs((*path, "locations"), plan.locations, "locations")
+            checker.ref((*path, "revenue_account"), plan.revenue_account, "revenue_accounts")
+            checker.amount((*path, "price"), plan.price, unit_price=plan.billing == "one_off")
+            checker.amount((*path, "deposit"), plan.deposit)
+
+    def export_problem(self, obj: Obj) -> str | None:
+        problem = super().export_problem(obj)
+        billing = obj.fields.get("billing")
+        if problem is None and billing not in ("recurring", "one_off"):
+            return f"its billing interval {billing!r} is not supported"
+        return problem

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
+from pydantic import Field as ModelField
 
-from flexctl.config.models import Config
+from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
-from flexctl.kinds._keyed import CATALOGUE, Field, KeyedKind
+from flexctl.kinds._fields import CATALOGUE, Field
+from flexctl.kinds._keyed import KeyedKind
 from flexctl.kinds.base import Obj
 from flexctl.kinds.refs import RefMap
 
@@ -34,6 +37,42 @@ COMPONENTS: dict[str, tuple[str, int, str | None]] = {
     "month_price": ("month", 1, None),
 }
 _FLAGS = ("isOffRate", "isWeekendRate", "isHalfDayRate")
+# The components each unit of rate may have.
+UNIT_COMPONENTS = {
+    "hour": ("off_hours_price", "weekend_price", "full_day_price"),
+    "day": ("half_day_price", "week_price", "month_price", "weekend_price"),
+}
+ALL_COMPONENTS = sorted({name for names in UNIT_COMPONENTS.values() for name in names})
+
+
+class Rate(Model):
+    """A resource rate: hourly (meeting rooms) or daily (desks, event spaces)."""
+
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    description: str | None = None
+    unit: Literal["hour", "day"] = ModelField(
+        description="hour (meeting rooms) or day (desks, event spaces)."
+    )
+    price: Amount
+    off_hours_price: Amount | None = ModelField(
+        None, description="hour rates: price outside business hours."
+    )
+    weekend_price: Amount | None = ModelField(
+        None, description="Price on weekends (hour or day rates)."
+    )
+    full_day_price: Amount | None = ModelField(
+        None, description="hour rates: cap for a whole day."
+    )
+    half_day_price: Amount | None = ModelField(
+        None, description="day rates: price for half a day."
+    )
+    week_price: Amount | None = ModelField(None, description="day rates: price for a week.")
+    month_price: Amount | None = ModelField(None, description="day rates: price for a month.")
+    resource_type: str | None = None
+    locations: list[Ref] | None = None
+    revenue_account: Ref | None = None
 
 
 def _component_name(component: Mapping[str, Any]) -> str | None:
@@ -48,11 +87,17 @@ def _component_name(component: Mapping[str, Any]) -> str | None:
 
 class Rates(KeyedKind):
     name = "rates"
+    noun = "rate"
+    plural = "rates"
+    portal_noun = "resource rate"
     rank = 5
     section = "rates"
     api_path = "resource-rates"
     scope_prefix = "flex.billing.resourceRates"
     portal = "Billing > Resource Rates"
+    export_file = "rates.yaml"
+    model = Rate
+    section_description = "Resource rates for bookable spaces."
     references = ("locations", "revenue_accounts")
     fields_map = (
         Field("name", "name"),
@@ -71,8 +116,28 @@ class Rates(KeyedKind):
     updatable = frozenset({f.name for f in fields_map} | set(COMPONENTS)) - {"unit"}
     capabilities = CATALOGUE
 
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        super().check(config, checker)
+        for key, rate in self.entries(config).items():
+            path = (self.name, key)
+            checker.refs((*path, "locations"), rate.locations, "locations")
+            checker.ref((*path, "revenue_account"), rate.revenue_account, "revenue_accounts")
+            checker.amount((*path, "price"), rate.price)
+            allowed = UNIT_COMPONENTS[rate.unit]
+            for component in ALL_COMPONENTS:
+                value = getattr(rate, component)
+                if value is None:
+                    continue
+                if component not in allowed:
+                    checker.add(
+                        (*path, component),
+                        f"'{component}' is not a component of a per-{rate.unit} rate "
+                        f"(allowed: {', '.join(allowed)})",
+                    )
+                checker.amount((*path, component), value)
+
     def desired_one(
-        self, key: str, model: BaseModel, config: Config, secrets: SecretResolver
+        self, key: str, model: BaseModel, config: ConfigBase, secrets: SecretResolver
     ) -> Obj:
         obj = super().desired_one(key, model, config, secrets)
         fields = dict(obj.fields)
@@ -115,3 +180,17 @@ class Rates(KeyedKind):
                 component[f] = f == flag
             components.append(component)
         body["rates"] = components
+
+    # --- export ---------------------------------------------------------------------------
+
+    def export_fields(self, obj: Obj) -> list[str]:
+        names = [*(f.name for f in self.fields_map), *COMPONENTS]
+        known = [n for n in names if n in obj.fields]
+        return known + sorted(n for n in obj.fields if n not in names)
+
+    def export_problem(self, obj: Obj) -> str | None:
+        problem = super().export_problem(obj)
+        unit = obj.fields.get("unit")
+        if problem is None and unit not in ("hour", "day"):
+            return f"its unit {unit!r} is not hour or day"
+        return problem

@@ -3,18 +3,40 @@ OfficeRnD's public API."""
 
 from __future__ import annotations
 
+from pydantic import model_validator
+
+from flexctl.config.rules import Checker
+from flexctl.config.types import ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
-from flexctl.kinds._keyed import CATALOGUE, Field, KeyedKind
+from flexctl.kinds._fields import CATALOGUE, Field
+from flexctl.kinds._keyed import KeyedKind
 from flexctl.kinds.base import Obj
+
+
+class RevenueAccount(Model):
+    id: ObjectId | None = None
+    name: Name | None = None
+    code: str | None = None
+    description: str | None = None
+    tax_rate: Ref | None = None
+
+    @model_validator(mode="after")
+    def _named(self) -> RevenueAccount:
+        if self.name is None and self.code is None:
+            raise ValueError("a revenue account needs a name or a code")
+        return self
 
 
 class RevenueAccounts(KeyedKind):
     name = "revenue_accounts"
+    noun = "revenue account"
+    plural = "revenue accounts"
     rank = 2
-    section = "revenue_accounts"
     api_path = "revenue-accounts"
     scope_prefix = "flex.billing.revenueAccounts"
     portal = "Settings > Billing > Revenue Accounts"
+    export_file = "organization.yaml"
+    model = RevenueAccount
     references = ("tax_rates",)
     fields_map = (
         Field("name", "name"),
@@ -25,5 +47,15 @@ class RevenueAccounts(KeyedKind):
     updatable = frozenset({"name", "code", "description", "tax_rate"})
     capabilities = CATALOGUE
 
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        super().check(config, checker)
+        for key, account in self.entries(config).items():
+            checker.ref((self.name, key, "tax_rate"), account.tax_rate, "tax_rates")
+
     def slug_base(self, obj: Obj) -> str:
         return v.slugify(str(obj.fields.get("name") or obj.fields.get("code") or obj.id))
+
+    def export_problem(self, obj: Obj) -> str | None:
+        if not (obj.fields.get("name") or obj.fields.get("code")):
+            return "it has neither a name nor a code"
+        return None

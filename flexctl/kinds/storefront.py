@@ -3,17 +3,32 @@ Lists omitted from the config are not managed."""
 
 from __future__ import annotations
 
-from flexctl.kinds._keyed import Field
+from flexctl.config.rules import Checker
+from flexctl.config.types import ConfigBase, Model, Ref
+from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
 
 
-class Storefront(SingletonKind):
+class Storefront(Model):
+    """Growth Hub: what is offered to non-members online."""
+
+    enabled: bool
+    plans: list[Ref] = []
+    rates: list[Ref] = []
+    locations: list[Ref] = []
+
+
+class StorefrontSettings(SingletonKind):
     name = "storefront"
+    noun = "storefront settings"
+    plural = "storefront settings"
     rank = 11
-    section = "storefront"
     api_path = "storefront"
     scope_prefix = "flex.settings.storefront"
     portal = "Growth Hub > Settings"
+    export_file = "storefront.yaml"
+    model = Storefront
+    section_description = "Growth Hub storefront: what non-members can buy online."
     unreadable_reason = "the OfficeRnD public API does not expose the Growth Hub storefront"
     references = ("plans", "rates", "locations")
     fields_map = (
@@ -23,3 +38,10 @@ class Storefront(SingletonKind):
         Field("locations", "locations", "refs", ref="locations"),
     )
     updatable = frozenset(f.name for f in fields_map)
+
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        storefront = config.section(self.name)
+        if storefront is None:
+            return
+        for section in ("plans", "rates", "locations"):
+            checker.refs((self.name, section), getattr(storefront, section), section)

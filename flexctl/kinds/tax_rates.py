@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
-from flexctl.kinds._keyed import CATALOGUE, Field, KeyedKind
+from decimal import Decimal
+
+from flexctl.config.rules import UNIT_PRICE_DECIMALS, Checker, decimal_places
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId
+from flexctl.kinds._fields import CATALOGUE, Field
+from flexctl.kinds._keyed import KeyedKind
+
+MAX_TAX_RATE = Decimal(100)
+
+
+class TaxRate(Model):
+    id: ObjectId | None = None
+    name: Name
+    code: str | None = None
+    rate: Amount | None = None  # percent, e.g. 20 or 20.5
 
 
 class TaxRates(KeyedKind):
     name = "tax_rates"
+    noun = "tax rate"
+    plural = "tax rates"
     rank = 1  # before revenue accounts, which reference a tax rate
-    section = "tax_rates"
     api_path = "tax-rates"
     scope_prefix = "flex.billing.taxRates"
     portal = "Settings > Billing > Tax Rates"
+    export_file = "organization.yaml"
+    model = TaxRate
     fields_map = (
         Field("name", "name"),
         Field("code", "code"),
@@ -19,3 +36,14 @@ class TaxRates(KeyedKind):
     )
     updatable = frozenset({"name", "code", "rate"})
     capabilities = CATALOGUE
+
+    def check(self, config: ConfigBase, checker: Checker) -> None:
+        super().check(config, checker)
+        for key, tax in self.entries(config).items():
+            if tax.rate is None:
+                continue
+            path = (self.name, key, "rate")
+            if tax.rate > MAX_TAX_RATE:
+                checker.add(path, f"a tax rate is a percentage, at most 100, got {tax.rate}")
+            if decimal_places(tax.rate) > UNIT_PRICE_DECIMALS:
+                checker.add(path, f"{tax.rate} has more than {UNIT_PRICE_DECIMALS} decimal places")

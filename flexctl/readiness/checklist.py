@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from flexctl.config.models import Config
+from flexctl.config.types import ConfigBase
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.gateways import secret_field
 from flexctl.state.snapshot import Snapshot
@@ -77,7 +77,7 @@ class Readiness:
 class Checklist:
     """The six steps over one snapshot, matched to the config."""
 
-    def __init__(self, config: Config, desired: Mapping[str, list[Obj]], snapshot: Snapshot):
+    def __init__(self, config: ConfigBase, desired: Mapping[str, list[Obj]], snapshot: Snapshot):
         self.config = config
         self.desired = desired
         self.snapshot = snapshot
@@ -157,7 +157,7 @@ class Checklist:
         for kind in ("plans", "rates"):
             self.apply_fix(step, kind, "Billing > Plans" if kind == "plans" else
                            "Billing > Resource Rates")
-        declared = {p.billing for p in self.config.plans.values()}
+        declared = {p.billing for p in self.config.section("plans").values()}
         if not recurring and "recurring" not in declared:
             step.lack("no recurring plan (memberships)",
                       self.catalogue_fix("a plan with `billing: recurring`", "plans",
@@ -166,7 +166,7 @@ class Checklist:
             step.lack("no one-off plan (day pass, deposit, printing)",
                       self.catalogue_fix("a plan with `billing: one_off`", "plans",
                                          "Billing > Plans"))
-        if not rates and not self.config.rates:
+        if not rates and not self.config.section("rates"):
             step.lack("no resource rate for bookable resources (meeting rooms, desks)",
                       self.catalogue_fix("a rate (unit: hour or day)", "rates",
                                          "Billing > Resource Rates"))
@@ -179,7 +179,7 @@ class Checklist:
                           f"{counts['fees']} one-off fee(s)")
         for kind in ("companies", "members", "memberships", "fees"):
             self.apply_fix(step, kind, "")
-        declared = self.config.companies or self.config.members
+        declared = self.config.section("companies") or self.config.section("members")
         if not counts["companies"] and not counts["members"] and not declared:
             step.lack("no customers", "add companies or members to the configuration and "
                       "run `flexctl apply`")
@@ -193,7 +193,8 @@ class Checklist:
             return step.unverifiable(
                 f"{reason}, nor the account status", f"{INVOICING_PORTAL} (automated bill run)"
             )
-        wanted = self.config.invoicing.automatic_bill_run if self.config.invoicing else None
+        invoicing = self.config.section("invoicing")
+        wanted = invoicing.automatic_bill_run if invoicing else None
         status = self.snapshot.account_status
         step.found.append(f"account status {status or 'unknown'}; automatic bill run "
                           f"{'on' if live.get('automatic_bill_run') else 'off'}")
@@ -222,7 +223,7 @@ class Checklist:
         if live is None:
             reason = self.snapshot.unreadable.get("invoicing", "the target hides the settings")
             return step.unverifiable(reason, INVOICING_PORTAL)
-        invoicing = self.config.invoicing
+        invoicing = self.config.section("invoicing")
         for name, words in AUTOMATION:
             configured = getattr(invoicing, name) if invoicing else None
             wanted = True if configured is None else configured
@@ -242,7 +243,7 @@ class Checklist:
         if live is None:
             reason = self.snapshot.unreadable.get("storefront", "the target hides it")
             return step.unverifiable(reason, STOREFRONT_PORTAL)
-        wanted = self.config.storefront
+        wanted = self.config.section("storefront")
         offered = len(live.get("plans") or ()) + len(live.get("rates") or ())
         step.found.append(f"storefront {'enabled' if live.get('enabled') else 'disabled'}, "
                           f"{offered} product(s) offered")
@@ -280,7 +281,7 @@ def _key(obj: Obj) -> str:
 
 
 def readiness(
-    config: Config, desired: Mapping[str, list[Obj]], snapshot: Snapshot
+    config: ConfigBase, desired: Mapping[str, list[Obj]], snapshot: Snapshot
 ) -> Readiness:
     return Checklist(config, desired, snapshot).run()
 

@@ -18,7 +18,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
-from flexctl.config.models import Config
+from flexctl.config.types import ConfigBase
 from flexctl.errors import FlexctlError
 from flexctl.kinds.base import Obj, Profile
 from flexctl.readiness.checklist import is_connected
@@ -80,7 +80,7 @@ class SmokePlan:
     gateway: str  # "stripe acct_1..."
 
 
-def prepare(snapshot: Snapshot, config: Config) -> SmokePlan | str:
+def prepare(snapshot: Snapshot, config: ConfigBase) -> SmokePlan | str:
     """The plan of the smoke test, or why it cannot run on this target."""
     if snapshot.target.get("profile") != Profile.FULL.value:
         return UNSUPPORTED
@@ -104,11 +104,11 @@ def prepare(snapshot: Snapshot, config: Config) -> SmokePlan | str:
     )
 
 
-def _one_off_plan(snapshot: Snapshot, config: Config) -> Obj | None:
+def _one_off_plan(snapshot: Snapshot, config: ConfigBase) -> Obj | None:
     """A one-off plan the config declares (the first), else the first one live."""
     live = [p for p in snapshot.objects.get("plans", ()) if p.fields.get("billing") == "one_off"]
     by_address = {p.address: p for p in live}
-    for key, plan in config.plans.items():
+    for key, plan in config.section("plans").items():
         if plan.billing == "one_off" and f"plans.{key}" in by_address:
             return by_address[f"plans.{key}"]
     return min(live, key=lambda p: str(p.id)) if live else None

@@ -295,8 +295,7 @@ class Executor:
             return
         with self._refs_lock:
             self.writer.refs.add(kind.name, str(key), id)
-            if kind.name == "plans":
-                self.writer.refs.set_name("plans", str(key), str(obj.fields.get("name") or ""))
+            self.writer.refs.set_name(kind.name, str(key), str(obj.fields.get("name") or ""))
 
 
 def execute(

@@ -1,6 +1,7 @@
 """Words for people: the exact admin-portal steps for changes the target's API cannot make.
 
-A manual step names what to change, to which value and where (the kind's `portal`), e.g.
+A manual step names what to change, to which value and where (the kind's `portal`, in the
+kind's `portal_word`), e.g.
 "In the admin portal, Billing > Plans: create plan 'Hot Desk' (billing: recurring, price:
 250.00 EUR, locations: Harbor Works Downtown)." References are shown by the referenced object's
 name when the configuration declares it, secrets as `(sensitive)`.
@@ -14,29 +15,8 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
-from flexctl.kinds.base import Obj
-from flexctl.reconcile.plan import REFERENCE_FIELDS, SENSITIVE, SENSITIVE_FIELDS
-
-NOUNS: Mapping[str, str] = {
-    "locations": "location",
-    "revenue_accounts": "revenue account",
-    "tax_rates": "tax rate",
-    "gateways": "payment gateway",
-    "plans": "plan",
-    "rates": "resource rate",
-    "companies": "company",
-    "members": "member",
-    "memberships": "membership",
-    "fees": "fee",
-    "invoicing": "invoicing settings",
-    "storefront": "storefront settings",
-}
-# Decimal fields that are not money (percent rates); every other Decimal is an amount.
-_NOT_MONEY = frozenset({"rate"})
-
-
-def noun(kind: str) -> str:
-    return NOUNS.get(kind, kind.rstrip("s"))
+from flexctl.kinds.base import Kind, Obj
+from flexctl.reconcile.plan import SENSITIVE
 
 
 class Describer:
@@ -58,31 +38,32 @@ class Describer:
                     names.setdefault(obj.address, label(obj))
         return names
 
-    def value(self, name: str, value: Any) -> str:
+    def value(self, kind: Kind, name: str, value: Any) -> str:
         """One field value as a person reads it in the admin portal."""
-        if name in SENSITIVE_FIELDS:
+        if name in kind.sensitive:
             return SENSITIVE
         if value is None:
             return "(none)"
         if isinstance(value, bool):
             return "on" if value else "off"
         if isinstance(value, Decimal):
-            return str(value) if name in _NOT_MONEY else f"{value} {self.currency}"
+            money = kind.field_type(name) != "number"  # a percentage is not an amount
+            return f"{value} {self.currency}" if money else str(value)
         if isinstance(value, date):
             return value.isoformat()
-        kind = REFERENCE_FIELDS.get(name)
+        target = kind.reference_kind(name)
         if isinstance(value, tuple | list):
             if not value:
                 return "(all)" if name == "locations" else "(none)"
-            return ", ".join(self.value(name, v) for v in value)
-        if kind is not None and isinstance(value, str):
-            return self.names.get(f"{kind}.{value}", value)
+            return ", ".join(self.value(kind, name, v) for v in value)
+        if target is not None and isinstance(value, str):
+            return self.names.get(f"{target}.{value}", value)
         return str(value)
 
-    def fields(self, fields: Mapping[str, Any], skip: Sequence[str] = ()) -> str:
+    def fields(self, kind: Kind, fields: Mapping[str, Any], skip: Sequence[str] = ()) -> str:
         """`label: value` pairs of the set fields, alphabetically (unset ones are not asked)."""
         return ", ".join(
-            f"{field_label(k)}: {self.value(k, fields[k])}"
+            f"{field_label(k)}: {self.value(kind, k, fields[k])}"
             for k in sorted(fields)
             if k not in skip and fields[k] is not None
         )
@@ -101,45 +82,41 @@ def label(obj: Obj) -> str:
     return obj.address.rsplit(".", 1)[-1]
 
 
-def _where(portal: str) -> str:
-    return f"In the admin portal, {portal}" if portal else "In the admin portal"
+def _where(kind: Kind) -> str:
+    return f"In the admin portal, {kind.portal}" if kind.portal else "In the admin portal"
 
 
-def _is_singleton(obj: Obj) -> bool:
-    return obj.address == obj.kind
-
-
-def create_steps(obj: Obj, portal: str, describer: Describer) -> str:
-    if _is_singleton(obj):
-        return f"{_where(portal)}: set {describer.fields(obj.fields)}."
-    details = describer.fields(obj.fields, skip=("name",))
+def create_steps(kind: Kind, obj: Obj, describer: Describer) -> str:
+    if kind.singleton:
+        return f"{_where(kind)}: set {describer.fields(kind, obj.fields)}."
+    details = describer.fields(kind, obj.fields, skip=("name",))
     suffix = f" ({details})" if details else ""
-    return f"{_where(portal)}: create {noun(obj.kind)} '{label(obj)}'{suffix}."
+    return f"{_where(kind)}: create {kind.portal_word} '{label(obj)}'{suffix}."
 
 
 def update_steps(
-    obj: Obj, changed: Sequence[str], live: Obj, portal: str, describer: Describer
+    kind: Kind, obj: Obj, changed: Sequence[str], live: Obj, describer: Describer
 ) -> str:
     parts = [
-        f"{field_label(f)} from {describer.value(f, live.fields.get(f))} "
-        f"to {describer.value(f, obj.fields.get(f))}"
+        f"{field_label(f)} from {describer.value(kind, f, live.fields.get(f))} "
+        f"to {describer.value(kind, f, obj.fields.get(f))}"
         for f in changed
     ]
-    target = "" if _is_singleton(obj) else f" {noun(obj.kind)} '{label(live)}':"
-    return f"{_where(portal)}: change{target} " + "; ".join(parts) + "."
+    target = "" if kind.singleton else f" {kind.portal_word} '{label(live)}':"
+    return f"{_where(kind)}: change{target} " + "; ".join(parts) + "."
 
 
-def delete_steps(live: Obj, portal: str) -> str:
+def delete_steps(kind: Kind, live: Obj) -> str:
     return (
-        f"{_where(portal)}: delete {noun(live.kind)} '{label(live)}' "
-        f"(it is not in the configuration and {live.kind} are pruned)."
+        f"{_where(kind)}: delete {kind.portal_word} '{label(live)}' "
+        f"(it is not in the configuration and {kind.name} are pruned)."
     )
 
 
-def verify_steps(obj: Obj, portal: str, why: str, describer: Describer) -> str:
-    if _is_singleton(obj):
-        what = f"{noun(obj.kind)} are: {describer.fields(obj.fields)}"
+def verify_steps(kind: Kind, obj: Obj, why: str, describer: Describer) -> str:
+    if kind.singleton:
+        what = f"{kind.portal_word} are: {describer.fields(kind, obj.fields)}"
     else:
-        details = describer.fields(obj.fields, skip=("name",))
-        what = f"{noun(obj.kind)} '{label(obj)}' exists" + (f" with {details}" if details else "")
-    return f"{_where(portal)}: check by hand that {what} ({why}); change it there if not."
+        details = describer.fields(kind, obj.fields, skip=("name",))
+        what = f"{kind.portal_word} '{label(obj)}' exists" + (f" with {details}" if details else "")
+    return f"{_where(kind)}: check by hand that {what} ({why}); change it there if not."

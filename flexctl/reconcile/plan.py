@@ -13,31 +13,30 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
+from functools import cache
 from typing import Any, Literal
 
-from flexctl.config.models import SECRET_FIELDS
-from flexctl.kinds.base import Obj
+from flexctl.kinds import get as get_kind
+from flexctl.kinds import registry
+from flexctl.kinds.base import Kind, Obj
 
 Action = Literal["create", "update", "delete", "replace", "manual", "blocked"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "replace", "manual", "blocked")
 # Actions `apply` performs through the API (the safety ratio counts all but creates).
 API_ACTIONS = frozenset({"create", "update", "delete", "replace"})
-# Normalized field names that hold a secret's fingerprint: never shown, not even the fingerprint.
-SENSITIVE_FIELDS = frozenset(name for names in SECRET_FIELDS.values() for name in names)
 SENSITIVE = "(sensitive)"
 SAFETY_PREFIX = "safety: "
 
-# Field name -> the kind a reference field points to (the value is that kind's config key).
-REFERENCE_FIELDS: Mapping[str, str] = {
-    "plan": "plans",
-    "plans": "plans",
-    "rates": "rates",
-    "location": "locations",
-    "locations": "locations",
-    "company": "companies",
-    "revenue_account": "revenue_accounts",
-    "tax_rate": "tax_rates",
-}
+
+def sensitive_fields() -> frozenset[str]:
+    """Normalized field names that hold a secret's fingerprint: never shown, not even the
+    fingerprint (every kind's `sensitive` fields)."""
+    return _sensitive(registry())
+
+
+@cache
+def _sensitive(kinds: tuple[Kind, ...]) -> frozenset[str]:
+    return frozenset(name for kind in kinds for name in kind.sensitive)
 
 
 @dataclass(frozen=True)
@@ -138,7 +137,8 @@ def jsonable(value: Any) -> Any:
 
 def masked(fields: Mapping[str, Any]) -> dict[str, Any]:
     """JSON-ready fields with every secret replaced by `(sensitive)`."""
-    return {k: SENSITIVE if k in SENSITIVE_FIELDS else jsonable(v) for k, v in fields.items()}
+    sensitive = sensitive_fields()
+    return {k: SENSITIVE if k in sensitive else jsonable(v) for k, v in fields.items()}
 
 
 def _json_default(value: Any) -> Any:
@@ -271,16 +271,7 @@ def with_dependencies(
 
 def references(obj: Obj) -> set[str]:
     """Addresses an object refers to: its owner and every reference field's target."""
-    found = {obj.owner} if obj.owner else set()
-    for name, value in obj.fields.items():
-        kind = REFERENCE_FIELDS.get(name)
-        if kind is None or value is None:
-            continue
-        keys = value if isinstance(value, tuple | list) else (value,)
-        for key in keys:
-            if isinstance(key, str) and not key.startswith("id:"):
-                found.add(f"{kind}.{key}")
-    return found
+    return get_kind(obj.kind).referenced(obj)
 
 
 def build_plan(

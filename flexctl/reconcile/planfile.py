@@ -25,8 +25,9 @@ from jsonschema import Draft202012Validator
 
 from flexctl.errors import PlanError
 from flexctl.fileio import write_atomic
+from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Obj
-from flexctl.reconcile.plan import SENSITIVE_FIELDS, Plan
+from flexctl.reconcile.plan import Plan
 from flexctl.reconcile.render import FORMAT_VERSION, plan_data
 
 FILE_KIND = "flexctl-plan"
@@ -127,7 +128,8 @@ def _fingerprints(
         for obj in objs:
             if obj.address not in touched:
                 continue
-            secrets = {k: str(v) for k, v in obj.fields.items() if k in SENSITIVE_FIELDS}
+            sensitive = get_kind(obj.kind).sensitive
+            secrets = {k: str(v) for k, v in obj.fields.items() if k in sensitive}
             if secrets:
                 found[obj.address] = secrets
     return found

@@ -16,13 +16,8 @@ from flexctl.kinds import registry
 from flexctl.kinds.base import Obj
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
-from flexctl.state.snapshot import (
-    LoadedConfigLike,
-    Snapshot,
-    SnapshotClient,
-    desired_state,
-    read_snapshot,
-)
+from flexctl.state.desired import LoadedConfigLike, desired_state
+from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
 
 
 class LoadedConfig(LoadedConfigLike, Protocol):

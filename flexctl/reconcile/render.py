@@ -16,11 +16,11 @@ from flexctl import __version__
 from flexctl.reconcile.plan import (
     ACTIONS,
     SENSITIVE,
-    SENSITIVE_FIELDS,
     Change,
     Plan,
     is_safety_notice,
     jsonable,
+    sensitive_fields,
 )
 
 FORMAT_VERSION = "1.0"
@@ -70,7 +70,7 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
 
 def value_text(name: str, value: Any) -> str:
     """A field value in a diff line: strings quoted, amounts exact, secrets masked."""
-    if name in SENSITIVE_FIELDS:
+    if name in sensitive_fields():
         return SENSITIVE
     if value is None:
         return "(none)"

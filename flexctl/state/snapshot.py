@@ -5,28 +5,24 @@ everything for export) and then normalized in dependency order, so that every re
 translated from a platform id to a config key. Each live object is matched to its desired
 object — by `id:` pin first, then by natural key — and takes that object's address; undeclared
 live objects get a key of their own (a unique slug of their name), which the diff reports as
-unmanaged. Requests: one list per page of 50 per kind read, plus the invoices (`payments`,
-whose lines tell which memberships are invoiced) when memberships are read, plus the account
-status on targets that expose it.
+unmanaged. Requests: one list per page of 50 per kind read, plus the collection that tells
+which objects of a kind are invoiced (its `history_source`: the invoices, for memberships) when
+such a kind is read, plus the account status on targets that expose it.
 """
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from flexctl.config.models import Config
-from flexctl.config.secrets import SecretResolver
-from flexctl.kinds import registry
-from flexctl.kinds._keyed import KeyedKind
+from flexctl.kinds import registry, with_references
 from flexctl.kinds._owned import unique_address
 from flexctl.kinds._values import unique_slug
 from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.refs import RefMap
 
-INVOICES_PATH = "payments"
 ACCOUNT_PATH = "account"
 
 
@@ -47,13 +43,6 @@ class SnapshotClient(Protocol):
     ) -> builtins.list[Any]: ...
 
 
-class LoadedConfigLike(Protocol):
-    """The part of `flexctl.config.LoadedConfig` the snapshot uses."""
-
-    @property
-    def config(self) -> Config: ...
-
-
 @dataclass
 class Snapshot:
     target: dict[str, Any]  # {"api_url", "org", "profile"}
@@ -62,40 +51,6 @@ class Snapshot:
     unreadable: dict[str, str]  # kind -> why the target cannot read it
     refs: RefMap
     account_status: str | None  # "onboarding" | "active"; None when the target hides it
-    kinds_read: list[str] = field(default_factory=list)
-
-
-def with_references(names: Iterable[str]) -> set[str]:
-    """`names` plus every kind their references point to, transitively."""
-    by_name = {k.name: k for k in registry()}
-    todo, seen = list(names), set[str]()
-    while todo:
-        name = todo.pop()
-        if name in seen or name not in by_name:
-            continue
-        seen.add(name)
-        todo.extend(by_name[name].references)
-    return seen
-
-
-def desired_state(
-    loaded: LoadedConfigLike, secrets: SecretResolver, kinds: Collection[str] | None = None
-) -> dict[str, list[Obj]]:
-    """The config's objects per kind: the kinds it declares or prunes.
-
-    With `kinds`, those kinds and the kinds they reference (needed to match references).
-    """
-    config = loaded.config
-    scope = with_references(kinds) if kinds is not None else None
-    prune = set(config.policy.prune)
-    out: dict[str, list[Obj]] = {}
-    for kind in registry():
-        if scope is not None and kind.name not in scope:
-            continue
-        objs = kind.desired(config, secrets)
-        if objs or kind.name in prune:
-            out[kind.name] = objs
-    return out
 
 
 def read_snapshot(
@@ -121,8 +76,9 @@ def read_snapshot(
     unreadable = {k.name: k.unreadable_reason for k in to_read if not k.capability(profile).read}
 
     jobs: list[tuple[str, Callable[[], Any]]] = [(k.name, _fetcher(client, k)) for k in readable]
-    if any(k.name == "memberships" for k in readable):
-        jobs.append((INVOICES_PATH, lambda: list(client.list(INVOICES_PATH, select=("lines",)))))
+    sources = {k.history_source: k.history_select for k in readable if k.history_source}
+    for path, select in sources.items():
+        jobs.append((path, _lister(client, path, select)))
     if profile is Profile.FULL:
         jobs.append((ACCOUNT_PATH, lambda: client.get_singleton(ACCOUNT_PATH)))
     fetched: dict[str, Any] = dict(
@@ -130,10 +86,11 @@ def read_snapshot(
     )
 
     refs = RefMap()
-    invoiced = _invoiced_memberships(fetched.pop(INVOICES_PATH, ()))
+    history = {path: fetched.pop(path) for path in sources}
     objects: dict[str, list[Obj]] = {}
     for kind in readable:
         raw = fetched.pop(kind.name)  # dropped as soon as it is normalized
+        invoiced = kind.history_ids(history[kind.history_source]) if kind.history_source else set()
         objects[kind.name] = normalize_kind(
             kind, raw, desired.get(kind.name, ()), refs, currency, invoiced
         )
@@ -145,7 +102,6 @@ def read_snapshot(
         unreadable=unreadable,
         refs=refs,
         account_status=str(account["status"]) if account and account.get("status") else None,
-        kinds_read=[k.name for k in readable],
     )
 
 
@@ -153,18 +109,11 @@ def _fetcher(client: SnapshotClient, kind: Kind) -> Callable[[], Any]:
     path = kind.api_path or kind.name
     if kind.singleton:
         return lambda: [client.get_singleton(path)]
-    return lambda: list(client.list(path, select=kind.select))
+    return _lister(client, path, kind.select)
 
 
-def _invoiced_memberships(invoices: Iterable[Mapping[str, Any]]) -> set[str]:
-    """Ids of memberships billed on some invoice: they are history and can only be ended."""
-    ids: set[str] = set()
-    for invoice in invoices:
-        for line in invoice.get("lines") or ():
-            ids.update(str(m) for m in line.get("memberships") or ())
-            if line.get("membership"):
-                ids.add(str(line["membership"]))
-    return ids
+def _lister(client: SnapshotClient, path: str, select: tuple[str, ...]) -> Callable[[], Any]:
+    return lambda: list(client.list(path, select=select))
 
 
 def normalize_kind(
@@ -181,9 +130,9 @@ def normalize_kind(
         return live
     wanted = list(desired)
     pairs = match(kind, live, wanted)
-    if isinstance(kind, KeyedKind):
-        return _place_keyed(kind, live, wanted, pairs, refs)
-    return _place_owned(kind, live, wanted, pairs, invoiced)
+    if kind.owned:
+        return _place_owned(kind, live, wanted, pairs, invoiced)
+    return _place_keyed(kind, live, wanted, pairs, refs)
 
 
 def match(kind: Kind, live: list[Obj], desired: list[Obj]) -> dict[int, Obj]:
@@ -230,7 +179,7 @@ def _match_loosely(
 
 
 def _place_keyed(
-    kind: KeyedKind, live: list[Obj], desired: list[Obj], pairs: dict[int, Obj], refs: RefMap
+    kind: Kind, live: list[Obj], desired: list[Obj], pairs: dict[int, Obj], refs: RefMap
 ) -> list[Obj]:
     taken = {str(obj.meta["key"]) for obj in desired}
     out: list[Obj] = []
@@ -238,8 +187,7 @@ def _place_keyed(
         twin = pairs.get(i)
         key = str(twin.meta["key"]) if twin else unique_slug(kind.slug_base(obj), taken)
         refs.add(kind.name, key, str(obj.id))
-        if kind.name == "plans":  # fees compare their name with their plan's
-            refs.set_name("plans", key, str(obj.fields.get("name") or ""))
+        refs.set_name(kind.name, key, str(obj.fields.get("name") or ""))  # fees compare names
         out.append(_moved(obj, f"{kind.name}.{key}"))
     return out
 

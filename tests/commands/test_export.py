@@ -13,8 +13,8 @@ from plan_helpers import use_profile
 
 from flexctl.cli import main
 from flexctl.commands import export as export_command
-from flexctl.config import load_config
 from flexctl.export.build import Export, export_slug
+from flexctl.kinds.configuration import load_config
 from flexctl.platform.auth import OFFICERND_SCOPES
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from flexctl.config import load_config
 from flexctl.export.emit import Entry, Section, render_file, scalar
+from flexctl.kinds.configuration import load_config
 
 NAMES = [
     "Plain Name", "a: b", "# x", "- x", "yes", "No", "null", "true", "0123", "1e3", "trailing ",

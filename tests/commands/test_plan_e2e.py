@@ -10,9 +10,9 @@ import pytest
 from plan_helpers import Sandbox, make_sandbox
 
 from flexctl.cli import main
-from flexctl.config import load_config
 from flexctl.config.secrets import SecretResolver
-from flexctl.state.snapshot import desired_state
+from flexctl.kinds.configuration import load_config
+from flexctl.state.desired import desired_state
 
 
 @pytest.fixture

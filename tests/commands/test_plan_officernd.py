@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from plan_helpers import Sandbox, make_sandbox
 
-from flexctl.config import load_config
 from flexctl.config.secrets import SecretResolver
+from flexctl.kinds.configuration import load_config
 from flexctl.platform.auth import OFFICERND_SCOPES
-from flexctl.state.snapshot import desired_state
+from flexctl.state.desired import desired_state
 
 CATALOGUE = ("locations", "tax_rates", "revenue_accounts", "plans", "rates")
 UNREADABLE = ("gateways", "invoicing", "storefront")

@@ -13,7 +13,7 @@ from jsonschema import Draft7Validator, Draft202012Validator
 
 from flexctl.cli import main
 from flexctl.config.loader import load_tree
-from flexctl.config.schema import schema_text
+from flexctl.kinds.configuration import schema_text
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "schemas" / "flexctl.schema.json"

@@ -25,7 +25,7 @@ def test_example_is_valid_with_a_summary(
     monkeypatch.chdir(REPO)
     assert run(capsys, "examples/harbor-works") == (
         0,
-        "Valid: 2 locations, 5 revenue accounts, 2 tax rates, 2 gateways, 10 plans, 3 rates, "
+        "Valid: 2 locations, 2 tax rates, 5 revenue accounts, 2 gateways, 10 plans, 3 rates, "
         "4 companies, 6 members, 6 memberships, 7 fees.\n",
         "",
     )

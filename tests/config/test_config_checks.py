@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from cfg_helpers import Write
 
-from flexctl.config import load_config
-from flexctl.config.checks import decimal_places
+from flexctl.config.rules import decimal_places
 from flexctl.errors import ConfigError
+from flexctl.kinds.configuration import load_config
 
 CATALOGUE = """\
 version: 1

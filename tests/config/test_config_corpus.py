@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from cfg_helpers import Run, Write
 
-from flexctl.config import load_config
 from flexctl.errors import ConfigError
+from flexctl.kinds.configuration import load_config
 
 HEAD = "version: 1\norganization: harbor-works\ncurrency: EUR\n"
 LOCATED = re.compile(r"^\S+:\d+:\d+: \S+: .+", re.MULTILINE)

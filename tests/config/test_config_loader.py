@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from cfg_helpers import Write
 
-from flexctl.config import composer, fastparse, load_config
+from flexctl.config import composer, fastparse
 from flexctl.config.composer import YamlProblem
 from flexctl.config.loader import load_tree
 from flexctl.errors import ConfigError
+from flexctl.kinds.configuration import load_config
 
 REPO = Path(__file__).resolve().parents[2]
 HEAD = "version: 1\norganization: harbor-works\ncurrency: EUR\n"

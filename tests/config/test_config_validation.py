@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from cfg_helpers import Write
 
-from flexctl.config import load_config
-from flexctl.config.models import EnvSecret, FileSecret
+from flexctl.config.types import EnvSecret, FileSecret
 from flexctl.errors import ConfigError
+from flexctl.kinds.configuration import load_config
 
 HEAD = """\
 version: 1
@@ -92,7 +92,7 @@ CASES = [
     ),
     (
         "policy: {prune: [plans, invoices], max_change_ratio: 1.5}\n",
-        "c.yaml:6:25: policy.prune[1]: expected 'locations', 'revenue_accounts', 'tax_rates', "
+        "c.yaml:6:25: policy.prune[1]: expected 'locations', 'tax_rates', 'revenue_accounts', "
         "'gateways', 'plans', 'rates', 'companies', 'members', 'memberships' or 'fees', "
         "got 'invoices'",
     ),

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from kinds_sample import IDS, STRIPE_KEY, config_data
 
-from flexctl.config.models import Config
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
+from flexctl.kinds.configuration import config_model
 from flexctl.kinds.refs import RefMap
 
 
 @pytest.fixture
-def config() -> Config:
-    return Config.model_validate(config_data(), strict=False)
+def config() -> ConfigBase:
+    return config_model().model_validate(config_data(), strict=False)
 
 
 @pytest.fixture

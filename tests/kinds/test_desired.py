@@ -1,4 +1,4 @@
-"""Config -> desired objects: addresses, written-only fields, implied defaults, secrets."""
+"""ConfigBase -> desired objects: addresses, written-only fields, implied defaults, secrets."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from decimal import Decimal
 from kinds_sample import STRIPE_KEY, config_data
 
 from flexctl import kinds
-from flexctl.config.models import Config
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
 from flexctl.kinds.base import Obj
+from flexctl.kinds.configuration import config_model
 
 
-def by_address(config: Config, secrets: SecretResolver, kind: str) -> dict[str, Obj]:
+def by_address(config: ConfigBase, secrets: SecretResolver, kind: str) -> dict[str, Obj]:
     return {o.address: o for o in kinds.get(kind).desired(config, secrets)}
 
 
@@ -29,7 +30,7 @@ def test_registry_is_in_dependency_order() -> None:
         assert all(by_name[r].rank < kind.rank for r in kind.references), kind.name
 
 
-def test_plan_fields_are_written_ones_plus_implied_locations(config: Config, secrets) -> None:
+def test_plan_fields_are_written_ones_plus_implied_locations(config: ConfigBase, secrets) -> None:
     plans = by_address(config, secrets, "plans")
     assert dict(plans["plans.hot-desk"].fields) == {
         "name": "Hot Desk", "billing": "recurring", "price": Decimal("250.00"),
@@ -43,14 +44,14 @@ def test_plan_fields_are_written_ones_plus_implied_locations(config: Config, sec
     assert str(plans["plans.hot-desk"].fields["price"]) == "250.00"
 
 
-def test_rate_components_are_managed_as_a_whole(config: Config, secrets) -> None:
+def test_rate_components_are_managed_as_a_whole(config: ConfigBase, secrets) -> None:
     rate = by_address(config, secrets, "rates")["rates.meeting-room"]
     assert rate.fields["off_hours_price"] == Decimal("20.00")
     assert rate.fields["full_day_price"] == Decimal("200.00")
     assert rate.fields["half_day_price"] is None and rate.fields["month_price"] is None
 
 
-def test_gateway_secret_is_a_fingerprint_and_a_reference(config: Config, secrets) -> None:
+def test_gateway_secret_is_a_fingerprint_and_a_reference(config: ConfigBase, secrets) -> None:
     gw = by_address(config, secrets, "gateways")["gateways.stripe-main"]
     assert gw.fields["secret_key"] == "…" + STRIPE_KEY[-4:]
     assert gw.fields["locations"] == ("downtown", "riverside")  # sorted set
@@ -61,7 +62,7 @@ def test_gateway_secret_is_a_fingerprint_and_a_reference(config: Config, secrets
     assert bank.fields["default"] is False and bank.meta["secret_refs"] == {}
 
 
-def test_missing_secret_is_left_out_with_a_warning(config: Config) -> None:
+def test_missing_secret_is_left_out_with_a_warning(config: ConfigBase) -> None:
     secrets = SecretResolver(environ={})
     gw = by_address(config, secrets, "gateways")["gateways.stripe-main"]
     assert "secret_key" not in gw.fields
@@ -70,16 +71,16 @@ def test_missing_secret_is_left_out_with_a_warning(config: Config) -> None:
     assert "gateways.stripe-main.secret_key" in secrets.warnings[0]
 
 
-def test_secret_from_file_relative_to_config_dir(tmp_path, config: Config) -> None:
+def test_secret_from_file_relative_to_config_dir(tmp_path, config: ConfigBase) -> None:
     (tmp_path / "stripe.key").write_text("sk_file_value_ABCD\n")
     data = config.model_dump()
     data["gateways"]["stripe-main"]["secret_key"] = {"file": "stripe.key"}
-    cfg = Config.model_validate(data, strict=False)
+    cfg = config_model().model_validate(data, strict=False)
     gw = by_address(cfg, SecretResolver(tmp_path, environ={}), "gateways")["gateways.stripe-main"]
     assert gw.fields["secret_key"] == "…ABCD"
 
 
-def test_customers(config: Config, secrets) -> None:
+def test_customers(config: ConfigBase, secrets) -> None:
     acme = by_address(config, secrets, "companies")["companies.acme"]
     assert dict(acme.fields) == {
         "name": "Acme Ltd", "email": "billing@acme.example", "location": "downtown",
@@ -90,7 +91,7 @@ def test_customers(config: Config, secrets) -> None:
     assert "contact_person" not in jane.fields  # not written: not managed
 
 
-def test_memberships_addresses_owner_and_create_defaults(config: Config, secrets) -> None:
+def test_memberships_addresses_owner_and_create_defaults(config: ConfigBase, secrets) -> None:
     ms = by_address(config, secrets, "memberships")
     acme = ms["companies.acme.memberships[hot-desk@2026-12-01]"]
     assert acme.owner == "companies.acme"
@@ -104,7 +105,7 @@ def test_memberships_addresses_owner_and_create_defaults(config: Config, secrets
     }
 
 
-def test_fee_address_carries_a_name_only_when_it_differs(config: Config, secrets) -> None:
+def test_fee_address_carries_a_name_only_when_it_differs(config: ConfigBase, secrets) -> None:
     fees = by_address(config, secrets, "fees")
     assert set(fees) == {
         "companies.acme.fees[printing@2026-12-03]",
@@ -116,16 +117,16 @@ def test_fee_address_carries_a_name_only_when_it_differs(config: Config, secrets
     assert named.fields["quantity"] == 1  # the documented default is managed
 
 
-def test_duplicate_lines_get_distinct_addresses(config: Config, secrets) -> None:
+def test_duplicate_lines_get_distinct_addresses(config: ConfigBase, secrets) -> None:
     data = config.model_dump()
     data["companies"]["acme"]["fees"].append(data["companies"]["acme"]["fees"][0])
-    cfg = Config.model_validate(data, strict=False)
+    cfg = config_model().model_validate(data, strict=False)
     addresses = [o.address for o in kinds.get("fees").desired(cfg, secrets)]
     assert len(set(addresses)) == 3
     assert "companies.acme.fees[printing@2026-12-03#2]" in addresses
 
 
-def test_singletons(config: Config, secrets) -> None:
+def test_singletons(config: ConfigBase, secrets) -> None:
     (inv,) = kinds.get("invoicing").desired(config, secrets)
     assert inv.address == "invoicing"
     assert dict(inv.fields) == {"automatic_bill_run": True, "pay_now_button": False}
@@ -137,10 +138,10 @@ def test_singletons(config: Config, secrets) -> None:
     assert kinds.get("invoicing").desired(no_invoicing, secrets) == []
 
 
-def test_pins_are_kept_in_obj_id(config: Config, secrets) -> None:
+def test_pins_are_kept_in_obj_id(config: ConfigBase, secrets) -> None:
     data = config.model_dump()
     data["plans"]["hot-desk"]["id"] = "a" * 24
-    cfg = Config.model_validate(data, strict=False)
+    cfg = config_model().model_validate(data, strict=False)
     assert by_address(cfg, secrets, "plans")["plans.hot-desk"].id == "a" * 24
 
 
@@ -149,7 +150,7 @@ def test_an_empty_string_is_desired_as_none_like_the_live_side(secrets, refs) ->
     # or `description: ""` would plan an update after every apply.
     data = config_data()
     data["companies"]["acme"]["description"] = ""
-    config = Config.model_validate(data, strict=False)
+    config = config_model().model_validate(data, strict=False)
     acme = by_address(config, secrets, "companies")["companies.acme"]
     assert "description" in acme.fields and acme.fields["description"] is None
     live = kinds.get("companies").from_api(

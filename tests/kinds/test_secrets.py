@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from flexctl.config import load_config
 from flexctl.config.secrets import SecretResolver
 from flexctl.errors import SecretError
 from flexctl.kinds import get
+from flexctl.kinds.configuration import load_config
 
 
 def test_env_fingerprint_value_and_missing() -> None:

@@ -14,16 +14,17 @@ from snapshot_fakes import FakeClient
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
 from kinds_sample import config_data, oid
 
-from flexctl.config.models import Config
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import get
 from flexctl.kinds.base import Obj, Profile
-from flexctl.state.snapshot import desired_state, match, read_snapshot
+from flexctl.kinds.configuration import config_model
+from flexctl.state.desired import desired_state
+from flexctl.state.snapshot import match, read_snapshot
 
 
 @pytest.fixture
 def desired() -> dict:
-    config = Config.model_validate(config_data(), strict=False)
+    config = config_model().model_validate(config_data(), strict=False)
     secrets = SecretResolver(environ={"HARBOR_STRIPE_KEY": "sk_live_xyz_9876"})
     return desired_state(SimpleNamespace(config=config), secrets)
 
@@ -165,7 +166,7 @@ def test_all_objects_reads_every_kind_with_select() -> None:
 
 
 def test_desired_state_with_kinds_keeps_what_references_need(desired) -> None:
-    config = Config.model_validate(config_data(), strict=False)
+    config = config_model().model_validate(config_data(), strict=False)
     state = desired_state(SimpleNamespace(config=config), SecretResolver(environ={}), ["fees"])
     assert set(state) == {"fees", "plans", "companies", "members", "locations",
                           "revenue_accounts", "tax_rates"}

@@ -15,16 +15,16 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
 from kinds_sample import STRIPE_KEY, config_data
 
-from flexctl.config import load_config
-from flexctl.config.models import Config
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
 from flexctl.kinds.base import Obj
+from flexctl.kinds.configuration import config_model, load_config
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import Target, open_client
-from flexctl.state.snapshot import Snapshot, desired_state, read_snapshot
+from flexctl.state.desired import desired_state
+from flexctl.state.snapshot import Snapshot, read_snapshot
 
 ORG = "harbor-works"
 FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
@@ -46,7 +46,7 @@ def secrets() -> SecretResolver:
 
 @pytest.fixture
 def desired(secrets: SecretResolver) -> dict[str, list[Obj]]:
-    config = Config.model_validate(config_data(), strict=False)
+    config = config_model().model_validate(config_data(), strict=False)
     return desired_state(SimpleNamespace(config=config), secrets)
 
 

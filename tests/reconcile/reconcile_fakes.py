@@ -1,7 +1,7 @@
 """Hand-made kinds and objects for pure tests of the diff, plan and renderers.
 
-The kinds mirror the real registry's names, ranks and capabilities (SPEC section 3) without
-depending on its API mapping, so these tests pin the engine's rules on their own.
+The objects are made by hand, without the kinds' API mapping, so these tests pin the engines'
+and the kinds' plan rules on their own.
 """
 
 from __future__ import annotations
@@ -10,49 +10,12 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from flexctl.kinds.base import Capability, Kind, Obj, Profile
+from flexctl.kinds import registry
+from flexctl.kinds.base import Kind, Obj
 
-_CATALOGUE = {Profile.OFFICERND: Capability.read_only(), Profile.FULL: Capability.all()}
-_HIDDEN = {Profile.OFFICERND: Capability.none(), Profile.FULL: Capability.all()}
-_CUSTOMER = {Profile.OFFICERND: Capability.all(), Profile.FULL: Capability.all()}
-
-
-def _kind(name: str, rank: int, caps: dict[Profile, Capability], portal: str,
-          updatable: frozenset[str] | None = None) -> Kind:
-    attrs: dict[str, Any] = {
-        "name": name, "rank": rank, "api_path": name, "portal": portal, "capabilities": caps,
-    }
-    if updatable is not None:
-        attrs["updatable"] = updatable
-    cls: type[Kind] = type(f"Fake{name.title()}", (Kind,), attrs)
-    return cls()
-
-
-_EVERYTHING = frozenset({
-    "name", "code", "price", "billing", "type", "locations", "revenue_account", "deposit",
-    "prorate", "email", "location", "company", "billing_person", "quantity", "date",
-    "account", "default", "secret_key", "automatic_bill_run", "automatic_sending",
-    "automatic_payment_collection", "pay_now_button", "enabled", "plans", "rates",
-    "unit", "visibility.members", "billing_details.vat_number",
-})
-
-KINDS: list[Kind] = [
-    _kind("locations", 10, _CATALOGUE, "Settings > Locations", _EVERYTHING),
-    _kind("revenue_accounts", 11, _CATALOGUE, "Settings > Billing > Revenue Accounts",
-          _EVERYTHING),
-    _kind("tax_rates", 12, _CATALOGUE, "Settings > Billing > Tax Rates", _EVERYTHING),
-    _kind("gateways", 20, _HIDDEN, "Settings > Integrations > Payment Gateways",
-          _EVERYTHING - {"provider"}),
-    _kind("plans", 30, _CATALOGUE, "Billing > Plans", _EVERYTHING - {"billing"}),
-    _kind("rates", 31, _CATALOGUE, "Billing > Resource Rates", _EVERYTHING - {"unit"}),
-    _kind("companies", 40, _CUSTOMER, "Community > Companies", _EVERYTHING),
-    _kind("members", 41, _CUSTOMER, "Community > Members", _EVERYTHING),
-    _kind("memberships", 50, _CUSTOMER, "Community > Members > Memberships",
-          frozenset({"start", "end", "price"})),
-    _kind("fees", 60, _CUSTOMER, "Billing > Fees", frozenset({"price", "quantity", "name"})),
-    _kind("invoicing", 70, _HIDDEN, "Settings > Billing > Invoicing", _EVERYTHING),
-    _kind("storefront", 80, _HIDDEN, "Growth Hub > Settings", _EVERYTHING),
-]
+# The real kinds: their rules (what an invoiced object allows, replaces, preconditions) are
+# what these tests pin, on hand-made objects.
+KINDS: list[Kind] = list(registry())
 BY_NAME = {k.name: k for k in KINDS}
 RANKS = {k.name: k.rank for k in KINDS}
 

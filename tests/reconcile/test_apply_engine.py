@@ -13,11 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
-from flexctl.config import load_config
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import Emulator, create_app
 from flexctl.errors import PlanError
 from flexctl.kinds.base import Obj
+from flexctl.kinds.configuration import load_config
 from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import Target, open_client

@@ -1,0 +1,187 @@
+"""The building blocks of the configuration's models: strict pydantic types for amounts, keys,
+names and secret references, and the settings every configuration has.
+
+The loader hands the models plain Python values: str, int, bool, `Decimal` (every YAML number
+written with a fraction or exponent), `date`, lists and dicts. Models are strict and forbid
+unknown keys. Each kind's own model lives in its module under `flexctl/kinds/`; the whole
+`Config` is assembled from them by `flexctl.kinds.configuration`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
+
+from flexctl.config.scalars import describe
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+_SLUG = re.compile(SLUG_PATTERN)
+OBJECT_ID_PATTERN = r"^[0-9a-f]{24}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+# Larger amounts are typos (or `1e400`); the platform could not store them either.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
+def _amount(value: Any) -> Any:
+    """Accept integers and exact decimals; refuse strings, booleans and floats."""
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise ValueError(f"expected a number such as 25 or 25.00, got {describe(value)}")
+    amount = Decimal(value)
+    if not amount.is_finite():
+        raise ValueError(f"must be a finite number, got {describe(value)}")
+    if abs(amount) >= MAX_AMOUNT:
+        raise ValueError(f"{describe(value)} is too large (the limit is 999999999999)")
+    return amount
+
+
+def _non_negative(value: Decimal) -> Decimal:
+    if value < 0:
+        raise ValueError(f"must not be negative, got {describe(value)}")
+    return value
+
+
+# An amount of money in the configuration's currency: exact, never a float.
+Amount = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    AfterValidator(_non_negative),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Ref = Annotated[str, StringConstraints(min_length=1)]  # a key of another section
+ObjectId = Annotated[str, StringConstraints(pattern=OBJECT_ID_PATTERN)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=False)]
+Email = Annotated[str, StringConstraints(pattern=EMAIL_PATTERN, max_length=254)]
+CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+def is_slug(key: str) -> bool:
+    return bool(_SLUG.match(key))
+
+
+# --- secrets ---------------------------------------------------------------------------------
+
+
+class EnvSecret(Model):
+    """A secret read from an environment variable at plan/apply time."""
+
+    env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+
+
+class FileSecret(Model):
+    """A secret read from a file (a relative path is relative to the YAML file naming it)."""
+
+    file: Annotated[str, StringConstraints(min_length=1)]
+
+
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Prefixes of live credentials (Stripe secret/restricted keys, webhook secrets, GoCardless
+# tokens): such a value pasted as a variable's name or a path would be echoed by warnings.
+_KEY_PREFIXES = ("sk_", "rk_", "whsec_", "live_", "sandbox_")
+
+
+def looks_like_a_key(value: str) -> bool:
+    return len(value) >= 16 and value.startswith(_KEY_PREFIXES)
+
+
+def _secret_ref(value: Any) -> Any:
+    """One clear message for every wrong shape, instead of one per union member.
+
+    No message quotes a value written here: it may be the secret itself (an unquoted key
+    reads as a number; a key pasted as the variable's name).
+    """
+    if isinstance(value, EnvSecret | FileSecret):
+        return value
+    if value is not None and not isinstance(value, dict | list):
+        raise ValueError(
+            "a literal secret is not allowed here: write a reference such as "
+            "{env: NAME} or {file: PATH}"
+        )
+    if not isinstance(value, dict) or len(value) != 1 or not {"env", "file"} & set(value):
+        raise ValueError(f"expected {{env: NAME}} or {{file: PATH}}, got {describe(value)}")
+    ((key, reference),) = value.items()
+    if not isinstance(reference, str) or not reference:
+        raise ValueError(f"'{key}' must be a non-empty string")
+    if looks_like_a_key(reference):
+        raise ValueError(
+            f"'{key}' must name where the secret is, not hold it: this looks like a key "
+            "itself (rotate it, then write {env: NAME} or {file: PATH})"
+        )
+    if key == "env":
+        if not _ENV_NAME.match(reference):
+            raise ValueError(
+                "'env' must name an environment variable (letters, digits and '_', "
+                "not starting with a digit)"
+            )
+        return EnvSecret(env=reference)
+    return FileSecret(file=reference)
+
+
+SecretRef = Annotated[EnvSecret | FileSecret, BeforeValidator(_secret_ref)]
+
+
+# --- what every configuration has ------------------------------------------------------------
+
+
+def _ratio(value: Any) -> Any:
+    amount = _amount(value)
+    if not Decimal(0) <= amount <= Decimal(1):
+        raise ValueError("must be between 0 and 1")
+    return amount
+
+
+Ratio = Annotated[
+    Decimal,
+    BeforeValidator(_ratio),
+    WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1}),
+]
+
+
+class PolicyBase(Model):
+    """`policy:`. The assembled model narrows `prune` to the names of prunable kinds."""
+
+    prune: list[str] = Field(
+        [], description="Kinds whose live objects missing from the config are deleted."
+    )
+    max_change_ratio: Ratio = Field(
+        Decimal("0.3"),
+        description="Updates and deletes over existing objects of a kind (10+) that block a "
+        "plan unless forced.",
+    )
+
+
+class ConfigBase(Model):
+    """The settings of every configuration; the kinds' sections are added to it by
+    `flexctl.kinds.configuration`, one field per kind."""
+
+    version: Literal[1] = Field(description="Format version; always 1.")
+    organization: Slug = Field(
+        description="Slug of the OfficeRnD organization this configuration describes."
+    )
+    currency: CurrencyCode = Field(
+        description="ISO 4217 code; every amount is an exact decimal in this currency."
+    )
+    policy: PolicyBase = Field(
+        PolicyBase(), description="What flexctl may delete, and its safety threshold."
+    )
+
+    def section(self, name: str) -> Any:
+        """A kind's section by name (`config.section("plans")`)."""
+        return getattr(self, name)

@@ -1,0 +1,140 @@
+"""The whole configuration: its model assembled from the registered kinds, and `load_config`.
+
+`Config` is `ConfigBase` (version, organization, currency, policy) plus one field per kind
+with a section, in dependency order; `policy.prune` accepts the names of the prunable kinds.
+`load_config(path)` reads the YAML, validates it against that model and runs every kind's
+rules, and returns a `LoadedConfig` or raises `ConfigError` with every issue at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, create_model
+
+from flexctl.config import schema, validation
+from flexctl.config.currency import CURRENCIES
+from flexctl.config.loader import PositionIndex, dotted, load_tree
+from flexctl.config.rules import Broken, Checker, KeyPath
+from flexctl.config.types import ConfigBase, PolicyBase, is_slug
+from flexctl.errors import ConfigError, ConfigIssue
+from flexctl.kinds import registry
+from flexctl.kinds.base import Kind
+
+
+def keyed_sections(kinds: Sequence[Kind]) -> list[str]:
+    """The sections that map keys to objects."""
+    return [k.section for k in kinds if k.section and not k.singleton]
+
+
+@cache
+def _model(kinds: tuple[Kind, ...]) -> type[ConfigBase]:
+    prunable = tuple(k.name for k in kinds if k.prunable)
+    base = PolicyBase.model_fields
+    policy = create_model(
+        "Policy",
+        __base__=PolicyBase,
+        prune=(list[Literal[prunable]], base["prune"]),  # type: ignore[valid-type]
+    )
+    sections: dict[str, Any] = {k.section: k.section_type() for k in kinds if k.section}
+    described = Field(policy(), description=ConfigBase.model_fields["policy"].description)
+    return create_model("Config", __base__=ConfigBase, policy=(policy, described), **sections)
+
+
+def config_model() -> type[ConfigBase]:
+    """The `Config` model of the registered kinds."""
+    return _model(registry())
+
+
+def schema_text() -> str:
+    """The JSON Schema text `flexctl schema` prints and the repository commits."""
+    return schema.schema_text(config_model(), keyed_sections(registry()))
+
+
+@dataclass(frozen=True)
+class LoadedConfig:
+    """A valid configuration with where it came from."""
+
+    config: ConfigBase
+    files: list[Path]  # the YAML files read, in merge order
+    root: Path  # absolute: PATH itself if a directory, else its parent
+    digest: str  # "sha256:<hex>" of the canonical content (comments and layout excluded)
+    index: PositionIndex
+
+    def locate(self, path: KeyPath) -> tuple[str, int, int]:
+        """(file, line, column) of a path such as ("plans", "hot-desk", "price")."""
+        return self.index.locate(path)
+
+    def issue(self, path: KeyPath, message: str) -> ConfigIssue:
+        """A located ConfigIssue, for later stages that find problems in the config."""
+        return self.index.issue(path, message)
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem."""
+    source = Path(path)
+    kinds = registry()
+    keyed = keyed_sections(kinds)
+    tree = load_tree(source, keyed)
+    validated = validation.validate(tree.data, tree.index, config_model(), keyed)
+    issues = validated.issues
+    config = validated.config
+    if isinstance(config, ConfigBase):
+        issues = issues + check(config, tree.index, validated.broken, kinds)
+    if issues or not isinstance(config, ConfigBase):
+        raise ConfigError(issues)
+    root = Path(os.path.abspath(source if source.is_dir() else source.parent))
+    return LoadedConfig(config, tree.files, root, digest(tree.data), tree.index)
+
+
+def check(
+    config: ConfigBase, index: PositionIndex, broken: Broken, kinds: Sequence[Kind]
+) -> list[ConfigIssue]:
+    """Every semantic problem of a config the models accepted: the rules every configuration
+    has (currency, slugs, one object per pinned id), then each kind's own."""
+    sections = {k.section: config.section(k.section) for k in kinds if k.section}
+    nouns = {k.section: k.noun for k in kinds if k.section}
+    checker = Checker(
+        {s: v for s, v in sections.items() if isinstance(v, dict)},
+        config.currency, index, broken, nouns,
+    )
+    if "currency" not in broken and config.currency not in CURRENCIES:
+        checker.add(("currency",), f"'{config.currency}' is not an ISO 4217 currency code")
+    for section in keyed_sections(kinds):
+        for key in sections[section]:
+            if not is_slug(key):
+                checker.add((section, key), f"key '{key}' must be a slug: lowercase letters, "
+                            "digits, '-' and '_', starting with a letter or digit")
+    for kind in kinds:
+        pinned: dict[str, str] = {}
+        for path, pin in kind.pins(config):
+            where = dotted(path)
+            other = pinned.setdefault(pin, where)
+            if other != where:
+                checker.add((*path, "id"), f"id {pin} is already pinned by {other}")
+        kind.check(config, checker)
+    return checker.issues
+
+
+def digest(data: dict[str, Any]) -> str:
+    """sha256 of the merged values as canonical JSON: the same for the same configuration,
+    however it is split into files, commented or indented."""
+    text = json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical
+    )
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _canonical(value: Any) -> str:
+    if isinstance(value, Decimal | date):
+        return str(value)
+    raise TypeError(f"unexpected value in a loaded config: {type(value).__name__}")
