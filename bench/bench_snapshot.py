@@ -29,10 +29,11 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
+from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import config_model
 from flexctl.kinds.refs import RefMap
-from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client
 from flexctl.state.desired import desired_state
 from flexctl.state.snapshot import read_snapshot
@@ -140,7 +141,7 @@ def connect(app: Any) -> FlexClient:
     target = Target(api_url="http://emulator.bench/api/v2", org=ORG,
                     token_url="http://emulator.bench/oauth/token",
                     client_id="emulator", client_secret="emulator")
-    return open_client(target, app=app, scopes=FULL_SCOPES,
+    return open_client(target, app=app, scopes=profile_scopes(Profile.FULL),
                        read_rate="1000000/min", write_rate="1000000/min")
 
 

@@ -18,8 +18,9 @@ import click
 from flexctl.config.currency import minor_units
 from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
+from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
-from flexctl.platform.auth import FULL_SCOPES
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import TargetOptions, target_options
 from flexctl.readiness.checklist import Readiness, readiness, render_steps, summary
 from flexctl.readiness.smoke import (
@@ -69,7 +70,7 @@ def run_check(
     if isinstance(prepared, str):
         return result, SmokeResult(Outcome.NOT_RUN, prepared), secrets.warnings
     # The smoke test runs on the full profile only, whose client is granted everything.
-    scopes = tuple(dict.fromkeys((*FULL_SCOPES, *SMOKE_SCOPES)))
+    scopes = tuple(dict.fromkeys((*profile_scopes(Profile.FULL), *SMOKE_SCOPES)))
     with target_opts.open_client(target, scopes=scopes) as client:
         outcome = run_smoke_test(client, prepared, amount=amount, card=card,
                                  currency=config.currency, today=datetime.now(UTC).date(),

@@ -1,9 +1,8 @@
-"""OAuth2 client credentials for the Flex API, the scope each request needs, and redaction.
+"""OAuth2 client credentials for the Flex API, and redaction of what must never be logged.
 
-Tokens live an hour and there is no refresh token (reference §1.2), so a token is cached and a
-new one requested shortly before it expires, and once when the API answers 401 to a cached token.
-A scope is `flex.<module>.<resource>.<action>` (reference §1.3); the real API answers 401, not
-403, to a token without the scope, so errors name the scope the request needed.
+Tokens live an hour and there is no refresh token, so a token is cached and a new one requested
+shortly before it expires, and once when the API answers 401 to a cached token. The scopes
+asked for and the scope each request needs are in `flexctl.platform.scopes`.
 """
 
 from __future__ import annotations
@@ -19,72 +18,6 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from flexctl.errors import AuthError
-
-# Collection (first path segment under /organizations/{org}/) -> scope prefix.
-RESOURCE_SCOPES: Mapping[str, str] = {
-    "plans": "flex.billing.plans",
-    "resource-rates": "flex.billing.resourceRates",
-    "tax-rates": "flex.billing.taxRates",
-    "revenue-accounts": "flex.billing.revenueAccounts",
-    "payments": "flex.billing.payments",
-    "payment-gateways": "flex.billing.paymentGateways",
-    "locations": "flex.space.locations",
-    "resource-types": "flex.space.resourceTypes",
-    "companies": "flex.community.companies",
-    "members": "flex.community.members",
-    "memberships": "flex.community.memberships",
-    "fees": "flex.community.fees",
-    "billing-settings": "flex.settings.billing",
-    "invoicing-settings": "flex.settings.billing",
-    "storefront": "flex.settings.storefront",
-    "account": "flex.settings.organization",
-    "webhooks": "flex.settings.webhooks",
-}
-_ACTIONS = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update", "DELETE": "delete"}
-
-# What the real platform grants (reference §1.3): the catalogue is read-only, customers,
-# memberships and fees are writable. Requesting a scope the application was not granted fails
-# the whole token request, so this is deliberately no wider than flexctl needs.
-_REAL_READS = ("locations", "revenue-accounts", "tax-rates", "plans", "resource-rates",
-               "companies", "members", "memberships", "fees", "payments", "billing-settings")
-_REAL_WRITES = ("companies", "members", "memberships", "fees")
-OFFICERND_SCOPES: tuple[str, ...] = tuple(
-    [f"{RESOURCE_SCOPES[r]}.read" for r in _REAL_READS]
-    + [f"{RESOURCE_SCOPES[r]}.{a}" for r in _REAL_WRITES for a in ("create", "update", "delete")]
-)
-# The emulator's `full` profile adds catalogue writes and the extension endpoints.
-_FULL_WRITES = ("locations", "revenue-accounts", "tax-rates", "plans", "resource-rates",
-                "payment-gateways")
-FULL_SCOPES: tuple[str, ...] = tuple(
-    dict.fromkeys(
-        [*OFFICERND_SCOPES]
-        + [f"{RESOURCE_SCOPES[r]}.{a}" for r in _FULL_WRITES for a in ("read", "create",
-                                                                       "update", "delete")]
-        + ["flex.settings.billing.update", "flex.settings.storefront.read",
-           "flex.settings.storefront.update", "flex.settings.organization.read"]
-    )
-)
-
-_ORG_PATH = re.compile(r"/organizations/[^/]+/(.*)$")
-
-
-def scope_for(method: str, path: str) -> str | None:
-    """The scope a request needs: `scope_for("GET", "plans")` -> `flex.billing.plans.read`.
-
-    `path` is relative to the organization (`plans/abc`) or a full API path.
-    """
-    match = _ORG_PATH.search(path)
-    relative = match.group(1) if match else path
-    collection = relative.strip("/").split("/", 1)[0].split("?", 1)[0]
-    prefix = RESOURCE_SCOPES.get(collection)
-    action = _ACTIONS.get(method.upper())
-    return f"{prefix}.{action}" if prefix and action else None
-
-
-def parse_scopes(text: str) -> tuple[str, ...]:
-    """Scopes from `FLEXCTL_SCOPES`: separated by spaces or commas."""
-    return tuple(s for s in re.split(r"[\s,]+", text) if s)
-
 
 # --- redaction --------------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from flexctl.errors import ApiError
 from flexctl.kinds.base import Profile
-from flexctl.platform import auth
+from flexctl.platform import scopes
 from flexctl.platform.http import HttpSession, RequestStats
 
 PAGE_SIZE = 50  # the v2 maximum; larger values are a 400 on the platform
@@ -127,7 +127,7 @@ class FlexClient:
     @staticmethod
     def scope_for(method: str, path: str) -> str | None:
         """The OAuth scope a request needs, e.g. `("GET", "plans")` -> flex.billing.plans.read."""
-        return auth.scope_for(method, path)
+        return scopes.scope_for(method, path)
 
     # -- reads --
 

@@ -45,10 +45,10 @@ from flexctl.platform.auth import (
     redact,
     redact_headers,
     redact_url,
-    scope_for,
 )
 from flexctl.platform.jsonwire import decode_json, encode_json
 from flexctl.platform.pacing import Pacer
+from flexctl.platform.scopes import scope_for
 
 log = logging.getLogger("flexctl.http")
 # stamina reports each scheduled retry at WARNING on the "stamina" logger; without a handler

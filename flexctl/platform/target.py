@@ -25,7 +25,6 @@ import click
 
 from flexctl.errors import TargetError, UsageError
 from flexctl.kinds.base import Profile
-from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES, parse_scopes
 from flexctl.platform.client import FlexClient, profile_for_url
 from flexctl.platform.http import (
     DEFAULT_RETRY,
@@ -35,6 +34,7 @@ from flexctl.platform.http import (
     Timeouts,
 )
 from flexctl.platform.pacing import READ_RATE_ENV, WRITE_RATE_ENV, Pacer, Rate
+from flexctl.platform.scopes import parse_scopes, profile_scopes
 
 log = logging.getLogger("flexctl.target")
 
@@ -205,8 +205,8 @@ def default_scopes(
         return tuple(s for s in scopes if s.endswith(".read")) if read_only else scopes
 
     if profile_for_url(target.api_url) is Profile.OFFICERND:
-        return kept(OFFICERND_SCOPES), None
-    return kept(FULL_SCOPES), kept(OFFICERND_SCOPES)
+        return kept(profile_scopes(Profile.OFFICERND)), None
+    return kept(profile_scopes(Profile.FULL)), kept(profile_scopes(Profile.OFFICERND))
 
 
 def open_client(

@@ -17,11 +17,12 @@ from flexctl.cli import main
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
+from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
 from flexctl.kinds.refs import RefMap
 from flexctl.platform import target as target_module
-from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import open_client, resolve_target
 from flexctl.state.desired import desired_state
 
@@ -68,7 +69,7 @@ class Sandbox:
         app.store.ensure_org(ORG)
         target = resolve_target(self.api_url, None, None, ORG, self.root)
         try:
-            scopes = FULL_SCOPES if profile == "full" else OFFICERND_SCOPES
+            scopes = profile_scopes(Profile(profile))
             with open_client(target, app=app, scopes=scopes) as client:
                 yield client
         finally:

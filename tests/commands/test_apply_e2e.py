@@ -11,8 +11,9 @@ from plan_helpers import ORG, STRIPE_KEY, Result, Sandbox, make_sandbox
 
 from flexctl.cli import main
 from flexctl.emulator import create_app
+from flexctl.kinds.base import Profile
 from flexctl.platform import target as target_module
-from flexctl.platform.auth import FULL_SCOPES
+from flexctl.platform.scopes import profile_scopes
 
 
 @pytest.fixture
@@ -158,7 +159,7 @@ def test_failure_text_names_address_method_path_status_and_message(
 
 
 def test_missing_scope_is_named(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    scopes = [s for s in FULL_SCOPES if s != "flex.community.fees.create"]
+    scopes = [s for s in profile_scopes(Profile.FULL) if s != "flex.community.fees.create"]
     monkeypatch.setenv("FLEXCTL_SCOPES", " ".join(scopes))
     result = sandbox.run("apply", "--auto-approve")
     assert result.code == 1

@@ -16,9 +16,10 @@ from test_apply_e2e import with_faults
 
 from flexctl.commands import check as check_command
 from flexctl.emulator import create_app
+from flexctl.kinds.base import Profile
 from flexctl.platform import target as target_module
-from flexctl.platform.auth import FULL_SCOPES
 from flexctl.platform.client import FlexClient
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import open_client, resolve_target
 from flexctl.readiness.checklist import Readiness, Step
 from flexctl.readiness.smoke import SMOKE_SCOPES, Outcome, SmokeResult, SmokeStep
@@ -52,7 +53,8 @@ def billing_client(sandbox: Sandbox) -> Iterator[FlexClient]:
     app = create_app(str(sandbox.db), profile="full", orgs=(ORG,))
     target = resolve_target(sandbox.api_url, None, None, ORG, sandbox.root)
     try:
-        with open_client(target, app=app, scopes=(*FULL_SCOPES, *SMOKE_SCOPES)) as client:
+        scopes = (*profile_scopes(Profile.FULL), *SMOKE_SCOPES)
+        with open_client(target, app=app, scopes=scopes) as client:
             yield client
     finally:
         app.store.close()

@@ -14,8 +14,9 @@ from plan_helpers import use_profile
 from flexctl.cli import main
 from flexctl.commands import export as export_command
 from flexctl.export.build import Export, export_slug
+from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
-from flexctl.platform.auth import OFFICERND_SCOPES
+from flexctl.platform.scopes import profile_scopes
 
 
 @dataclass
@@ -181,7 +182,7 @@ def test_export_on_the_officernd_profile_comments_what_it_cannot_read(
     cli: object, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_profile(monkeypatch, "officernd")
-    monkeypatch.setenv("FLEXCTL_SCOPES", " ".join(OFFICERND_SCOPES))
+    monkeypatch.setenv("FLEXCTL_SCOPES", " ".join(profile_scopes(Profile.OFFICERND)))
     out = tmp_path / "config"
     result = export(cli, db, out)
     assert result.code == 0, result.err

@@ -9,8 +9,9 @@ import pytest
 from plan_helpers import Sandbox, make_sandbox
 
 from flexctl.config.secrets import SecretResolver
+from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
-from flexctl.platform.auth import OFFICERND_SCOPES
+from flexctl.platform.scopes import profile_scopes
 from flexctl.state.desired import desired_state
 
 CATALOGUE = ("locations", "tax_rates", "revenue_accounts", "plans", "rates")
@@ -21,7 +22,7 @@ UNREADABLE = ("gateways", "invoicing", "storefront")
 def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
             monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     # The real platform grants no extension scopes; ask only for what it has.
-    monkeypatch.setenv("FLEXCTL_SCOPES", " ".join(OFFICERND_SCOPES))
+    monkeypatch.setenv("FLEXCTL_SCOPES", " ".join(profile_scopes(Profile.OFFICERND)))
     return make_sandbox(tmp_path, capsys, monkeypatch, profile="officernd")
 
 

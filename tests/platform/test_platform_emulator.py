@@ -19,8 +19,8 @@ from flexctl.emulator import Emulator, create_app
 from flexctl.emulator.serve import serve_background
 from flexctl.errors import AuthError, ServerError, TargetError, TransportError, ValidationError
 from flexctl.kinds.base import Profile
-from flexctl.platform.auth import OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client, resolve_target
 
 ORG = "harbor-works"
@@ -99,7 +99,7 @@ def test_profile_is_detected(connect: Connect, app: Emulator) -> None:
 def test_officernd_profile_is_asked_only_for_public_scopes(connect: Connect) -> None:
     client = connect(make_app(profile="officernd"), scopes=None)  # the default scope choice
     assert list(client.list("plans")) == []
-    assert client.scopes == OFFICERND_SCOPES
+    assert client.scopes == profile_scopes(Profile.OFFICERND)
 
 
 def test_token_is_renewed_before_expiry(connect: Connect, app: Emulator) -> None:

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from flexctl.errors import TargetError, UsageError
-from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
+from flexctl.kinds.base import Profile
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import (
     OFFICERND_TOKEN_URL,
     Target,
@@ -125,11 +126,12 @@ def test_secret_never_in_repr_or_description() -> None:
 def test_default_scopes() -> None:
     real = Target(api_url="https://app.officernd.com/api/v2", org="a")
     served = Target(api_url="http://127.0.0.1:8765/api/v2", org="a")
-    assert default_scopes(real, env={}) == (OFFICERND_SCOPES, None)
-    assert "flex.billing.plans.read" in OFFICERND_SCOPES
-    assert "flex.billing.plans.create" not in OFFICERND_SCOPES  # not grantable on the real API
-    assert default_scopes(served, env={}) == (FULL_SCOPES, OFFICERND_SCOPES)
-    assert "flex.billing.plans.create" in FULL_SCOPES
+    public, full = profile_scopes(Profile.OFFICERND), profile_scopes(Profile.FULL)
+    assert default_scopes(real, env={}) == (public, None)
+    assert "flex.billing.plans.read" in public
+    assert "flex.billing.plans.create" not in public  # not grantable on the real API
+    assert default_scopes(served, env={}) == (full, public)
+    assert "flex.billing.plans.create" in full
     assert default_scopes(real, env={"FLEXCTL_SCOPES": "a.b, c.d e.f"}) == (
         ("a.b", "c.d", "e.f"), None)
 

@@ -18,10 +18,10 @@ from kinds_sample import STRIPE_KEY, config_data
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import config_model, load_config
-from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client
 from flexctl.state.desired import desired_state
 from flexctl.state.snapshot import Snapshot, read_snapshot
@@ -30,7 +30,7 @@ ORG = "harbor-works"
 FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
 
 
-def connect(app: Any, scopes: tuple[str, ...] = FULL_SCOPES) -> FlexClient:
+def connect(app: Any, scopes: tuple[str, ...] = profile_scopes(Profile.FULL)) -> FlexClient:
     target = Target(
         api_url="http://emulator.test/api/v2", org=ORG,
         token_url="http://emulator.test/oauth/token",
@@ -129,7 +129,7 @@ def test_invoiced_membership_and_fee_are_flagged(desired, secrets) -> None:
 def test_officernd_profile_reads_catalogue_and_skips_extensions(desired) -> None:
     app = create_app(None, profile="officernd", orgs=(ORG,))
     app.store.ensure_org(ORG)
-    with connect(app, OFFICERND_SCOPES) as client:
+    with connect(app, profile_scopes(Profile.OFFICERND)) as client:
         snap = read_snapshot(client, desired, "EUR")
     assert set(snap.unreadable) == {"gateways", "invoicing", "storefront"}
     assert snap.target["profile"] == "officernd" and snap.account_status is None
@@ -180,6 +180,6 @@ def test_round_trip_of_the_harbor_works_example() -> None:
     target = Target(api_url="http://emulator.test/api/v2", org=org,
                     token_url="http://emulator.test/oauth/token",
                     client_id="emulator", client_secret="emulator")
-    with open_client(target, app=app, scopes=FULL_SCOPES, **FAST) as client:
+    with open_client(target, app=app, scopes=profile_scopes(Profile.FULL), **FAST) as client:
         snap = converge(client, wanted, secrets)
     assert differences(wanted, snap) == []

@@ -16,10 +16,10 @@ import pytest
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import Emulator, create_app
 from flexctl.errors import PlanError
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import load_config
-from flexctl.platform.auth import FULL_SCOPES, OFFICERND_SCOPES
 from flexctl.platform.client import FlexClient
+from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client
 from flexctl.reconcile.apply import INTERRUPTED, Executor, execute, tasks_of
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, Entry, Journal
@@ -70,11 +70,12 @@ class World:
         path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def connect(app: Emulator, profile_scopes: tuple[str, ...] = FULL_SCOPES) -> FlexClient:
+def connect(app: Emulator, scopes: tuple[str, ...] | None = None) -> FlexClient:
     target = Target(api_url="http://emulator.test/api/v2", org=ORG,
                     token_url="http://emulator.test/oauth/token",
                     client_id="emulator", client_secret="emulator")
-    return open_client(target, app=app, scopes=profile_scopes, sleep=lambda s: None, **FAST)
+    chosen = scopes if scopes is not None else profile_scopes(Profile.FULL)
+    return open_client(target, app=app, scopes=chosen, sleep=lambda s: None, **FAST)
 
 
 @pytest.fixture
@@ -270,7 +271,7 @@ def test_changes_waiting_for_a_manual_step_are_skipped_not_failed(tmp_path: Path
     root = tmp_path / "harbor-works"
     shutil.copytree(EXAMPLE, root)
     app = create_app(None, profile="officernd", orgs=(ORG,))
-    with connect(app, profile_scopes=OFFICERND_SCOPES) as client:
+    with connect(app, scopes=profile_scopes(Profile.OFFICERND)) as client:
         world = World(root, app, client)
         journal = world.apply().journal
     groups = by_status(journal)
