@@ -31,8 +31,8 @@ from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import config_model
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import SafetyPolicy, build_plan
-from flexctl.reconcile.planner import PlanRun, make_plan
 from flexctl.reconcile.render import render_json, render_text
+from flexctl.session import PlanRun, make_plan
 
 
 def change_share(data: dict[str, Any], share: float) -> int:

@@ -8,32 +8,30 @@ With `--format json` stdout carries only the journal; the plan, progress and pro
 from __future__ import annotations
 
 import dataclasses
-import os
 import sys
 import time
-from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from flexctl.commands.plan import kind_options
-from flexctl.config.secrets import SecretResolver
+from flexctl.commands.options import format_option, kind_options, target_options, use_color
 from flexctl.errors import PlanError, StalePlanError, UsageError
-from flexctl.kinds.configuration import load_config
-from flexctl.platform.client import FlexClient
-from flexctl.platform.pacing import WRITE_RATE_ENV
-from flexctl.platform.target import Target, TargetOptions, target_options
-from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor, execute
+from flexctl.platform.target import TargetOptions
+from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor
 from flexctl.reconcile.journal import Entry, entry_line, render_journal_json, render_journal_text
 from flexctl.reconcile.plan import API_ACTIONS
-from flexctl.reconcile.planfile import SavedPlan, load_planfile, stale_reasons
-from flexctl.reconcile.planner import PlanRun, make_plan, parse_kinds
+from flexctl.reconcile.planfile import (
+    SavedPlan,
+    applied_at,
+    applied_plans_file,
+    load_planfile,
+    record_applied,
+    stale_reasons,
+)
 from flexctl.reconcile.render import render_text
+from flexctl.session import PlanRun, Session
 
-APPLIED_PLANS = "applied-plans"  # one line per applied plan file: "<plan id> <time> <org>"
 FORCED = "allowed by --force"
-SANDBOX_WRITE_RATE = "600/s"
 PROMPT = "Do you want to perform these actions? Only 'yes' will be accepted to approve"
 
 
@@ -57,8 +55,7 @@ class ApplyOptions:
                    "(default: the path recorded in the plan file)")
 @click.option("--auto-approve", is_flag=True, help="apply without asking for confirmation")
 @click.option("--force", is_flag=True, help="allow plans above policy.max_change_ratio")
-@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text",
-              show_default=True, help="how the journal is printed")
+@format_option(("text", "json"), help="how the journal is printed")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=DEFAULT_WORKERS,
               show_default=True, help="changes in flight at once (the write rate still holds)")
 @kind_options
@@ -70,12 +67,10 @@ def command(
     force: bool,
     fmt: str,
     parallelism: int,
-    target_kinds: str | None,
-    exclude_kinds: str | None,
+    kinds: list[str] | None,
     target_opts: TargetOptions,
 ) -> int:
     """Apply the configuration (or a plan saved with `flexctl plan -o`) to the organization."""
-    kinds = parse_kinds(target_kinds, exclude_kinds)
     options = ApplyOptions(path, config, auto_approve, force, fmt, kinds, parallelism,
                            target_opts)
     saved = _saved_plan(path)
@@ -100,18 +95,13 @@ def _saved_plan(path: str) -> SavedPlan | None:
 
 
 def _apply_config(options: ApplyOptions) -> int:
-    loaded = load_config(options.path)
-    target = options.target_opts.resolve(loaded.config.organization, Path(loaded.root))
-    secrets = SecretResolver.for_config(loaded)
-    with _open_client(options.target_opts, target) as client:
-        described = target.with_profile(client.profile).describe()
-        run = make_plan(loaded, client, described, secrets=secrets, kinds=options.kinds,
-                        force=options.force)
+    with Session.open(options.path, options.target_opts) as session:
+        run = session.plan(options.kinds, force=options.force)
         _show_plan(run, options.fmt)
         _refuse_blocked(run)
         if _has_writes(run) and not _confirmed(options.auto_approve):
             return 1
-        executor = _execute(run, client, options)
+        executor = _execute(session, run, options)
     return _report(executor, run, options.fmt)
 
 
@@ -120,19 +110,16 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
     if not Path(config_path).exists():
         raise PlanError(f"the configuration the plan was made from, {config_path}, is not "
                         "there; pass its new location with --config PATH")
-    loaded = load_config(config_path)
-    target = _saved_target(saved, options.target_opts, loaded.config.organization, loaded.root)
-    registry = applied_plans_file(target)
-    when = applied_at(registry, saved.plan_id)
-    if when is not None:
-        raise StalePlanError(f"the plan {saved.path} was already applied ({when}); "
-                             "make a new plan with `flexctl plan -o`")
-    secrets = SecretResolver.for_config(loaded)
+    opts = _saved_target(saved, options.target_opts)
     force = options.force or any(FORCED in w for w in saved.document.get("warnings", ()))
     kinds = saved.document.get("kinds")
-    with _open_client(options.target_opts, target) as client:
-        described = target.with_profile(client.profile).describe()
-        run = make_plan(loaded, client, described, secrets=secrets, kinds=kinds, force=force)
+    with Session.open(config_path, opts) as session:
+        registry = applied_plans_file(session.target)
+        when = applied_at(registry, saved.plan_id)
+        if when is not None:
+            raise StalePlanError(f"the plan {saved.path} was already applied ({when}); "
+                                 "make a new plan with `flexctl plan -o`")
+        run = session.plan(kinds, force=force)
         reasons = stale_reasons(saved, run.plan)
         if reasons:
             raise StalePlanError(
@@ -143,14 +130,16 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
         _show_plan(run, options.fmt)
         _refuse_blocked(run)
         # The saved plan is what was reviewed; applying it needs no second confirmation.
-        executor = _execute(run, client, options)
+        executor = _execute(session, run, options)
+        org = session.target.org
     if any(e.status == "applied" for e in executor.journal):
-        record_applied(registry, saved.plan_id, target.org)
+        problem = record_applied(registry, saved.plan_id, org)
+        if problem:
+            click.echo(f"Warning: {problem}", err=True)
     return _report(executor, run, options.fmt, saved.plan_id)
 
 
-def _saved_target(saved: SavedPlan, opts: TargetOptions, config_org: str,
-                  root: Path) -> Target:
+def _saved_target(saved: SavedPlan, opts: TargetOptions) -> TargetOptions:
     """The plan file's target; target options may repeat it but not change it."""
     recorded = saved.target
     for name, given in (("api_url", opts.api_url), ("org", opts.org)):
@@ -158,16 +147,8 @@ def _saved_target(saved: SavedPlan, opts: TargetOptions, config_org: str,
             flag = "--" + name.replace("_", "-")
             raise StalePlanError(f"{flag} {given} differs from the plan's target "
                                  f"{recorded.get(name)}; nothing was applied")
-    chosen = dataclasses.replace(opts, api_url=str(recorded.get("api_url")),
-                                 org=str(recorded.get("org")))
-    return chosen.resolve(config_org, root)
-
-
-def _open_client(opts: TargetOptions, target: Target) -> FlexClient:
-    """The embedded sandbox has no rate limit: unless told otherwise, do not pace its writes."""
-    if target.is_local and opts.write_rate is None and not os.environ.get(WRITE_RATE_ENV):
-        opts = dataclasses.replace(opts, write_rate=SANDBOX_WRITE_RATE)
-    return opts.open_client(target)
+    return dataclasses.replace(opts, api_url=str(recorded.get("api_url")),
+                               org=str(recorded.get("org")))
 
 
 # --- steps --------------------------------------------------------------------------------------
@@ -176,7 +157,7 @@ def _open_client(opts: TargetOptions, target: Target) -> FlexClient:
 def _show_plan(run: PlanRun, fmt: str) -> None:
     for warning in run.plan.warnings:
         click.echo(f"Warning: {warning}", err=True)
-    color = fmt == "text" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    color = fmt == "text" and use_color()
     click.echo(render_text(run.plan, color=color), nl=False, err=fmt == "json")
 
 
@@ -207,13 +188,9 @@ def _confirmed(auto_approve: bool) -> bool:
     return True
 
 
-def _execute(run: PlanRun, client: FlexClient, options: ApplyOptions) -> Executor:
-    snapshot = run.snapshot
-    return execute(
-        run.plan, run.desired, snapshot.objects,
-        client=client, refs=snapshot.refs, secrets=run.secrets, currency=snapshot.currency,
-        workers=options.workers, progress=ProgressLine(sys.stderr.isatty()),
-    )
+def _execute(session: Session, run: PlanRun, options: ApplyOptions) -> Executor:
+    return session.apply(run, workers=options.workers,
+                         progress=ProgressLine(sys.stderr.isatty()))
 
 
 def _report(executor: Executor, run: PlanRun, fmt: str, plan_id: str | None = None) -> int:
@@ -247,40 +224,3 @@ class ProgressLine:
             click.echo(text, nl=done == total, err=True)
         else:
             click.echo(f"[{done}/{total}] {entry_line(entry)}", err=True)
-
-
-# --- applied plan files -------------------------------------------------------------------------
-
-
-def applied_plans_file(target: Target) -> Path:
-    """Where applied plan ids are recorded: next to the sandbox database for local targets,
-    else `~/.flexctl/applied-plans` (shared by every remote target; plan ids are random)."""
-    if target.sandbox_db is not None:
-        return target.sandbox_db.parent / APPLIED_PLANS
-    return Path.home() / ".flexctl" / APPLIED_PLANS
-
-
-def applied_at(registry: Path, plan_id: str) -> str | None:
-    """When the plan was applied, if it was."""
-    try:
-        lines: Sequence[str] = registry.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise PlanError(f"cannot read {registry}: {exc.strerror or exc}") from exc
-    for line in lines:
-        parts = line.split()
-        if parts and parts[0] == plan_id:
-            return parts[1] if len(parts) > 1 else "at an unknown time"
-    return None
-
-
-def record_applied(registry: Path, plan_id: str, org: str) -> None:
-    when = datetime.now(UTC).isoformat(timespec="seconds")
-    try:
-        registry.parent.mkdir(parents=True, exist_ok=True)
-        with registry.open("a", encoding="utf-8") as handle:
-            handle.write(f"{plan_id} {when} {org}\n")
-    except OSError as exc:
-        click.echo(f"Warning: cannot record the applied plan in {registry}: "
-                   f"{exc.strerror or exc}", err=True)

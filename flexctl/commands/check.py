@@ -9,31 +9,19 @@ carries only the JSON document.
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import click
 
+from flexctl.commands.options import format_option, target_options
 from flexctl.config.currency import minor_units
-from flexctl.config.secrets import SecretResolver
 from flexctl.errors import UsageError
-from flexctl.kinds.base import Profile
-from flexctl.kinds.configuration import load_config
-from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import TargetOptions, target_options
-from flexctl.readiness.checklist import Readiness, readiness, render_steps, summary
-from flexctl.readiness.smoke import (
-    SMOKE_SCOPES,
-    Outcome,
-    SmokeResult,
-    SmokeStep,
-    prepare,
-    run_smoke_test,
-)
+from flexctl.platform.target import TargetOptions
+from flexctl.readiness.checklist import Readiness, render_steps, summary
+from flexctl.readiness.smoke import Outcome, SmokeResult, SmokeStep
 from flexctl.reconcile.render import printable
-from flexctl.state.desired import desired_state
-from flexctl.state.snapshot import read_snapshot
+from flexctl.session import Session
 
 MAX_SMOKE_AMOUNT = Decimal(100)  # "a small charge": a typo must not charge a real card 1000
 
@@ -52,30 +40,16 @@ def run_check(
     path: str, target_opts: TargetOptions, smoke: bool, amount: Decimal, card: str
 ) -> tuple[Readiness, SmokeResult | None, list[str]]:
     """Read the target, run the checklist and, when asked, the smoke test."""
-    loaded = load_config(path)
-    config = loaded.config
-    if smoke and amount != amount.quantize(Decimal(1).scaleb(-minor_units(config.currency))):
-        raise UsageError(f"--amount {amount} has more digits than {config.currency} allows")
-    target = target_opts.resolve(config.organization, loaded.root)
-    secrets = SecretResolver.for_config(loaded)
-    desired = desired_state(loaded, secrets)
-    with target_opts.open_client(target) as client:
-        described = target.with_profile(client.profile).describe()
-        snapshot = read_snapshot(client, desired, config.currency, all_objects=True,
-                                 target=described)
-    result = readiness(config, desired, snapshot)
-    if not smoke:
-        return result, None, secrets.warnings
-    prepared = prepare(snapshot, config)
-    if isinstance(prepared, str):
-        return result, SmokeResult(Outcome.NOT_RUN, prepared), secrets.warnings
-    # The smoke test runs on the full profile only, whose client is granted everything.
-    scopes = tuple(dict.fromkeys((*profile_scopes(Profile.FULL), *SMOKE_SCOPES)))
-    with target_opts.open_client(target, scopes=scopes) as client:
-        outcome = run_smoke_test(client, prepared, amount=amount, card=card,
-                                 currency=config.currency, today=datetime.now(UTC).date(),
-                                 progress=_show_step)
-    return result, outcome, secrets.warnings
+    with Session.open(path, target_opts) as session:
+        currency = session.config.currency
+        if smoke and amount != amount.quantize(Decimal(1).scaleb(-minor_units(currency))):
+            raise UsageError(f"--amount {amount} has more digits than {currency} allows")
+        result, snapshot = session.readiness()
+        outcome = None
+        if smoke:
+            outcome = session.smoke_test(snapshot, amount=amount, card=card,
+                                         progress=_show_step)
+    return result, outcome, session.secrets.warnings
 
 
 def _show_step(step: SmokeStep) -> None:
@@ -141,8 +115,7 @@ def render_json(result: Readiness, smoke: SmokeResult | None) -> str:
 
 @click.command("check")
 @click.argument("path", default=".", type=click.Path(path_type=str))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
+@format_option(("text", "json"))
 @click.option("--smoke-test", "smoke", is_flag=True,
               help="also charge a small amount to a tagged test member, then clean up")
 @click.option("--amount", default="1.00", show_default=True, callback=_amount,

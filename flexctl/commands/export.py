@@ -14,51 +14,12 @@ from pathlib import Path
 
 import click
 
-from flexctl.errors import (
-    ConfigError,
-    FlexctlError,
-    NotFoundError,
-    TargetError,
-    UsageError,
-    ValidationError,
-)
-from flexctl.export.build import SCHEMA_FILE, Export, build_export
-from flexctl.kinds import with_references
+from flexctl.commands.options import parse_kinds, target_options
+from flexctl.errors import ConfigError, FlexctlError, UsageError
+from flexctl.export.build import SCHEMA_FILE, Export
 from flexctl.kinds.configuration import load_config, schema_text
-from flexctl.platform.client import FlexClient
-from flexctl.platform.target import Target, TargetOptions, target_options
-from flexctl.reconcile.planner import parse_kinds
-from flexctl.state.snapshot import read_snapshot
-
-BILLING_SETTINGS = "billing-settings"
-
-
-def live_currency(client: FlexClient) -> str:
-    """The organization's currency, from its billing settings."""
-    try:
-        currency = client.get_singleton(BILLING_SETTINGS).get("currency")
-    except (NotFoundError, ValidationError) as exc:  # no such endpoint on this target
-        raise TargetError(
-            f"cannot read the organization's currency ({exc}); pass --currency"
-        ) from None
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise TargetError("the billing settings do not name a currency; pass --currency")
-    return currency.upper()
-
-
-def run_export(
-    target_opts: TargetOptions, kinds: list[str] | None, currency: str | None
-) -> tuple[Export, Target]:
-    """Read the target and build the export; returns it and the target it was read from."""
-    target = target_opts.resolve(None, None)
-    with target_opts.open_client(target) as client:
-        chosen = currency.upper() if currency else live_currency(client)
-        scope = sorted(with_references(kinds)) if kinds is not None else None
-        snapshot = read_snapshot(
-            client, {}, chosen, scope, all_objects=True,
-            target=target.with_profile(client.profile).describe(),
-        )
-    return build_export(snapshot, target.org, chosen, scope), target
+from flexctl.platform.target import TargetOptions
+from flexctl.session import Session
 
 
 def has_content(directory: Path) -> bool:
@@ -128,7 +89,9 @@ def command(
         raise UsageError(f"--currency must be an ISO 4217 code such as EUR, not {currency!r}")
     if has_content(out) and not force:  # before any request: a cheap, certain refusal
         raise UsageError(f"{out} is not empty; use --force to replace its configuration files")
-    export, target = run_export(target_opts, parse_kinds(kinds, None), currency)
+    with Session.open(None, target_opts) as session:
+        export = session.export(parse_kinds(kinds, None), currency)
+        target = session.target
     write_export(export, out, force)
     summary = ", ".join(f"{n} {kind}" for kind, n in export.counts.items()) or "nothing"
     click.echo(f"Exported {target.org} to {out}: {summary}.")

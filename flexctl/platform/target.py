@@ -9,7 +9,6 @@ real platform and needs OAuth2 client credentials from the environment.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import ipaddress
 import logging
 import os
@@ -18,10 +17,8 @@ import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any
 from urllib.parse import quote, urlsplit
-
-import click
 
 from flexctl.errors import TargetError, UsageError
 from flexctl.kinds.base import Profile
@@ -33,7 +30,7 @@ from flexctl.platform.http import (
     RetryPolicy,
     Timeouts,
 )
-from flexctl.platform.pacing import READ_RATE_ENV, WRITE_RATE_ENV, Pacer, Rate
+from flexctl.platform.pacing import READ_RATE_ENV, WRITE_RATE_ENV, Pacer
 from flexctl.platform.scopes import parse_scopes, profile_scopes
 
 log = logging.getLogger("flexctl.target")
@@ -301,12 +298,9 @@ def _sandbox_app(target: Target) -> Any:
     return app
 
 
-# --- the common command-line options ------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class TargetOptions:
-    """The target flags of one command invocation, before the config is known."""
+    """What the user asked for (flags, before the config is known); see `resolve`."""
 
     api_url: str | None = None
     org: str | None = None
@@ -319,41 +313,3 @@ class TargetOptions:
 
     def open_client(self, target: Target, **kwargs: Any) -> FlexClient:
         return open_client(target, read_rate=self.read_rate, write_rate=self.write_rate, **kwargs)
-
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _check_rate(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is not None:
-        Rate.parse(value)  # a bad rate is a usage error (exit 64) before anything runs
-    return value
-
-
-def target_options(fn: F) -> F:
-    """Add `--api-url --org --token-url --read-rate --write-rate` to a click command.
-
-    The command receives them as one keyword argument, `target_opts: TargetOptions`.
-    """
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        names = ("api_url", "org", "token_url", "read_rate", "write_rate")
-        opts = TargetOptions(**{name: kwargs.pop(name) for name in names})
-        return fn(*args, target_opts=opts, **kwargs)
-
-    options = [
-        click.option("--api-url", metavar="URL",
-                     help=f"local (default), local:FILE or an http(s) API base [{API_URL_ENV}]"),
-        click.option("--org", metavar="SLUG",
-                     help=f"organization slug; defaults to the config's [{ORG_ENV}]"),
-        click.option("--token-url", metavar="URL", help=f"OAuth2 token endpoint [{TOKEN_URL_ENV}]"),
-        click.option("--read-rate", metavar="RATE", callback=_check_rate,
-                     help="client-side read limit, e.g. 400/min [FLEXCTL_READ_RATE]"),
-        click.option("--write-rate", metavar="RATE", callback=_check_rate,
-                     help="client-side write limit, e.g. 100/min [FLEXCTL_WRITE_RATE]"),
-    ]
-    decorated: Any = wrapper
-    for option in reversed(options):
-        decorated = option(decorated)
-    return cast(F, decorated)

@@ -27,10 +27,12 @@ from flexctl.errors import PlanError
 from flexctl.fileio import write_atomic
 from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Obj
+from flexctl.platform.target import Target
 from flexctl.reconcile.plan import Plan
 from flexctl.reconcile.render import FORMAT_VERSION, plan_data
 
 FILE_KIND = "flexctl-plan"
+APPLIED_PLANS = "applied-plans"  # one line per applied plan file: "<plan id> <time> <org>"
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 # What apply reads from a plan file; anything else in it is informative only.
 _SHAPE = Draft202012Validator({
@@ -199,3 +201,41 @@ def stale_reasons(saved: SavedPlan, fresh: Plan) -> list[str]:
     if fresh_changes != saved_changes and not reasons:
         reasons.append("the changes differ from the saved plan")
     return reasons
+
+
+# --- applied plan files ----------------------------------------------------------------------
+
+
+def applied_plans_file(target: Target) -> Path:
+    """Where applied plan ids are recorded: next to the sandbox database for local targets,
+    else `~/.flexctl/applied-plans` (shared by every remote target; plan ids are random)."""
+    if target.sandbox_db is not None:
+        return target.sandbox_db.parent / APPLIED_PLANS
+    return Path.home() / ".flexctl" / APPLIED_PLANS
+
+
+def applied_at(registry: Path, plan_id: str) -> str | None:
+    """When the plan was applied, if it was."""
+    try:
+        lines: Sequence[str] = registry.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise PlanError(f"cannot read {registry}: {exc.strerror or exc}") from exc
+    for line in lines:
+        parts = line.split()
+        if parts and parts[0] == plan_id:
+            return parts[1] if len(parts) > 1 else "at an unknown time"
+    return None
+
+
+def record_applied(registry: Path, plan_id: str, org: str) -> str | None:
+    """Record an applied plan; a warning to show when it cannot be recorded."""
+    when = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        registry.parent.mkdir(parents=True, exist_ok=True)
+        with registry.open("a", encoding="utf-8") as handle:
+            handle.write(f"{plan_id} {when} {org}\n")
+    except OSError as exc:
+        return f"cannot record the applied plan in {registry}: {exc.strerror or exc}"
+    return None

@@ -11,8 +11,8 @@ import pytest
 from export_seed import ORG, SECRET, oid, organization, seed
 from plan_helpers import use_profile
 
+from flexctl import session as session_module
 from flexctl.cli import main
-from flexctl.commands import export as export_command
 from flexctl.export.build import Export, export_slug
 from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
@@ -263,14 +263,14 @@ def test_an_unwritable_directory_is_one_clean_error(cli: object, db: Path, tmp_p
 def test_an_export_that_does_not_validate_writes_nothing(
     cli: object, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build = export_command.build_export
+    build = session_module.build_export
 
     def broken(*args: object, **kwargs: object) -> Export:
         built = build(*args, **kwargs)  # type: ignore[arg-type]
         built.files["services.yaml"] += "  broken: {name: Broken, billing: weekly}\n"
         return built
 
-    monkeypatch.setattr(export_command, "build_export", broken)
+    monkeypatch.setattr(session_module, "build_export", broken)
     out = tmp_path / "config"
     result = export(cli, db, out)
     assert result.code == 1 and "the export does not validate (nothing written)" in result.err

@@ -12,7 +12,7 @@ import pytest
 from plan_helpers import STRIPE_ENV, STRIPE_KEY, Sandbox, make_sandbox
 
 from flexctl.cli import main
-from flexctl.commands.plan import use_color
+from flexctl.commands.options import use_color
 from flexctl.reconcile.planfile import load_planfile
 
 GC_TOKEN = "gc_live_AccessTokenFromAFile_5521"

@@ -265,7 +265,7 @@ def test_ctrl_c_during_plan_exits_130(
     def interrupted(*_args: Any, **_kwargs: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("flexctl.commands.plan.make_plan", interrupted)
+    monkeypatch.setattr("flexctl.session.make_plan", interrupted)
     monkeypatch.setenv("LITTLE_STRIPE_KEY", STRIPE_KEY)
     assert main(["plan", str(root)]) == 130
 

@@ -8,6 +8,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from flexctl.commands.options import target_options
 from flexctl.errors import TargetError, UsageError
 from flexctl.kinds.base import Profile
 from flexctl.platform.scopes import profile_scopes
@@ -17,7 +18,6 @@ from flexctl.platform.target import (
     TargetOptions,
     default_scopes,
     resolve_target,
-    target_options,
 )
 
 CREDS = {"FLEXCTL_CLIENT_ID": "cid", "FLEXCTL_CLIENT_SECRET": "top-secret-value"}

@@ -24,7 +24,7 @@ from flexctl.platform.target import Target, open_client
 from flexctl.reconcile.apply import INTERRUPTED, Executor, execute, tasks_of
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, Entry, Journal
 from flexctl.reconcile.plan import Change, Plan
-from flexctl.reconcile.planner import PlanRun, make_plan
+from flexctl.session import PlanRun, make_plan
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
 ORG = "harbor-works"

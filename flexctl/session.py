@@ -1,0 +1,227 @@
+"""One command's session: a configuration, its target, the secrets and the client, opened once.
+
+    config -> target -> secrets -> client -> snapshot -> plan (-> apply)
+
+`Session.open(path, options)` loads the configuration at PATH (or none, for `export`), resolves
+the target from flags, environment and configuration, and opens the client; its methods read
+the snapshot, make the plan, apply it, export or check readiness. Commands only parse options,
+call a session, render and map the result to an exit code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Protocol
+
+from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
+from flexctl.errors import NotFoundError, TargetError, UsageError, ValidationError
+from flexctl.export.build import Export, build_export
+from flexctl.kinds import registry, with_references
+from flexctl.kinds.base import Obj, Profile
+from flexctl.kinds.configuration import LoadedConfig, load_config
+from flexctl.platform.client import FlexClient
+from flexctl.platform.scopes import profile_scopes
+from flexctl.platform.target import Target, TargetOptions
+from flexctl.readiness.checklist import Readiness, readiness
+from flexctl.readiness.smoke import (
+    SMOKE_SCOPES,
+    Outcome,
+    SmokeResult,
+    SmokeStep,
+    prepare,
+    run_smoke_test,
+)
+from flexctl.reconcile.apply import Executor, Progress, execute
+from flexctl.reconcile.diff import diff
+from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.state.desired import LoadedConfigLike, desired_state
+from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
+
+BILLING_SETTINGS = "billing-settings"
+
+
+class Loaded(LoadedConfigLike, Protocol):
+    """The part of `LoadedConfig` a plan needs."""
+
+    @property
+    def digest(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class PlanRun:
+    """A plan and what it was made from (apply reuses the snapshot's refs and the secrets)."""
+
+    plan: Plan
+    desired: dict[str, list[Obj]]
+    snapshot: Snapshot
+    secrets: SecretResolver
+    kinds: list[str] | None = None  # the --target-kinds/--exclude-kinds selection
+
+
+def make_plan(
+    loaded: Loaded,
+    client: SnapshotClient,
+    target: dict[str, Any],
+    *,
+    secrets: SecretResolver,
+    kinds: Sequence[str] | None = None,
+    force: bool = False,
+    safety: bool = True,
+    today: date | None = None,
+) -> PlanRun:
+    """Read the target and plan the config against it (nothing is written).
+
+    `force` lifts the safety ratio (with a warning); `safety=False` skips it (drift reports).
+    """
+    config = loaded.config
+    desired = desired_state(loaded, secrets, kinds)
+    snapshot = read_snapshot(client, desired, config.currency, kinds, target=target)
+    selected = [k for k in registry() if kinds is None or k.name in kinds]
+    result = diff(
+        desired,
+        snapshot,
+        selected,
+        profile=client.profile,
+        prune=config.policy.prune,
+        today=today or datetime.now(UTC).date(),
+    )
+    plan = build_plan(
+        result.changes,
+        unmanaged=result.unmanaged,
+        desired=desired,
+        live=snapshot.objects,
+        ranks={k.name: k.rank for k in registry()},
+        safety=SafetyPolicy(
+            max_change_ratio=config.policy.max_change_ratio, force=force, enabled=safety
+        ),
+        target=snapshot.target,
+        config_digest=loaded.digest,
+        warnings=secrets.warnings,
+    )
+    chosen = list(kinds) if kinds is not None else None
+    return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
+
+
+class Session:
+    """A configuration (or none) on one target, with its secrets and an open client."""
+
+    def __init__(
+        self,
+        loaded: LoadedConfig | None,
+        options: TargetOptions,
+        target: Target,
+        secrets: SecretResolver,
+        client: FlexClient,
+    ) -> None:
+        self.loaded = loaded
+        self.options = options
+        self.target = target
+        self.secrets = secrets
+        self.client = client
+
+    @classmethod
+    @contextmanager
+    def open(
+        cls,
+        path: str | None,
+        options: TargetOptions,
+        *,
+        read_only: bool = False,
+        target: Target | None = None,
+    ) -> Iterator[Session]:
+        """Load the configuration at `path` (None: no configuration), resolve the target (or
+        use `target`) and open the client; `read_only` asks only for read scopes."""
+        loaded = load_config(path) if path is not None else None
+        if target is None:
+            org = loaded.config.organization if loaded else None
+            target = options.resolve(org, loaded.root if loaded else None)
+        secrets = SecretResolver.for_config(loaded) if loaded else SecretResolver()
+        with options.open_client(target, read_only=read_only) as client:
+            yield cls(loaded, options, target, secrets, client)
+
+    def loaded_config(self) -> LoadedConfig:
+        if self.loaded is None:
+            raise UsageError("this command needs a configuration")
+        return self.loaded
+
+    @property
+    def config(self) -> ConfigBase:
+        return self.loaded_config().config
+
+    def described_target(self) -> dict[str, str | None]:
+        """The target as plans record it, with the profile the client detected."""
+        return self.target.with_profile(self.client.profile).describe()
+
+    # --- plan and apply -----------------------------------------------------------------------
+
+    def plan(
+        self, kinds: Sequence[str] | None = None, *, force: bool = False, safety: bool = True
+    ) -> PlanRun:
+        """Read the target and plan the configuration (nothing is written)."""
+        return make_plan(self.loaded_config(), self.client, self.described_target(),
+                         secrets=self.secrets, kinds=kinds, force=force, safety=safety)
+
+    def apply(self, run: PlanRun, *, workers: int, progress: Progress | None) -> Executor:
+        """Apply a plan made in this session (nothing of it blocked)."""
+        snapshot = run.snapshot
+        return execute(
+            run.plan, run.desired, snapshot.objects,
+            client=self.client, refs=snapshot.refs, secrets=run.secrets,
+            currency=snapshot.currency, workers=workers, progress=progress,
+        )
+
+    # --- readiness ----------------------------------------------------------------------------
+
+    def readiness(self) -> tuple[Readiness, Snapshot]:
+        """The "ready to get paid" checklist over a snapshot of every object."""
+        desired = desired_state(self.loaded_config(), self.secrets)
+        snapshot = read_snapshot(self.client, desired, self.config.currency, all_objects=True,
+                                 target=self.described_target())
+        return readiness(self.config, desired, snapshot), snapshot
+
+    def smoke_test(
+        self,
+        snapshot: Snapshot,
+        *,
+        amount: Decimal,
+        card: str,
+        progress: Callable[[SmokeStep], None],
+    ) -> SmokeResult:
+        """Charge a small amount to a tagged test member and clean up (where the target can)."""
+        prepared = prepare(snapshot, self.config)
+        if isinstance(prepared, str):
+            return SmokeResult(outcome=Outcome.NOT_RUN, reason=prepared)
+        # The smoke test runs on the full profile only, whose client is granted everything.
+        scopes = tuple(dict.fromkeys((*profile_scopes(Profile.FULL), *SMOKE_SCOPES)))
+        with self.options.open_client(self.target, scopes=scopes) as client:
+            return run_smoke_test(client, prepared, amount=amount, card=card,
+                                  currency=self.config.currency,
+                                  today=datetime.now(UTC).date(), progress=progress)
+
+    # --- export -------------------------------------------------------------------------------
+
+    def export(self, kinds: Sequence[str] | None, currency: str | None) -> Export:
+        """The live organization as configuration files (`kinds` and what they reference)."""
+        chosen = currency.upper() if currency else live_currency(self.client)
+        scope = sorted(with_references(kinds)) if kinds is not None else None
+        snapshot = read_snapshot(self.client, {}, chosen, scope, all_objects=True,
+                                 target=self.described_target())
+        return build_export(snapshot, self.target.org, chosen, scope)
+
+
+def live_currency(client: FlexClient) -> str:
+    """The organization's currency, from its billing settings."""
+    try:
+        currency = client.get_singleton(BILLING_SETTINGS).get("currency")
+    except (NotFoundError, ValidationError) as exc:  # no such endpoint on this target
+        raise TargetError(
+            f"cannot read the organization's currency ({exc}); pass --currency"
+        ) from None
+    if not isinstance(currency, str) or len(currency) != 3:
+        raise TargetError("the billing settings do not name a currency; pass --currency")
+    return currency.upper()
