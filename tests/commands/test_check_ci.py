@@ -41,8 +41,11 @@ def flexctl_calls(script: str) -> list[list[str]]:
 def assert_real_command(args: list[str]) -> None:
     """Parse `args` with flexctl's own click commands: unknown commands or options fail."""
     command: click.Command = cli
-    while isinstance(command, click.Group) and args and args[0] in command.commands:
-        command, args = command.commands[args[0]], args[1:]
+    while isinstance(command, click.Group) and args:
+        sub = command.get_command(click.Context(command), args[0])
+        if sub is None:
+            break
+        command, args = sub, args[1:]
     assert command is not cli, f"not a flexctl command: {args}"
     with command.make_context(command.name or "flexctl", list(args), resilient_parsing=False):
         pass
