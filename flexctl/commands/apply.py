@@ -20,7 +20,8 @@ from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor
 from flexctl.reconcile.journal import Entry, entry_line, render_journal_json, render_journal_text
 from flexctl.reconcile.plan import API_ACTIONS
-from flexctl.reconcile.planfile import (
+from flexctl.reconcile.render import render_text
+from flexctl.reconcile.saved_plan import (
     SavedPlan,
     applied_at,
     applied_plans_file,
@@ -28,7 +29,6 @@ from flexctl.reconcile.planfile import (
     record_applied,
     stale_reasons,
 )
-from flexctl.reconcile.render import render_text
 from flexctl.session import PlanRun, Session
 
 FORCED = "allowed by --force"

@@ -19,8 +19,8 @@ from flexctl.commands.options import (
 )
 from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
-from flexctl.reconcile.planfile import is_planfile, planfile_data, write_planfile
 from flexctl.reconcile.render import render_json, render_markdown, render_text
+from flexctl.reconcile.saved_plan import is_planfile, planfile_data, write_planfile
 from flexctl.session import PlanRun, Session
 
 

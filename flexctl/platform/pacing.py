@@ -73,7 +73,6 @@ class TokenBucket:
         self._sleep = sleep
         self._updated = clock()
         self._lock = threading.Lock()
-        self.waited = 0.0  # total seconds spent waiting, for diagnostics and tests
         # The burst must not add to the rate: at most a minute's allowance in any minute.
         self._window_limit = max(1, math.floor(rate.per_second * WINDOW_SECONDS + 1e-9))
         self._recent: deque[float] = deque()  # when the requests of the last window went
@@ -95,7 +94,6 @@ class TokenBucket:
                         self._recent.append(now)
                         return
                     wait = (1.0 - self._tokens) / self.rate.per_second
-                self.waited += wait
             # Sleep outside the lock so other threads can observe the refill too.
             self._sleep(wait)
 

@@ -13,7 +13,7 @@ from plan_helpers import STRIPE_ENV, STRIPE_KEY, Sandbox, make_sandbox
 
 from flexctl.cli import main
 from flexctl.commands.options import use_color
-from flexctl.reconcile.planfile import load_planfile
+from flexctl.reconcile.saved_plan import load_planfile
 
 GC_TOKEN = "gc_live_AccessTokenFromAFile_5521"
 

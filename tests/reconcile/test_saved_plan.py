@@ -13,7 +13,7 @@ from flexctl.errors import PlanError
 from flexctl.kinds.base import Obj, Profile
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
-from flexctl.reconcile.planfile import load_planfile, planfile_data, stale_reasons, write_planfile
+from flexctl.reconcile.saved_plan import load_planfile, planfile_data, stale_reasons, write_planfile
 
 TARGET = {"api_url": "local:x.db", "org": "harbor-works", "profile": "officernd"}
 
