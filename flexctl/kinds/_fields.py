@@ -43,6 +43,7 @@ class Field:
     type: str = "str"
     ref: str | None = None  # referenced kind for ref/refs
     enum: tuple[tuple[str, str], ...] = ()  # (config word, API word) pairs
+    empty: str = "(none)"  # what an empty set of references means, in messages
 
     def from_api(self, raw: Any, refs: RefMap, currency: str) -> Any:
         if self.type == "money":
@@ -131,6 +132,10 @@ class FieldKind(Kind):
                 if isinstance(key, str) and not key.startswith(UNKNOWN_PREFIX):
                     found.add(f"{field.ref}.{key}")
         return found
+
+    def empty_label(self, name: str) -> str:
+        field = self.by_name.get(name)
+        return field.empty if field else "(none)"
 
     def reference_kind(self, name: str) -> str | None:
         field = self.by_name.get(name)

@@ -245,6 +245,11 @@ class Kind:
         """The kind whose keys a reference field holds (`location` -> `locations`)."""
         return None
 
+    def empty_label(self, name: str) -> str:
+        """How messages show an empty set of references: "(none)", or "(all)" where omitting
+        the set means all (a plan's locations)."""
+        return "(none)"
+
     def slug_base(self, obj: Obj) -> str:
         """The key an undeclared live object gets: a slug of its name."""
         return slugify(str(obj.fields.get("name") or obj.id or self.name))

@@ -117,7 +117,7 @@ class Gateways(KeyedKind):
     fields_map = (
         Field("provider", "provider"),
         Field("account", "account"),
-        Field("locations", "locations", "refs", ref="locations"),
+        Field("locations", "locations", "refs", ref="locations", empty="(all)"),
         Field("default", "isDefault", "bool"),
         Field("publishable_key", "publishableKey"),
         Field("instructions", "instructions"),

@@ -70,7 +70,7 @@ class Plans(KeyedKind):
         Field("billing", "intervalLength", "enum", enum=BILLING),
         Field("price", "price", "money"),
         Field("type", "type"),
-        Field("locations", "locations", "refs", ref="locations"),
+        Field("locations", "locations", "refs", ref="locations", empty="(all)"),
         Field("revenue_account", "revenueAccount", "ref", ref="revenue_accounts"),
         Field("deposit", "deposit", "money"),
         Field("prorate", "shouldProrate", "bool"),

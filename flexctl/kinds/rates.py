@@ -106,7 +106,7 @@ class Rates(KeyedKind):
         Field("unit", "intervalLength", "enum", enum=UNIT),
         Field("price", "price", "money"),
         Field("resource_type", "type"),
-        Field("locations", "locations", "refs", ref="locations"),
+        Field("locations", "locations", "refs", ref="locations", empty="(all)"),
         Field("revenue_account", "revenueAccount", "ref", ref="revenue_accounts"),
     )
     select_extra = ("rates",)

@@ -35,7 +35,7 @@ class StorefrontSettings(SingletonKind):
         Field("enabled", "enabled", "bool"),
         Field("plans", "plans", "refs", ref="plans"),
         Field("rates", "resourceRates", "refs", ref="rates"),
-        Field("locations", "locations", "refs", ref="locations"),
+        Field("locations", "locations", "refs", ref="locations", empty="(all)"),
     )
     updatable = frozenset(f.name for f in fields_map)
 

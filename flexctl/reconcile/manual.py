@@ -54,7 +54,7 @@ class Describer:
         target = kind.reference_kind(name)
         if isinstance(value, tuple | list):
             if not value:
-                return "(all)" if name == "locations" else "(none)"
+                return kind.empty_label(name)
             return ", ".join(self.value(kind, name, v) for v in value)
         if target is not None and isinstance(value, str):
             return self.names.get(f"{target}.{value}", value)
