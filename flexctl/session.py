@@ -10,23 +10,30 @@ call a session, render and map the result to an exit code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
-from flexctl.errors import NotFoundError, TargetError, UsageError, ValidationError
+from flexctl.errors import (
+    NotFoundError,
+    StalePlanError,
+    TargetError,
+    UsageError,
+    ValidationError,
+)
 from flexctl.export.build import Export, build_export
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import Target, TargetOptions
+from flexctl.platform.target import ORG_ENV, Target, TargetOptions
 from flexctl.readiness.checklist import Readiness, readiness
 from flexctl.readiness.smoke import (
     SMOKE_SCOPES,
@@ -39,6 +46,7 @@ from flexctl.readiness.smoke import (
 from flexctl.reconcile.apply import Executor, Progress, execute
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.reconcile.saved_plan import binding_mismatch
 from flexctl.state.desired import LoadedConfigLike, desired_state
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
 
@@ -61,6 +69,7 @@ class PlanRun:
     snapshot: Snapshot
     secrets: SecretResolver
     kinds: list[str] | None = None  # the --target-kinds/--exclude-kinds selection
+    binding: Mapping[str, str | None] = field(default_factory=dict)  # see Target.binding
 
 
 def make_plan(
@@ -132,14 +141,25 @@ class Session:
         options: TargetOptions,
         *,
         read_only: bool = False,
-        target: Target | None = None,
+        bound_to: Mapping[str, str | None] | None = None,
     ) -> Iterator[Session]:
-        """Load the configuration at `path` (None: no configuration), resolve the target (or
-        use `target`) and open the client; `read_only` asks only for read scopes."""
+        """Load the configuration at `path` (None: no configuration), resolve the target from
+        flags, environment and configuration, and open the client; `read_only` asks only for
+        read scopes. With `bound_to` (a saved plan's binding), a target that differs from it
+        is refused before the client is opened: no credential goes anywhere else."""
         loaded = load_config(path) if path is not None else None
-        if target is None:
-            org = loaded.config.organization if loaded else None
-            target = options.resolve(org, loaded.root if loaded else None)
+        org = loaded.config.organization if loaded else None
+        if bound_to is not None:
+            requested = options.org or os.environ.get(ORG_ENV) or org
+            if requested != bound_to.get("org"):
+                raise StalePlanError(f"the organization {requested} differs from the plan's "
+                                     f"target {bound_to.get('org')}; nothing was applied")
+        target = options.resolve(org, loaded.root if loaded else None)
+        if bound_to is not None:
+            mismatch = binding_mismatch(bound_to, target.binding())
+            if mismatch:
+                raise StalePlanError("; ".join(mismatch) + "; nothing was applied and no "
+                                     "credential was sent")
         secrets = SecretResolver.for_config(loaded) if loaded else SecretResolver()
         with options.open_client(target, read_only=read_only) as client:
             yield cls(loaded, options, target, secrets, client)
@@ -163,8 +183,9 @@ class Session:
         self, kinds: Sequence[str] | None = None, *, force: bool = False, safety: bool = True
     ) -> PlanRun:
         """Read the target and plan the configuration (nothing is written)."""
-        return make_plan(self.loaded_config(), self.client, self.described_target(),
-                         secrets=self.secrets, kinds=kinds, force=force, safety=safety)
+        run = make_plan(self.loaded_config(), self.client, self.described_target(),
+                        secrets=self.secrets, kinds=kinds, force=force, safety=safety)
+        return replace(run, binding=self.target.binding())
 
     def apply(self, run: PlanRun, *, workers: int, progress: Progress | None) -> Executor:
         """Apply a plan made in this session (nothing of it blocked)."""

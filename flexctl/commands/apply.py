@@ -110,10 +110,9 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
     if not Path(config_path).exists():
         raise PlanError(f"the configuration the plan was made from, {config_path}, is not "
                         "there; pass its new location with --config PATH")
-    opts = _saved_target(saved, options.target_opts)
     force = options.force or any(FORCED in w for w in saved.document.get("warnings", ()))
     kinds = saved.document.get("kinds")
-    with Session.open(config_path, opts) as session:
+    with Session.open(config_path, options.target_opts, bound_to=saved.binding) as session:
         registry = applied_plans_file(session.target)
         when = applied_at(registry, saved.plan_id)
         if when is not None:
@@ -137,18 +136,6 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
         if problem:
             click.echo(f"Warning: {problem}", err=True)
     return _report(executor, run, options.fmt, saved.plan_id)
-
-
-def _saved_target(saved: SavedPlan, opts: TargetOptions) -> TargetOptions:
-    """The plan file's target; target options may repeat it but not change it."""
-    recorded = saved.target
-    for name, given in (("api_url", opts.api_url), ("org", opts.org)):
-        if given is not None and given != recorded.get(name):
-            flag = "--" + name.replace("_", "-")
-            raise StalePlanError(f"{flag} {given} differs from the plan's target "
-                                 f"{recorded.get(name)}; nothing was applied")
-    return dataclasses.replace(opts, api_url=str(recorded.get("api_url")),
-                               org=str(recorded.get("org")))
 
 
 # --- steps --------------------------------------------------------------------------------------

@@ -81,8 +81,8 @@ def command(
     warn(run)
     click.echo(render(run, fmt), nl=False)
     if out is not None:
-        document = planfile_data(run.plan, config_path=Path(path), desired=run.desired,
-                                 kinds=run.kinds)
+        document = planfile_data(run.plan, config_path=Path(path), binding=run.binding,
+                                 desired=run.desired, kinds=run.kinds)
         write_planfile(out, document)
         click.echo(f"Saved the plan to {out}; apply exactly this plan with: "
                    f"flexctl apply {out}", err=True)

@@ -72,6 +72,16 @@ class Target:
     def with_profile(self, profile: Profile) -> Target:
         return dataclasses.replace(self, profile=profile)
 
+    def binding(self) -> dict[str, str | None]:
+        """What a saved plan is bound to: the API (a sandbox by its absolute file), the token
+        endpoint's host and the organization."""
+        if self.sandbox_db is not None:
+            api = f"{LOCAL}:{os.path.abspath(self.sandbox_db)}"
+        else:
+            api = self.api_url.rstrip("/")
+        token_host = urlsplit(self.token_url).hostname if self.token_url else None
+        return {"api": api, "token_host": token_host, "org": self.org}
+
     def describe(self) -> dict[str, str | None]:
         """The target as plans and plan files record it (no credentials)."""
         return {

@@ -1,14 +1,16 @@
 """The saved plan (`flexctl plan -o FILE`): the JSON plan plus what `apply` needs to trust it.
 
-Beyond the SPEC section 3 document it records a random plan id (so apply can refuse a plan it
-already applied), when and from which config it was made, the target identity, and for every
-address the plan touches the digest of the live object as planned (`null`: it must not exist
-yet), and the kinds it was limited to (`kinds`, null for all). Changes carry their live `id`,
-`depends_on` and `replaces`. Secrets appear only as fingerprints (the last four characters,
-which the platform itself shows).
+Beyond the JSON plan it records the target it is bound to (`binding`: API, token host and
+organization), a random plan id (so apply can refuse a plan it already applied), when and from
+which config it was made, for every address the plan touches the digest of the live object as
+planned (`null`: it must not exist yet), and the kinds it was limited to (`kinds`, null for
+all). Changes carry their live `id`, `depends_on` and `replaces`. Secrets appear only as
+fingerprints (the last four characters, which the platform itself shows).
 
-`apply PLANFILE` re-plans from the recorded config and target and calls `stale_reasons`: any
-reason means the saved plan no longer describes what would happen, and nothing is applied.
+`apply PLANFILE` resolves its own target from flags, environment and configuration and refuses
+one that differs from the binding before any credential is sent; it re-plans and calls
+`stale_reasons`: any reason means the saved plan no longer describes what would happen, and
+nothing is applied. Applied plans are recorded (`applied_plans_file`) so none runs twice.
 """
 
 from __future__ import annotations
@@ -37,14 +39,18 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 # What apply reads from a plan file; anything else in it is informative only.
 _SHAPE = Draft202012Validator({
     "type": "object",
-    "required": ["plan_id", "config_path", "config_digest", "target", "objects", "changes",
-                 "summary"],
+    "required": ["plan_id", "config_path", "config_digest", "target", "binding", "objects",
+                 "changes", "summary"],
     "properties": {
         "plan_id": {"type": "string", "minLength": 1},
         "config_path": {"type": "string"},
         "config_digest": {"type": "string"},
         "target": {"type": "object", "required": ["api_url", "org"],
                    "properties": {"api_url": {"type": "string"}, "org": {"type": "string"}}},
+        "binding": {"type": "object", "required": ["api", "token_host", "org"],
+                    "properties": {"api": {"type": "string"},
+                                   "token_host": {"type": ["string", "null"]},
+                                   "org": {"type": "string"}}},
         "objects": {"type": "object", "additionalProperties": {"type": ["string", "null"]}},
         "changes": {"type": "array", "items": {
             "type": "object", "required": ["address", "kind", "action"],
@@ -83,6 +89,10 @@ class SavedPlan:
         return dict(self.document["target"])
 
     @property
+    def binding(self) -> Mapping[str, str | None]:
+        return dict(self.document["binding"])
+
+    @property
     def objects(self) -> Mapping[str, str | None]:
         return dict(self.document["objects"])
 
@@ -99,6 +109,7 @@ def planfile_data(
     plan: Plan,
     *,
     config_path: Path,
+    binding: Mapping[str, str | None],
     desired: Mapping[str, Sequence[Obj]],
     kinds: Sequence[str] | None = None,
     plan_id: str | None = None,
@@ -114,6 +125,7 @@ def planfile_data(
         plan_id=plan_id or uuid.uuid4().hex,
         created_at=(created_at or datetime.now(UTC)).isoformat(timespec="seconds"),
         config_path=str(config_path.resolve()),
+        binding=dict(binding),
         kinds=list(kinds) if kinds is not None else None,
         objects=dict(sorted(plan.object_digests.items())),
         secret_fingerprints=_fingerprints(desired, touched),
@@ -183,6 +195,17 @@ def load_planfile(path: str | Path) -> SavedPlan:
         raise PlanError(f"{path} is an incomplete or edited plan file ({where}: {problem.message});"
                         " make a new plan with `flexctl plan -o`")
     return SavedPlan(path=path, document=document)
+
+
+def binding_mismatch(saved: Mapping[str, str | None], now: Mapping[str, str | None]) -> list[str]:
+    """How the target this command resolved differs from the one a plan was made for."""
+    words = {"api": "the API", "token_host": "the token host", "org": "the organization"}
+    return [
+        f"{words[key]} {now.get(key) or '(none)'} differs from the plan's target "
+        f"{saved.get(key) or '(none)'}"
+        for key in words
+        if saved.get(key) != now.get(key)
+    ]
 
 
 def stale_reasons(saved: SavedPlan, fresh: Plan) -> list[str]:

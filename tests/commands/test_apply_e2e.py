@@ -181,13 +181,13 @@ def save_plan(sandbox: Sandbox) -> Path:
 def test_apply_planfile_applies_it_once(sandbox: Sandbox,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     planfile = save_plan(sandbox)
-    result = run(sandbox, "apply", str(planfile))
+    result = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url)
     assert result.code == 0, result.err
     assert "Apply: 48 applied, 0 failed, 0 skipped, 0 manual." in result.out
     assert sandbox.run("plan", "--detailed-exitcode").code == 0
     sandbox.edit("services.yaml", "price: 390.00", "price: 410.00")
     apps = recording_apps(monkeypatch)
-    again = run(sandbox, "apply", str(planfile))
+    again = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url)
     assert again.code == 3 and "already applied" in again.err
     assert writes(apps) == 0
 
@@ -202,7 +202,8 @@ def test_stale_planfile_is_refused_and_nothing_is_written(
         client.update("plans", desk["_id"], {"price": 400})
     before = state(sandbox)
     apps = recording_apps(monkeypatch)
-    result = run(sandbox, "apply", str(planfile), "--format", "json")
+    result = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url,
+                 "--format", "json")
     assert result.code == 3
     assert "plans.dedicated-desk changed on the target since the plan was made" in result.err
     assert "nothing was applied" in result.err and result.out == ""
@@ -215,7 +216,7 @@ def test_planfile_is_stale_when_the_config_changed(sandbox: Sandbox,
     planfile = save_plan(sandbox)
     sandbox.edit("services.yaml", "price: 390.00", "price: 410.00")
     apps = recording_apps(monkeypatch)
-    result = run(sandbox, "apply", str(planfile))
+    result = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url)
     assert result.code == 3
     assert "the configuration changed since the plan was made" in result.err
     assert apps and writes(apps) == 0
@@ -224,7 +225,8 @@ def test_planfile_is_stale_when_the_config_changed(sandbox: Sandbox,
 
 def test_planfile_refuses_another_target(sandbox: Sandbox) -> None:
     planfile = save_plan(sandbox)
-    result = run(sandbox, "apply", str(planfile), "--org", "other-org")
+    result = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url,
+                 "--org", "other-org")
     assert result.code == 3 and "differs from the plan's target" in result.err
     other = sandbox.root.parent / "other.db"
     result = run(sandbox, "apply", str(planfile), "--api-url", f"local:{other}")
@@ -236,9 +238,10 @@ def test_planfile_with_config_elsewhere(sandbox: Sandbox) -> None:
     planfile = save_plan(sandbox)
     moved = sandbox.root.parent / "moved"
     sandbox.root.rename(moved)
-    result = run(sandbox, "apply", str(planfile))
+    result = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url)
     assert result.code == 1 and "pass its new location with --config PATH" in result.err
-    result = run(sandbox, "apply", str(planfile), "--config", str(moved))
+    result = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url,
+                 "--config", str(moved))
     assert result.code == 0, result.err
 
 
@@ -253,7 +256,7 @@ def test_planfile_limited_to_some_kinds_applies_only_those(sandbox: Sandbox) -> 
     planfile = sandbox.root.parent / "plan.json"
     result = sandbox.run("plan", "-o", str(planfile), "--target-kinds", "locations,tax_rates")
     assert result.code == 0, result.err
-    result = run(sandbox, "apply", str(planfile))
+    result = run(sandbox, "apply", str(planfile), "--api-url", sandbox.api_url)
     assert result.code == 0, result.err
     assert "Apply: 4 applied, 0 failed, 0 skipped, 0 manual." in result.out
     live = state(sandbox)

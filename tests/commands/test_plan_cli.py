@@ -147,7 +147,8 @@ def test_saved_plan_applies_then_the_plan_is_empty(sandbox: Sandbox, tmp_path: P
     out = tmp_path / "plan.json"
     assert sandbox.run("plan", "-o", str(out)).code == 0
     sandbox.capsys.readouterr()
-    assert main(["apply", str(out)]) == 0, sandbox.capsys.readouterr().err
+    assert main(["apply", str(out), "--api-url", sandbox.api_url]) == 0, (
+        sandbox.capsys.readouterr().err)
     result = sandbox.run("plan", "--detailed-exitcode")
     assert result.code == 0, result.out
 

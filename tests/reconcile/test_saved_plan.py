@@ -16,6 +16,7 @@ from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 from flexctl.reconcile.saved_plan import load_planfile, planfile_data, stale_reasons, write_planfile
 
 TARGET = {"api_url": "local:x.db", "org": "harbor-works", "profile": "officernd"}
+BINDING = {"api": "local:/x.db", "token_host": None, "org": "harbor-works"}
 
 
 def rich() -> tuple[Plan, dict[str, list[Obj]]]:
@@ -31,7 +32,8 @@ def rich() -> tuple[Plan, dict[str, list[Obj]]]:
 def saved(tmp_path: Path) -> tuple[Plan, Path]:
     plan, desired = rich()
     path = tmp_path / "plan.json"
-    write_planfile(path, planfile_data(plan, config_path=tmp_path, desired=desired))
+    write_planfile(path, planfile_data(plan, config_path=tmp_path, binding=BINDING,
+                                       desired=desired))
     return plan, path
 
 
@@ -104,7 +106,7 @@ def test_write_into_missing_directory_is_a_plan_error(tmp_path: Path) -> None:
     plan, desired = rich()
     with pytest.raises(PlanError, match="cannot write the plan file"):
         write_planfile(tmp_path / "no" / "plan.json",
-                       planfile_data(plan, config_path=tmp_path, desired=desired))
+                       planfile_data(plan, config_path=tmp_path, binding=BINDING, desired=desired))
 
 
 def test_plan_file_is_the_json_plan_plus_extras(tmp_path: Path) -> None:
@@ -119,7 +121,8 @@ def test_failed_replace_leaves_no_temporary_file(tmp_path: Path) -> None:
     target = tmp_path / "plan.json"
     target.mkdir()  # os.replace onto a directory fails
     with pytest.raises(PlanError, match="cannot write the plan file"):
-        write_planfile(target, planfile_data(plan, config_path=tmp_path, desired=desired))
+        write_planfile(target, planfile_data(plan, config_path=tmp_path, binding=BINDING,
+                                             desired=desired))
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]
 
 
