@@ -42,9 +42,11 @@ _longest_first: list[str] = []  # the forms, longest first (a form may contain a
 
 
 def _forms_of(value: str) -> set[str]:
+    escaped = json.dumps(value)[1:-1]  # as a JSON string shows it, escapes and \uXXXX included
     return {
         value,
-        json.dumps(value)[1:-1],  # as a JSON string shows it, escapes and \uXXXX included
+        escaped,
+        json.dumps(escaped)[1:-1],  # a JSON body quoted in a JSON message, logged as JSON
         json.dumps(value, ensure_ascii=False)[1:-1],
         quote(value, safe=""),  # in a URL or a query string
         quote(value),
