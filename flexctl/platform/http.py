@@ -28,7 +28,6 @@ requests, not two per read per thread.
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -53,17 +52,20 @@ from flexctl.errors import (
     ValidationError,
 )
 from flexctl.platform.auth import ClientCredentialsAuth, scope_for
-from flexctl.platform.jsonwire import MalformedJson, decode_json, encode_json
+from flexctl.platform.jsonwire import encode_json
 from flexctl.platform.pacing import Pacer
 from flexctl.platform.wire import (
     Answer,
     NoAnswer,
     UnreadableBody,
+    decoded,
     enforce_deadlines,
     exchange,
+    loggable,
     origin_of,
+    platform_message,
 )
-from flexctl.redaction import RedactingFilter, redact_fields, redact_headers, redact_url
+from flexctl.redaction import RedactingFilter, redact_headers, redact_url
 
 log = logging.getLogger("flexctl.http")
 # A filter on a logger sees only that logger's records; the CLI's handler filter sees the rest.
@@ -75,9 +77,6 @@ logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 USER_AGENT = f"flexctl/{__version__}"
 PROFILE_HEADER = "x-flex-emulator-profile"
-_LOG_BODY_LIMIT = 2000
-_MESSAGE_LIMIT = 300  # characters of a platform message shown in an error
-_MESSAGE_ITEMS = 20  # items of a message list
 
 
 @dataclass(frozen=True)
@@ -155,52 +154,13 @@ class _Budget:
         return self.spent + wait <= self.limit
 
 
-def _clip(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "…"
-
-
-def _answer(method: str, path: str, answer: Answer, *, write: bool = False) -> Any:
-    """The parsed JSON of a successful answer; anything else (a proxy's or login page, a body
-    too deep or with absurd numbers) is a `MalformedAnswerError`. A write was carried out, so
-    its outcome is unknown to the caller."""
-    try:
-        return decode_json(answer.body)
-    except MalformedJson as exc:
-        raise _malformed(method, path, answer, exc, write=write) from None
-
-
-def _malformed(method: str, path: str, answer: Answer, exc: MalformedJson, *,
-               write: bool) -> MalformedAnswerError:
-    kind = answer.headers.get("content-type") or "no content type"
-    if exc.not_json and "json" not in kind.lower():
-        message = f"the answer is not JSON ({kind}); check that the API URL is the Flex API v2"
-    else:
-        message = f"the answer cannot be used: {exc}"
-    return MalformedAnswerError(method, path, answer.status, message, outcome_unknown=write)
-
-
-def _platform_message(answer: Answer) -> str | list[str]:
-    try:
-        body = decode_json(answer.body)
-    except MalformedJson:
-        body = None
-    if isinstance(body, Mapping) and isinstance(body.get("message"), str | list):
-        message = body["message"]
-        if isinstance(message, list):
-            return [_clip(str(m)) for m in message[:_MESSAGE_ITEMS]]
-        return _clip(message)
-    text = _clip(answer.body.decode("utf-8", "replace"))
-    return text or answer.reason_phrase or "no message"
-
-
 def api_error(
     method: str, path: str, answer: Answer, *, outcome_unknown: bool = False,
     hint: str | None = None,
 ) -> ApiError:
     """The `flexctl.errors` error for an error answer; a 401 names the scope it needed."""
     status = answer.status
-    message = _platform_message(answer)
+    message = platform_message(answer)
     if status == 401:
         scope = scope_for(method, path)
         hint = (
@@ -348,7 +308,7 @@ class HttpSession:
             return answer
 
         answer = self._with_retries(method, full_path, attempt, token=False)
-        return _answer(method, full_path, answer, write=method != "GET")
+        return decoded(method, full_path, answer, write=method != "GET")
 
     # -- internals --
 
@@ -405,7 +365,7 @@ class HttpSession:
             return self._exchange("POST", path, request, token=True)
 
         answer = self._with_retries("POST", path, attempt, token=True)
-        body = _answer("POST", path, answer)
+        body = decoded("POST", path, answer)
         if not isinstance(body, Mapping):
             raise AuthError("POST", path, answer.status, "the token response is not a JSON object",
                             f"is {self._token_url} the token endpoint? check --token-url")
@@ -515,7 +475,7 @@ class HttpSession:
                 "FLEXCTL_CLIENT_SECRET, and that the application is granted every requested "
                 f"scope ({' '.join(self.scopes)}); FLEXCTL_SCOPES narrows the request"
             )
-        return AuthError("POST", path, answer.status, _platform_message(answer), hint)
+        return AuthError("POST", path, answer.status, platform_message(answer), hint)
 
     def _backoff(self, num: int) -> float:
         base = self._retry.backoff * 2.0 ** (num - 1)
@@ -534,21 +494,6 @@ class HttpSession:
                   answer.status, (time.monotonic() - started) * 1000)
         log.debug("  request headers: %s", redact_headers(request.headers.items()))
         if request.content:
-            log.debug("  request body: %s", _loggable(request.content, request.headers))
+            log.debug("  request body: %s", loggable(request.content, request.headers))
         if answer.status >= 400:
-            log.debug("  response body: %s", _loggable(answer.body, answer.headers))
-
-
-def _loggable(content: bytes, headers: httpx.Headers) -> str:
-    """A body for the debug log, with secret-looking fields redacted."""
-    kind = headers.get("content-type", "")
-    if "json" in kind:
-        try:
-            text = json.dumps(redact_fields(decode_json(content)), default=str)
-        except MalformedJson:
-            text = "(unusable JSON)"
-    elif "x-www-form-urlencoded" in kind:
-        text = redact_url("?" + content.decode("utf-8", "replace"))[1:]
-    else:
-        text = f"({len(content)} bytes of {kind or 'unknown type'})"
-    return text if len(text) <= _LOG_BODY_LIMIT else text[:_LOG_BODY_LIMIT] + "…"
+            log.debug("  response body: %s", loggable(answer.body, answer.headers))

@@ -1,25 +1,36 @@
-"""One HTTP exchange, bounded: a deadline for the whole of it and a cap on the answer's size.
+"""One HTTP exchange, bounded, and what its answer says.
+
 
 `exchange()` sends a request and reads its whole answer by a monotonic deadline that covers
 connect, send, the headers and every byte of the body: it is enforced at each socket operation
 (`enforce_deadlines` puts it into httpx's connection pools) and again as the body arrives, so a
 server trickling a byte a second fails at the deadline instead of never. The body is capped at
 `jsonwire.MAX_BODY_BYTES`, gzip included. A failure names the host, never a secret.
+
+`decoded`, `platform_message` and `loggable` read an `Answer`'s body: its JSON (or a located
+`MalformedAnswerError`), the message of an error answer, a redacted copy for the debug log.
 """
 
 from __future__ import annotations
 
 import contextvars
+import json
 import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import httpcore
 import httpx
 
-from flexctl.platform.jsonwire import MAX_BODY_BYTES
+from flexctl.errors import MalformedAnswerError
+from flexctl.platform.jsonwire import MAX_BODY_BYTES, MalformedJson, decode_json
+from flexctl.redaction import redact_fields, redact_url
+
+_LOG_BODY_LIMIT = 2000
+_MESSAGE_LIMIT = 300  # characters of a platform message shown in an error
+_MESSAGE_ITEMS = 20  # items of a message list
 
 # The monotonic time by which the request in flight on this thread must be done.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("flexctl_deadline",
@@ -144,6 +155,65 @@ def _read_body(response: httpx.Response, until: float) -> bytes:
     if len(body) > MAX_BODY_BYTES:
         raise _too_large(response.status_code)
     return bytes(body)
+
+
+# --- reading an answer ----------------------------------------------------------------------------
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "…"
+
+
+def decoded(method: str, path: str, answer: Answer, *, write: bool = False) -> Any:
+    """The parsed JSON of a successful answer; anything else (a proxy's or login page, a body
+    too deep or with absurd numbers) is a `MalformedAnswerError`. A write was carried out, so
+    its outcome is unknown to the caller (`write`)."""
+    try:
+        return decode_json(answer.body)
+    except MalformedJson as exc:
+        raise malformed(method, path, answer, exc, write=write) from None
+
+
+def malformed(method: str, path: str, answer: Answer, exc: MalformedJson, *,
+              write: bool) -> MalformedAnswerError:
+    kind = answer.headers.get("content-type") or "no content type"
+    if exc.not_json and "json" not in kind.lower():
+        message = f"the answer is not JSON ({kind}); check that the API URL is the Flex API v2"
+    else:
+        message = f"the answer cannot be used: {exc}"
+    return MalformedAnswerError(method, path, answer.status, message, outcome_unknown=write)
+
+
+def platform_message(answer: Answer) -> str | list[str]:
+    """The platform's `message` (a string or a list, as NestJS sends it), else the body's
+    text, clipped: an error shows it, never a megabyte of it."""
+    try:
+        body = decode_json(answer.body)
+    except MalformedJson:
+        body = None
+    if isinstance(body, Mapping) and isinstance(body.get("message"), str | list):
+        message = body["message"]
+        if isinstance(message, list):
+            return [_clip(str(m)) for m in message[:_MESSAGE_ITEMS]]
+        return _clip(message)
+    text = _clip(answer.body.decode("utf-8", "replace"))
+    return text or answer.reason_phrase or "no message"
+
+
+def loggable(content: bytes, headers: httpx.Headers) -> str:
+    """A body for the debug log, with secret-looking fields redacted."""
+    kind = headers.get("content-type", "")
+    if "json" in kind:
+        try:
+            text = json.dumps(redact_fields(decode_json(content)), default=str)
+        except MalformedJson:
+            text = "(unusable JSON)"
+    elif "x-www-form-urlencoded" in kind:
+        text = redact_url("?" + content.decode("utf-8", "replace"))[1:]
+    else:
+        text = f"({len(content)} bytes of {kind or 'unknown type'})"
+    return text if len(text) <= _LOG_BODY_LIMIT else text[:_LOG_BODY_LIMIT] + "…"
 
 
 # --- the deadline at every socket operation ---------------------------------------------------
