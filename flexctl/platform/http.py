@@ -77,6 +77,9 @@ logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 USER_AGENT = f"flexctl/{__version__}"
 PROFILE_HEADER = "x-flex-emulator-profile"
+# The emulator's documented credentials (the sandbox's, and `emulator serve`'s default) are no
+# secret: registered with the redactor, every mention of the emulator would be masked.
+PUBLIC_CLIENT_SECRETS = frozenset({"emulator"})
 
 
 @dataclass(frozen=True)
@@ -227,9 +230,7 @@ class HttpSession:
     ) -> None:
         if wsgi_app is not None:
             transport = httpx.WSGITransport(app=wsgi_app)
-        else:
-            # The in-process sandbox's credentials are fixed, public words ("emulator"):
-            # registered, that word would be masked in every message.
+        if client_secret not in PUBLIC_CLIENT_SECRETS:
             redaction.register(client_secret)
         self._token_url = token_url
         self._token_form = {

@@ -74,7 +74,7 @@ def hostile_client(
         target = Target(api_url=hostile.api_url, org=hostile_server.ORG,
                         token_url=kwargs.pop("token_url", hostile.token_url),
                         client_id=hostile_server.CLIENT_ID,
-                        client_secret=hostile_server.CLIENT_SECRET)
+                        client_secret=kwargs.pop("client_secret", hostile_server.CLIENT_SECRET))
         kwargs.setdefault("scopes", ("flex.fake.all",))
         kwargs.setdefault("read_rate", "100000/s")
         kwargs.setdefault("write_rate", "100000/s")

@@ -16,6 +16,7 @@ from hostile import CLIENT_SECRET, ORG, HostileServer, Play, Seen, json_answer, 
 from flexctl.errors import AuthError, FlexctlError, ServerError, ValidationError
 from flexctl.platform.client import FlexClient
 from flexctl.platform.secrets import SecretResolver
+from flexctl.redaction import redact
 
 GATEWAYS = f"/api/v2/organizations/{ORG}/payment-gateways"
 
@@ -118,3 +119,12 @@ def test_text_from_headers_and_plain_bodies_is_inert(
     with pytest.raises(FlexctlError) as info:  # an invalid Location: httpx's protocol error
         hostile_client().create("fees", {"name": "x"})
     assert shown in str(info.value) and no_raw_controls(str(info.value))
+
+
+def test_the_client_secret_is_registered_unless_it_is_the_emulators_public_one(
+    hostile_client: Callable[..., FlexClient],
+) -> None:
+    hostile_client()
+    assert redact(f"x {CLIENT_SECRET} y") == "x …5150 y"
+    hostile_client(client_secret="emulator")
+    assert redact("the emulator answered") == "the emulator answered"
