@@ -1,6 +1,5 @@
 """One HTTP exchange, bounded, and what its answer says.
 
-
 `exchange()` sends a request and reads its whole answer by a monotonic deadline that covers
 connect, send, the headers and every byte of the body: it is enforced at each socket operation
 (`enforce_deadlines` puts it into httpx's connection pools) and again as the body arrives, so a
@@ -157,7 +156,7 @@ def _read_body(response: httpx.Response, until: float) -> bytes:
     return bytes(body)
 
 
-# --- reading an answer ----------------------------------------------------------------------------
+# --- reading an answer -----------------------------------------------------------------------
 
 
 def _clip(text: str) -> str:
