@@ -55,8 +55,9 @@ def _forms_of(value: str) -> set[str]:
 
 
 def register(value: str | None) -> None:
-    """Remember a secret so `redact` hides it from now on (shorter values are ignored)."""
-    if not value or len(value) < MIN_SECRET_LENGTH:
+    """Remember a secret so `redact` hides it from now on (shorter values are ignored, and
+    blanks do not count: a secret of spaces would mask every indent)."""
+    if not value or len(value.strip()) < MIN_SECRET_LENGTH:
         return
     global _longest_first
     with _lock:

@@ -60,7 +60,8 @@ def test_short_values_are_not_registered() -> None:
     register("12345")
     register("")
     register(None)
-    assert redact("12345 is a number") == "12345 is a number"
+    register("  1234  ")
+    assert redact("12345 is a number,   1234  ") == "12345 is a number,   1234  "
     register("123456")
     assert redact("x123456y") == "x…3456y"
 
@@ -146,7 +147,7 @@ def test_the_stream_looks_like_the_stream_it_wraps() -> None:
     assert out.getvalue() == "printed\n"
 
 
-@given(st.text(min_size=6, max_size=40).filter(lambda s: "…" not in s),
+@given(st.text(min_size=6, max_size=40).filter(lambda s: "…" not in s and len(s.strip()) >= 6),
        st.text(max_size=30), st.text(max_size=30))
 def test_a_registered_value_never_survives_redaction(secret: str, before: str,
                                                      after: str) -> None:
