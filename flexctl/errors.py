@@ -10,16 +10,30 @@
     │   ├── NotFoundError         404
     │   ├── RateLimitedError      429, after retries ran out
     │   ├── ValidationError       400: the request was rejected (message may be a list)
-    │   └── ServerError           5xx: often a business rule ("Specified plan was not found")
+    │   ├── ServerError           5xx: often a business rule ("Specified plan was not found")
+    │   └── MalformedAnswerError  an answer flexctl cannot use: not JSON, too large or too
+    │       │                     deep, not the shape the request answers with
+    │       └── InconsistentReadError  a list read that contradicts itself: an id or cursor
+    │                             repeated, more objects than the collection counts
     ├── TransportError            the connection failed or timed out (outcome of a write unknown)
     ├── PlanError                 a plan cannot be made or a saved plan cannot be used
     │   └── StalePlanError        a saved plan no longer matches the live target (exit 3)
     └── ApplyError                apply finished with failed changes (exit 1)
+
+Messages built from what the platform sent (bodies, headers, ids) pass `redaction.redact` and
+`sanitize.for_terminal` here, so no error can show a known secret or a terminal control.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from flexctl.redaction import redact
+from flexctl.sanitize import for_terminal
+
+
+def _shown(text: str) -> str:
+    return for_terminal(redact(text))
 
 
 class FlexctlError(Exception):
@@ -85,14 +99,16 @@ class ApiError(FlexctlError):
         self.method = method
         self.path = path  # without host and query: "/api/v2/organizations/acme/plans/<id>"
         self.status = status
-        self.platform_message = message
+        self.platform_message: str | list[str] = (
+            [_shown(m) for m in message] if isinstance(message, list) else _shown(message)
+        )
         self.hint = hint
         # A write that may have been applied although it failed (a POST answered 5xx): the
         # caller settles it by looking the object up by natural key, never by re-sending.
         self.outcome_unknown = outcome_unknown
         text = "; ".join(message) if isinstance(message, list) else message
         line = f"{method} {path}: {status} {text}"
-        super().__init__(f"{line} ({hint})" if hint else line)
+        super().__init__(_shown(f"{line} ({hint})" if hint else line))
 
 
 class AuthError(ApiError):
@@ -115,6 +131,24 @@ class ServerError(ApiError):
     pass
 
 
+class MalformedAnswerError(ApiError):
+    """The platform answered, but with nothing flexctl can rely on.
+
+    Raised instead of acting on it: a list read that cannot be trusted must never lead to a
+    plan that deletes what the read missed. `status` is the answer's (usually 200).
+    """
+
+
+class InconsistentReadError(MalformedAnswerError):
+    """A list read that contradicts itself; `collection` names what was being read."""
+
+    def __init__(self, method: str, path: str, status: int, message: str, *,
+                 collection: str) -> None:
+        self.collection = collection
+        super().__init__(method, path, status, f"the read of {collection} is not consistent: "
+                         f"{message}")
+
+
 class TransportError(FlexctlError):
     """The request may or may not have reached the platform."""
 
@@ -123,11 +157,11 @@ class TransportError(FlexctlError):
     ) -> None:
         self.method = method
         self.path = path
-        self.reason = reason
+        self.reason = _shown(reason)  # names the host: "cannot connect to https://…: refused"
         # True for a write whose request may have reached the platform (see ApiError).
         self.outcome_unknown = outcome_unknown
         suffix = " (the change may or may not have been made)" if outcome_unknown else ""
-        super().__init__(f"{method} {path}: {reason}{suffix}")
+        super().__init__(_shown(f"{method} {path}: {reason}{suffix}"))
 
 
 class PlanError(FlexctlError):

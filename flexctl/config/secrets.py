@@ -13,10 +13,12 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from flexctl import redaction
 from flexctl.config.types import EnvSecret, FileSecret
 from flexctl.errors import SecretError
+from flexctl.redaction import FINGERPRINT_PREFIX as FINGERPRINT_PREFIX
+from flexctl.redaction import fingerprint_of as fingerprint_of
 
-FINGERPRINT_PREFIX = "…"
 MAX_SECRET_BYTES = 64 * 1024  # a key or token is far smaller; anything bigger is a wrong path
 
 SecretRefLike = EnvSecret | FileSecret | Mapping[str, str]
@@ -36,10 +38,6 @@ def describe(ref: SecretRefLike) -> str:
     if "env" in plain:
         return f"environment variable {plain['env']}"
     return f"file {plain.get('file', '?')}"
-
-
-def fingerprint_of(value: str) -> str:
-    return FINGERPRINT_PREFIX + value[-4:]
 
 
 Locator = Callable[[tuple[str, ...]], tuple[str, int, int]]  # key path -> (file, line, column)
@@ -109,6 +107,7 @@ class SecretResolver:
                 f"{where}: {describe(ref)} {problem}; the secret is treated as unchanged"
             )
             return None
+        redaction.register(value)  # read once: from now on it is masked wherever it shows up
         return fingerprint_of(value)
 
     def value(self, ref: SecretRefLike, where: str) -> str:
@@ -116,4 +115,5 @@ class SecretResolver:
         value, problem = self._read(ref, where)
         if value is None:
             raise SecretError(f"{where}: {describe(ref)} {problem}")
+        redaction.register(value)
         return value

@@ -1,14 +1,20 @@
 """`FlexClient`: the Flex v2 API as flexctl uses it — lists, single objects, writes, singletons.
 
 Paths are relative to the organization (`plans`, `resource-rates`, `invoicing-settings`).
-Lists always ask for the largest page (`$limit=50`) and follow `cursorNext` until it is absent
-or null; they send `$select` when given and exactly the filters the caller gives (the kinds
-decide which filters the platform documents, since unknown ones are a 400).
+Lists always ask for the largest page (`$limit=50`) and follow `cursorNext` until it is absent,
+null or the page is empty; they send `$select` when given and exactly the filters the caller
+gives (the kinds decide which filters the platform documents, since unknown ones are a 400).
+
+A list read is checked as it goes, because what is missing from it is planned as a deletion:
+an answer that is not a list envelope, an item that is not an object with a string `_id`, an
+`_id` or a cursor seen twice, or more objects than the collection counts ends the read with a
+`MalformedAnswerError` (`InconsistentReadError` when the answers contradict each other).
 """
 
 from __future__ import annotations
 
 import builtins
+import math
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
@@ -17,13 +23,16 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from flexctl.errors import ApiError
+from flexctl.errors import InconsistentReadError, MalformedAnswerError
 from flexctl.kinds.base import Profile
 from flexctl.platform import scopes
 from flexctl.platform.http import HttpSession, RequestStats
 
 PAGE_SIZE = 50  # the v2 maximum; larger values are a 400 on the platform
 MAX_WORKERS = 4  # concurrent reads: enough to overlap latency, few enough to stay paced
+# No collection flexctl reads comes near this: a server that never stops handing out new ids
+# is stopped here when the caller did not count the collection first.
+MAX_LIST_ITEMS = 1_000_000
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -49,8 +58,72 @@ def _filter_value(value: FilterValue) -> str:
     return ",".join(str(v) for v in value)
 
 
+def count_margin(expected: int) -> int:
+    """How many objects a read may find beyond the count taken before it (created meanwhile)."""
+    return max(5, math.ceil(expected / 100))
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "…" + text[-3:]
+
+
 class _ListStopped(Exception):
     """A list abandoned because a concurrent read failed; never reaches the user."""
+
+
+class _ListRead:
+    """The checks of one list read, page by page."""
+
+    def __init__(self, path: str, collection: str, expected: int | None) -> None:
+        self.path = path  # the request as errors show it: "/api/v2/organizations/acme/plans"
+        self.collection = collection
+        self.limit = MAX_LIST_ITEMS if expected is None else expected + count_margin(expected)
+        self.expected = expected
+        self.pages = 0
+        self.ids: dict[str, int] = {}  # _id -> the page it came on
+        self.cursors: set[str] = set()
+
+    def page(self, answer: Any) -> tuple[builtins.list[dict[str, Any]], str | None]:
+        """The page's items and the next cursor (None: the read is complete)."""
+        self.pages += 1
+        number = self.pages
+        if not isinstance(answer, Mapping) or not isinstance(answer.get("results"), list):
+            raise self._malformed(f"page {number} is not a list envelope "
+                                  "({results, cursorNext})")
+        results, cursor = answer["results"], answer.get("cursorNext")
+        if cursor is not None and not isinstance(cursor, str):
+            raise self._malformed(f"page {number} has a cursorNext that is not a string")
+        for index, item in enumerate(results, start=1):
+            if not isinstance(item, dict):
+                raise self._malformed(f"item {index} of page {number} is not a JSON object")
+            item_id = item.get("_id")
+            if not isinstance(item_id, str) or not item_id:
+                raise self._malformed(f"item {index} of page {number} has no string _id")
+            if item_id in self.ids:
+                raise self._inconsistent(f"page {number} repeats the _id {_shown(item_id)} first "
+                                         f"seen on page {self.ids[item_id]}")
+            self.ids[item_id] = number
+        if len(self.ids) > self.limit:
+            raise self._inconsistent(
+                f"page {number} brings it to {len(self.ids)} objects, more than the "
+                f"{self.expected} counted (and {count_margin(self.expected)} created meanwhile)"
+                if self.expected is not None else
+                f"page {number} brings it past {MAX_LIST_ITEMS} objects")
+        if not cursor or not results:  # the reference: stop on no cursor or an empty page
+            return results, None
+        if cursor in self.cursors:
+            raise self._inconsistent(f"page {number} returns the cursor {_shown(cursor)} "
+                                     "a second time")
+        self.cursors.add(cursor)
+        return results, cursor
+
+    def _malformed(self, message: str) -> MalformedAnswerError:
+        return MalformedAnswerError("GET", self.path, 200, f"reading {self.collection}: {message}")
+
+    def _inconsistent(self, message: str) -> InconsistentReadError:
+        return InconsistentReadError("GET", self.path, 200, message,
+                                     collection=self.collection)
 
 
 class FlexClient:
@@ -136,30 +209,43 @@ class FlexClient:
         path: str,
         select: Iterable[str] = (),
         filters: Mapping[str, FilterValue] | None = None,
+        *,
+        expected: int | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every object of a collection, page by page (`$limit=50`, following `cursorNext`)."""
+        """Every object of a collection, page by page (`$limit=50`, following `cursorNext`).
+
+        `expected` is the collection's count taken just before (`count()`): a read that finds
+        more than that, give or take `count_margin`, is an `InconsistentReadError`. The
+        objects of a page are yielded once the whole page has passed the checks.
+        """
         params = {"$limit": str(PAGE_SIZE)}
         fields = ",".join(select)
         if fields:
             params["$select"] = fields
         params.update({k: _filter_value(v) for k, v in (filters or {}).items()})
-        seen: set[str] = set()
+        read = _ListRead(self._session.path_of(path), path.strip("/"), expected)
         while True:
             if self._stop_lists.is_set():
                 raise _ListStopped(path)
-            page = self._session.send("GET", path, params=params)
-            if not isinstance(page, Mapping) or not isinstance(page.get("results"), list):
-                raise ApiError("GET", self._session.path_of(path), 200,
-                               "the answer is not a list envelope ({results, cursorNext})")
-            yield from page["results"]
-            cursor = page.get("cursorNext")
-            if not cursor:
+            results, cursor = read.page(self._session.send("GET", path, params=params))
+            yield from results
+            if cursor is None:
                 return
-            if cursor in seen:  # a server bug would otherwise loop forever
-                raise ApiError("GET", self._session.path_of(path), 200,
-                               f"the cursor {cursor!r} was returned twice")
-            seen.add(cursor)
-            params = {**params, "$cursorNext": str(cursor)}
+            params = {**params, "$cursorNext": cursor}
+
+    def count(self, path: str, filters: Mapping[str, FilterValue] | None = None) -> int:
+        """How many objects a collection has (`GET /<path>/count`), e.g. for `list(expected=)`.
+
+        Filters are sent as given (the platform's `/memberships/count` ignores them).
+        """
+        params = {k: _filter_value(v) for k, v in (filters or {}).items()} or None
+        answer = self._session.send("GET", f"{path}/count", params=params)
+        total = answer.get("total") if isinstance(answer, Mapping) else None
+        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
+            raise MalformedAnswerError(
+                "GET", self._session.path_of(f"{path}/count"), 200,
+                f"the count of {path.strip('/')} is not a number of objects ({{\"total\": n}})")
+        return total
 
     def find(
         self,
@@ -240,6 +326,7 @@ class FlexClient:
     ) -> dict[str, Any]:
         answer = self._session.send(method, path, params=params, body=body)
         if not isinstance(answer, dict):
-            raise ApiError(method, self._session.path_of(path), 200,
-                           "the answer is not a JSON object")
+            raise MalformedAnswerError(method, self._session.path_of(path), 200,
+                                       "the answer is not a JSON object",
+                                       outcome_unknown=method != "GET")
         return answer

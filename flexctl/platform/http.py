@@ -1,8 +1,14 @@
 """The HTTP layer under `FlexClient`: one httpx client, auth, pacing, retries, errors, logging.
 
-This module and `auth.py` are the only ones that import httpx. `HttpSession.send()` takes a
-method, a path relative to the organization and a JSON body, and returns the parsed JSON answer
-(decimals as `Decimal`) or raises a `flexctl.errors` error.
+This module and `wire.py` (one exchange within a deadline and a size cap) are the only ones that
+import httpx. `HttpSession.send()` takes a method, a path relative to the organization and a
+JSON body, and returns the parsed JSON answer (decimals as `Decimal`) or raises a
+`flexctl.errors` error.
+
+Time is bounded at two levels (`Timeouts`): one request has a deadline covering connect, send
+and every byte of the answer (see `wire.py`); one logical request (its attempts and the waits
+between them) has a retry budget: a retry whose wait would overrun it is not made, and a
+`Retry-After` beyond it fails at once, saying so.
 
 Retries (stamina counts the attempts; the waits go through an injectable `sleep`):
 - GET and the token request: 429, any 5xx and transport errors;
@@ -11,13 +17,17 @@ Retries (stamina counts the attempts; the waits go through an injectable `sleep`
 - POST: only 429 (rejected before anything was written). A POST answered 5xx or lost in transit
   raises with `outcome_unknown=True`: the platform has no idempotency keys, so the caller
   settles it by looking the object up by natural key, never by sending it again.
-A `Retry-After` header (on a 429 or a 5xx) sets the wait; otherwise the wait grows
-exponentially with jitter.
+A request that timed out is tried twice at most. A `Retry-After` header (on a 429 or a 5xx) sets
+the wait; otherwise the wait grows exponentially with jitter.
+
+The token is fetched before a request's attempt, by the token's own retry loop (two attempts):
+a request never retries a failed token fetch, and `ClientCredentialsAuth` shares one failure
+with every thread waiting for the token, so an unreachable identity server costs two token
+requests, not two per read per thread.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import random
 import threading
@@ -30,27 +40,37 @@ from typing import Any
 import httpx
 import stamina
 
-from flexctl import __version__
+from flexctl import __version__, redaction
 from flexctl.errors import (
     ApiError,
     AuthError,
+    MalformedAnswerError,
     NotFoundError,
     RateLimitedError,
     ServerError,
     TransportError,
     ValidationError,
 )
-from flexctl.platform.auth import (
-    ClientCredentialsAuth,
-    redact,
-    redact_headers,
-    redact_url,
-)
-from flexctl.platform.jsonwire import decode_json, encode_json
+from flexctl.platform.auth import ClientCredentialsAuth
+from flexctl.platform.jsonwire import encode_json
 from flexctl.platform.pacing import Pacer
 from flexctl.platform.scopes import scope_for
+from flexctl.platform.wire import (
+    Answer,
+    NoAnswer,
+    UnreadableBody,
+    decoded,
+    enforce_deadlines,
+    exchange,
+    loggable,
+    origin_of,
+    platform_message,
+)
+from flexctl.redaction import RedactingFilter, redact_headers, redact_url
 
 log = logging.getLogger("flexctl.http")
+# A filter on a logger sees only that logger's records; the CLI's handler filter sees the rest.
+log.addFilter(RedactingFilter())
 # stamina reports each scheduled retry at WARNING on the "stamina" logger; without a handler
 # Python would print that bare line to stderr. flexctl logs its retries itself (flexctl.http);
 # with --debug the root handler still shows stamina's records.
@@ -58,13 +78,32 @@ logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 USER_AGENT = f"flexctl/{__version__}"
 PROFILE_HEADER = "x-flex-emulator-profile"
-_LOG_BODY_LIMIT = 2000
+# The emulator's documented credentials (the sandbox's, and `emulator serve`'s default) are no
+# secret: registered with the redactor, every mention of the emulator would be masked.
+PUBLIC_CLIENT_SECRETS = frozenset({"emulator"})
 
 
 @dataclass(frozen=True)
 class Timeouts:
+    """How long flexctl waits for the platform, in seconds.
+
+    `read` is the longest silence accepted, and the deadline of a whole request (connect, send,
+    every byte of the answer) unless `total` sets that apart. `budget` bounds one logical
+    request: its attempts and the waits between them (default: 3 x the deadline).
+    """
+
     connect: float = 10.0
     read: float = 60.0
+    total: float | None = None
+    budget: float | None = None
+
+    @property
+    def deadline(self) -> float:
+        return self.read if self.total is None else self.total
+
+    @property
+    def retry_budget(self) -> float:
+        return 3.0 * self.deadline if self.budget is None else self.budget
 
     def httpx(self) -> httpx.Timeout:
         return httpx.Timeout(connect=self.connect, read=self.read, write=self.read,
@@ -76,18 +115,18 @@ class RetryPolicy:
     attempts: int = 5  # per request, including the first
     backoff: float = 0.5  # first wait in seconds; doubles per attempt, plus up to this in jitter
     backoff_cap: float = 30.0
-    retry_after_cap: float = 120.0  # a longer Retry-After is waited this long, then re-tried
 
 
 DEFAULT_TIMEOUTS = Timeouts()
 READ_TIMEOUT_ATTEMPTS = 2  # a request that timed out waiting for its answer is tried once more
+TOKEN_ATTEMPTS = 2  # the token request is retried once: a wrong or dead URL fails fast
 LOUD_WAIT = 5.0  # seconds: a retry wait at least this long is logged as a warning
 DEFAULT_RETRY = RetryPolicy()
 
 
 @dataclass
 class RequestStats:
-    """Requests sent to the API (every attempt counts), and token requests."""
+    """Requests sent to the API (every attempt counts), and token requests (every attempt)."""
 
     requests: int = 0
     reads: int = 0
@@ -108,38 +147,24 @@ class _Retryable(Exception):
         self.delay = delay
 
 
-def _answer(method: str, path: str, response: httpx.Response, *, write: bool = False) -> Any:
-    """The parsed JSON of a successful answer; anything else (a proxy's or login page) is an
-    `ApiError`. A write was carried out, so its outcome is unknown to the caller."""
-    try:
-        return decode_json(response.content)
-    except ValueError:
-        kind = response.headers.get("content-type") or "no content type"
-        raise ApiError(
-            method, path, response.status_code,
-            f"the answer is not JSON ({kind}); check that the API URL is the Flex API v2",
-            outcome_unknown=write,
-        ) from None
+class _Budget:
+    """The time one logical request may take: its attempts plus the waits between them."""
 
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.spent = 0.0
 
-def _platform_message(response: httpx.Response) -> str | list[str]:
-    try:
-        body = decode_json(response.content)
-    except ValueError:
-        body = None
-    if isinstance(body, Mapping) and isinstance(body.get("message"), str | list):
-        message = body["message"]
-        return [str(m) for m in message] if isinstance(message, list) else message
-    text = response.text.strip()
-    return text[:300] if text else response.reason_phrase or "no message"
+    def allows(self, wait: float) -> bool:
+        return self.spent + wait <= self.limit
 
 
 def api_error(
-    method: str, path: str, response: httpx.Response, *, outcome_unknown: bool = False
+    method: str, path: str, answer: Answer, *, outcome_unknown: bool = False,
+    hint: str | None = None,
 ) -> ApiError:
     """The `flexctl.errors` error for an error answer; a 401 names the scope it needed."""
-    status = response.status_code
-    message = _platform_message(response)
+    status = answer.status
+    message = platform_message(answer)
     if status == 401:
         scope = scope_for(method, path)
         hint = (
@@ -152,11 +177,11 @@ def api_error(
     cls: type[ApiError] = {400: ValidationError, 404: NotFoundError, 429: RateLimitedError}.get(
         status, ServerError if status >= 500 else ApiError
     )
-    return cls(method, path, status, message, outcome_unknown=outcome_unknown)
+    return cls(method, path, status, message, hint, outcome_unknown=outcome_unknown)
 
 
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("retry-after")
+def _retry_after(headers: httpx.Headers) -> float | None:
+    value = headers.get("retry-after")
     if value is None:
         return None
     try:
@@ -206,6 +231,8 @@ class HttpSession:
     ) -> None:
         if wsgi_app is not None:
             transport = httpx.WSGITransport(app=wsgi_app)
+        if client_secret not in PUBLIC_CLIENT_SECRETS:
+            redaction.register(client_secret)
         self._token_url = token_url
         self._token_form = {
             "grant_type": "client_credentials",
@@ -215,6 +242,7 @@ class HttpSession:
         }
         self.scopes = tuple(scopes)
         self._fallback_scopes = tuple(fallback_scopes) if fallback_scopes else None
+        self._timeouts = timeouts
         self._retry = retry
         self._pacer = pacer or Pacer.from_settings(sleep=sleep)
         self._sleep = sleep
@@ -225,15 +253,22 @@ class HttpSession:
         common: dict[str, Any] = {
             "transport": transport,
             "timeout": timeouts.httpx(),
-            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+            # gzip only: wire.py decodes it within the body cap.
+            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json",
+                        "Accept-Encoding": "gzip"},
             "verify": True,  # TLS verification is never switched off
             "follow_redirects": False,
         }
-        self.auth = ClientCredentialsAuth(self._fetch_token, clock=clock)
+        self._token_path = httpx.URL(token_url).path  # "/oauth/token", as errors show it
+        self._token_origin = origin_of(httpx.URL(token_url))
+        self.auth = ClientCredentialsAuth(self._fetch_token, clock=clock,
+                                          where=self._token_path)
         base = org_url if org_url.endswith("/") else org_url + "/"
-        self._client = httpx.Client(base_url=base, auth=self.auth,
-                                    event_hooks={"request": [self._count]}, **common)
+        self._client = httpx.Client(base_url=base, **common)
         self._token_client = httpx.Client(**common)
+        # How many connection pools carry the deadline (0 for an in-process transport).
+        self.deadline_pools = enforce_deadlines(self._client) + enforce_deadlines(
+            self._token_client)
         self.base_path = self._client.base_url.path  # "/api/v2/organizations/acme/"
 
     def close(self) -> None:
@@ -254,25 +289,61 @@ class HttpSession:
     ) -> Any:
         """Send one API request (retried per the module rules); return the parsed answer."""
         content = encode_json(body) if body is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else {}
+        full_path = self.path_of(path)
 
-        def call() -> httpx.Response:
+        def request(token: str) -> httpx.Request:
+            return self._client.build_request(
+                method, path, params=params, content=content,
+                headers={**headers, "Authorization": f"Bearer {token}"})
+
+        def attempt() -> Answer:
             self._pacer.acquire(method)
-            headers = {"Content-Type": "application/json"} if content is not None else None
-            return self._client.request(method, path, params=params, content=content,
-                                        headers=headers)
+            token, fresh = self.auth.token()  # fails on its own, never retried from here
+            answer = self._exchange(method, full_path, request(token))
+            if answer.status == 401 and not fresh:
+                # The cached token may have been revoked or expired early: renew it once. A
+                # 401 to a token fetched just now is a missing scope; a new one will not help.
+                token, _ = self.auth.token(stale=token)
+                self._pacer.acquire(method)
+                answer = self._exchange(method, full_path, request(token))
+            return answer
 
-        response = self._with_retries(method, self.path_of(path), call, token=False)
-        return _answer(method, self.path_of(path), response, write=method != "GET")
+        answer = self._with_retries(method, full_path, attempt, token=False)
+        return decoded(method, full_path, answer, write=method != "GET")
 
     # -- internals --
 
-    def _count(self, request: httpx.Request) -> None:
+    def _exchange(self, method: str, path: str, request: httpx.Request, *, token: bool = False
+                  ) -> Answer:
+        """One request and its whole answer within the deadline; counted and logged."""
         with self._lock:
-            self.stats.requests += 1
-            if request.method == "GET":
-                self.stats.reads += 1
+            if token:
+                self.stats.token_requests += 1
             else:
-                self.stats.writes += 1
+                self.stats.requests += 1
+                if method == "GET":
+                    self.stats.reads += 1
+                else:
+                    self.stats.writes += 1
+        write = method != "GET" and not token  # a write that may have been carried out
+        started = time.monotonic()
+        timeouts = self._timeouts
+        try:
+            answer = exchange(self._token_client if token else self._client, request,
+                              deadline=timeouts.deadline, connect=timeouts.connect,
+                              read=timeouts.read)
+        except NoAnswer as exc:
+            log.debug("%s %s -> %s (%.0f ms)", method, redact_url(str(request.url)), exc.reason,
+                      (time.monotonic() - started) * 1000)
+            raise
+        except UnreadableBody as exc:
+            raise MalformedAnswerError(method, path, exc.status,
+                                       f"the answer cannot be used: {exc}",
+                                       outcome_unknown=write) from None
+        self._log(method, answer, started)
+        self._observe(answer)
+        return answer
 
     def _fetch_token(self) -> Mapping[str, Any]:
         try:
@@ -288,26 +359,30 @@ class HttpSession:
             return self._request_token()
 
     def _request_token(self) -> Mapping[str, Any]:
-        def call() -> httpx.Response:
-            return self._token_client.post(self._token_url, data=self._token_form)
+        path = self._token_path
 
-        path = httpx.URL(self._token_url).path
-        with self._lock:
-            self.stats.token_requests += 1
-        response = self._with_retries("POST", path, call, token=True)
-        body = _answer("POST", path, response)
+        def attempt() -> Answer:
+            request = self._token_client.build_request("POST", self._token_url,
+                                                       data=self._token_form)
+            return self._exchange("POST", path, request, token=True)
+
+        answer = self._with_retries("POST", path, attempt, token=True)
+        body = decoded("POST", path, answer)
         if not isinstance(body, Mapping):
-            raise AuthError("POST", path, response.status_code, "the token response is not JSON")
+            raise AuthError("POST", path, answer.status, "the token response is not a JSON object",
+                            f"is {self._token_url} the token endpoint? check --token-url")
         return body
 
     def _with_retries(
-        self, method: str, path: str, call: Callable[[], httpx.Response], *, token: bool
-    ) -> httpx.Response:
+        self, method: str, path: str, attempt_once: Callable[[], Answer], *, token: bool
+    ) -> Answer:
+        budget = _Budget(self._timeouts.retry_budget)
         delay = 0.0
         maybe_done = False  # an earlier attempt may have been carried out by the platform
+        attempts = TOKEN_ATTEMPTS if token else self._retry.attempts
         try:
             for attempt in stamina.retry_context(
-                on=_Retryable, attempts=self._retry.attempts, timeout=None,
+                on=_Retryable, attempts=attempts, timeout=None,
                 wait_initial=0.0, wait_max=0.0, wait_jitter=0.0,
             ):
                 with attempt:
@@ -315,15 +390,16 @@ class HttpSession:
                         with self._lock:
                             self.stats.retries += 1
                         self._sleep(delay)
+                        budget.spent += delay
                     try:
-                        return self._attempt(method, path, call, attempt.num, token=token,
-                                             maybe_done=maybe_done)
+                        return self._attempt(method, path, attempt_once, attempt.num,
+                                             token=token, maybe_done=maybe_done, budget=budget)
                     except _Retryable as exc:
                         delay = exc.delay
                         maybe_done = maybe_done or isinstance(exc.error, TransportError) or (
                             exc.error.status >= 500
                         )
-                        if attempt.num < self._retry.attempts:
+                        if attempt.num < attempts:
                             # A long wait is shown without --debug, so a run never sits silent.
                             level = logging.WARNING if delay >= LOUD_WAIT else logging.INFO
                             log.log(level, "retrying %s %s in %.0fs: %s", method, path, delay,
@@ -337,98 +413,89 @@ class HttpSession:
         self,
         method: str,
         path: str,
-        call: Callable[[], httpx.Response],
+        attempt_once: Callable[[], Answer],
         num: int,
         *,
         token: bool,
         maybe_done: bool,
-    ) -> httpx.Response:
-        started = time.perf_counter()
+        budget: _Budget,
+    ) -> Answer:
+        started = time.monotonic()
         try:
-            response = call()
-        except (httpx.TransportError, OSError) as exc:
-            # OSError: the in-process emulator raises ConnectionError to simulate a drop.
-            reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-            log.debug("%s %s -> %s (%.0f ms)", method, path, reason,
-                      (time.perf_counter() - started) * 1000)
-            lost = TransportError(method, path, reason,
+            answer = attempt_once()
+        except NoAnswer as exc:
+            lost = TransportError(method, path, exc.reason,
                                   outcome_unknown=method != "GET" and not token)
-            if isinstance(exc, httpx.ReadTimeout) and num >= READ_TIMEOUT_ATTEMPTS:
+            if exc.timed_out and num >= READ_TIMEOUT_ATTEMPTS:
                 # A server that accepts but never answers: waiting out every attempt would
                 # leave the user staring at nothing for many minutes.
-                raise lost from exc
+                raise lost from None
             if token or method != "POST":
-                raise _Retryable(lost, self._backoff(num)) from exc
-            raise lost from exc
-        self._log(method, response, started)
-        self._observe(response)
-        status = response.status_code
+                raise self._retry_within(budget, started, lost, self._backoff(num)) from None
+            raise lost from None
+        status = answer.status
         if 300 <= status < 400:
             # Never followed: the request (and its token) must go only where the user said.
-            where = response.headers.get("location") or "an unnamed location"
+            where = answer.headers.get("location") or "an unnamed location"
             raise ApiError(method, path, status,
                            f"redirected to {redact_url(where)}; use the final URL as --api-url "
                            "or --token-url")
         if status < 400:
-            return response
+            return answer
         if status == 404 and method == "DELETE" and maybe_done:
             log.info("DELETE %s: 404 after a retry; the earlier attempt deleted it", path)
-            return response
+            return answer
         if token and status < 500 and status != 429:
-            raise self._token_error(path, response)
+            raise self._token_error(path, answer)
         unknown = method == "POST" and not token and status >= 500
-        error = api_error(method, path, response, outcome_unknown=unknown)
+        error = api_error(method, path, answer, outcome_unknown=unknown)
         # The token request is retried like a read: it changes nothing on the platform.
-        if _retries_status("GET" if token else method, status):
-            wait = _retry_after(response)  # 429, or a 503 during maintenance
-            delay = min(wait, self._retry.retry_after_cap) if wait is not None else None
-            raise _Retryable(error, self._backoff(num) if delay is None else delay)
-        raise error
+        if not _retries_status("GET" if token else method, status):
+            raise error
+        wait = _retry_after(answer.headers)  # 429, or a 503 during maintenance
+        if wait is not None and not budget.allows(time.monotonic() - started + wait):
+            raise api_error(method, path, answer, outcome_unknown=unknown, hint=(
+                f"the platform asks to wait {wait:.0f} s before trying again, longer than the "
+                f"retry budget of {budget.limit:g} s (FLEXCTL_RETRY_BUDGET); try again later"))
+        raise self._retry_within(budget, started, error,
+                                 self._backoff(num) if wait is None else wait)
 
-    def _token_error(self, path: str, response: httpx.Response) -> AuthError:
-        if response.status_code in (404, 405):
+    @staticmethod
+    def _retry_within(budget: _Budget, started: float, error: ApiError | TransportError,
+                      delay: float) -> Exception:
+        """A `_Retryable` for `error`, or `error` itself when the wait would overrun the budget."""
+        budget.spent += time.monotonic() - started
+        return _Retryable(error, delay) if budget.allows(delay) else error
+
+    def _token_error(self, path: str, answer: Answer) -> AuthError:
+        if answer.status in (404, 405):
             hint = (f"{self._token_url} is not a token endpoint; check --token-url "
                     "(FLEXCTL_TOKEN_URL)")
         else:
             hint = (
-                "check FLEXCTL_CLIENT_ID and FLEXCTL_CLIENT_SECRET, and that the application "
-                f"is granted every requested scope ({' '.join(self.scopes)}); "
-                "FLEXCTL_SCOPES narrows the request"
+                f"{self._token_origin} refused the token request: check FLEXCTL_CLIENT_ID and "
+                "FLEXCTL_CLIENT_SECRET, and that the application is granted every requested "
+                f"scope ({' '.join(self.scopes)}); FLEXCTL_SCOPES narrows the request"
             )
-        return AuthError("POST", path, response.status_code, _platform_message(response), hint)
+        return AuthError("POST", path, answer.status, platform_message(answer), hint)
 
     def _backoff(self, num: int) -> float:
         base = self._retry.backoff * 2.0 ** (num - 1)
         return min(self._retry.backoff_cap, base) + self._rng.uniform(0, self._retry.backoff)
 
-    def _observe(self, response: httpx.Response) -> None:
-        profile = response.headers.get(PROFILE_HEADER)
+    def _observe(self, answer: Answer) -> None:
+        profile = answer.headers.get(PROFILE_HEADER)
         if profile and self.announced_profile is None:
             self.announced_profile = profile
 
-    def _log(self, method: str, response: httpx.Response, started: float) -> None:
+    def _log(self, method: str, answer: Answer, started: float) -> None:
         if not log.isEnabledFor(logging.DEBUG):
             return
-        request = response.request
+        request = answer.request
         log.debug("%s %s -> %d (%.0f ms)", method, redact_url(str(request.url)),
-                  response.status_code, (time.perf_counter() - started) * 1000)
+                  answer.status, (time.monotonic() - started) * 1000)
         log.debug("  request headers: %s", redact_headers(request.headers.items()))
         if request.content:
-            log.debug("  request body: %s", _loggable(request.content, request.headers))
-        if response.status_code >= 400:
-            log.debug("  response body: %s", _loggable(response.content, response.headers))
-
-
-def _loggable(content: bytes, headers: httpx.Headers) -> str:
-    """A body for the debug log, with secret-looking fields redacted."""
-    kind = headers.get("content-type", "")
-    if "json" in kind:
-        try:
-            text = json.dumps(redact(decode_json(content)), default=str)
-        except ValueError:
-            text = "(unparseable JSON)"
-    elif "x-www-form-urlencoded" in kind:
-        text = redact_url("?" + content.decode("utf-8", "replace"))[1:]
-    else:
-        text = f"({len(content)} bytes of {kind or 'unknown type'})"
-    return text if len(text) <= _LOG_BODY_LIMIT else text[:_LOG_BODY_LIMIT] + "…"
+            log.debug("  request body: %s", loggable(request.content, request.headers))
+        if answer.status >= 400:
+            log.debug("  response body: %s", loggable(answer.body, answer.headers))

@@ -2,15 +2,31 @@
 
 A `Decimal` is written as an exact JSON number (`230.00`), never through a binary float; an
 answer's numbers with a fraction are read back as `Decimal`.
+
+An answer is parsed only within limits (size, nesting, digits), so a hostile or broken server
+gets a `MalformedJson` naming the problem, never a `RecursionError`, `MemoryError` or a number
+that breaks decimal arithmetic later.
 """
 
 from __future__ import annotations
 
 import json
+import operator
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import accumulate, repeat
 from typing import Any
+
+# A page is at most 50 objects: even large ones are a few hundred KiB.
+MAX_BODY_BYTES = 16 * 1024 * 1024
+# The platform's objects nest a few levels (a rate's components, a membership's properties);
+# the parser recurses once per level.
+MAX_DEPTH = 64
+# Digits of a number, and the size of its exponent: well beyond any amount or count the
+# platform means, and small enough that no later decimal arithmetic overflows or crawls.
+MAX_DIGITS = 40
 
 
 def encode_json(value: Any) -> bytes:
@@ -35,8 +51,78 @@ def _encode(value: Any) -> str:
     return json.dumps(value)
 
 
+class MalformedJson(ValueError):
+    """A body that is not JSON within flexctl's limits; the message says why, never quotes it.
+
+    `not_json` is true when it is not JSON at all (a login page, a proxy's error).
+    """
+
+    def __init__(self, reason: str, *, not_json: bool = False) -> None:
+        super().__init__(reason)
+        self.not_json = not_json
+
+
 def decode_json(content: bytes) -> Any:
-    """Parse an API answer; numbers with a fraction become `Decimal`, never float."""
-    if not content.strip():
+    """Parse an API answer; numbers with a fraction become `Decimal`, never float.
+
+    An empty body is None. Raises `MalformedJson`.
+    """
+    if len(content) > MAX_BODY_BYTES:
+        raise MalformedJson(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB")
+    try:
+        text = content.decode("utf-8-sig")  # RFC 8259: JSON between systems is UTF-8
+    except UnicodeDecodeError as exc:
+        raise MalformedJson(f"the body is not UTF-8 (byte {exc.start})", not_json=True) from None
+    if not text.strip():
         return None
-    return json.loads(content, parse_float=Decimal)
+    if _depth(text) > MAX_DEPTH:
+        raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+    try:
+        return json.loads(text, parse_float=_decimal, parse_int=_integer,
+                          parse_constant=_constant)
+    except json.JSONDecodeError as exc:
+        raise MalformedJson(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                            not_json=True) from None
+    except RecursionError:  # unreachable after _depth; kept so no input can crash a read
+        raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+
+
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_STEPS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
+
+
+def _depth(text: str) -> int:
+    """How deep the brackets outside strings nest: never less than the parser would recurse."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    if not brackets:
+        return 0
+    # +1 per opening, -1 per closing bracket; the deepest running total, all in C.
+    steps = brackets.translate(_STEPS).encode("ascii")
+    return int(max(accumulate(map(operator.sub, steps, repeat(1)))))
+
+
+def _too_many_digits(literal: str) -> MalformedJson:
+    shown = literal if len(literal) <= 24 else literal[:20] + "…"
+    return MalformedJson(f"the number {shown} has more than {MAX_DIGITS} digits or an exponent "
+                         f"beyond {MAX_DIGITS}")
+
+
+def _decimal(literal: str) -> Decimal:
+    if len(literal) > 2 * MAX_DIGITS + 8:  # before Decimal() is asked to read a megabyte
+        raise _too_many_digits(literal)
+    value = Decimal(literal)
+    _sign, digits, exponent = value.as_tuple()
+    if len(digits) > MAX_DIGITS or not -MAX_DIGITS <= int(exponent) <= MAX_DIGITS:
+        raise _too_many_digits(literal)
+    return value
+
+
+def _integer(literal: str) -> int:
+    if len(literal.lstrip("-")) > MAX_DIGITS:
+        raise _too_many_digits(literal)
+    return int(literal)
+
+
+def _constant(literal: str) -> Any:
+    raise MalformedJson(f"{literal} is not a JSON number")

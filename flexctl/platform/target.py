@@ -277,18 +277,30 @@ def open_client(
 
 
 def timeouts_from_env(env: Mapping[str, str] | None = None) -> Timeouts:
-    """`FLEXCTL_TIMEOUT` (seconds) bounds how long one request may wait for an answer."""
+    """`FLEXCTL_TIMEOUT` (seconds) bounds one request, from connecting to the last byte of its
+    answer; `FLEXCTL_RETRY_BUDGET` (seconds) bounds one request with all its retries and the
+    waits between them (default: 3 x the timeout)."""
     env = os.environ if env is None else env
-    raw = env.get(TIMEOUT_ENV)
-    if not raw:
+
+    def seconds(name: str, most: float) -> float | None:
+        raw = env.get(name)
+        if not raw:
+            return None
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= most:  # NaN too
+            raise UsageError(f"{name} must be a number of seconds (0 < s <= {most:g}), "
+                             f"not {raw!r}")
+        return value
+
+    timeout = seconds(TIMEOUT_ENV, 3600)
+    budget = seconds("FLEXCTL_RETRY_BUDGET", 86400)
+    if timeout is None and budget is None:
         return DEFAULT_TIMEOUTS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 < seconds <= 3600:
-        raise UsageError(f"{TIMEOUT_ENV} must be a number of seconds (0 < s <= 3600), not {raw!r}")
-    return Timeouts(connect=min(DEFAULT_TIMEOUTS.connect, seconds), read=seconds)
+    read = DEFAULT_TIMEOUTS.read if timeout is None else timeout
+    return Timeouts(connect=min(DEFAULT_TIMEOUTS.connect, read), read=read, budget=budget)
 
 
 def _sandbox_app(target: Target) -> Any:

@@ -1,10 +1,12 @@
-"""Fixtures for the platform tests: a fake Flex server behind httpx.MockTransport."""
+"""Fixtures for the platform tests: a fake Flex server behind httpx.MockTransport, and a hostile
+one on a real socket (hostile.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import hostile as hostile_server
 import pytest
 from platform_fakes import API, ORG, SECRET, TOKEN_URL, FakeFlex, RecordingSleep
 
@@ -46,3 +48,41 @@ def make_client(
 @pytest.fixture
 def client(make_client: Callable[..., FlexClient]) -> FlexClient:
     return make_client()
+
+
+@pytest.fixture
+def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[hostile_server.HostileServer]:
+    """A hostile server on 127.0.0.1, reached directly (no proxy from the environment)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "FLEXCTL_TIMEOUT",
+                 "FLEXCTL_RETRY_BUDGET"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    server = hostile_server.HostileServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def hostile_client(
+    hostile: hostile_server.HostileServer,
+) -> Iterator[Callable[..., FlexClient]]:
+    """Clients of the hostile server: unpaced; retry waits are recorded, not slept, unless the
+    test passes its own `sleep`."""
+    clients: list[FlexClient] = []
+
+    def make(**kwargs: Any) -> FlexClient:
+        target = Target(api_url=hostile.api_url, org=hostile_server.ORG,
+                        token_url=kwargs.pop("token_url", hostile.token_url),
+                        client_id=hostile_server.CLIENT_ID,
+                        client_secret=kwargs.pop("client_secret", hostile_server.CLIENT_SECRET))
+        kwargs.setdefault("scopes", ("flex.fake.all",))
+        kwargs.setdefault("read_rate", "100000/s")
+        kwargs.setdefault("write_rate", "100000/s")
+        kwargs.setdefault("sleep", RecordingSleep())
+        client = open_client(target, **kwargs)
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.close()

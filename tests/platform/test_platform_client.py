@@ -11,7 +11,7 @@ import httpx
 import pytest
 from platform_fakes import FakeFlex, Fault
 
-from flexctl.errors import ApiError, NotFoundError
+from flexctl.errors import NotFoundError
 from flexctl.kinds.base import Profile
 from flexctl.platform.client import FlexClient, profile_for_url
 
@@ -45,17 +45,20 @@ def test_list_stops_on_a_null_cursor(make_client: Callable[..., FlexClient]) -> 
     assert list(client.list("plans")) == [{"_id": "a"}]
 
 
-def test_a_cursor_returned_twice_is_an_error_not_a_loop(
+def test_an_empty_page_ends_the_read_whatever_its_cursor(
     make_client: Callable[..., FlexClient],
 ) -> None:
+    # The last page exactly full may carry a cursor to an empty page: the read ends there.
+    pages = [{"results": [{"_id": "a"}], "cursorNext": "c1"}, {"results": [], "cursorNext": "c2"}]
+
     def handler(request: httpx.Request) -> httpx.Response:
         if request.url.path == "/oauth/token":
             return httpx.Response(200, json={"access_token": "t", "expires_in": 3600})
-        return httpx.Response(200, json={"results": [], "cursorNext": "same"})
+        return httpx.Response(200, json=pages.pop(0))
 
     client = make_client(transport=httpx.MockTransport(handler))
-    with pytest.raises(ApiError, match="returned twice"):
-        list(client.list("plans"))
+    assert list(client.list("plans")) == [{"_id": "a"}]
+    assert pages == []
 
 
 def test_select_and_filters_are_sent_as_given(client: FlexClient, fake: FakeFlex) -> None:

@@ -1,0 +1,292 @@
+"""One HTTP exchange, bounded, and what its answer says.
+
+`exchange()` sends a request and reads its whole answer by a monotonic deadline that covers
+connect, send, the headers and every byte of the body: it is enforced at each socket operation
+(`enforce_deadlines` puts it into httpx's connection pools) and again as the body arrives, so a
+server trickling a byte a second fails at the deadline instead of never. The body is capped at
+`jsonwire.MAX_BODY_BYTES`, gzip included. A failure names the host, never a secret.
+
+`decoded`, `platform_message` and `loggable` read an `Answer`'s body: its JSON (or a located
+`MalformedAnswerError`), the message of an error answer, a redacted copy for the debug log.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import time
+import zlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpcore
+import httpx
+
+from flexctl.errors import MalformedAnswerError
+from flexctl.platform.jsonwire import MAX_BODY_BYTES, MalformedJson, decode_json
+from flexctl.redaction import redact_fields, redact_url
+
+_LOG_BODY_LIMIT = 2000
+_MESSAGE_LIMIT = 300  # characters of a platform message shown in an error
+_MESSAGE_ITEMS = 20  # items of a message list
+
+# The monotonic time by which the request in flight on this thread must be done.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("flexctl_deadline",
+                                                                        default=None)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A whole answer: read within the deadline and the size cap, content-decoded."""
+
+    request: httpx.Request
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    reason_phrase: str
+
+
+class NoAnswer(Exception):
+    """The exchange failed before a whole answer arrived; `reason` names the host."""
+
+    def __init__(self, reason: str, *, timed_out: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.timed_out = timed_out  # waited for the answer in vain (not refused, not reset)
+
+
+class UnreadableBody(Exception):
+    """The answer's body cannot be read: too large, or in an encoding flexctl did not ask for.
+    `status` is the answer's status code."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+
+
+def _too_large(status: int) -> UnreadableBody:
+    return UnreadableBody(status, f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB; "
+                                  "flexctl reads no more")
+
+
+def origin_of(url: httpx.URL) -> str:
+    """`https://identity.officernd.com`: what a network error names (no userinfo or path)."""
+    return f"{url.scheme}://{url.netloc.decode('ascii', 'replace')}"
+
+
+def exchange(client: httpx.Client, request: httpx.Request, *, deadline: float,
+             connect: float, read: float) -> Answer:
+    """Send `request` and read its whole answer within `deadline` seconds.
+
+    `connect`/`read` are the client's own timeouts, named in the reason of a failure. Raises
+    `NoAnswer` or `UnreadableBody`.
+    """
+    started = time.monotonic()
+    until = started + deadline
+    scope = _DEADLINE.set(until)
+    try:
+        response = client.send(request, stream=True)
+        try:
+            body = _read_body(response, until)
+        finally:
+            response.close()
+    except (httpx.TransportError, OSError) as exc:
+        # OSError: the in-process emulator raises ConnectionError to simulate a drop.
+        late = time.monotonic() >= until - 0.01  # a socket timeout may wake a hair early
+        where = origin_of(request.url)
+        if late:
+            reason = f"no complete answer from {where} within {deadline:g} s (FLEXCTL_TIMEOUT)"
+        else:
+            reason = _reason(exc, where, connect, read)
+        timed_out = late or isinstance(exc, httpx.ReadTimeout | httpx.WriteTimeout)
+        raise NoAnswer(reason, timed_out=timed_out) from exc
+    finally:
+        _DEADLINE.reset(scope)
+    return Answer(request, response.status_code, response.headers, body, response.reason_phrase)
+
+
+def _reason(exc: Exception, where: str, connect: float, read: float) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return f"no connection to {where} within {connect:g} s"
+    if isinstance(exc, httpx.TimeoutException):
+        return f"no answer from {where} within {read:g} s (FLEXCTL_TIMEOUT)"
+    detail = str(exc).strip()
+    if detail.startswith("[Errno"):  # "[Errno 111] Connection refused"
+        detail = detail.split("]", 1)[-1].strip()
+    detail = detail or type(exc).__name__
+    if isinstance(exc, httpx.ConnectError):
+        return f"cannot connect to {where}: {detail}"
+    return f"the connection to {where} failed: {type(exc).__name__}: {detail}"
+
+
+def _read_body(response: httpx.Response, until: float) -> bytes:
+    if response.is_stream_consumed:  # built in memory (a mock transport): whole and decoded
+        if len(response.content) > MAX_BODY_BYTES:
+            raise _too_large(response.status_code)
+        return response.content
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise _too_large(response.status_code)
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if encoding in ("", "identity"):
+        decoder = None
+    elif encoding in ("gzip", "x-gzip"):  # the only one flexctl asks for (Accept-Encoding)
+        decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    else:
+        raise UnreadableBody(response.status_code, f"the body is encoded as {encoding!r}, which "
+                                                   "flexctl did not ask for")
+    body = bytearray()
+    try:
+        for raw in response.iter_raw():
+            # Decompressed no further than the cap: a small gzip bomb stays small.
+            body += raw if decoder is None else decoder.decompress(
+                raw, MAX_BODY_BYTES + 1 - len(body))
+            if len(body) > MAX_BODY_BYTES or (decoder is not None and decoder.unconsumed_tail):
+                raise _too_large(response.status_code)
+            if time.monotonic() > until:
+                raise httpx.ReadTimeout("the request's deadline has passed")
+        if decoder is not None:
+            body += decoder.flush()
+    except zlib.error as exc:
+        raise UnreadableBody(response.status_code,
+                             f"the body's gzip encoding is broken ({exc})") from None
+    if len(body) > MAX_BODY_BYTES:
+        raise _too_large(response.status_code)
+    return bytes(body)
+
+
+# --- reading an answer -----------------------------------------------------------------------
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "…"
+
+
+def decoded(method: str, path: str, answer: Answer, *, write: bool = False) -> Any:
+    """The parsed JSON of a successful answer; anything else (a proxy's or login page, a body
+    too deep or with absurd numbers) is a `MalformedAnswerError`. A write was carried out, so
+    its outcome is unknown to the caller (`write`)."""
+    try:
+        return decode_json(answer.body)
+    except MalformedJson as exc:
+        raise malformed(method, path, answer, exc, write=write) from None
+
+
+def malformed(method: str, path: str, answer: Answer, exc: MalformedJson, *,
+              write: bool) -> MalformedAnswerError:
+    kind = answer.headers.get("content-type") or "no content type"
+    if exc.not_json and "json" not in kind.lower():
+        message = f"the answer is not JSON ({kind}); check that the API URL is the Flex API v2"
+    else:
+        message = f"the answer cannot be used: {exc}"
+    return MalformedAnswerError(method, path, answer.status, message, outcome_unknown=write)
+
+
+def platform_message(answer: Answer) -> str | list[str]:
+    """The platform's `message` (a string or a list, as NestJS sends it), else the body's
+    text, clipped: an error shows it, never a megabyte of it."""
+    try:
+        body = decode_json(answer.body)
+    except MalformedJson:
+        body = None
+    if isinstance(body, Mapping) and isinstance(body.get("message"), str | list):
+        message = body["message"]
+        if isinstance(message, list):
+            return [_clip(str(m)) for m in message[:_MESSAGE_ITEMS]]
+        return _clip(message)
+    text = _clip(answer.body.decode("utf-8", "replace"))
+    return text or answer.reason_phrase or "no message"
+
+
+def loggable(content: bytes, headers: httpx.Headers) -> str:
+    """A body for the debug log, with secret-looking fields redacted."""
+    kind = headers.get("content-type", "")
+    if "json" in kind:
+        try:
+            text = json.dumps(redact_fields(decode_json(content)), default=str)
+        except MalformedJson:
+            text = "(unusable JSON)"
+    elif "x-www-form-urlencoded" in kind:
+        text = redact_url("?" + content.decode("utf-8", "replace"))[1:]
+    else:
+        text = f"({len(content)} bytes of {kind or 'unknown type'})"
+    return text if len(text) <= _LOG_BODY_LIMIT else text[:_LOG_BODY_LIMIT] + "…"
+
+
+# --- the deadline at every socket operation ---------------------------------------------------
+
+
+def _within_deadline(timeout: float | None, expired: type[Exception]) -> float | None:
+    until = _DEADLINE.get()
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise expired("the request's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A socket whose every read and write waits no longer than the request's deadline: a
+    per-read timeout alone lets a byte a second (in the headers too) go on for ever."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self._inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, _within_deadline(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, _within_deadline(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.start_tls(
+            ssl_context, server_hostname, _within_deadline(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    def __init__(self, inner: httpcore.NetworkBackend) -> None:
+        self._inner = inner
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_tcp(
+            host, port, _within_deadline(timeout, httpcore.ConnectTimeout), local_address,
+            socket_options))
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[Any] | None = None
+                            ) -> httpcore.NetworkStream:
+        return _DeadlineStream(self._inner.connect_unix_socket(
+            path, _within_deadline(timeout, httpcore.ConnectTimeout), socket_options))
+
+    def sleep(self, seconds: float) -> None:
+        self._inner.sleep(seconds)
+
+
+def enforce_deadlines(client: httpx.Client) -> int:
+    """Put the deadline into every connection pool of `client` (proxies included); returns how
+    many. httpx has no public way to do this (a test fails if an upgrade moves these
+    attributes); a transport without a pool (the in-process emulator, a mock) has no socket
+    to bound, and its body is still read against the deadline."""
+    transports = [getattr(client, "_transport", None),
+                  *getattr(client, "_mounts", {}).values()]
+    done = 0
+    for transport in transports:
+        pool = getattr(transport, "_pool", None)
+        backend = getattr(pool, "_network_backend", None)
+        if isinstance(backend, httpcore.NetworkBackend):
+            if not isinstance(backend, _DeadlineBackend):
+                pool._network_backend = _DeadlineBackend(backend)  # type: ignore[union-attr]
+            done += 1
+    return done
