@@ -1,4 +1,4 @@
-"""How flexctl reads YAML scalars: one resolver shared by both YAML parsers.
+"""How flexctl reads YAML scalars: the values of plain (unquoted) scalars.
 
 flexctl resolves plain scalars itself instead of using a YAML library's resolver, so that
 numbers with a fraction or exponent become exact `Decimal`s parsed from the source text (never a
