@@ -33,7 +33,9 @@ MEMBER_FILES = 5
 # Most per megabyte the special files may cost, relative to the plain ones.
 SPECIAL_LIMIT = 1.5
 # Plain validate CPU seconds with the subset reader and ruamel fallback (commit 44b3b44, the
-# last before the single reader), best of 3 on the shared 2-core development machine.
+# last before the single reader), best of 3 on the shared 2-core development machine under
+# light load. CPU seconds grow with the machine's load: when it is busy, run that commit's
+# flexctl alongside rather than trusting this figure.
 BEFORE_CPU_SECONDS = 1.85
 HEADER = """\
 version: 1
