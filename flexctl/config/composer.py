@@ -43,6 +43,8 @@ else:  # pragma: no cover - the wheels on PyPI all ship libyaml
 MAX_DEPTH = 64
 _ONE_DOCUMENT = "a file may hold only one YAML document (found '---')"
 _DIRECTIVES = "YAML directives (%YAML, %TAG) are not allowed"
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
+_TAB = "tab character: YAML indents and separates with spaces, not tabs"
 
 Path = tuple[str | int, ...]
 Position = tuple[int, int]  # 1-based line and column, in characters as editors count them
@@ -81,8 +83,7 @@ def compose(text: str) -> Document:
     # libyaml accepts tabs that separate tokens; flexctl refuses them, as it always has.
     tab = _first_refused_tab(text) if "\t" in text else None
     if tab is not None and (problem is None or tab < (problem.line, problem.column)):
-        message = "tab character: YAML indents and separates with spaces, not tabs"
-        raise YamlProblem(*tab, message)
+        raise YamlProblem(*tab, _TAB)
     if problem is not None:
         raise problem
     return document
@@ -122,10 +123,11 @@ def _syntax_problem(exc: Any, text: str) -> YamlProblem:
     # libyaml does not name the character it stopped at: explain the cases people meet.
     stopped_at = text[mark.index : mark.index + 1]
     if stopped_at == "\t":
-        message = "tab character: YAML indents and separates with spaces, not tabs"
-        return YamlProblem(line, column, message)
+        return YamlProblem(line, column, _TAB)
     if stopped_at == ":" and problem == "did not find expected key":
         return YamlProblem(line, column, "empty key")
+    if problem == "exceeded maximum nesting depth":  # libyaml's own limit, 1000 levels, can
+        return YamlProblem(line, column, _TOO_DEEP)  # come first as it scans ahead for a key
     if problem == "found unknown escape character":
         problem += f" '{text[mark.index : mark.index + 2]}'"
     context = getattr(exc, "context", None)
@@ -164,7 +166,8 @@ def _first_refused_tab(text: str) -> Position | None:
                     content.add(token.start_mark.index, token.end_mark.index)
     except yaml.YAMLError as exc:
         # The composer reports the error; only tabs before the token that failed are known.
-        scanned = (exc.context_mark or exc.problem_mark).index
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        scanned = mark.index if mark is not None else 0
     tab = text.find("\t", 0, scanned)
     while tab >= 0:
         line_start = max(text.rfind("\n", 0, tab), text.rfind("\r", 0, tab)) + 1
@@ -237,7 +240,7 @@ class _Composer:
             raise YamlProblem(*_position(event), f"aliases (*{event.anchor}) are not allowed")
         _refuse_markup(event)
         if depth >= MAX_DEPTH:
-            raise YamlProblem(*_position(event), f"nesting deeper than {MAX_DEPTH} levels")
+            raise YamlProblem(*_position(event), _TOO_DEEP)
         if kind is MappingStartEvent:
             return self.mapping(path, depth + 1)
         return self.sequence(path, depth + 1)
