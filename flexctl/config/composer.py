@@ -1,36 +1,53 @@
-"""The reference YAML reader: ruamel.yaml's parser events composed into plain values.
+"""The YAML reader: libyaml's parser events composed into plain values, with positions.
 
-Every file flexctl reads can go through this path; `fastparse` is only a faster route for the
-common subset and must give the same result. Composing from events (not ruamel's constructor)
-lets flexctl refuse aliases, anchors, explicit tags and extra documents before they take
-effect, record the position of every key and list item, and resolve scalars itself.
+PyYAML's C extension runs libyaml's scanner and parser at C speed and marks every event with
+its line and column; this module builds dicts, lists and scalars from the events. Composing
+from events (not a library's constructor) lets flexctl refuse aliases, anchors, explicit tags,
+directives and extra documents before they take effect, record the position of every key and
+list item, report duplicate keys with both positions, and resolve scalars itself
+(`scalars.resolve_plain`: exact Decimals, YAML 1.1 words such as `yes` stay strings).
+
+If PyYAML was installed without libyaml (`yaml.__with_libyaml__` is false), its pure-Python
+parser is used instead: the same values and positions, syntax errors worded as PyYAML words
+them, about 9 times slower (a test fails so that CI never runs that way unnoticed).
 """
 
 from __future__ import annotations
 
+import bisect
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import (
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
+from yaml.events import (  # type: ignore[import-untyped]
     AliasEvent,
-    DocumentStartEvent,
     MappingEndEvent,
     MappingStartEvent,
     ScalarEvent,
     SequenceEndEvent,
-    SequenceStartEvent,
     StreamEndEvent,
 )
-from ruamel.yaml.reader import ReaderError
+from yaml.tokens import ScalarToken, StreamEndToken  # type: ignore[import-untyped]
 
 from flexctl.config.scalars import resolve_plain
 
+# libyaml's parser when PyYAML has it; else Reader + Scanner + Parser in pure Python (BaseLoader
+# also composes and constructs, which is never used here).
+if yaml.__with_libyaml__:
+    from yaml.cyaml import CParser as _Parser  # type: ignore[import-untyped]
+else:  # pragma: no cover - the wheels on PyPI all ship libyaml
+    _Parser = yaml.BaseLoader
+
 MAX_DEPTH = 64
+_ONE_DOCUMENT = "a file may hold only one YAML document (found '---')"
+_DIRECTIVES = "YAML directives (%YAML, %TAG) are not allowed"
+_TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels"
+_TAB = "tab character: YAML indents and separates with spaces, not tabs"
 
 Path = tuple[str | int, ...]
-Position = tuple[int, int]  # 1-based line and column
+Position = tuple[int, int]  # 1-based line and column, in characters as editors count them
 
 
 class YamlProblem(Exception):
@@ -53,153 +70,237 @@ class Document:
     duplicates: list[tuple[Path, Position, Position]] = field(default_factory=list)
 
 
-@dataclass
-class _Frame:
-    container: dict[str, Any] | list[Any]
-    path: Path
-    key: str | None = None  # a mapping's key waiting for its value
-    skip: bool = False  # the pending key is a duplicate: compose its value, then drop it
+def compose(text: str) -> Document:
+    """Compose the one YAML document of `text`; raise YamlProblem for anything flexctl refuses."""
+    composer = _Composer(_Parser(text).get_event)
+    problem: YamlProblem | None = None
+    try:
+        document = composer.stream()
+    except yaml.YAMLError as exc:
+        problem = _syntax_problem(exc, text)
+    except YamlProblem as exc:
+        problem = exc
+    # libyaml accepts tabs that separate tokens; flexctl refuses them, as it always has.
+    tab = _first_refused_tab(text) if "\t" in text else None
+    if tab is not None and (problem is None or tab < (problem.line, problem.column)):
+        raise YamlProblem(*tab, _TAB)
+    if problem is not None:
+        raise problem
+    return document
 
 
 def _position(event: Any) -> Position:
+    # libyaml's marks are 0-based and count characters (a CRLF ends one line).
     mark = event.start_mark
     return (mark.line + 1, mark.column + 1)
 
 
 def _refuse_markup(event: Any) -> None:
-    if getattr(event, "anchor", None) is not None:
+    if event.anchor is not None:
         raise YamlProblem(*_position(event), f"anchors (&{event.anchor}) are not allowed")
-    if getattr(event, "tag", None) is not None:
+    if event.tag is not None:
         raise YamlProblem(*_position(event), f"explicit tags ({event.tag}) are not allowed")
 
 
-def _syntax_problem(exc: YAMLError) -> YamlProblem:
-    if isinstance(exc, ReaderError):
+def _document_start(event: Any) -> Position:
+    """Where the document's '---' is: libyaml starts the event at its directives, if any."""
+    if not event.explicit:
+        return _position(event)
+    end = event.end_mark
+    return (end.line + 1, end.column + 1 - len("---"))
+
+
+def _syntax_problem(exc: Any, text: str) -> YamlProblem:
+    if isinstance(exc, yaml.reader.ReaderError):
         return YamlProblem(1, 1, f"unreadable character: {exc.reason}")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    line, column = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    if mark is None:
+        return YamlProblem(1, 1, f"YAML syntax error: {exc}")
+    line, column = mark.line + 1, mark.column + 1
+    if mark.index >= len(text):  # libyaml puts the end of the text on a line after it
+        line, column = offset_position(text, len(text))
     problem = getattr(exc, "problem", None) or str(exc)
-    if "'\\t'" in problem:
-        message = "tab character: YAML indents and separates with spaces, not tabs"
-        return YamlProblem(line, column, message)
-    context = getattr(exc, "context", None) if isinstance(exc, MarkedYAMLError) else None
-    text = f"{context}: {problem}" if context else problem
-    return YamlProblem(line, column, f"YAML syntax error: {text}")
+    # libyaml does not name the character it stopped at: explain the cases people meet.
+    stopped_at = text[mark.index : mark.index + 1]
+    if stopped_at == "\t":
+        return YamlProblem(line, column, _TAB)
+    if stopped_at == ":" and problem == "did not find expected key":
+        return YamlProblem(line, column, "empty key")
+    if problem == "exceeded maximum nesting depth":  # libyaml's own limit, 1000 levels, can
+        return YamlProblem(line, column, _TOO_DEEP)  # come first as it scans ahead for a key
+    if problem == "found unknown escape character":
+        problem += f" '{text[mark.index : mark.index + 2]}'"
+    context = getattr(exc, "context", None)
+    detail = f"{context}: {problem}" if context else problem
+    return YamlProblem(line, column, f"YAML syntax error: {detail}")
 
 
-def compose(text: str) -> Document:
-    """Compose one YAML document from text; raise YamlProblem for anything flexctl refuses."""
-    parser = YAML(typ="safe", pure=True)  # a fresh instance per load: no state is shared
-    composer = _Composer()
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_LINE_BREAK_BYTES = re.compile(rb"\r\n|\r|\n")
+
+
+def offset_position(content: str | bytes, offset: int) -> Position:
+    """1-based line and column (in characters, as editors count) of an offset; lines end at
+    LF, CRLF or CR, as libyaml's do."""
+    breaks: Any = _LINE_BREAK_BYTES if isinstance(content, bytes) else _LINE_BREAK
+    line, start = 1, 0
+    for line_break in breaks.finditer(content, 0, offset):
+        line, start = line + 1, line_break.end()
+    before = content[start:offset]
+    if isinstance(before, bytes):
+        before = before.decode("utf-8", errors="replace")
+    return (line, len(before) + 1)
+
+
+def _first_refused_tab(text: str) -> Position | None:
+    """Where the first tab outside a quoted or block scalar and outside a comment is."""
+    scalars = _Spans()  # every scalar token
+    content = _Spans()  # the quoted and block ones: a tab in them is text
+    scanner = _Parser(text)
+    scanned = len(text)
     try:
-        for event in parser.parse(text):
-            composer.feed(event)
-    except YAMLError as exc:
-        raise _syntax_problem(exc) from None
-    return composer.document()
+        while (token := scanner.get_token()).__class__ is not StreamEndToken:
+            if token.__class__ is ScalarToken:
+                scalars.add(token.start_mark.index, token.end_mark.index)
+                if not token.plain:
+                    content.add(token.start_mark.index, token.end_mark.index)
+    except yaml.YAMLError as exc:
+        # The composer reports the error; only tabs before the token that failed are known.
+        mark = getattr(exc, "context_mark", None) or getattr(exc, "problem_mark", None)
+        scanned = mark.index if mark is not None else 0
+    tab = text.find("\t", 0, scanned)
+    while tab >= 0:
+        line_start = max(text.rfind("\n", 0, tab), text.rfind("\r", 0, tab)) + 1
+        if not content.contain(tab) and not _in_comment(text, line_start, tab, scalars):
+            return offset_position(text, tab)
+        tab = text.find("\t", tab + 1, scanned)
+    return None
+
+
+class _Spans:
+    """Ordered, disjoint [start, end) ranges of a text, in the order the scanner met them."""
+
+    def __init__(self) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+
+    def add(self, start: int, end: int) -> None:
+        self.starts.append(start)
+        self.ends.append(end)
+
+    def contain(self, index: int) -> bool:
+        at = bisect.bisect_right(self.starts, index) - 1
+        return at >= 0 and index < self.ends[at]
+
+
+def _in_comment(text: str, line_start: int, index: int, scalars: _Spans) -> bool:
+    """Whether a '#' outside every scalar starts a comment before `index` on its line."""
+    for hash_at in range(line_start, index):
+        if text[hash_at] == "#" and not scalars.contain(hash_at):
+            return hash_at == line_start or text[hash_at - 1] in " \t"
+    return False
 
 
 class _Composer:
-    def __init__(self) -> None:
-        self.stack: list[_Frame] = []
-        self.root: Any = None
-        self.documents = 0
+    """Recursive descent over the event stream; recursion is bounded by MAX_DEPTH.
+
+    The loops handle the common case, an unmarked scalar, inline: this is the hot path of
+    every validate, run once per key and value of the configuration.
+    """
+
+    def __init__(self, next_event: Callable[[], Any]) -> None:
+        self.next_event = next_event
         self.positions: dict[Path, Position] = {}
         self.duplicates: list[tuple[Path, Position, Position]] = []
+        # Plain scalars already resolved: dates and amounts repeat, and their values are
+        # immutable, so equal scalars share one object.
+        self.resolved: dict[str, Any] = {}
 
-    def document(self) -> Document:
-        return Document(self.root, self.positions, self.duplicates)
+    def stream(self) -> Document:
+        self.next_event()  # the stream start
+        event = self.next_event()
+        if event.__class__ is StreamEndEvent:
+            return Document(None, self.positions, self.duplicates)  # comments only
+        if event.version or event.tags:
+            raise YamlProblem(*_document_start(event), _DIRECTIVES)
+        root = self.node(self.next_event(), (), 0)
+        self.next_event()  # the document end
+        event = self.next_event()
+        if event.__class__ is not StreamEndEvent:
+            raise YamlProblem(*_document_start(event), _ONE_DOCUMENT)
+        return Document(root, self.positions, self.duplicates)
 
-    def feed(self, event: Any) -> None:
-        if isinstance(event, DocumentStartEvent):
-            self._start_document(event)
-        elif isinstance(event, AliasEvent):
+    def node(self, event: Any, path: Path, depth: int) -> Any:
+        """The value that starts with `event`; `depth` collections enclose it."""
+        kind = event.__class__
+        if kind is ScalarEvent:
+            _refuse_markup(event)
+            return event.value if event.style else self.plain(event, path)
+        if kind is AliasEvent:
             raise YamlProblem(*_position(event), f"aliases (*{event.anchor}) are not allowed")
-        elif isinstance(event, ScalarEvent):
-            _refuse_markup(event)
-            self._scalar(event)
-        elif isinstance(event, MappingStartEvent | SequenceStartEvent):
-            _refuse_markup(event)
-            self._open(event)
-        elif isinstance(event, MappingEndEvent | SequenceEndEvent):
-            self.stack.pop()
-        elif isinstance(event, StreamEndEvent) and self.documents == 0:
-            self.root = None
+        _refuse_markup(event)
+        if depth >= MAX_DEPTH:
+            raise YamlProblem(*_position(event), _TOO_DEEP)
+        if kind is MappingStartEvent:
+            return self.mapping(path, depth + 1)
+        return self.sequence(path, depth + 1)
 
-    def _start_document(self, event: Any) -> None:
-        self.documents += 1
-        if self.documents > 1:
-            raise YamlProblem(
-                *_position(event), "a file may hold only one YAML document (found '---')"
-            )
-        if getattr(event, "version", None) or getattr(event, "tags", None):
-            raise YamlProblem(*_position(event), "YAML directives (%YAML, %TAG) are not allowed")
-
-    def _place(self, event: Any) -> Path | None:
-        """Where the next node goes; None when it is a mapping key."""
-        if not self.stack:
-            return ()
-        frame = self.stack[-1]
-        if isinstance(frame.container, list):
-            path = (*frame.path, len(frame.container))
-            self.positions[path] = _position(event)
-            return path
-        if frame.key is None:
-            return None
-        if frame.skip:  # keep a duplicate's subtree away from the first definition's paths
-            return ("<duplicate>", len(self.duplicates))
-        return (*frame.path, frame.key)
-
-    def _attach(self, value: Any) -> None:
-        if not self.stack:
-            self.root = value
-            return
-        frame = self.stack[-1]
-        if isinstance(frame.container, list):
-            frame.container.append(value)
-            return
-        assert frame.key is not None
-        if not frame.skip:
-            frame.container[frame.key] = value
-        frame.key = None
-        frame.skip = False
-
-    def _scalar(self, event: Any) -> None:
-        place = self._place(event)
-        if place is None:
-            self._key(event)
-            return
+    def plain(self, event: Any, path: Path) -> Any:
+        """An unquoted scalar's value (a quoted or block scalar is a string as written)."""
         text = event.value
-        if event.style is None:
+        try:
+            value = self.resolved[text]
+        except KeyError:
             try:
-                value = resolve_plain(text)
+                value = self.resolved[text] = resolve_plain(text)
             except ValueError as exc:
-                raise YamlProblem(*_position(event), str(exc), place) from None
-        else:
-            value = text
-        self._attach(value)
+                raise YamlProblem(*_position(event), str(exc), path) from None
+        return value
 
-    def _key(self, event: Any) -> None:
-        frame = self.stack[-1]
-        assert isinstance(frame.container, dict)
-        key = event.value
-        if key == "":
-            raise YamlProblem(*_position(event), "empty key")
-        path = (*frame.path, key)
-        here = _position(event)
-        if key in frame.container:
-            self.duplicates.append((path, self.positions[path], here))
-            frame.skip = True
-        else:
-            self.positions[path] = here
-        frame.key = key
+    def mapping(self, path: Path, depth: int) -> dict[str, Any]:
+        mapping: dict[str, Any] = {}
+        next_event, positions = self.next_event, self.positions
+        while True:
+            event = next_event()
+            if event.__class__ is MappingEndEvent:
+                return mapping
+            if event.__class__ is not ScalarEvent or event.anchor or event.tag or not event.value:
+                _refuse_key(event)
+            key: str = event.value
+            mark = event.start_mark
+            here = (mark.line + 1, mark.column + 1)
+            key_path = (*path, key)
+            event = next_event()
+            if key in mapping:
+                self.duplicates.append((key_path, positions[key_path], here))
+                # Compose the value to find its problems, away from the first definition's paths.
+                self.node(event, ("<duplicate>", len(self.duplicates)), depth)
+                continue
+            positions[key_path] = here
+            if event.__class__ is ScalarEvent and event.anchor is None and event.tag is None:
+                mapping[key] = event.value if event.style else self.plain(event, key_path)
+            else:
+                mapping[key] = self.node(event, key_path, depth)
 
-    def _open(self, event: Any) -> None:
-        place = self._place(event)
-        if place is None:
-            raise YamlProblem(*_position(event), "mapping keys must be plain strings")
-        if len(self.stack) >= MAX_DEPTH:
-            raise YamlProblem(*_position(event), f"nesting deeper than {MAX_DEPTH} levels")
-        container: dict[str, Any] | list[Any] = {} if isinstance(event, MappingStartEvent) else []
-        self._attach(container)
-        self.stack.append(_Frame(container, place))
+    def sequence(self, path: Path, depth: int) -> list[Any]:
+        items: list[Any] = []
+        next_event, positions = self.next_event, self.positions
+        while True:
+            event = next_event()
+            if event.__class__ is SequenceEndEvent:
+                return items
+            item_path = (*path, len(items))
+            mark = event.start_mark
+            positions[item_path] = (mark.line + 1, mark.column + 1)
+            items.append(self.node(event, item_path, depth))
+
+
+def _refuse_key(event: Any) -> None:
+    """Refuse a mapping key that is not a plain string, as written (keys are never resolved:
+    `1:` and `yes:` are the strings '1' and 'yes')."""
+    if event.__class__ is AliasEvent:
+        raise YamlProblem(*_position(event), f"aliases (*{event.anchor}) are not allowed")
+    _refuse_markup(event)
+    if event.__class__ is not ScalarEvent:
+        raise YamlProblem(*_position(event), "mapping keys must be plain strings")
+    raise YamlProblem(*_position(event), "empty key")

@@ -2,9 +2,10 @@
 
 `load_tree(path)` reads one YAML file, or every `*.yaml`/`*.yml` under a directory (recursively,
 sorted by path, skipping hidden files and directories such as `.flexctl/`), refuses what flexctl
-does not accept (huge, binary or non-UTF-8 files, aliases, tags, several documents, deep nesting,
-duplicate keys) and merges the files' top-level sections key by key. Every problem is collected
-and raised at once as a `ConfigError`.
+does not accept (huge, binary or non-UTF-8 files, control characters and line separators, then
+through `composer`: tabs, aliases, tags, several documents, deep nesting, duplicate keys) and
+merges the files' top-level sections key by key. Every problem is collected and raised at once
+as a `ConfigError`.
 """
 
 from __future__ import annotations
@@ -17,16 +18,27 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from flexctl.config import composer, fastparse
-from flexctl.config.composer import Document, Path, Position, YamlProblem
+from flexctl.config.composer import (
+    Document,
+    Path,
+    Position,
+    YamlProblem,
+    compose,
+    offset_position,
+)
 from flexctl.errors import ConfigError, ConfigIssue
 
 # One file larger than this is refused before it is read: a config that big belongs in a
 # directory of smaller files, and the limit keeps a stray dump or log from eating memory.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
-# YAML allows tab, LF, CR and printable characters only (YAML 1.2, section 5.1).
-_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
+# YAML allows tab, LF, CR and printable characters only (YAML 1.2, section 5.1). NEL, LS and
+# PS are refused too: libyaml (YAML 1.1) ends a line at each, YAML 1.2 and most editors do not,
+# so every position after one would be off.
+_REFUSED_CHARACTER = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]"
+)
+_LINE_SEPARATORS = frozenset("\x85\u2028\u2029")
 
 
 def display_name(path: FsPath) -> str:
@@ -143,10 +155,7 @@ def _read_document(file: FsPath) -> Document:
     text = _read_text(file)
     if not text.strip():
         raise YamlProblem(1, 1, "the file is empty: expected a mapping such as 'version: 1'")
-    try:
-        document = fastparse.parse(text)
-    except fastparse.Unsupported:
-        document = composer.compose(text)
+    document = compose(text)
     if document.value is None:
         raise YamlProblem(1, 1, "the file holds no configuration (only comments or null)")
     if not isinstance(document.value, dict):
@@ -162,17 +171,24 @@ def _read_text(file: FsPath) -> str:
         raise YamlProblem(1, 1, f"cannot read the file: {exc.strerror or exc}") from None
     nul = raw.find(b"\x00")
     if nul >= 0:
-        raise YamlProblem(*_offset_position(raw, nul), "binary content: this is not a YAML text")
+        raise YamlProblem(*offset_position(raw, nul), "binary content: this is not a YAML text")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line, column = _offset_position(raw, exc.start)
+        line, column = offset_position(raw, exc.start)
         message = f"not UTF-8 text (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
         raise YamlProblem(line, column, message) from None
-    bad = _NON_PRINTABLE.search(text)
+    bad = _REFUSED_CHARACTER.search(text)
     if bad:
-        line, column = _offset_position(text, bad.start())
-        message = f"control character U+{ord(bad.group()):04X} is not allowed in YAML"
+        line, column = offset_position(text, bad.start())
+        code = f"U+{ord(bad.group()):04X}"
+        if bad.group() in _LINE_SEPARATORS:
+            message = (
+                f"line separator {code} is not allowed: YAML readers and editors disagree "
+                "on whether it ends a line; use a newline"
+            )
+        else:
+            message = f"control character {code} is not allowed in YAML"
         raise YamlProblem(line, column, message)
     return text
 
@@ -193,17 +209,6 @@ def _read_bytes(file: FsPath) -> bytes:
             "for one file; split the configuration into several files in a directory",
         )
     return raw
-
-
-def _offset_position(content: str | bytes, offset: int) -> Position:
-    """1-based line and column (in characters, as editors count) of an offset."""
-    newline: Any = b"\n" if isinstance(content, bytes) else "\n"
-    line = content.count(newline, 0, offset) + 1
-    start = content.rfind(newline, 0, offset) + 1
-    before = content[start:offset]
-    if isinstance(before, bytes):
-        before = before.decode("utf-8", errors="replace")
-    return (line, len(before) + 1)
 
 
 def _merge(

@@ -1,4 +1,4 @@
-"""How flexctl reads YAML scalars: one resolver shared by both YAML parsers.
+"""How flexctl reads YAML scalars: the values of plain (unquoted) scalars.
 
 flexctl resolves plain scalars itself instead of using a YAML library's resolver, so that
 numbers with a fraction or exponent become exact `Decimal`s parsed from the source text (never a
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 _INT = re.compile(r"[-+]?[0-9]+\Z")
@@ -36,16 +36,17 @@ _MAX_INT_DIGITS = 100
 def resolve_plain(text: str) -> Any:
     """Value of an unquoted scalar (YAML 1.2 core schema, plus dates; numbers exact).
 
-    Raises ValueError for a date-shaped scalar that is not a real date (2026-02-30).
+    Raises ValueError for a date-shaped scalar that is not a real date (2026-02-30), and for a
+    number whose exponent Decimal cannot hold.
     """
     if text in _NULLS:
         return None
     first = text[0]
     if first in "0123456789+-.":
         if _INT.match(text):
-            return int(text) if len(text) <= _MAX_INT_DIGITS else Decimal(text)
+            return _integer(text)
         if _DECIMAL.match(text):
-            return Decimal(text)
+            return _decimal(text)
         match = _DATE.match(text)
         if match:
             year, month, day = (int(part) for part in match.groups())
@@ -62,6 +63,21 @@ def resolve_plain(text: str) -> Any:
     if text in _FALSE:
         return False
     return text
+
+
+def _integer(text: str) -> int | Decimal:
+    if len(text) > _MAX_INT_DIGITS:
+        return _decimal(text)
+    number = int(text)
+    # -0 stays a Decimal, which keeps the sign: an amount written -0 is refused, not sent as 0.
+    return _decimal(text) if number == 0 and text[0] == "-" else number
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # an exponent Decimal cannot hold, such as 1e9999999999999999999
+        raise ValueError(f"{_shorten(text)} is out of range for a number") from None
 
 
 def describe(value: Any) -> str:

@@ -36,14 +36,17 @@ MAX_AMOUNT = Decimal(10) ** 12
 
 
 def _amount(value: Any) -> Any:
-    """Accept integers and exact decimals; refuse strings, booleans and floats."""
+    """Accept integers and exact decimals; refuse strings, booleans, floats and -0."""
     if isinstance(value, bool) or not isinstance(value, int | Decimal):
         raise ValueError(f"expected a number such as 25 or 25.00, got {describe(value)}")
     amount = Decimal(value)
     if not amount.is_finite():
         raise ValueError(f"must be a finite number, got {describe(value)}")
-    if abs(amount) >= MAX_AMOUNT:
+    # copy_abs, not abs(): abs() rounds in the decimal context and raises Overflow past 1e999999.
+    if amount.copy_abs() >= MAX_AMOUNT:
         raise ValueError(f"{describe(value)} is too large (the limit is 999999999999)")
+    if amount.is_zero() and amount.is_signed():  # it would be sent with its sign
+        raise ValueError(f"a zero must not have a minus sign, got {describe(value)}")
     return amount
 
 

@@ -113,3 +113,127 @@ def test_bad_format_option_is_a_usage_error(capsys: pytest.CaptureFixture[str]) 
     code, _, err = run(capsys, ".", "--format", "xml")
     assert code == 64
     assert "xml" in err
+
+
+NUMBERS_HEAD = """\
+version: 1
+organization: harbor-works
+currency: EUR
+locations:
+  downtown: {name: Downtown}
+plans:
+  desk:
+    name: Desk
+    billing: recurring
+    price: PRICE
+"""
+
+
+@pytest.mark.parametrize(
+    ("price", "where", "message"),
+    [
+        ("1e400", "10:5", "1E+400 is too large (the limit is 999999999999)"),
+        ("1e1000000", "10:5", "1E+1000000 is too large (the limit is 999999999999)"),
+        ("-1e1000000", "10:5", "-1E+1000000 is too large (the limit is 999999999999)"),
+        (
+            "1e999999999999999999",
+            "10:5",
+            "1E+999999999999999999 is too large (the limit is 999999999999)",
+        ),
+        # Past what Decimal can hold: refused where the number is written.
+        ("1e9999999999999999999", "10:12", "1e9999999999999999999 is out of range for a number"),
+        ("-1e-999999999999999999999", "10:12", "-1e-999999999999999999999 is out of range"),
+        ("1e-1000000", "10:5", "1E-1000000 has 1000000 decimal places; EUR amounts allow at most"),
+        ("-0", "10:5", "a zero must not have a minus sign, got -0"),
+        ("-0.00", "10:5", "a zero must not have a minus sign, got -0.00"),
+        ("-0e3", "10:5", "a zero must not have a minus sign, got -0E+3"),
+        ("-" + "0" * 200, "10:5", "a zero must not have a minus sign, got -0"),
+    ],
+)
+def test_an_out_of_range_or_negative_zero_amount_is_a_located_error(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    price: str,
+    where: str,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text(NUMBERS_HEAD.replace("PRICE", price))
+    code, out, err = run(capsys, "config.yaml")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"config.yaml:{where}: plans.desk.price: {message}"), err
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("section", "path", "message"),
+    [
+        (
+            "tax_rates:\n  vat: {name: VAT, rate: -0.0}\n",
+            "12:20: tax_rates.vat.rate",
+            "a zero must not have a minus sign, got -0.0",
+        ),
+        (
+            "tax_rates:\n  vat: {name: VAT, rate: 1e1000000}\n",
+            "12:20: tax_rates.vat.rate",
+            "1E+1000000 is too large (the limit is 999999999999)",
+        ),
+        (
+            "policy: {max_change_ratio: -0}\n",
+            "11:10: policy.max_change_ratio",
+            "a zero must not have a minus sign, got -0",
+        ),
+        (
+            "policy: {max_change_ratio: -1e1000000}\n",
+            "11:10: policy.max_change_ratio",
+            "-1E+1000000 is too large (the limit is 999999999999)",
+        ),
+        (
+            "members:\n  m:\n    name: M\n    email: m@example.org\n    location: downtown\n"
+            "    memberships:\n      - {plan: desk, start: 2026-12-01, price: -0.00}\n",
+            "17:41: members.m.memberships[0].price",
+            "a zero must not have a minus sign, got -0.00",
+        ),
+        (
+            "members:\n  m:\n    name: M\n    email: m@example.org\n    location: downtown\n"
+            "    memberships:\n"
+            "      - {plan: desk, start: 2026-12-01, price: -1e-99999999999999999999}\n",
+            "17:48: members.m.memberships[0].price",
+            "-1e-99999999999999999999 is out of range for a number",
+        ),
+        (
+            "members:\n  m:\n    name: M\n    email: m@example.org\n    location: downtown\n"
+            "    fees:\n      - {plan: desk, date: 2026-12-01, quantity: 1e1000000}\n",
+            "17:40: members.m.fees[0].quantity",
+            "expected an integer, got 1E+1000000",
+        ),
+    ],
+)
+def test_numbers_out_of_range_or_negative_zero_anywhere_are_located_errors(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    section: str,
+    path: str,
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text(NUMBERS_HEAD.replace("PRICE", "250") + section)
+    code, out, err = run(capsys, "config.yaml")
+    assert (code, out) == (1, "")
+    assert err.startswith(f"config.yaml:{path}: {message}\n"), err
+
+
+@pytest.mark.parametrize("price", ["0", "0.00", "+0", "0e5", "250.00"])
+def test_zero_without_a_sign_is_a_valid_amount(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    price: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "config.yaml").write_text(NUMBERS_HEAD.replace("PRICE", price))
+    code, out, err = run(capsys, "config.yaml")
+    assert (code, err) == (0, "")
+    assert out.startswith("Valid: 1 location")

@@ -1,8 +1,7 @@
-"""The loader: exact values, positions, directory merging, digests, and the fast reader."""
+"""The loader: exact values, positions, directory merging and digests."""
 
 from __future__ import annotations
 
-import random
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -10,13 +9,10 @@ from pathlib import Path
 import pytest
 from cfg_helpers import Write
 
-from flexctl.config import composer, fastparse
-from flexctl.config.composer import YamlProblem
 from flexctl.config.loader import load_tree
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
 
-REPO = Path(__file__).resolve().parents[2]
 HEAD = "version: 1\norganization: harbor-works\ncurrency: EUR\n"
 LOCATIONS = "locations:\n  downtown: {name: Downtown}\n  riverside: {name: Riverside}\n"
 PLANS = """\
@@ -140,7 +136,7 @@ def test_yes_and_on_stay_strings(write: Write) -> None:
     }
 
 
-def test_full_yaml_outside_the_fast_subset_still_loads(write: Write) -> None:
+def test_block_scalars_escapes_and_folded_lines_load(write: Write) -> None:
     text = (
         HEAD
         + LOCATIONS
@@ -157,167 +153,10 @@ def test_full_yaml_outside_the_fast_subset_still_loads(write: Write) -> None:
         )
     )
     path = write("c.yaml", text)
-    with pytest.raises(fastparse.Unsupported):
-        fastparse.parse(text)
     plan = load_config(path).config.plans["hot-desk"]
     assert plan.name == "Hot Desk"
     assert plan.description == "Any free desk.\n"
     assert plan.billing == "recurring"
-
-
-# Texts inside the fast reader's subset: both readers must give identical values and positions.
-SAME = [
-    HEAD + LOCATIONS + PLANS + COMPANIES,
-    "a:\n- 1\n- two\nb: {x: [1, 2, {y: z}], q: 'v'}\n",
-    "a:\n  - b: 1\n    c:\n    - d\n    - e\n  - f\nz: end\n",
-    "k: 'it''s'  # comment\nl: \"double\"\nm: plain text, with a comma\n",
-    "n: [ a , 'b' , \"c\" ]\no: {}\np: []\nq: -5\nr: +.5\ns: .inf\nt: 1_000\n",
-    "a:\n  b:\n    c:\nd: ~\ne: null\nf: 12:30\ng: a#b\nh: x # y\n",
-    "- top\n- {a: 1}\n- [x]\n",
-    "name: Café ☕\nemail: jane@acme.example\n",
-    "a:   \n  b: 1\n\n\n# trailing comment\n",
-]
-
-
-@pytest.mark.parametrize("text", SAME, ids=range(len(SAME)))
-def test_fast_reader_matches_composer(text: str) -> None:
-    fast = fastparse.parse(text)
-    full = composer.compose(text)
-    assert fast.value == full.value
-    assert fast.positions == full.positions
-    assert [type(v) for v in _leaves(fast.value)] == [type(v) for v in _leaves(full.value)]
-
-
-def test_fast_reader_matches_composer_on_examples() -> None:
-    files = sorted((REPO / "examples" / "harbor-works").rglob("*.yaml"))
-    assert len(files) >= 8
-    for path in files:
-        text = path.read_text()
-        fast, full = fastparse.parse(text), composer.compose(text)
-        assert (fast.value, fast.positions) == (full.value, full.positions), path
-
-
-# Fragments that break or bend YAML, inserted at random into valid texts.
-PIECES = [
-    ":",
-    ": ",
-    "- ",
-    "#",
-    " #",
-    "'",
-    '"',
-    "[",
-    "]",
-    "{",
-    "}",
-    ",",
-    "&a",
-    "*a",
-    "!",
-    "|",
-    ">",
-    "\t",
-    " ",
-    "  ",
-    "\n",
-    "\n  ",
-    "-",
-    "?",
-    "x",
-    "1.5",
-    "~",
-    "%",
-    "@",
-    "\\",
-    "''",
-    "---",
-    "é",
-    "\u00a0",
-    "2026-02-30",
-    "yes",
-    ".inf",
-    "1e5",
-    ":x",
-    "a: b",
-    "- a: b",
-]
-
-
-def _mutate(rng: random.Random, text: str) -> str:
-    for _ in range(rng.randint(1, 3)):
-        at = rng.randrange(len(text) + 1)
-        choice = rng.random()
-        if choice < 0.5:
-            text = text[:at] + rng.choice(PIECES) + text[at:]
-        elif choice < 0.8:
-            text = text[:at] + text[at + rng.randint(1, 3) :]
-        else:
-            lines = text.split("\n")
-            line = rng.randrange(len(lines))
-            lines[line] = " " * rng.randint(0, 6) + lines[line].lstrip(" ")
-            text = "\n".join(lines)
-    return text
-
-
-def test_fast_reader_never_disagrees_on_mutated_texts() -> None:
-    """Whatever the fast reader accepts, the composer accepts with the same result."""
-    rng = random.Random(2026)
-    seeds = [*SAME, *(p.read_text() for p in (REPO / "examples").rglob("*.yaml"))]
-    accepted = 0
-    for _ in range(1500):
-        text = _mutate(rng, rng.choice(seeds))
-        try:
-            fast = fastparse.parse(text)
-        except fastparse.Unsupported:
-            continue
-        accepted += 1
-        try:
-            full = composer.compose(text)
-        except YamlProblem as problem:
-            raise AssertionError(f"fast reader accepted invalid YAML: {text!r}") from problem
-        assert (fast.value, fast.positions) == (full.value, full.positions), text
-        assert [type(v) for v in _leaves(fast.value)] == [type(v) for v in _leaves(full.value)]
-    assert accepted > 300  # the mutations leave plenty inside the subset
-
-
-# Texts outside the subset: the fast reader must decline rather than guess.
-DECLINED = [
-    "a: &x 1\n",
-    "a: !!str 1\n",
-    "a: |\n  text\n",
-    "a: multi\n  line\n",
-    "a: 1\na: 2\n",
-    "a: {b: 1, b: 2}\n",
-    "a: [1, 2\n",
-    "a:\tb\n",
-    "---\na: 1\n",
-    "a: 'unterminated\n",
-    '"quoted key": 1\n',
-    "a: b: c\n",
-    "a: [b: c]\n",
-    "a: {b}\n",
-    "a: [1, 2,]\n",
-    "a: 2026-02-30\n",
-    "a:\n-\n  b\n",
-    'a: "esc\\n"\n',
-    "a: 1\r\nb: 2\r\n",
-    "  a: 1\n",
-    "",
-]
-
-
-@pytest.mark.parametrize("text", DECLINED, ids=range(len(DECLINED)))
-def test_fast_reader_declines_what_it_does_not_handle(text: str) -> None:
-    with pytest.raises(fastparse.Unsupported):
-        fastparse.parse(text)
-
-
-def _leaves(value: object) -> list[object]:
-    if isinstance(value, dict):
-        return [leaf for item in value.values() for leaf in _leaves(item)]
-    if isinstance(value, list):
-        return [leaf for item in value for leaf in _leaves(item)]
-    return [value]
 
 
 def test_an_empty_section_is_an_empty_mapping(write: Write) -> None:
