@@ -27,6 +27,7 @@ from flexctl.config.loader import PositionIndex, dotted, load_tree
 from flexctl.config.rules import Broken, Checker, KeyPath
 from flexctl.config.types import ConfigBase, PolicyBase, is_slug
 from flexctl.errors import ConfigError, ConfigIssue
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry
 from flexctl.kinds.base import Kind
 
@@ -81,7 +82,11 @@ class LoadedConfig:
 
 def load_config(path: str | Path) -> LoadedConfig:
     """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem."""
-    source = Path(path)
+    with gc_paused():
+        return _load(Path(path))
+
+
+def _load(source: Path) -> LoadedConfig:
     kinds = registry()
     keyed = keyed_sections(kinds)
     tree = load_tree(source, keyed)
