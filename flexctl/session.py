@@ -89,7 +89,8 @@ def make_plan(
     """
     config = loaded.config
     desired = desired_state(loaded, secrets, kinds)
-    snapshot = read_snapshot(client, desired, config.currency, kinds, target=target)
+    snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
+                             complete=config.policy.prune)
     selected = [k for k in registry() if kinds is None or k.name in kinds]
     result = diff(
         desired,

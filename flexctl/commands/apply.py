@@ -8,6 +8,7 @@ With `--format json` stdout carries only the journal; the plan, progress and pro
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 import time
 from pathlib import Path
@@ -18,7 +19,14 @@ from flexctl.commands.options import format_option, kind_options, target_options
 from flexctl.errors import PlanError, StalePlanError, UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor
-from flexctl.reconcile.journal import Entry, entry_line, render_journal_json, render_journal_text
+from flexctl.reconcile.journal import (
+    Entry,
+    Journal,
+    entry_line,
+    journal_data,
+    render_journal_json,
+    render_journal_text,
+)
 from flexctl.reconcile.plan import API_ACTIONS
 from flexctl.reconcile.render import render_text
 from flexctl.reconcile.saved_plan import (
@@ -98,7 +106,7 @@ def _apply_config(options: ApplyOptions) -> int:
     with Session.open(options.path, options.target_opts) as session:
         run = session.plan(options.kinds, force=options.force)
         _show_plan(run, options.fmt)
-        _refuse_blocked(run)
+        _refuse_blocked(run, options.fmt)
         if _has_writes(run) and not _confirmed(options.auto_approve):
             return 1
         executor = _execute(session, run, options)
@@ -127,7 +135,7 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
                 + "\nmake a new plan with `flexctl plan -o`, review it and apply that"
             )
         _show_plan(run, options.fmt)
-        _refuse_blocked(run)
+        _refuse_blocked(run, options.fmt)
         # The saved plan is what was reviewed; applying it needs no second confirmation.
         executor = _execute(session, run, options)
         org = session.target.org
@@ -148,9 +156,13 @@ def _show_plan(run: PlanRun, fmt: str) -> None:
     click.echo(render_text(run.plan, color=color), nl=False, err=fmt == "json")
 
 
-def _refuse_blocked(run: PlanRun) -> None:
+def _refuse_blocked(run: PlanRun, fmt: str) -> None:
     blocked = [c for c in run.plan.changes if c.action == "blocked"]
     if blocked:
+        if fmt == "json":  # stdout stays one JSON document: the (empty) journal and why
+            document = journal_data(Journal([]), dict(run.plan.target))
+            document["blocked"] = [{"address": c.address, "reason": c.reason} for c in blocked]
+            click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         raise StalePlanError(
             f"{len(blocked)} change(s) blocked ({', '.join(c.address for c in blocked)}); "
             "nothing was applied. Resolve them (or use --force for the safety ratio) first"

@@ -60,6 +60,7 @@ class SecretResolver:
         self.environ = os.environ if environ is None else environ
         self.locate = locate
         self.warnings: list[str] = []
+        self.missing: dict[str, str] = {}  # where -> why the secret there cannot be read
 
     @classmethod
     def for_config(cls, loaded: Any, environ: Mapping[str, str] | None = None) -> SecretResolver:
@@ -103,6 +104,7 @@ class SecretResolver:
         """The fingerprint, or None (with a warning) when the secret cannot be read."""
         value, problem = self._read(ref, where)
         if value is None:
+            self.missing[where] = f"{describe(ref)} {problem}"
             self.warnings.append(
                 f"{where}: {describe(ref)} {problem}; the secret is treated as unchanged"
             )

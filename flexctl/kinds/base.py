@@ -22,7 +22,7 @@ test a kind's name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -253,6 +253,12 @@ class Kind:
     def slug_base(self, obj: Obj) -> str:
         """The key an undeclared live object gets: a slug of its name."""
         return slugify(str(obj.fields.get("name") or obj.id or self.name))
+
+    def secrets_needed(
+        self, obj: Obj, action: str, changed: Collection[str]
+    ) -> list[tuple[Mapping[str, str], str]]:
+        """(secret reference, where) of every secret a change of `obj` must send."""
+        return []
 
     def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
         """Ids of this kind's objects that documents of `history_source` bill."""

@@ -9,7 +9,7 @@ value when a create or a key change must send it (API field `secret`, write-only
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
@@ -22,7 +22,7 @@ from flexctl.config.types import ConfigBase, Model, ObjectId, Ref, SecretRef, lo
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import EXTENSION, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import Obj, RuleContext
 from flexctl.kinds.refs import RefMap
 
 
@@ -156,13 +156,43 @@ class Gateways(KeyedKind):
             k: val for k, val in obj.fields.items() if k.split(".")[0] not in ALL_SECRET_FIELDS
         }
         refs: dict[str, dict[str, str]] = {}
+        missing: dict[str, str] = {}
         for name in SECRET_FIELDS.get(str(fields["provider"]), ()):
             ref = getattr(model, name)
             refs[name] = ref_to_dict(ref)
-            fingerprint = secrets.fingerprint(ref, f"{obj.address}.{name}")
-            if fingerprint is not None:  # unreadable: unmanaged for this plan (warned)
+            where = f"{obj.address}.{name}"
+            fingerprint = secrets.fingerprint(ref, where)
+            if fingerprint is not None:
                 fields[name] = fingerprint
-        return Obj(obj.kind, obj.address, fields, id=obj.id, meta={**obj.meta, "secret_refs": refs})
+            else:  # unreadable: unmanaged for this plan (warned), and no create can send it
+                missing[name] = secrets.missing.get(where, "cannot be read")
+        meta = {**obj.meta, "secret_refs": refs, "missing_secrets": missing}
+        return Obj(obj.kind, obj.address, fields, id=obj.id, meta=meta)
+
+    def refuse_change(
+        self,
+        obj: Obj,
+        live: Obj | None,
+        changed: Sequence[str],
+        fixed: Sequence[str],
+        ctx: RuleContext,
+    ) -> str | None:
+        """A new gateway (a create, or a replace) must send its secret: one that cannot be
+        read blocks the plan, naming the reference."""
+        missing = obj.meta.get("missing_secrets") or {}
+        if not missing or (live is not None and not fixed):
+            return None
+        names = "; ".join(f"{obj.address}.{name}: {why}" for name, why in missing.items())
+        return f"{names}; a new gateway must send its secret: make it readable, then plan again"
+
+    def secrets_needed(
+        self, obj: Obj, action: str, changed: Collection[str]
+    ) -> list[tuple[Mapping[str, str], str]]:
+        refs: Mapping[str, Mapping[str, str]] = obj.meta.get("secret_refs", {})
+        sent = refs if action in ("create", "replace") else {
+            name: ref for name, ref in refs.items() if name in changed
+        }
+        return [(ref, f"{obj.address}.{name}") for name, ref in sent.items()]
 
     def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
         return (fields.get("provider"), fields.get("account"))

@@ -247,6 +247,21 @@ class FlexClient:
                 f"the count of {path.strip('/')} is not a number of objects ({{\"total\": n}})")
         return total
 
+    def read_complete(self, path: str, select: Iterable[str] = ()) -> builtins.list[dict[str, Any]]:
+        """Every object of a collection, checked against its count: what deletes are planned
+        from. A read that finds another number than the platform counts (counted again once,
+        in case something changed meanwhile) is an `InconsistentReadError`."""
+        expected = self.count(path)
+        docs = list(self.list(path, select=select, expected=expected))
+        if len(docs) != expected and len(docs) != self.count(path):
+            raise InconsistentReadError(
+                "GET", self._session.path_of(path), 200,
+                f"it found {len(docs)} objects where the platform counts {expected}; deletes "
+                "are planned only from a complete read: run the plan again",
+                collection=path.strip("/"),
+            )
+        return docs
+
     def find(
         self,
         path: str,

@@ -20,7 +20,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from flexctl.config.secrets import SecretResolver
-from flexctl.errors import ApplyError, FlexctlError, PlanError
+from flexctl.errors import ApplyError, FlexctlError, PlanError, SecretError
 from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Kind, Obj
 from flexctl.kinds.refs import RefMap
@@ -154,6 +154,7 @@ class Executor:
     def run(self) -> Journal:
         if self.plan.blocked:
             raise PlanError("the plan has blocked changes; nothing is applied")
+        self._check_secrets()
         manual = [
             Entry(c.address, c.kind, "manual", "manual", c.instructions or c.reason, c.id)
             for c in self.plan.changes
@@ -161,6 +162,23 @@ class Executor:
         ]
         self._schedule(tasks_of(self.plan, self.live, self.desired), manual)
         return self.journal
+
+    def _check_secrets(self) -> None:
+        """Every secret a change must send is read before the first write: a missing one
+        would otherwise fail the apply half-way."""
+        problems: list[str] = []
+        for change in self.plan.changes:
+            obj = self.desired.get(change.address)
+            if change.action not in API_ACTIONS or obj is None:
+                continue
+            kind = get_kind(change.kind)
+            for ref, where in kind.secrets_needed(obj, change.action, change.changed_paths):
+                try:
+                    self.writer.secrets.value(ref, where)
+                except SecretError as error:
+                    problems.append(str(error))
+        if problems:
+            raise SecretError("; ".join(problems) + "; nothing was applied")
 
     # -- scheduling -------------------------------------------------------------------------
 

@@ -104,6 +104,9 @@ def _diff_kind(
             result.changes.append(change)
     declared = {obj.address for obj in wanted}
     extra = [obj for obj in live if obj.address not in declared]
+    twins = [obj for obj in extra if obj.meta.get("duplicate_of")]
+    result.changes.extend(_duplicate(kind, obj, by_address, ctx) for obj in twins)
+    extra = [obj for obj in extra if not obj.meta.get("duplicate_of")]
     pairing = kind.pair_replacements(missing, extra)
     result.changes.extend(_replace(kind, new, old, ctx) for new, old in pairing.pairs)
     result.changes.extend(_create(kind, obj, ctx) for obj in pairing.missing)
@@ -239,6 +242,23 @@ def _replace(kind: Kind, new: Obj, old: Obj, ctx: _Context) -> Change:
     if not (cap.create and cap.delete):
         return _manual_update(kind, new, old, changed, change, "", ctx)
     return change
+
+
+def _duplicate(kind: Kind, live: Obj, by_address: Mapping[str, Obj], ctx: _Context) -> Change:
+    """A second live object with a declared object's natural key: billing it twice would look
+    in sync, so the plan blocks until one goes or the right one is pinned."""
+    of = str(live.meta["duplicate_of"])
+    twin = by_address.get(of)
+    where = f" (in the admin portal, {kind.portal})" if kind.portal else ""
+    reason = (
+        f"a duplicate of {of}: the live {kind.plural} {twin.id if twin else '?'} and {live.id} "
+        f"both match it by its {kind.identity_words}; remove the extra one{where}, or pin the "
+        "one to keep with `id:`"
+    )
+    return Change(
+        address=live.address, kind=kind.name, action="blocked", reason=reason, id=live.id,
+        changed_paths=tuple(sorted(live.fields)), before=_sorted(live.fields),
+    )
 
 
 def _unverified(kind: Kind, obj: Obj, why: str, ctx: _Context) -> Change:

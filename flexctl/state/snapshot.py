@@ -5,7 +5,11 @@ everything for export) and then normalized in dependency order, so that every re
 translated from a platform id to a config key. Each live object is matched to its desired
 object — by `id:` pin first, then by natural key — and takes that object's address; undeclared
 live objects get a key of their own (a unique slug of their name), which the diff reports as
-unmanaged. Requests: one list per page of 50 per kind read, plus the collection that tells
+unmanaged — except a second live object with the natural key of a declared one, which is marked
+`meta["duplicate_of"]` (two applies at once, or a retry the platform did not deduplicate) so
+the plan blocks on it instead of calling it unmanaged. Kinds whose undeclared objects may be
+deleted (`complete`: the pruned ones) are read with their count checked, so no delete is planned
+from a partial read. Requests: one list per page of 50 per kind read, plus the collection that tells
 which objects of a kind are invoiced (its `history_source`: the invoices, for memberships) when
 such a kind is read, plus the account status on targets that expose it.
 """
@@ -38,6 +42,10 @@ class SnapshotClient(Protocol):
 
     def get_singleton(self, path: str) -> dict[str, Any]: ...
 
+    def read_complete(
+        self, path: str, select: Iterable[str] = ()
+    ) -> builtins.list[dict[str, Any]]: ...
+
     def map_concurrently(
         self, fn: Callable[[Any], Any], items: Iterable[Any]
     ) -> builtins.list[Any]: ...
@@ -61,11 +69,13 @@ def read_snapshot(
     all_objects: bool = False,
     *,
     target: Mapping[str, Any] | None = None,
+    complete: Collection[str] = (),
 ) -> Snapshot:
     """Read the live objects `desired` needs (every kind with `all_objects`), normalized.
 
     `kinds` limits the read to those kinds plus what their references need; `target`
-    (`{"api_url", "org"}`) is recorded in the snapshot together with the detected profile.
+    (`{"api_url", "org"}`) is recorded in the snapshot together with the detected profile;
+    the kinds in `complete` are read against their count (`FlexClient.read_complete`).
     """
     profile = client.profile
     wanted = {k.name for k in registry()} if all_objects else set(desired)
@@ -75,7 +85,9 @@ def read_snapshot(
     readable = [k for k in to_read if k.capability(profile).read]
     unreadable = {k.name: k.unreadable_reason for k in to_read if not k.capability(profile).read}
 
-    jobs: list[tuple[str, Callable[[], Any]]] = [(k.name, _fetcher(client, k)) for k in readable]
+    jobs: list[tuple[str, Callable[[], Any]]] = [
+        (k.name, _fetcher(client, k, k.name in complete)) for k in readable
+    ]
     sources = {k.history_source: k.history_select for k in readable if k.history_source}
     for path, select in sources.items():
         jobs.append((path, _lister(client, path, select)))
@@ -105,10 +117,12 @@ def read_snapshot(
     )
 
 
-def _fetcher(client: SnapshotClient, kind: Kind) -> Callable[[], Any]:
+def _fetcher(client: SnapshotClient, kind: Kind, complete: bool) -> Callable[[], Any]:
     path = kind.api_path or kind.name
     if kind.singleton:
         return lambda: [client.get_singleton(path)]
+    if complete:
+        return lambda: client.read_complete(path, select=kind.select)
     return _lister(client, path, kind.select)
 
 
@@ -130,9 +144,16 @@ def normalize_kind(
         return live
     wanted = list(desired)
     pairs = match(kind, live, wanted)
+    twins = duplicates(kind, live, pairs)
     if kind.owned:
-        return _place_owned(kind, live, wanted, pairs, invoiced)
-    return _place_keyed(kind, live, wanted, pairs, refs)
+        placed = _place_owned(kind, live, wanted, pairs, invoiced)
+    else:
+        placed = _place_keyed(kind, live, wanted, pairs, refs)
+    for i, twin in twins.items():
+        obj = placed[i]
+        placed[i] = Obj(obj.kind, obj.address, obj.fields, obj.id, obj.owner,
+                        {**obj.meta, "duplicate_of": twin.address})
+    return placed
 
 
 def match(kind: Kind, live: list[Obj], desired: list[Obj]) -> dict[int, Obj]:
@@ -158,6 +179,22 @@ def match(kind: Kind, live: list[Obj], desired: list[Obj]) -> dict[int, Obj]:
             unmatched.append(obj)
     _match_loosely(kind, live, unmatched, pairs)
     return pairs
+
+
+def duplicates(kind: Kind, live: list[Obj], pairs: dict[int, Obj]) -> dict[int, Obj]:
+    """Live index -> the declared object an unmatched live object duplicates: it has the
+    natural key a declared (unpinned) object was matched by."""
+    claimed = {kind.natural_key(obj): obj for obj in pairs.values() if obj.id is None}
+    found: dict[int, Obj] = {}
+    if not claimed:
+        return found
+    for i, obj in enumerate(live):
+        if i in pairs:
+            continue
+        twin = next((claimed[key] for key in kind.live_keys(obj) if key in claimed), None)
+        if twin is not None:
+            found[i] = twin
+    return found
 
 
 def _match_loosely(
