@@ -16,6 +16,7 @@
     │       └── InconsistentReadError  a list read that contradicts itself: an id or cursor
     │                             repeated, more objects than the collection counts
     ├── TransportError            the connection failed or timed out (outcome of a write unknown)
+    ├── LockError                 another flexctl is writing to the same target (exit 1)
     ├── PlanError                 a plan cannot be made or a saved plan cannot be used
     │   └── StalePlanError        a saved plan no longer matches the live target (exit 3)
     └── ApplyError                apply finished with failed changes (exit 1)
@@ -162,6 +163,10 @@ class TransportError(FlexctlError):
         self.outcome_unknown = outcome_unknown
         suffix = " (the change may or may not have been made)" if outcome_unknown else ""
         super().__init__(_shown(f"{method} {path}: {reason}{suffix}"))
+
+
+class LockError(FlexctlError):
+    """Another flexctl holds the target's lock; the message names the holder."""
 
 
 class PlanError(FlexctlError):

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, Protocol
 
 from flexctl.config.secrets import SecretResolver
@@ -32,6 +33,7 @@ from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient
+from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import ORG_ENV, Target, TargetOptions
 from flexctl.readiness.checklist import Readiness, readiness
@@ -177,6 +179,10 @@ class Session:
     def described_target(self) -> dict[str, str | None]:
         """The target as plans record it, with the profile the client detected."""
         return self.target.with_profile(self.client.profile).describe()
+
+    def lock(self, timeout: float = 0.0) -> AbstractContextManager[Path]:
+        """The target's writer lock (`flexctl.platform.lock`): one apply at a time."""
+        return target_lock(self.target, timeout)
 
     # --- plan and apply -----------------------------------------------------------------------
 

@@ -53,6 +53,7 @@ class ApplyOptions:
     kinds: list[str] | None
     workers: int
     target_opts: TargetOptions
+    lock_timeout: float = 0.0
 
 
 @click.command("apply")
@@ -66,6 +67,9 @@ class ApplyOptions:
 @format_option(("text", "json"), help="how the journal is printed")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=DEFAULT_WORKERS,
               show_default=True, help="changes in flight at once (the write rate still holds)")
+@click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=0.0,
+              metavar="SECONDS", show_default=True,
+              help="how long to wait for another apply on the same target to finish")
 @kind_options
 @target_options
 def command(
@@ -75,12 +79,13 @@ def command(
     force: bool,
     fmt: str,
     parallelism: int,
+    lock_timeout: float,
     kinds: list[str] | None,
     target_opts: TargetOptions,
 ) -> int:
     """Apply the configuration (or a plan saved with `flexctl plan -o`) to the organization."""
     options = ApplyOptions(path, config, auto_approve, force, fmt, kinds, parallelism,
-                           target_opts)
+                           target_opts, lock_timeout)
     saved = _saved_plan(path)
     if saved is None:
         if config is not None:
@@ -103,7 +108,8 @@ def _saved_plan(path: str) -> SavedPlan | None:
 
 
 def _apply_config(options: ApplyOptions) -> int:
-    with Session.open(options.path, options.target_opts) as session:
+    with (Session.open(options.path, options.target_opts) as session,
+          session.lock(options.lock_timeout)):
         run = session.plan(options.kinds, force=options.force)
         _show_plan(run, options.fmt)
         _refuse_blocked(run, options.fmt)
@@ -120,7 +126,8 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
                         "there; pass its new location with --config PATH")
     force = options.force or any(FORCED in w for w in saved.document.get("warnings", ()))
     kinds = saved.document.get("kinds")
-    with Session.open(config_path, options.target_opts, bound_to=saved.binding) as session:
+    with (Session.open(config_path, options.target_opts, bound_to=saved.binding) as session,
+          session.lock(options.lock_timeout)):
         registry = applied_plans_file(session.target)
         when = applied_at(registry, saved.plan_id)
         if when is not None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import click
 
 from flexctl.errors import TargetError, UsageError
+from flexctl.platform.lock import target_lock
+from flexctl.platform.target import Target
 
 SANDBOX_DB = Path(".flexctl") / "sandbox.db"
 
@@ -103,11 +105,13 @@ def account(status: str, org: str | None, path: Path) -> int:
     db = root / SANDBOX_DB
     db.parent.mkdir(parents=True, exist_ok=True)
     try:
-        store = Store(str(db), Clock())
-        try:
-            store.set_account_status(slug, status)
-        finally:
-            store.close()
+        # The sandbox's writers share one lock: not while an apply writes to it.
+        with target_lock(Target(api_url="local", org=slug, sandbox_db=db)):
+            store = Store(str(db), Clock())
+            try:
+                store.set_account_status(slug, status)
+            finally:
+                store.close()
     except sqlite3.Error as exc:
         raise TargetError(f"cannot use the sandbox database {db}: {exc}") from None
     click.echo(f"{slug}: account status is now {status} (sandbox {db})")
