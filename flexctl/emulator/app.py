@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from flexctl.emulator import api, billing, harness, jsonutil, rules
+from flexctl.emulator import api, harness, jsonutil, routes, rules
 from flexctl.emulator.auth import Auth
 from flexctl.emulator.clock import Clock
 from flexctl.emulator.errors import EmulatorDroppedConnection, HttpError
@@ -90,9 +90,7 @@ class Emulator:
         self.clock = Clock()
         self.store = Store(db_path, self.clock)
         self.auth = Auth(self.clock)
-        self.auth.register_client(
-            client_id, client_secret, all_scopes(profile) | billing.scopes(profile)
-        )
+        self.auth.register_client(client_id, client_secret, all_scopes(profile))
         self.faults = Faults(self.clock)
         self.faults.configure(faults)
         self.rate_limiter = RateLimiter(self.clock, rate_limit)
@@ -137,7 +135,7 @@ class Emulator:
         if path == TOKEN_PATH and method == "POST":
             self.stats.count_token()
             return Response(jsonutil.dumps(self.auth.issue(request.form)), 200, content_type=JSON)
-        operation = api.resolve(method, path, self.profile)
+        operation = routes.resolve(method, path, self.profile)
         self.stats.count(method)
         self.faults.before(method, path)
         token = self.auth.authenticate(request.headers.get("Authorization"))

@@ -43,6 +43,11 @@ class HttpError(Exception):
         return body
 
 
+def cannot(method: str, path: str) -> HttpError:
+    """NestJS's answer for a route that does not exist (or lacks this method)."""
+    return HttpError(404, f"Cannot {method} {path}")
+
+
 def bad_request(*messages: str) -> HttpError:
     return HttpError(400, list(messages))
 

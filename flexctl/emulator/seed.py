@@ -13,19 +13,27 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flexctl.emulator import jsonutil, rules
+from flexctl.emulator.clock import Clock
 from flexctl.emulator.errors import HttpError
-from flexctl.emulator.harness import create_invoice
+from flexctl.emulator.invoices import create_invoice
 from flexctl.emulator.resources import COLLECTIONS, DEPENDENCY_ORDER
+from flexctl.emulator.store import Store
 from flexctl.emulator.validation import is_object_id
-
-if TYPE_CHECKING:
-    from flexctl.emulator.app import Emulator
 
 SINGLETON_KEYS = ("billing-settings", "invoicing-settings", "storefront")
 KNOWN_KEYS = {*DEPENDENCY_ORDER, *SINGLETON_KEYS, "account", "invoices"}
+
+
+class Seedable(Protocol):
+    """Where a seed goes: the emulator (`app.Emulator`) as seen from here."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 class SeedError(ValueError):
@@ -80,7 +88,7 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text)
 
 
-def apply_seed(app: Emulator, data: dict[str, Any], only_new: bool = True) -> None:
+def apply_seed(app: Seedable, data: dict[str, Any], only_new: bool = True) -> None:
     for org, kinds in data.items():
         if only_new and app.store.org_exists(org):
             continue
@@ -100,7 +108,7 @@ def _check_shape(org: str, kinds: dict[str, Any]) -> None:
             raise SeedError(f"seed: {org}: {key} must be a {'mapping' if mapping else 'list'}")
 
 
-def _seed_org(app: Emulator, org: str, kinds: dict[str, Any]) -> None:
+def _seed_org(app: Seedable, org: str, kinds: dict[str, Any]) -> None:
     ctx = rules.Context(app.store, org, app.clock)
     for kind in DEPENDENCY_ORDER:
         for index, doc in enumerate(kinds.get(kind, [])):
@@ -140,7 +148,7 @@ def _seed_object(ctx: rules.Context, kind: str, doc: Any) -> None:
     if object_id is not None and not is_object_id(object_id):
         raise HttpError(400, "_id must be a mongodb id")
     resource = COLLECTIONS[kind]
-    if not resource.writable:
+    if not resource.fields:  # read-only everywhere (resource types): stored as given
         ctx.store.insert(ctx.org, kind, {**({"_id": object_id} if object_id else {}), **body})
         return
     rules.create(ctx, resource, body, object_id=object_id)

@@ -333,6 +333,13 @@ class Store:
                 (org, kind, object_id, payment_id),
             )
 
+    def unmark_invoiced(self, org: str, payment_id: str) -> None:
+        """Forget what a voided invoice billed."""
+        with self.transaction():
+            self.conn.execute(
+                "DELETE FROM invoiced WHERE org = ? AND payment = ?", (org, payment_id)
+            )
+
     def is_invoiced(self, org: str, kind: str, object_id: str) -> bool:
         with self.lock:
             row = self.conn.execute(
