@@ -14,10 +14,10 @@ from werkzeug.datastructures import MultiDict
 
 from flexctl.emulator import billing, jsonutil, query, rules
 from flexctl.emulator.body import parse_body
+from flexctl.emulator.context import Context
 from flexctl.emulator.errors import bad_request, server_error
 from flexctl.emulator.resources import Singleton
 from flexctl.emulator.routes import Operation
-from flexctl.emulator.rules import Context
 from flexctl.emulator.validation import validate
 
 

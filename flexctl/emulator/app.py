@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from flexctl.emulator import api, harness, jsonutil, routes, rules
+from flexctl.emulator import api, harness, jsonutil, routes
 from flexctl.emulator.auth import Auth
 from flexctl.emulator.clock import Clock
+from flexctl.emulator.context import Context
 from flexctl.emulator.errors import EmulatorDroppedConnection, HttpError
 from flexctl.emulator.faults import Faults, RateLimiter
 from flexctl.emulator.resources import all_scopes
@@ -142,7 +143,7 @@ class Emulator:
         self.auth.require(token, operation.scope)
         self.rate_limiter.check(token.value, method)
         with self.store.transaction():
-            ctx = rules.Context(self.store, operation.org, self.clock)
+            ctx = Context(self.store, operation.org, self.clock)
             status, text = api.handle(ctx, operation, method, request.args, request.get_data())
         if self.faults.should_drop(method, path):
             raise EmulatorDroppedConnection()

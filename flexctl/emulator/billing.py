@@ -25,10 +25,11 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from flexctl.emulator import jsonutil
+from flexctl.emulator.context import Context
 from flexctl.emulator.errors import bad_request, server_error
 from flexctl.emulator.invoices import issue_invoice, owner, void_invoice
 from flexctl.emulator.resources import CHARGES, PAYMENT_DETAILS, PAYMENTS
-from flexctl.emulator.rules import Context, existing
+from flexctl.emulator.rules import existing
 from flexctl.emulator.validation import validate
 
 # (ctx, object id, query args, body) -> (status, answer)

@@ -11,10 +11,10 @@ from typing import Any, Protocol
 from flexctl.emulator import jsonutil
 from flexctl.emulator.body import parse_body
 from flexctl.emulator.clock import Clock
+from flexctl.emulator.context import Context
 from flexctl.emulator.errors import bad_request, cannot
 from flexctl.emulator.faults import Faults
 from flexctl.emulator.invoices import create_invoice
-from flexctl.emulator.rules import Context
 from flexctl.emulator.store import ACCOUNT_STATUSES, Store
 
 

@@ -12,9 +12,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from flexctl.emulator.context import Context
 from flexctl.emulator.errors import bad_request, not_found, server_error
 from flexctl.emulator.resources import FEES, PAYMENTS
-from flexctl.emulator.rules import Context, check_references, existing
+from flexctl.emulator.rules import check_references, existing
 from flexctl.emulator.validation import F, is_object_id, validate
 
 _INVOICE_FIELDS = {"member": F("id"), "company": F("id"), "fees": F("ids")}

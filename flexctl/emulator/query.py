@@ -78,7 +78,7 @@ def parse_limit(args: MultiDict[str, str]) -> int:
     if text is None:
         return MAX_LIMIT
     if not _INT.match(text):
-        raise bad_request("$limit must be an integer number")
+        raise bad_request("$limit must be a number conforming to the specified constraints")
     limit = int(text)
     if limit > MAX_LIMIT:
         raise bad_request(f"$limit must not be greater than {MAX_LIMIT}")

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from flexctl.emulator import jsonutil, rules
 from flexctl.emulator.clock import Clock
+from flexctl.emulator.context import Context
 from flexctl.emulator.errors import HttpError
 from flexctl.emulator.invoices import create_invoice
 from flexctl.emulator.resources import COLLECTIONS, DEPENDENCY_ORDER
@@ -109,7 +110,7 @@ def _check_shape(org: str, kinds: dict[str, Any]) -> None:
 
 
 def _seed_org(app: Seedable, org: str, kinds: dict[str, Any]) -> None:
-    ctx = rules.Context(app.store, org, app.clock)
+    ctx = Context(app.store, org, app.clock)
     for kind in DEPENDENCY_ORDER:
         for index, doc in enumerate(kinds.get(kind, [])):
             with _located(f"seed: {org}: {kind}[{index}]"):
@@ -140,7 +141,7 @@ def _located(where: str) -> Iterator[None]:
         raise SeedError(f"{where}: {text}") from None
 
 
-def _seed_object(ctx: rules.Context, kind: str, doc: Any) -> None:
+def _seed_object(ctx: Context, kind: str, doc: Any) -> None:
     if not isinstance(doc, dict):
         raise HttpError(400, "must be an object")
     body = dict(doc)

@@ -16,7 +16,8 @@ def test_limit_above_50_is_400(emu: Emu) -> None:
 
 
 def test_limit_must_be_a_number(emu: Emu) -> None:
-    nest_error(emu.get("plans", params={"$limit": "ten"}), 400)
+    body = nest_error(emu.get("plans", params={"$limit": "ten"}), 400)
+    assert body["message"] == ["$limit must be a number conforming to the specified constraints"]
 
 
 def test_cursor_pages_cover_everything_once(emu: Emu) -> None:

@@ -10,16 +10,23 @@ def _count(emu: Emu, kind: str) -> int:
 
 
 def test_membership_create_requires_fields(emu: Emu) -> None:
+    # class-validator names a missing field by the type it expects
     body = nest_error(emu.post("memberships", {}), 400)
-    for field in ("name", "startDate", "location", "plan"):
-        assert f"{field} should not be empty" in body["message"]
+    assert body["message"] == [
+        "name must be a string", "startDate must be a valid ISO 8601 date string",
+        "location must be a string", "plan must be a string",
+        "A company field must be provided if the isPersonal field is set to false.",
+    ]
     cat = emu.catalogue()
     no_owner = {"name": "x", "startDate": "2026-12-01", "location": cat["location"]["_id"],
                 "plan": cat["plan"]["_id"]}
-    assert nest_error(emu.post("memberships", no_owner), 400)["message"] == [
-        "company should not be empty"]
     personal = nest_error(emu.post("memberships", {**no_owner, "isPersonal": True}), 400)
-    assert personal["message"] == ["member should not be empty"]
+    assert personal["message"] == [
+        "A member field must be provided if the isPersonal field is set to true."]
+    fixed = nest_error(emu.post("memberships", {**no_owner, "company": cat["company"]["_id"],
+                                                "type": "fixed"}), 400)
+    assert fixed["message"] == ["End date is required for fixed memberships"]
+    assert _count(emu, "memberships") == 0
 
 
 def test_membership_defaults_and_dates(emu: Emu) -> None:
@@ -71,9 +78,18 @@ def test_noop_put_keeps_modified_at(emu: Emu) -> None:
     assert changed["modifiedAt"] > ms["modifiedAt"]
 
 
-def test_end_before_start_is_500(emu: Emu) -> None:
-    ms = emu.membership(emu.catalogue())
-    nest_error(emu.put(f"memberships/{ms['_id']}", {"endDate": "2026-11-01"}), 500)
+def test_end_before_start_is_500_with_the_platform_message(emu: Emu) -> None:
+    cat = emu.catalogue()
+    ms = emu.membership(cat)
+    body = nest_error(emu.put(f"memberships/{ms['_id']}", {"endDate": "2026-11-01"}), 500)
+    assert body["message"] == "Membership startDate should be before the endDate"
+    created = nest_error(emu.post("memberships", {
+        "name": "x", "startDate": "2026-12-01", "endDate": "2026-11-30",
+        "location": cat["location"]["_id"], "plan": cat["plan"]["_id"],
+        "company": cat["company"]["_id"]}), 500)
+    assert created["message"] == "Membership startDate should be before the endDate"
+    same_day = emu.put(f"memberships/{ms['_id']}", {"endDate": "2026-12-01"})
+    assert same_day.status_code == 200  # equal dates are accepted
 
 
 def test_invoiced_membership_and_fee_cannot_be_deleted(emu: Emu) -> None:
@@ -86,13 +102,41 @@ def test_invoiced_membership_and_fee_cannot_be_deleted(emu: Emu) -> None:
     assert payment["documentType"] == "invoice" and len(payment["lines"]) == 2
     assert emu.get(f"fees/{fee['_id']}").json()["payment"]["_id"] == payment["_id"]
     assert emu.get(f"payments/{payment['_id']}").json()["total"] == 25
-    nest_error(emu.delete(f"memberships/{ms['_id']}"), 500)
+    body = nest_error(emu.delete(f"memberships/{ms['_id']}"), 500)
+    assert body["message"] == "Cannot delete invoiced membership"
     nest_error(emu.delete(f"fees/{fee['_id']}"), 500)
+    refused = "Cannot update membership's start date when the membership is invoiced"
     body = nest_error(emu.put(f"memberships/{ms['_id']}", {"startDate": "2026-12-02"}), 500)
-    assert "invoiced" in body["message"]
+    assert body["message"] == refused
+    # checked before the date's format
+    body = nest_error(emu.put(f"memberships/{ms['_id']}", {"startDate": "soon"}), 500)
+    assert body["message"] == refused
+    assert emu.put(f"memberships/{ms['_id']}", {"startDate": "2026-12-01"}).status_code == 200
     assert emu.put(f"memberships/{ms['_id']}", {"endDate": "2027-06-30"}).status_code == 200
     assert emu.delete(f"fees/{loose['_id']}").status_code == 200
     nest_error(emu.delete(f"fees/{loose['_id']}"), 404)  # deletes are not idempotent
+    uninvoiced = emu.membership(cat)
+    body = nest_error(emu.put(f"memberships/{uninvoiced['_id']}", {"startDate": "soon"}), 400)
+    assert body["message"] == ["startDate must be a valid ISO 8601 date string"]
+
+
+def test_database_errors_are_500_after_validation(emu: Emu) -> None:
+    cat = emu.catalogue()
+    good = {"name": "Hot Desk", "startDate": "2026-12-01", "location": cat["location"]["_id"],
+            "plan": cat["plan"]["_id"], "company": cat["company"]["_id"]}
+    body = nest_error(emu.post("memberships", {**good, "name": ""}), 500)
+    assert body["message"] == "Path 'name' is required."
+    body = nest_error(emu.post("memberships", {**good, "plan": "hot-desk"}), 500)
+    assert body["message"] == ('Cast to ObjectId failed for value "hot-desk" (type string) at '
+                               'path "plan" because of "BSONError"')
+    body = nest_error(emu.post("companies", {"name": "Acme", "location": "downtown"}), 500)
+    assert 'value "downtown"' in body["message"] and 'path "location"' in body["message"]
+    body = nest_error(emu.put(f"companies/{cat['company']['_id']}", {"name": ""}), 500)
+    assert body["message"] == "Path 'name' is required."
+    # the 400 of validation comes first: nothing reaches the database
+    body = nest_error(emu.post("memberships", {**good, "name": "", "colour": "red"}), 400)
+    assert body["message"] == ["property colour should not exist"]
+    assert _count(emu, "memberships") == 0 and _count(emu, "companies") == 1
 
 
 def test_duplicate_post_creates_a_duplicate(emu: Emu) -> None:
@@ -140,7 +184,8 @@ def test_malformed_bodies_write_nothing(emu: Emu) -> None:
     unknown = nest_error(emu.post("companies", {"name": "A", "colour": "red"}), 400)
     assert unknown["message"] == ["property colour should not exist"]
     nest_error(emu.post("companies", ["not", "an", "object"]), 400)
-    nest_error(emu.post("companies", {"name": "A", "location": "downtown"}), 400)
+    assert nest_error(emu.post("companies", {"name": "A", "location": 7}), 400)["message"] == [
+        "location must be a string"]
     nest_error(emu.post("plans", {"name": "A", "price": -1, "intervalLength": "once"}), 400)
     assert _count(emu, "companies") == 0 and _count(emu, "plans") == 0
 
