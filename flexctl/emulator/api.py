@@ -15,7 +15,7 @@ from werkzeug.datastructures import MultiDict
 from flexctl.emulator import billing, jsonutil, query, rules
 from flexctl.emulator.body import parse_body
 from flexctl.emulator.context import Context
-from flexctl.emulator.errors import bad_request, server_error
+from flexctl.emulator.errors import bad_request, server_error, unauthorized
 from flexctl.emulator.resources import Singleton
 from flexctl.emulator.routes import Operation
 from flexctl.emulator.validation import validate
@@ -69,6 +69,8 @@ def _singleton_answer(
     if single.path == "account":
         return {"status": ctx.store.account_status(ctx.org)}
     current = ctx.store.get_singleton(ctx.org, single.path)
+    if single.path == "billing-settings":
+        return _billing_settings(ctx, current)
     if method == "GET":
         return current
     clean, errors = validate(parse_body(data), single.fields)
@@ -87,3 +89,12 @@ def _singleton_answer(
     updated = {**current, **clean}
     ctx.store.put_singleton(ctx.org, single.path, updated)
     return updated
+
+
+def _billing_settings(ctx: Context, current: dict[str, Any]) -> dict[str, Any]:
+    variant = ctx.dialect.billing_settings
+    if variant == "unauthorized":  # the scope exists, but no application is granted it
+        raise unauthorized()
+    if variant == "no-currency":
+        return {k: v for k, v in current.items() if k != "currency"}
+    return current

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,10 +21,11 @@ from flexctl.emulator import api, harness, jsonutil, routes
 from flexctl.emulator.auth import Auth
 from flexctl.emulator.clock import Clock
 from flexctl.emulator.context import Context
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import EmulatorDroppedConnection, HttpError
 from flexctl.emulator.faults import Faults, RateLimiter
 from flexctl.emulator.resources import all_scopes
-from flexctl.emulator.seed import apply_seed, read_seed
+from flexctl.emulator.seed import apply_seed, read_seed, seed_dialect
 from flexctl.emulator.store import Store
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ class Emulator:
         faults: str | None = None,
         rate_limit: str | None = None,
         seed: Path | None = None,
+        dialect: Dialect | str | Mapping[str, Any] | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
@@ -97,6 +99,11 @@ class Emulator:
         self.rate_limiter = RateLimiter(self.clock, rate_limit)
         self.stats = Stats()
         self._seed = read_seed(seed) if seed else None
+        if not isinstance(dialect, Dialect):
+            settings = seed_dialect(self._seed) if self._seed else None
+            dialect = Dialect.for_profile(profile).with_settings(settings).with_settings(dialect)
+        self.startup_dialect = dialect
+        self.dialect = dialect  # the harness changes it at run time
         self._populate()
 
     def _populate(self) -> None:
@@ -106,8 +113,10 @@ class Emulator:
             self.store.ensure_org(org)
 
     def reset(self) -> None:
-        """Forget every object, fault, rate-limit window and counter; re-create the orgs."""
+        """Forget every object, fault, rate-limit window and counter; re-create the orgs and
+        go back to the dialect the emulator started with."""
         self.store.wipe()
+        self.dialect = self.startup_dialect
         self.faults.clear()
         self.rate_limiter.reset()
         self.stats.reset()
@@ -136,14 +145,15 @@ class Emulator:
         if path == TOKEN_PATH and method == "POST":
             self.stats.count_token()
             return Response(jsonutil.dumps(self.auth.issue(request.form)), 200, content_type=JSON)
-        operation = routes.resolve(method, path, self.profile)
+        dialect = self.dialect  # one dialect for the whole request
+        operation = routes.resolve(method, path, self.profile, dialect)
         self.stats.count(method)
         self.faults.before(method, path)
         token = self.auth.authenticate(request.headers.get("Authorization"))
         self.auth.require(token, operation.scope)
         self.rate_limiter.check(token.value, method)
         with self.store.transaction():
-            ctx = Context(self.store, operation.org, self.clock)
+            ctx = Context(self.store, operation.org, self.clock, dialect)
             status, text = api.handle(ctx, operation, method, request.args, request.get_data())
         if self.faults.should_drop(method, path):
             raise EmulatorDroppedConnection()

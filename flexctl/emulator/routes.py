@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import cannot
 from flexctl.emulator.resources import ACTIONS, COLLECTIONS, SINGLETONS, Resource, Singleton
 
@@ -25,7 +26,7 @@ class Operation:
     object_id: str | None = None
 
 
-def resolve(method: str, path: str, profile: str) -> Operation:
+def resolve(method: str, path: str, profile: str, dialect: Dialect) -> Operation:
     """The operation a request names on this profile; 404 `Cannot METHOD path` otherwise."""
     parts = path[len(API_PREFIX) :].split("/") if path.startswith(API_PREFIX) else []
     if not parts or not parts[0] or len(parts) > 4 or "" in parts[1:]:
@@ -36,10 +37,13 @@ def resolve(method: str, path: str, profile: str) -> Operation:
             raise cannot(method, path)
         return Operation("organization", org, "flex.settings.organization.read")
     name, rest = parts[1], parts[2:]
+    if not dialect.has_route(name):
+        raise cannot(method, path)
     if name in SINGLETONS and not rest:
         return _singleton(method, path, profile, org, SINGLETONS[name])
     resource = COLLECTIONS.get(name)
-    operation = _operation_name(method, rest)
+    updates = dialect.update_methods(name)
+    operation = _operation_name(method, rest, updates)
     if resource is None or operation not in resource.operations(profile):
         raise cannot(method, path)
     scope = f"{resource.scope}.{ACTIONS[operation]}"
@@ -47,14 +51,16 @@ def resolve(method: str, path: str, profile: str) -> Operation:
     return Operation(operation, org, scope, resource=resource, object_id=object_id)
 
 
-def _operation_name(method: str, rest: list[str]) -> str | None:
+def _operation_name(method: str, rest: list[str], updates: tuple[str, ...]) -> str | None:
     if not rest:
         return {"GET": "list", "POST": "create"}.get(method)
     if len(rest) == 2:
         return "collect" if (method, rest[1]) == ("POST", "collect") else None
     if rest[0] == "count":
         return "count" if method == "GET" else None
-    return {"GET": "get", "PUT": "update", "DELETE": "delete"}.get(method)
+    if method in updates:
+        return "update"
+    return {"GET": "get", "DELETE": "delete"}.get(method)
 
 
 def _singleton(method: str, path: str, profile: str, org: str, single: Singleton) -> Operation:

@@ -87,11 +87,14 @@ def create(
     ctx: Context, resource: Resource, body: dict[str, Any], object_id: str | None = None
 ) -> dict[str, Any]:
     rules = policy(resource.path)
-    clean, errors = validate(body, resource.fields, required=resource.required)
+    refused = ctx.dialect.refused_on_create(resource.path)
+    fields = {k: v for k, v in resource.fields.items() if k not in refused}
+    required = (*resource.required, *ctx.dialect.required_on_create(resource.path))
+    clean, errors = validate(body, fields, required=required)
     _fail_on(errors + rules.create_errors(clean))
     _check_cast(clean, resource.fields)
     check_references(ctx, clean, resource.path)
-    _check_filled(clean, resource.required)
+    _check_filled(clean, required)
     rules.before_create(ctx, clean)
     merged = {**_fresh_defaults(resource), **clean}
     # Documents list their fields in the resource's order, whatever order the body used.

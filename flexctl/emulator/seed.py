@@ -2,9 +2,12 @@
 
 Shape: `{"<org>": {"plans": [{...API fields...}], "members": [...], "account": {"status":
 "active"}, "billing-settings": {...}, "invoices": [{"memberships": [ids], "fees": [ids]}]}}`.
-Objects go through the same validation and rules as API writes (in dependency order); `_id` is
-optional. A seed is applied only to organizations the database does not have yet, so
-restarting a server on the same database does not duplicate anything.
+Objects go through the same validation and rules as API writes (in dependency order), in the
+`full` profile's dialect whatever the emulator plays (what the admin UI can create, a seed can
+hold); `_id` is optional. A seed is applied only to organizations the database does not have
+yet, so restarting a server on the same database does not duplicate anything. The top-level key
+`dialect` is not an organization: it holds dialect settings (`{"membership_price": "reject"}`),
+applied when the emulator starts.
 """
 
 from __future__ import annotations
@@ -18,12 +21,15 @@ from typing import Any, Protocol
 from flexctl.emulator import jsonutil, rules
 from flexctl.emulator.clock import Clock
 from flexctl.emulator.context import Context
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import HttpError
 from flexctl.emulator.invoices import create_invoice
 from flexctl.emulator.resources import COLLECTIONS, DEPENDENCY_ORDER
 from flexctl.emulator.store import Store
 from flexctl.emulator.validation import is_object_id
 
+DIALECT_KEY = "dialect"
+SEED_DIALECT = Dialect.for_profile("full")
 SINGLETON_KEYS = ("billing-settings", "invoicing-settings", "storefront")
 KNOWN_KEYS = {*DEPENDENCY_ORDER, *SINGLETON_KEYS, "account", "invoices"}
 
@@ -89,9 +95,21 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text)
 
 
+def seed_dialect(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The seed's dialect settings, if it has any (checked: a SeedError names a bad one)."""
+    settings = data.get(DIALECT_KEY)
+    if settings is None:
+        return None
+    try:
+        Dialect().with_settings(settings)
+    except ValueError as exc:
+        raise SeedError(f"seed: {DIALECT_KEY}: {exc}") from None
+    return dict(settings)
+
+
 def apply_seed(app: Seedable, data: dict[str, Any], only_new: bool = True) -> None:
     for org, kinds in data.items():
-        if only_new and app.store.org_exists(org):
+        if org == DIALECT_KEY or (only_new and app.store.org_exists(org)):
             continue
         _check_shape(org, kinds)
         with app.store.transaction():
@@ -110,7 +128,7 @@ def _check_shape(org: str, kinds: dict[str, Any]) -> None:
 
 
 def _seed_org(app: Seedable, org: str, kinds: dict[str, Any]) -> None:
-    ctx = Context(app.store, org, app.clock)
+    ctx = Context(app.store, org, app.clock, SEED_DIALECT)
     for kind in DEPENDENCY_ORDER:
         for index, doc in enumerate(kinds.get(kind, [])):
             with _located(f"seed: {org}: {kind}[{index}]"):
