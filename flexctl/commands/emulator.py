@@ -30,7 +30,7 @@ def command() -> None:
 @click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON or YAML fixture of live objects per organization.")
 @click.option("--faults", help="e.g. 500:0.10,429:0.05,drop:0.03,latency:50ms,seed:7")
-@click.option("--rate-limit", help="e.g. reads=400/min,writes=100/min")
+@click.option("--rate-limit", help="e.g. reads=400/min,reads=20000/day,writes=100/min")
 @click.option("--dialect", help="Which variant of the platform's uncertain behaviours to play, "
               "e.g. membership_price=reject,fee_update=patch")
 def serve(

@@ -23,7 +23,8 @@ from flexctl.emulator.clock import Clock
 from flexctl.emulator.context import Context
 from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import EmulatorDroppedConnection, HttpError
-from flexctl.emulator.faults import Faults, RateLimiter
+from flexctl.emulator.faults import Faults
+from flexctl.emulator.ratelimit import RateLimiter
 from flexctl.emulator.resources import all_scopes
 from flexctl.emulator.seed import apply_seed, read_seed, seed_dialect
 from flexctl.emulator.store import Store
@@ -148,18 +149,21 @@ class Emulator:
         dialect = self.dialect  # one dialect for the whole request
         operation = routes.resolve(method, path, self.profile, dialect)
         self.stats.count(method)
-        self.faults.before(method, path)
+        self.faults.before(method, path, dialect)
         token = self.auth.authenticate(request.headers.get("Authorization"))
         self.auth.require(token, operation.scope)
-        self.rate_limiter.check(token.value, method)
+        limits = self.rate_limiter.check(token.value, method, dialect)
         with self.store.transaction():
             ctx = Context(self.store, operation.org, self.clock, dialect)
             status, text = api.handle(ctx, operation, method, request.args, request.get_data())
         if self.faults.should_drop(method, path):
             raise EmulatorDroppedConnection()
-        return Response(text, status, content_type=JSON)
+        return Response(text, status, headers=limits, content_type=JSON)
 
     def _error(self, err: HttpError, request: Request) -> Response:
+        if err.plain:
+            return Response(str(err.message), err.status, headers=err.headers,
+                            content_type="text/plain; charset=utf-8")
         query = request.query_string.decode("latin-1")
         url = request.path + (f"?{query}" if query else "")
         body = jsonutil.dumps(err.body(url, self.clock.iso_now()))

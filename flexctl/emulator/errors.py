@@ -28,11 +28,14 @@ class HttpError(Exception):
         status: int,
         message: str | list[str],
         headers: dict[str, str] | None = None,
+        *,
+        plain: bool = False,  # the message as a text/plain body, not the NestJS JSON
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.plain = plain
 
     def body(self, path: str, timestamp: str) -> dict[str, object]:
         body: dict[str, object] = {"statusCode": self.status, "message": self.message}
