@@ -43,7 +43,7 @@ def handle(
     if op.name == "list":
         # Memberships carry calculatedStatus, which depends on today: render each one.
         render = partial(rules.render, ctx, resource) if resource.path == "memberships" else None
-        return 200, query.list_page(ctx.store, ctx.org, resource, args, render)
+        return 200, query.list_page(ctx.store, ctx.org, resource, args, ctx.dialect, render)
     if op.name == "count":
         where = [] if resource.path == "memberships" else query.parse_filters(args, resource)
         return 200, jsonutil.dumps(dict(query.count_answer(ctx.store, ctx.org, resource, where)))

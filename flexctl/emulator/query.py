@@ -2,7 +2,9 @@
 
 Lists are ordered by `_id`, which only grows, so a cursor is "the boundary `_id` plus the
 position of the page", base64-encoded and opaque to clients. Any query parameter the resource
-does not document is refused with `property X should not exist`, as the real API does.
+does not document is refused with `property X should not exist`, as the real API does. The
+dialect decides whether a missing cursor is absent or `null`, and whether a last page that is
+exactly full still offers a `cursorNext` (to an empty page).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from flexctl.emulator import jsonutil
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import HttpError, bad_request
 from flexctl.emulator.resources import Resource
 from flexctl.emulator.store import SQL_PROJECTION, Store, field_expr
@@ -160,6 +163,7 @@ def list_page(
     org: str,
     resource: Resource,
     args: MultiDict[str, str],
+    dialect: Dialect,
     render: Render | None = None,
 ) -> str:
     """Answer a list request with the v2 envelope, as JSON text."""
@@ -186,31 +190,44 @@ def list_page(
         after = next_cursor.boundary if next_cursor else None
         rows = store.page(org, resource.path, where, after=after, limit=limit + 1,
                           select=sql_select)
-        has_after = len(rows) > limit
+        has_after = len(rows) > limit or (
+            len(rows) == limit and dialect.full_last_page == "empty-page"
+        )
         rows = rows[:limit]
         start = (next_cursor.position if next_cursor else 0) + 1
         has_before = next_cursor is not None
-    return _envelope(rows, start, has_before, has_after, select, render)
+    page = Page(rows, start, has_before, has_after)
+    return _envelope(page, select, render, null_cursors=dialect.no_cursor == "null")
+
+
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple[str, str]]  # (id, JSON document)
+    start: int  # rangeStart when not empty
+    has_before: bool
+    has_after: bool
+
 
 
 def _envelope(
-    rows: list[tuple[str, str]],
-    start: int,
-    has_before: bool,
-    has_after: bool,
-    select: tuple[str, ...] | None,
-    render: Render | None,
+    page: Page, select: tuple[str, ...] | None, render: Render | None, *, null_cursors: bool
 ) -> str:
+    """The envelope's JSON; a missing cursor is left out, or `null` with `null_cursors`."""
+    rows, start = page.rows, page.start
     if select is None and render is None:
         docs = [doc for _, doc in rows]  # stored JSON is already the answer: no re-encoding
     else:
         docs = [jsonutil.dumps(_shape(jsonutil.loads(doc), select, render)) for _, doc in rows]
     end = start + len(rows) - 1 if rows else 0
-    meta: dict[str, Any] = {}
-    if rows and has_after:
-        meta["cursorNext"] = Cursor("n", rows[-1][0], end).encode()
-    if rows and has_before:
-        meta["cursorPrev"] = Cursor("p", rows[0][0], start).encode()
+    cursors = {
+        "cursorNext": Cursor("n", rows[-1][0], end) if rows and page.has_after else None,
+        "cursorPrev": Cursor("p", rows[0][0], start) if rows and page.has_before else None,
+    }
+    meta: dict[str, Any] = {
+        key: cursor.encode() if cursor else None
+        for key, cursor in cursors.items()
+        if cursor or null_cursors
+    }
     meta["rangeStart"] = start if rows else 0
     meta["rangeEnd"] = end
     tail = jsonutil.dumps(meta)[1:]

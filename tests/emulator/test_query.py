@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from emu_harness import Emu, nest_error
 
 
@@ -43,6 +45,46 @@ def test_small_pages_and_single_page_envelope(emu: Emu) -> None:
     assert set(whole) == {"results", "rangeStart", "rangeEnd"}
     empty = emu.get("fees").json()
     assert empty == {"results": [], "rangeStart": 0, "rangeEnd": 0}
+
+
+def test_missing_cursors_may_be_null(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd", dialect="no_cursor=null")
+    _companies(emu, 3)
+    whole = emu.get("companies").json()
+    assert (whole["cursorNext"], whole["cursorPrev"]) == (None, None)
+    first = emu.get("companies", params={"$limit": "2"}).json()
+    assert first["cursorPrev"] is None and first["cursorNext"]
+    last = emu.get("companies", params={"$limit": "2", "$cursorNext": first["cursorNext"]})
+    assert last.json()["cursorNext"] is None and last.json()["cursorPrev"]
+    assert emu.get("fees").json() == {"results": [], "cursorNext": None, "cursorPrev": None,
+                                      "rangeStart": 0, "rangeEnd": 0}
+
+
+def test_a_full_last_page_has_no_cursor_by_default(emu: Emu) -> None:
+    _companies(emu, 4)
+    first = emu.get("companies", params={"$limit": "2"}).json()
+    last = emu.get("companies", params={"$limit": "2", "$cursorNext": first["cursorNext"]})
+    assert len(last.json()["results"]) == 2 and "cursorNext" not in last.json()
+
+
+def test_a_full_last_page_may_lead_to_an_empty_page(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd", dialect="full_last_page=empty-page")
+    ids = _companies(emu, 4)
+    params = {"$limit": "2"}
+    pages = []
+    while True:
+        page = emu.get("companies", params=params).json()
+        pages.append(page)
+        if "cursorNext" not in page:
+            break
+        params = {"$limit": "2", "$cursorNext": page["cursorNext"]}
+    assert [len(p["results"]) for p in pages] == [2, 2, 0]
+    assert [c["_id"] for p in pages for c in p["results"]] == ids
+    assert pages[-1] == {"results": [], "rangeStart": 0, "rangeEnd": 0}
+    emu.create("companies", {"name": "Fifth"})  # no longer exactly full: no empty page
+    last = emu.get("companies", params={"$limit": "2", "$cursorNext": pages[1]["cursorNext"]})
+    assert [c["name"] for c in last.json()["results"]] == ["Fifth"]
+    assert "cursorNext" not in last.json()
 
 
 def test_both_cursors_at_once_is_400(emu: Emu) -> None:
