@@ -7,7 +7,6 @@ returns the status and JSON text. Payment operations with their own rules are an
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
@@ -29,7 +28,6 @@ def handle(
     if org is None:
         raise server_error("Organization not found")
     if op.name == "organization":
-        query.check_single_args(args)
         shown = {k: org[k] for k in ("_id", "name", "slug")}
         return 200, jsonutil.dumps({**shown, "imageUrl": None, "description": None})
     if op.singleton is not None:
@@ -41,17 +39,15 @@ def handle(
         status, answer = special(ctx, op.object_id or "", args, parse_body(data))
         return status, jsonutil.dumps(answer)
     if op.name == "list":
-        # Memberships carry calculatedStatus, which depends on today: render each one.
-        render = partial(rules.render, ctx, resource) if resource.path == "memberships" else None
+        render = rules.renderer(ctx, resource)
         return 200, query.list_page(ctx.store, ctx.org, resource, args, ctx.dialect, render)
     if op.name == "count":
         where = [] if resource.path == "memberships" else query.parse_filters(args, resource)
         return 200, jsonutil.dumps(dict(query.count_answer(ctx.store, ctx.org, resource, where)))
     object_id = op.object_id or ""
-    if op.name == "get":
-        query.check_single_args(args)
-        doc = rules.render(ctx, resource, rules.existing(ctx, resource, object_id))
-        return 200, jsonutil.dumps(query.apply_select(doc, query.parse_select(args)))
+    if op.name == "get":  # like the platform's, it ignores every query parameter ($select too)
+        doc = rules.existing(ctx, resource, object_id)
+        return 200, jsonutil.dumps(rules.render(ctx, resource, doc, single=True))
     if args:
         raise bad_request(*(f"property {k} should not exist" for k in args))
     if op.name == "create":

@@ -69,13 +69,6 @@ def apply_select(doc: dict[str, Any], select: tuple[str, ...] | None) -> dict[st
     return {k: v for k, v in doc.items() if k == "_id" or k in select}
 
 
-def check_single_args(args: MultiDict[str, str]) -> None:
-    """A single GET accepts only `$select`."""
-    unknown = [k for k in args if k != "$select"]
-    if unknown:
-        raise bad_request(*(f"property {k} should not exist" for k in unknown))
-
-
 def parse_limit(args: MultiDict[str, str]) -> int:
     text = args.get("$limit")
     if text is None:

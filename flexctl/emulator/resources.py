@@ -211,8 +211,8 @@ MEMBERSHIPS = Resource(
     required=("name", "startDate", "location", "plan"),
     defaults={
         "isPersonal": False, "type": "month_to_month", "intervalLength": "month",
-        "intervalCount": 1, "isLocked": False, "price": ZERO, "deposit": ZERO, "endDate": None,
-        "company": None, "member": None, "status": "approved", "properties": {},
+        "intervalCount": 1, "isLocked": False, "price": ZERO, "deposit": ZERO,
+        "status": "approved", "properties": {},
     },
     update_fields=frozenset({"startDate", "endDate", "price"}),
     filters={"_id": "id", "company": "id", "member": "id", "plan": "id", "location": "id",

@@ -9,7 +9,8 @@ required string is `Path 'name' is required.` (500), then the resource's busines
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 from flexctl.emulator.context import Context
@@ -139,11 +140,35 @@ def delete(ctx: Context, resource: Resource, object_id: str) -> dict[str, Any]:
     return render(ctx, resource, current)
 
 
-def render(ctx: Context, resource: Resource, doc: dict[str, Any]) -> dict[str, Any]:
-    """The document as the API shows it (computed fields added, write-only fields removed)."""
-    if resource.path == "memberships":
-        return {**doc, "calculatedStatus": membership_status(doc, ctx.clock.iso_now())}
-    return doc
+def render(
+    ctx: Context, resource: Resource, doc: dict[str, Any], *, single: bool = False
+) -> dict[str, Any]:
+    """The document as the API shows it: in a list (and a write's answer), or alone (`single`,
+    a GET by id, which shows empty fields of a membership as the dialect says)."""
+    if resource.path != "memberships":
+        return doc
+    shown = {**doc, "calculatedStatus": membership_status(doc, ctx.clock.iso_now())}
+    return _membership_shape(shown, ctx.dialect.single_get if single else "empty")
+
+
+def renderer(ctx: Context, resource: Resource) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
+    """How a list shows each document; None when the stored one is the answer."""
+    # Memberships carry calculatedStatus, which depends on today: render each one.
+    return partial(render, ctx, resource) if resource.path == "memberships" else None
+
+
+def _membership_shape(doc: dict[str, Any], style: str) -> dict[str, Any]:
+    # A membership stores an end date, its non-owner (company or member) and properties only
+    # when it has them (or, for endDate, when a write set it to null).
+    other = "company" if doc.get("isPersonal") else "member"
+    if style == "empty":  # as lists show them
+        return {**doc, "endDate": doc.get("endDate"), other: doc.get(other),
+                "properties": doc.get("properties") or {}}
+    if style == "null":
+        return {**doc, "endDate": doc.get("endDate"), other: doc.get(other),
+                "properties": doc.get("properties") or None}
+    return {k: v for k, v in doc.items()
+            if not (k in (other, "properties") and not v)}
 
 
 def membership_status(doc: dict[str, Any], now: str) -> str:
