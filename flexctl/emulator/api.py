@@ -12,7 +12,6 @@ from typing import Any
 from werkzeug.datastructures import MultiDict
 
 from flexctl.emulator import billing, jsonutil, query, rules
-from flexctl.emulator.body import parse_body
 from flexctl.emulator.context import Context
 from flexctl.emulator.errors import bad_request, server_error, unauthorized
 from flexctl.emulator.resources import Singleton
@@ -21,7 +20,7 @@ from flexctl.emulator.validation import validate
 
 
 def handle(
-    ctx: Context, op: Operation, method: str, args: MultiDict[str, str], data: bytes
+    ctx: Context, op: Operation, method: str, args: MultiDict[str, str], body: dict[str, Any]
 ) -> tuple[int, str]:
     """Answer one operation: (status, JSON text). Runs inside the request's transaction."""
     org = ctx.store.organization(ctx.org)
@@ -31,12 +30,12 @@ def handle(
         shown = {k: org[k] for k in ("_id", "name", "slug")}
         return 200, jsonutil.dumps({**shown, "imageUrl": None, "description": None})
     if op.singleton is not None:
-        return 200, jsonutil.dumps(_singleton_answer(ctx, op.singleton, method, args, data))
+        return 200, jsonutil.dumps(_singleton_answer(ctx, op.singleton, method, args, body))
     resource = op.resource
     assert resource is not None
     special = billing.HANDLERS.get((resource.path, op.name))
     if special is not None:
-        status, answer = special(ctx, op.object_id or "", args, parse_body(data))
+        status, answer = special(ctx, op.object_id or "", args, body)
         return status, jsonutil.dumps(answer)
     if op.name == "list":
         render = rules.renderer(ctx, resource)
@@ -51,14 +50,14 @@ def handle(
     if args:
         raise bad_request(*(f"property {k} should not exist" for k in args))
     if op.name == "create":
-        return 201, jsonutil.dumps(rules.create(ctx, resource, parse_body(data)))
+        return 201, jsonutil.dumps(rules.create(ctx, resource, body))
     if op.name == "update":
-        return 200, jsonutil.dumps(rules.update(ctx, resource, object_id, parse_body(data)))
+        return 200, jsonutil.dumps(rules.update(ctx, resource, object_id, body))
     return 200, jsonutil.dumps(rules.delete(ctx, resource, object_id))
 
 
 def _singleton_answer(
-    ctx: Context, single: Singleton, method: str, args: MultiDict[str, str], data: bytes
+    ctx: Context, single: Singleton, method: str, args: MultiDict[str, str], body: dict[str, Any]
 ) -> dict[str, Any]:
     if args:
         raise bad_request(*(f"property {k} should not exist" for k in args))
@@ -69,7 +68,7 @@ def _singleton_answer(
         return _billing_settings(ctx, current)
     if method == "GET":
         return current
-    clean, errors = validate(parse_body(data), single.fields)
+    clean, errors = validate(body, single.fields)
     if errors:
         raise bad_request(*errors)
     if (

@@ -1,7 +1,8 @@
 """The emulator's WSGI application: request flow, stats and the `create_app` factory.
 
 A request to `/api/v2/...` goes: route (404 `Cannot GET ...`), injected faults, token, scope,
-rate limit, then one store transaction; a "drop" fault fires after the commit. Every answer,
+rate limit, body (read only with a JSON content type), then one store transaction; a "drop"
+fault fires after the commit. Every answer,
 errors included, carries `X-Flex-Emulator-Profile`; nothing ever answers with a traceback.
 """
 
@@ -19,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 
 from flexctl.emulator import api, harness, jsonutil, routes
 from flexctl.emulator.auth import Auth
+from flexctl.emulator.body import is_json, parse_body
 from flexctl.emulator.clock import Clock
 from flexctl.emulator.context import Context
 from flexctl.emulator.dialect import Dialect
@@ -153,9 +155,11 @@ class Emulator:
         token = self.auth.authenticate(request.headers.get("Authorization"))
         self.auth.require(token, operation.scope)
         limits = self.rate_limiter.check(token.value, method, dialect)
+        body = {} if method == "GET" else parse_body(
+            request.get_data(), json_type=is_json(request.mimetype))
         with self.store.transaction():
             ctx = Context(self.store, operation.org, self.clock, dialect)
-            status, text = api.handle(ctx, operation, method, request.args, request.get_data())
+            status, text = api.handle(ctx, operation, method, request.args, body)
         if self.faults.should_drop(method, path):
             raise EmulatorDroppedConnection()
         return Response(text, status, headers=limits, content_type=JSON)

@@ -265,3 +265,18 @@ def test_resending_rate_components_is_a_noop(emu: Emu) -> None:
     changed = emu.put(f"resource-rates/{rate['_id']}", {"rates": [
         {**components[0], "price": 25}]}).json()
     assert changed["rates"][0]["_id"] != rate["rates"][0]["_id"]
+
+
+def test_a_body_without_a_json_content_type_is_not_read(emu: Emu) -> None:
+    cat = emu.catalogue()
+    for headers in ({}, {"Content-Type": "text/plain"}):
+        response = emu.request("POST", "companies", content=b'{"name": "Acme Two"}',
+                               headers=headers)
+        assert nest_error(response, 400)["message"] == ["name must be a string"]
+    typed = emu.request("POST", "companies", content=b'{"name": "Acme Two"}',
+                        headers={"Content-Type": "application/json; charset=utf-8"})
+    assert typed.status_code == 201
+    company = cat["company"]
+    untyped = emu.request("PUT", f"companies/{company['_id']}", content=b'{"name": "Renamed"}')
+    assert untyped.status_code == 200 and untyped.json()["name"] == "Acme"  # nothing read
+    assert _count(emu, "companies") == 2
