@@ -22,7 +22,7 @@ from flexctl.emulator import api, harness, jsonutil, routes
 from flexctl.emulator.auth import Auth
 from flexctl.emulator.body import is_json, parse_body
 from flexctl.emulator.clock import Clock
-from flexctl.emulator.context import Context
+from flexctl.emulator.context import Context, actor_id
 from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import EmulatorDroppedConnection, HttpError
 from flexctl.emulator.faults import Faults
@@ -158,7 +158,8 @@ class Emulator:
         body = {} if method == "GET" else parse_body(
             request.get_data(), json_type=is_json(request.mimetype))
         with self.store.transaction():
-            ctx = Context(self.store, operation.org, self.clock, dialect)
+            ctx = Context(self.store, operation.org, self.clock, dialect,
+                          actor_id(token.client_id))
             status, text = api.handle(ctx, operation, method, request.args, body)
         if self.faults.should_drop(method, path):
             raise EmulatorDroppedConnection()

@@ -91,7 +91,7 @@ def add_payment_details(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         "paymentCustomer": "cus_" + secrets.token_hex(7), "paymentSource": source,
         "locations": [],
     }
-    return ctx.store.insert(ctx.org, PAYMENT_DETAILS.path, doc)
+    return ctx.store.insert(ctx.org, PAYMENT_DETAILS.path, ctx.stamp(doc, created=True))
 
 
 def collect(ctx: Context, payment_id: str) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def collect(ctx: Context, payment_id: str) -> dict[str, Any]:
         "providerChargeReference": "ch_" + secrets.token_hex(12),
         "failureCode": card.decline_code, "failureMessage": card.decline_message,
     }
-    stored = ctx.store.insert(ctx.org, CHARGES.path, charge)
+    stored = ctx.store.insert(ctx.org, CHARGES.path, ctx.stamp(charge, created=True))
     paid = card.decline_code is None
     invoice.update({
         "status": "paid" if paid else "failed", "isPaid": paid, "isFailed": not paid,

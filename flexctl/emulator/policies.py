@@ -65,6 +65,11 @@ def _membership_errors(clean: Doc) -> list[str]:
     return errors
 
 
+def _discounts(ctx: Context, doc: Doc) -> None:
+    # The emulator knows no discounts: nothing is taken off the price.
+    doc.update(discountAmount=0, calculatedDiscountAmount=0, discountedPrice=doc.get("price", 0))
+
+
 def _membership_create(ctx: Context, clean: Doc) -> None:
     _check_dates(clean.get("startDate"), clean.get("endDate"))
 
@@ -107,6 +112,7 @@ def _fee_errors(clean: Doc) -> list[str]:
 
 
 def _fee_merge(ctx: Context, doc: Doc) -> None:
+    _discounts(ctx, doc)
     is_rate = ctx.store.get_raw(ctx.org, "resource-rates", doc["plan"]) is not None
     doc["planType"] = "ResourceRate" if is_rate else "Plan"
 
@@ -200,7 +206,7 @@ POLICIES: dict[str, Policy] = {
     "memberships": Policy(
         create_errors=_membership_errors, guard_update=_membership_guard,
         before_create=_membership_create, before_update=_membership_update,
-        before_delete=_membership_delete,
+        before_delete=_membership_delete, after_merge=_discounts,
     ),
     "fees": Policy(
         create_errors=_fee_errors, before_update=_fee_update, before_delete=_fee_delete,

@@ -103,7 +103,8 @@ def create(
     if object_id is not None:  # seed fixtures may pin ids
         doc["_id"] = object_id
     rules.after_merge(ctx, doc)
-    return render(ctx, resource, ctx.store.insert(ctx.org, resource.path, doc))
+    stored = ctx.store.insert(ctx.org, resource.path, ctx.stamp(doc, created=True))
+    return render(ctx, resource, stored)
 
 
 def update(
@@ -122,6 +123,7 @@ def update(
     rules.after_merge(ctx, merged)
     if _meaning(merged) != _meaning(current):  # a no-op PUT does not bump modifiedAt
         merged["modifiedAt"] = ctx.clock.iso_now()
+        ctx.stamp(merged)
     if merged != current:
         ctx.store.replace(ctx.org, resource.path, merged)
     return render(ctx, resource, merged)

@@ -280,3 +280,24 @@ def test_a_body_without_a_json_content_type_is_not_read(emu: Emu) -> None:
     untyped = emu.request("PUT", f"companies/{company['_id']}", content=b'{"name": "Renamed"}')
     assert untyped.status_code == 200 and untyped.json()["name"] == "Acme"  # nothing read
     assert _count(emu, "companies") == 2
+
+
+def test_audit_and_discount_fields(emu: Emu) -> None:
+    cat = emu.catalogue()
+    ms = emu.membership(cat, price=200)
+    assert len(ms["createdBy"]) == 24 and ms["modifiedBy"] == ms["createdBy"]
+    assert cat["company"]["createdBy"] == ms["createdBy"]  # the same client wrote both
+    assert (ms["discountAmount"], ms["calculatedDiscountAmount"], ms["discountedPrice"]) == (
+        0, 0, 200)
+    emu.app.auth.register_client("other", "s3cret", {"flex.community.memberships.update"})
+    form = {"grant_type": "client_credentials", "client_id": "other", "client_secret": "s3cret"}
+    other = emu.client.post("/oauth/token", data=form).json()["access_token"]
+    changed = emu.put(f"memberships/{ms['_id']}", {"price": 150}, token=other).json()
+    assert changed["discountedPrice"] == 150
+    assert changed["createdBy"] == ms["createdBy"] != changed["modifiedBy"]
+    unchanged = emu.put(f"memberships/{ms['_id']}", {"price": 150}).json()
+    assert unchanged["modifiedBy"] == changed["modifiedBy"]  # a no-op is nobody's change
+    fee = emu.fee(cat)
+    assert (fee["discountAmount"], fee["calculatedDiscountAmount"], fee["discountedPrice"]) == (
+        0, 0, 25)
+    assert fee["createdBy"] == ms["createdBy"]
