@@ -1,10 +1,12 @@
 """Payments: saved cards, charges, and the `full` profile's invoice and collection endpoints.
 
 What `flexctl check --smoke-test` needs to take a real small payment end to end:
-- `payment-details` (a real v2 endpoint): POST `{type: stripe, method: card, data: <token>,
-  member|company, isPersonal}`. Tokens are Stripe's test tokens; the card they stand for
-  decides the outcome: `tok_visa`, `tok_mastercard` succeed, `tok_chargeDeclined`,
-  `tok_insufficientFunds`, `tok_expiredCard` decline.
+- `payment-details` (a real v2 endpoint, on both profiles): POST `{type: stripe, method: card,
+  data: <token>, member|company, isPersonal}`; DELETE `/{id}` takes the documented `member` /
+  `company` parameters. Tokens are Stripe's test tokens; the card they stand for decides the
+  outcome: `tok_visa`, `tok_mastercard` succeed, `tok_chargeDeclined`,
+  `tok_insufficientFunds`, `tok_expiredCard` decline. A card needs a Stripe gateway, which on
+  the `officernd` profile only a seed can connect (as only the admin UI can on the platform).
 - `POST payments` `{member|company, fees: [ids]}` (emulator-only: the real API cannot create
   an invoice) issues an invoice for one-off fees; `DELETE payments/{id}` voids and removes it,
   with its charges, releasing its fees.
@@ -26,10 +28,10 @@ from werkzeug.datastructures import MultiDict
 
 from flexctl.emulator import jsonutil
 from flexctl.emulator.context import Context
-from flexctl.emulator.errors import bad_request, server_error
+from flexctl.emulator.errors import bad_request, not_found, server_error
 from flexctl.emulator.invoices import issue_invoice, owner, void_invoice
 from flexctl.emulator.resources import CHARGES, PAYMENT_DETAILS, PAYMENTS
-from flexctl.emulator.rules import existing
+from flexctl.emulator.rules import delete, existing, render
 from flexctl.emulator.validation import validate
 
 # (ctx, object id, query args, body) -> (status, answer)
@@ -146,7 +148,20 @@ def _add_card(
     ctx: Context, object_id: str, args: MultiDict[str, str], body: dict[str, Any]
 ) -> tuple[int, Any]:
     _no_args(args)
-    return 201, add_payment_details(ctx, body)
+    return 201, render(ctx, PAYMENT_DETAILS, add_payment_details(ctx, body))
+
+
+def _remove_card(
+    ctx: Context, object_id: str, args: MultiDict[str, str], body: dict[str, Any]
+) -> tuple[int, Any]:
+    owners = ("member", "company")
+    unknown = [k for k in args if k not in owners]
+    if unknown:
+        raise bad_request(*(f"property {k} should not exist" for k in unknown))
+    card = existing(ctx, PAYMENT_DETAILS, object_id)
+    if any(key in args and args[key] != card.get(key) for key in owners):
+        raise not_found(object_id)  # not this customer's card
+    return 200, delete(ctx, PAYMENT_DETAILS, object_id)
 
 
 def _invoice(
@@ -172,6 +187,7 @@ def _void(
 
 HANDLERS: dict[tuple[str, str], Handler] = {
     (PAYMENT_DETAILS.path, "create"): _add_card,
+    (PAYMENT_DETAILS.path, "delete"): _remove_card,
     (PAYMENTS.path, "create"): _invoice,
     (PAYMENTS.path, "collect"): _collect,
     (PAYMENTS.path, "delete"): _void,

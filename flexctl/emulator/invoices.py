@@ -43,7 +43,7 @@ def create_invoice(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     payment_id = ctx.store.new_id()
     lines = [_line(kind, doc) for kind, doc in picked]
     invoice = _invoice(ctx, payment_id, picked[0][1], lines)
-    ctx.store.insert(ctx.org, "payments", ctx.stamp(invoice, created=True))
+    invoice = ctx.store.insert(ctx.org, "payments", ctx.stamp(invoice, created=True))
     for kind, doc in picked:
         ctx.store.mark_invoiced(ctx.org, kind, doc["_id"], payment_id)
         if kind == "fees":

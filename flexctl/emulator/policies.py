@@ -3,7 +3,9 @@
 Memberships and fees follow what the platform was seen to do (its exact messages); invoiced
 history cannot be changed or deleted; member emails are unique; rate and tax components keep
 their ids; the emulator-only gateway secret is write-only (only its last four characters are
-kept). `rules` calls these hooks; the ones a resource does not define do nothing.
+kept); a membership shows its computed status, and its empty fields as the dialect says; saved
+cards do not show their owner. `rules` calls these hooks; the ones a resource does not define
+do nothing.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ class Policy:
     before_delete: Callable[[Context, Doc], None] = _nothing
     # The stored document, complete: computed fields.
     after_merge: Callable[[Context, Doc], None] = _nothing
+    # How the API shows a stored document (alone: a GET by id); None: as stored.
+    show: Callable[[Context, Doc, bool], Doc] | None = None
 
 
 # -- memberships -------------------------------------------------------------------------------
@@ -102,6 +106,32 @@ def _membership_delete(ctx: Context, current: Doc) -> None:
         raise server_error("Cannot delete invoiced membership")
 
 
+def _membership_show(ctx: Context, doc: Doc, single: bool) -> Doc:
+    # calculatedStatus depends on today: computed on every read.
+    shown = {**doc, "calculatedStatus": membership_status(doc, ctx.clock.iso_now())}
+    # A membership stores an end date, its non-owner (company or member) and properties only
+    # when it has them (or, for endDate, when a write set it to null).
+    style = ctx.dialect.single_get if single else "empty"
+    other = "company" if doc.get("isPersonal") else "member"
+    if style == "empty":  # as lists show them
+        return {**shown, "endDate": doc.get("endDate"), other: doc.get(other),
+                "properties": doc.get("properties") or {}}
+    if style == "null":
+        return {**shown, "endDate": doc.get("endDate"), other: doc.get(other),
+                "properties": doc.get("properties") or None}
+    return {k: v for k, v in shown.items() if not (k in (other, "properties") and not v)}
+
+
+def membership_status(doc: Doc, now: str) -> str:
+    if doc.get("status") == "not_approved":
+        return "not_approved"
+    if doc["startDate"] > now:
+        return "not_started"
+    if doc.get("endDate") and doc["endDate"] < now:
+        return "expired"
+    return "active"
+
+
 # -- fees ----------------------------------------------------------------------------------------
 
 
@@ -128,6 +158,11 @@ def _fee_delete(ctx: Context, current: Doc) -> None:
 
 
 # -- members, accounts, rates, taxes, gateways, webhooks ---------------------------------------
+
+
+def _card_show(ctx: Context, doc: Doc, single: bool) -> Doc:
+    # Stored to find a customer's cards; the platform's answer does not show them.
+    return {k: v for k, v in doc.items() if k not in ("member", "company", "isPersonal")}
 
 
 def _member_email(ctx: Context, clean: Doc, self_id: str | None = None) -> None:
@@ -206,8 +241,9 @@ POLICIES: dict[str, Policy] = {
     "memberships": Policy(
         create_errors=_membership_errors, guard_update=_membership_guard,
         before_create=_membership_create, before_update=_membership_update,
-        before_delete=_membership_delete, after_merge=_discounts,
+        before_delete=_membership_delete, after_merge=_discounts, show=_membership_show,
     ),
+    "payment-details": Policy(show=_card_show),
     "fees": Policy(
         create_errors=_fee_errors, before_update=_fee_update, before_delete=_fee_delete,
         after_merge=_fee_merge,

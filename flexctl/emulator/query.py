@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -231,5 +231,22 @@ def _shape(doc: dict[str, Any], select: tuple[str, ...] | None, render: Render |
     return apply_select(render(doc) if render else doc, select)
 
 
-def count_answer(store: Store, org: str, resource: Resource, where: Where) -> Mapping[str, Any]:
-    return {"total": store.count(org, resource.path, where), "groups": []}
+def count_answer(
+    store: Store, org: str, resource: Resource, args: MultiDict[str, str]
+) -> dict[str, Any]:
+    """`{total, groups}` for the documented filters; `$countBy` fills `groups` where the
+    resource has it (`[{key, count}]`)."""
+    if not resource.count_filters:
+        return {"total": store.count(org, resource.path), "groups": []}
+    count_by = args.get("$countBy") if resource.count_by else None
+    if count_by is not None:
+        args = MultiDict([(k, v) for k, v in args.items(multi=True) if k != "$countBy"])
+        if count_by not in resource.count_by:
+            allowed = ", ".join(resource.count_by)
+            raise bad_request(f"$countBy must be one of the following values: {allowed}")
+    where = parse_filters(args, resource)
+    groups = [] if count_by is None else [
+        {"key": key, "count": count}
+        for key, count in store.count_groups(org, resource.path, where, count_by)
+    ]
+    return {"total": store.count(org, resource.path, where), "groups": groups}

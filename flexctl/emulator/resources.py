@@ -58,6 +58,8 @@ class Resource:
     in_filters: frozenset[str] = frozenset({"_id"})
     public_ops: frozenset[str] = READ  # what the platform's public API has
     extra_ops: frozenset[str] = WRITE  # what the `full` profile adds
+    count_by: tuple[str, ...] = ()  # the fields `GET /{path}/count?$countBy=` groups by
+    count_filters: bool = True  # False: the count ignores every query parameter
 
     def updatable(self) -> Mapping[str, F]:
         if self.update_fields is None:
@@ -197,6 +199,7 @@ MEMBERS = Resource(
     in_filters=frozenset({"_id", "status"}),
     public_ops=READ | WRITE,
     extra_ops=NONE,
+    count_by=("status", "company", "location"),
 )
 MEMBERSHIPS = Resource(
     "memberships",
@@ -219,6 +222,7 @@ MEMBERSHIPS = Resource(
              "status": "enum"},
     public_ops=READ | WRITE,
     extra_ops=NONE,
+    count_filters=False,  # as observed on staging
 )
 FEES = Resource(
     "fees",
@@ -245,8 +249,10 @@ FEES = Resource(
 PAYMENTS = Resource(
     "payments",
     "flex.billing.payments",
-    filters={"_id": "id", "member": "id", "company": "id", "date": "date", "dueDate": "date",
-             "createdAt": "date"},
+    filters={"_id": "id", "member": "id", "company": "id", "location": "id", "number": "string",
+             "documentType": "enum", "status": "enum", "date": "date", "dueDate": "date",
+             **AUDIT_FILTERS},
+    in_filters=frozenset({"_id", "status"}),
     extra_ops=frozenset({"create", "delete", "collect"}),  # invoice, void, charge
 )
 WEBHOOKS = Resource(
@@ -280,18 +286,20 @@ PAYMENT_DETAILS = Resource(
         "type": F("enum", ("stripe",)), "method": F("enum", ("card",)), "data": F("string"),
         "member": ID, "company": ID, "isPersonal": F("boolean"),
     },
-    required=("type", "method", "data"),
-    filters={"_id": "id", "member": "id", "company": "id"},
-    public_ops=NONE,
-    extra_ops=frozenset({"list", "get", "create", "delete"}),
+    required=("type", "method", "data", "isPersonal"),
+    filters={"member": "id", "company": "id"},
+    in_filters=NONE,
+    public_ops=frozenset({"list", "create", "delete"}),
+    extra_ops=frozenset({"get"}),
 )
 CHARGES = Resource(
     "charges",
     "flex.billing.charges",
-    filters={"_id": "id", "payment": "id", "status": "enum", "source": "string"},
+    filters={"_id": "id", "payment": "id", "status": "enum", "source": "string", "date": "date",
+             **AUDIT_FILTERS},
     in_filters=frozenset({"_id", "status"}),
-    public_ops=NONE,
-    extra_ops=frozenset({"list", "get", "delete"}),
+    public_ops=frozenset({"list", "delete"}),
+    extra_ops=frozenset({"get"}),
 )
 
 COLLECTIONS: dict[str, Resource] = {
@@ -306,7 +314,7 @@ COLLECTIONS: dict[str, Resource] = {
 # Seeding order: a kind only references kinds before it.
 DEPENDENCY_ORDER = (
     "locations", "tax-rates", "revenue-accounts", "resource-types", "plans", "resource-rates",
-    "payment-gateways", "companies", "members", "memberships", "fees", "webhooks",
+    "payment-gateways", "companies", "members", "memberships", "fees", "charges", "webhooks",
 )
 
 

@@ -146,41 +146,14 @@ def render(
     ctx: Context, resource: Resource, doc: dict[str, Any], *, single: bool = False
 ) -> dict[str, Any]:
     """The document as the API shows it: in a list (and a write's answer), or alone (`single`,
-    a GET by id, which shows empty fields of a membership as the dialect says)."""
-    if resource.path != "memberships":
-        return doc
-    shown = {**doc, "calculatedStatus": membership_status(doc, ctx.clock.iso_now())}
-    return _membership_shape(shown, ctx.dialect.single_get if single else "empty")
+    a GET by id)."""
+    show = policy(resource.path).show
+    return doc if show is None else show(ctx, doc, single)
 
 
 def renderer(ctx: Context, resource: Resource) -> Callable[[dict[str, Any]], dict[str, Any]] | None:
     """How a list shows each document; None when the stored one is the answer."""
-    # Memberships carry calculatedStatus, which depends on today: render each one.
-    return partial(render, ctx, resource) if resource.path == "memberships" else None
-
-
-def _membership_shape(doc: dict[str, Any], style: str) -> dict[str, Any]:
-    # A membership stores an end date, its non-owner (company or member) and properties only
-    # when it has them (or, for endDate, when a write set it to null).
-    other = "company" if doc.get("isPersonal") else "member"
-    if style == "empty":  # as lists show them
-        return {**doc, "endDate": doc.get("endDate"), other: doc.get(other),
-                "properties": doc.get("properties") or {}}
-    if style == "null":
-        return {**doc, "endDate": doc.get("endDate"), other: doc.get(other),
-                "properties": doc.get("properties") or None}
-    return {k: v for k, v in doc.items()
-            if not (k in (other, "properties") and not v)}
-
-
-def membership_status(doc: dict[str, Any], now: str) -> str:
-    if doc.get("status") == "not_approved":
-        return "not_approved"
-    if doc["startDate"] > now:
-        return "not_started"
-    if doc.get("endDate") and doc["endDate"] < now:
-        return "expired"
-    return "active"
+    return partial(render, ctx, resource) if policy(resource.path).show else None
 
 
 def _fresh_defaults(resource: Resource) -> dict[str, Any]:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from emu_harness import Emu, nest_error
+
+DATE_OPS = ("$gt", "$gte", "$lt", "$lte")
 
 
 def _companies(emu: Emu, count: int) -> list[str]:
@@ -157,7 +160,67 @@ def test_status_in_filter(emu: Emu) -> None:
 
 def test_count_endpoint(emu: Emu) -> None:
     _companies(emu, 3)
-    assert emu.get("companies/count").json()["total"] == 3
+    assert emu.get("companies/count").json() == {"total": 3, "groups": []}
+    emu.create("companies", {"name": "Lead", "status": "lead"})
+    assert emu.get("companies/count", params={"status": "lead"}).json()["total"] == 1
+    nest_error(emu.get("companies/count", params={"colour": "red"}), 400)
+
+
+def test_members_count_by(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd")
+    for name, status in (("A", "active"), ("B", "lead"), ("C", "active")):
+        emu.create("members", {"name": name, "email": f"{name}@example.com", "status": status})
+    counted = emu.get("members/count", params={"$countBy": "status"}).json()
+    assert counted == {"total": 3, "groups": [{"key": "active", "count": 2},
+                                              {"key": "lead", "count": 1}]}
+    filtered = emu.get("members/count", params={"$countBy": "status", "name": "B"}).json()
+    assert filtered == {"total": 1, "groups": [{"key": "lead", "count": 1}]}
+    body = nest_error(emu.get("members/count", params={"$countBy": "email"}), 400)
+    assert body["message"] == ["$countBy must be one of the following values: status, company, "
+                               "location"]
+    body = nest_error(emu.get("companies/count", params={"$countBy": "status"}), 400)
+    assert body["message"] == ["property $countBy should not exist"]
+
+
+def test_memberships_count_ignores_every_filter(emu: Emu) -> None:
+    cat = emu.catalogue()
+    emu.membership(cat)
+    emu.membership(cat)
+    ignored = {"company": "0" * 24, "modifiedAt[$gt]": "2999-01-01", "colour": "red"}
+    assert emu.get("memberships/count", params=ignored).json() == {"total": 2, "groups": []}
+
+
+@pytest.mark.parametrize("kind", ["members", "companies", "fees", "charges", "payments"])
+def test_modified_at_filters_where_the_platform_has_them(
+    make_emu: Callable[..., Emu], kind: str
+) -> None:
+    emu = make_emu(profile="officernd")
+    for op in DATE_OPS:
+        answer = emu.get(kind, params={f"modifiedAt[{op}]": "2026-01-01T00:00:00.000Z"})
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("kind", ["memberships", "plans", "resource-rates", "tax-rates",
+                                  "revenue-accounts", "locations", "resource-types"])
+def test_no_modified_at_filter_elsewhere(make_emu: Callable[..., Emu], kind: str) -> None:
+    emu = make_emu(profile="officernd")
+    for op in DATE_OPS:
+        body = nest_error(emu.get(kind, params={f"modifiedAt[{op}]": "2026-01-01"}), 400)
+        assert body["message"] == ["property modifiedAt should not exist"]
+
+
+def test_modified_at_finds_what_changed_since(emu: Emu) -> None:
+    old = emu.create("members", {"name": "Old", "email": "old@example.com"})
+    changed = emu.create("members", {"name": "Changed", "email": "changed@example.com"})
+    emu.app.clock.advance(60)
+    cutoff = emu.app.clock.iso_now()
+    emu.app.clock.advance(1)
+    emu.put(f"members/{changed['_id']}", {"name": "Changed again"})
+    emu.put(f"members/{old['_id']}", {"name": "Old"})  # no change: modifiedAt stays
+    since = emu.get("members", params={"modifiedAt[$gt]": cutoff}).json()["results"]
+    assert [m["name"] for m in since] == ["Changed again"]
+    before = emu.get("members", params={"modifiedAt[$lte]": cutoff}).json()["results"]
+    assert [m["name"] for m in before] == ["Old"]
 
 
 def test_properties_filter(emu: Emu) -> None:
@@ -204,3 +267,22 @@ def test_select_on_lists_keeps_exact_numbers_and_nulls(emu: Emu) -> None:
     (plan,) = page.json()["results"]
     assert set(plan) == {"_id", "price", "code", "locations"}
     assert plan["code"] is None and plan["locations"] == []
+
+
+def test_payments_filters(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd")
+    cat = emu.catalogue()
+    fee = emu.fee(cat)
+    invoice = emu.client.post("/_emulator/organizations/demo/invoices",
+                              json={"fees": [fee["_id"]]}).json()
+
+    def found(**params: str) -> int:
+        return len(emu.get("payments", params=params).json()["results"])
+
+    assert found(number=invoice["number"], documentType="invoice") == 1
+    assert found(**{"status[$in]": "paid,voided"}) == 0
+    assert found(**{"status[$in]": "awaiting_payment"}, location=cat["location"]["_id"]) == 1
+    assert found(company=cat["company"]["_id"], **{"dueDate[$gt]": invoice["date"]}) == 1
+    assert found(**{"modifiedAt[$gte]": invoice["modifiedAt"]}) == 1
+    body = nest_error(emu.get("payments", params={"fee": fee["_id"]}), 400)
+    assert body["message"] == ["property fee should not exist"]
