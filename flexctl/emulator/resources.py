@@ -73,8 +73,11 @@ class Resource:
 _INTERVALS_PLAN = ("once", "month")
 _INTERVALS_RATE = ("once", "hour", "day", "month")
 _ADDRESS = OBJECT
+# Components are kept as the platform holds them: flags combine, may all be missing, and keys
+# the emulator does not know stay.
 _RATE_COMPONENT = F(
     "list",
+    open_items=True,
     item={
         "price": MONEY,
         "intervalLength": F("enum", ("hour", "day", "week", "month")),

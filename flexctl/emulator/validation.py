@@ -28,7 +28,8 @@ class F:
     """How one body field is checked.
 
     kind: string | number | integer | boolean | id | ids | strings | date | enum | object | list
-    (a list of objects checked against `item`).
+    (a list of objects checked against `item`; with `open_items`, keys `item` does not name are
+    kept as given instead of refused).
     """
 
     kind: str
@@ -36,6 +37,7 @@ class F:
     nullable: bool = False
     minimum: Decimal | None = None
     item: Mapping[str, F] = field(default_factory=dict)
+    open_items: bool = False
 
 
 def is_object_id(value: object) -> bool:
@@ -161,15 +163,24 @@ def _check_objects(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
         if not isinstance(entry, dict):
             errors.append(f"each value in {name} must be an object")
             continue
-        clean, problems = validate(entry, spec.item, prefix=f"{name}.{index}.")
+        known = spec.item if not spec.open_items else {
+            k: spec.item.get(k, _ANYTHING) for k in entry if k != "_id"}
+        clean, problems = validate(entry, known, prefix=f"{name}.{index}.")
         if "_id" in entry and is_object_id(entry["_id"]):
             clean["_id"] = entry["_id"]  # an existing sub-document keeps its id
-        items.append(clean)
+        # in the order given: an item is stored as it came
+        items.append({k: clean[k] for k in entry if k in clean})
         errors.extend(p for p in problems if not p.startswith(f"property {name}.{index}._id "))
     return (items, []) if not errors else (None, errors)
 
 
+def _check_anything(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
+    return value, []
+
+
+_ANYTHING = F("any", nullable=True)
 _CHECKERS = {
+    "any": _check_anything,
     "string": _check_string,
     "number": _check_number,
     "integer": _check_number,

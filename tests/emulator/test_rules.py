@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from emu_harness import Emu, nest_error
+
+from flexctl.emulator.seed import SeedError, apply_seed
 
 
 def _count(emu: Emu, kind: str) -> int:
@@ -301,3 +306,44 @@ def test_audit_and_discount_fields(emu: Emu) -> None:
     assert (fee["discountAmount"], fee["calculatedDiscountAmount"], fee["discountedPrice"]) == (
         0, 0, 25)
     assert fee["createdBy"] == ms["createdBy"]
+
+
+COMPONENTS = [
+    # weekend half-day: two flags in one component (the platform's own example)
+    {"price": 150, "intervalLength": "hour", "intervalCount": 4, "isWeekendRate": True,
+     "isHalfDayRate": True},
+    {"price": 900, "intervalLength": "week", "intervalCount": 1},  # no flag at all
+    {"price": 200, "intervalLength": "day", "intervalCount": 1, "isWeekendRate": True},
+    {"price": 20, "intervalLength": "hour", "isOffRate": True, "bookingWindow": {"from": 18},
+     "label": "evenings"},  # keys the emulator does not know
+]
+
+
+def _without_ids(components: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [{k: v for k, v in c.items() if k != "_id"} for c in components]
+
+
+@pytest.mark.parametrize("profile", ["full", "officernd"])
+def test_rate_components_are_kept_as_given(make_emu: Callable[..., Emu], profile: str) -> None:
+    emu = make_emu(profile=profile)
+    rate_id = "e" * 24
+    apply_seed(emu.app, {"demo": {"resource-rates": [
+        {"_id": rate_id, "name": "Desk", "price": 40, "intervalLength": "day",
+         "rates": COMPONENTS}]}}, only_new=False)
+    for shown in (emu.get(f"resource-rates/{rate_id}").json(),
+                  emu.get("resource-rates").json()["results"][0]):
+        assert _without_ids(shown["rates"]) == COMPONENTS
+        assert all(len(c["_id"]) == 24 for c in shown["rates"])
+    bad = {"demo": {"resource-rates": [{"name": "Bad", "price": 1, "intervalLength": "day",
+                                        "rates": [{"price": "free", "colour": "red"}]}]}}
+    with pytest.raises(SeedError, match=r"rates\.0\.price must be a number"):
+        apply_seed(emu.app, bad, only_new=False)
+
+
+def test_rate_components_written_through_the_api(emu: Emu) -> None:
+    rate = emu.create("resource-rates", {"name": "Desk", "price": 40, "intervalLength": "day",
+                                         "rates": COMPONENTS})
+    assert _without_ids(rate["rates"]) == COMPONENTS
+    emu.app.clock.advance(5)
+    again = emu.put(f"resource-rates/{rate['_id']}", {"rates": COMPONENTS}).json()
+    assert again["rates"] == rate["rates"] and again["modifiedAt"] == rate["modifiedAt"]
