@@ -2,8 +2,9 @@
 
 A request to `/api/v2/...` goes: route (404 `Cannot GET ...`), injected faults, token, scope,
 rate limit, body (read only with a JSON content type), then one store transaction; a "drop"
-fault fires after the commit. Every answer,
-errors included, carries `X-Flex-Emulator-Profile`; nothing ever answers with a traceback.
+fault fires after the commit. The dialect in force when the request arrives decides its
+uncertain behaviours. Every answer, errors included, carries `X-Flex-Emulator-Profile`; nothing
+ever answers with a traceback.
 """
 
 from __future__ import annotations

@@ -151,6 +151,14 @@ def _equality(key: str, kind: str, column: str, value: str, where: Where) -> str
 Render = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple[str, str]]  # (id, JSON document)
+    start: int  # rangeStart when not empty
+    has_before: bool
+    has_after: bool
+
+
 def list_page(
     store: Store,
     org: str,
@@ -191,15 +199,6 @@ def list_page(
         has_before = next_cursor is not None
     page = Page(rows, start, has_before, has_after)
     return _envelope(page, select, render, null_cursors=dialect.no_cursor == "null")
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[tuple[str, str]]  # (id, JSON document)
-    start: int  # rangeStart when not empty
-    has_before: bool
-    has_after: bool
-
 
 
 def _envelope(
