@@ -33,6 +33,8 @@ def handle(
         return 200, jsonutil.dumps(_singleton_answer(ctx, op.singleton, method, args, body))
     resource = op.resource
     assert resource is not None
+    if op.name not in ("list", "count", "get"):
+        query.refuse_params(args, billing.PARAMS.get((resource.path, op.name), ()))
     special = billing.HANDLERS.get((resource.path, op.name))
     if special is not None:
         status, answer = special(ctx, op.object_id or "", args, body)
@@ -46,8 +48,6 @@ def handle(
     if op.name == "get":  # like the platform's, it ignores every query parameter ($select too)
         doc = rules.existing(ctx, resource, object_id)
         return 200, jsonutil.dumps(rules.render(ctx, resource, doc, single=True))
-    if args:
-        raise bad_request(*(f"property {k} should not exist" for k in args))
     if op.name == "create":
         return 201, jsonutil.dumps(rules.create(ctx, resource, body))
     if op.name == "update":
@@ -58,8 +58,7 @@ def handle(
 def _singleton_answer(
     ctx: Context, single: Singleton, method: str, args: MultiDict[str, str], body: dict[str, Any]
 ) -> dict[str, Any]:
-    if args:
-        raise bad_request(*(f"property {k} should not exist" for k in args))
+    query.refuse_params(args)
     if single.path == "account":
         return {"status": ctx.store.account_status(ctx.org)}
     current = ctx.store.get_singleton(ctx.org, single.path)

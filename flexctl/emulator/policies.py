@@ -259,4 +259,3 @@ POLICIES: dict[str, Policy] = {
 
 def policy(path: str) -> Policy:
     return POLICIES.get(path, DEFAULT)
-

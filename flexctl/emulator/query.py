@@ -69,6 +69,13 @@ def apply_select(doc: dict[str, Any], select: tuple[str, ...] | None) -> dict[st
     return {k: v for k, v in doc.items() if k == "_id" or k in select}
 
 
+def refuse_params(args: MultiDict[str, str], allowed: tuple[str, ...] = ()) -> None:
+    """A 400 naming every query parameter outside `allowed` (writes take none)."""
+    unknown = [k for k in args if k not in allowed]
+    if unknown:
+        raise bad_request(*(f"property {k} should not exist" for k in unknown))
+
+
 def parse_limit(args: MultiDict[str, str]) -> int:
     text = args.get("$limit")
     if text is None:

@@ -70,4 +70,3 @@ def _singleton(method: str, path: str, profile: str, org: str, single: Singleton
         raise cannot(method, path)
     action = "read" if method == "GET" else "update"
     return Operation("singleton", org, f"{single.scope}.{action}", singleton=single)
-
