@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from flexctl.emulator.clock import Clock
@@ -12,6 +13,7 @@ from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.store import Store
 
 
+@cache  # one per OAuth client: asked on every request
 def actor_id(name: str) -> str:
     """The user id the platform records in `createdBy`/`modifiedBy` for `name`'s writes
     (an OAuth client's id; `admin` for what seeds and the harness make)."""

@@ -79,6 +79,8 @@ class RateLimiter:
         """Count one request; return its rate-limit headers, or raise the dialect's 429."""
         kind = "read" if method == "GET" else "write"
         budgets = [b for b in self.budgets if b.kind == kind]
+        if not budgets:
+            return {}
         now = self.clock.now()
         with self._lock:
             windows = [self._window(token, b, now) for b in budgets]
