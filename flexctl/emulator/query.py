@@ -52,7 +52,7 @@ class Cursor:
                 raise ValueError(raw)
             return cls(kind, boundary, int(position))
         except ValueError as exc:
-            # The real API answers a garbage cursor with a 500 (reference 2.1).
+            # The real API answers a garbage cursor with a 500.
             raise HttpError(500, "Internal server error") from exc
 
 
