@@ -75,7 +75,12 @@ class Stats:
 
 
 class Emulator:
-    """A Flex v2-compatible API as a WSGI callable."""
+    """A Flex v2-compatible API as a WSGI callable.
+
+    `dialect` names the variants of the platform's uncertain behaviours to play: settings
+    (`"fee_update=patch"` or a mapping) over the profile's defaults and a seed's `dialect`, or
+    a `Dialect`, taken as it is.
+    """
 
     def __init__(
         self,
