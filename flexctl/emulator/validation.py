@@ -29,7 +29,7 @@ class F:
 
     kind: string | number | integer | boolean | id | ids | strings | date | enum | object | list
     (a list of objects checked against `item`; with `open_items`, keys `item` does not name are
-    kept as given instead of refused).
+    kept as given instead of refused) | any (taken as it is).
     """
 
     kind: str
