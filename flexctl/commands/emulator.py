@@ -32,7 +32,9 @@ def command() -> None:
 @click.option("--seed", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="JSON or YAML fixture of live objects per organization.")
 @click.option("--faults", help="e.g. 500:0.10,429:0.05,drop:0.03,latency:50ms,seed:7")
-@click.option("--rate-limit", help="e.g. reads=400/min,writes=100/min")
+@click.option("--rate-limit", help="e.g. reads=400/min,reads=20000/day,writes=100/min")
+@click.option("--dialect", help="Which variant of the platform's uncertain behaviours to play, "
+              "e.g. membership_price=reject,fee_update=patch")
 def serve(
     host: str,
     port: int,
@@ -44,6 +46,7 @@ def serve(
     seed: Path | None,
     faults: str | None,
     rate_limit: str | None,
+    dialect: str | None,
 ) -> int:
     """Serve a Flex v2-compatible API until Ctrl-C."""
     from flexctl.emulator import create_app
@@ -53,8 +56,9 @@ def serve(
         app = create_app(
             db, profile=profile, orgs=orgs or ("demo",), client_id=client_id,
             client_secret=client_secret, faults=faults, rate_limit=rate_limit, seed=seed,
+            dialect=dialect,
         )
-    except ValueError as exc:  # bad --faults, --rate-limit or seed file
+    except ValueError as exc:  # bad --faults, --rate-limit, --dialect or seed file
         raise UsageError(str(exc)) from None
     except sqlite3.Error as exc:
         raise UsageError(f"cannot use the database {db}: {exc}") from None
@@ -71,6 +75,8 @@ def serve(
     shown = client_secret if client_secret == "emulator" else "(the --client-secret given)"
     click.echo(f"  client:    FLEXCTL_CLIENT_ID={client_id} FLEXCTL_CLIENT_SECRET={shown}")
     click.echo(f"  state:     {db or 'in memory'}    (Ctrl-C to stop)")
+    if dialect:
+        click.echo(f"  dialect:   {dialect}")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -1,8 +1,10 @@
 """The emulator's WSGI application: request flow, stats and the `create_app` factory.
 
 A request to `/api/v2/...` goes: route (404 `Cannot GET ...`), injected faults, token, scope,
-rate limit, then one store transaction; a "drop" fault fires after the commit. Every answer,
-errors included, carries `X-Flex-Emulator-Profile`; nothing ever answers with a traceback.
+rate limit, body (read only with a JSON content type), then one store transaction; a "drop"
+fault fires after the commit. The dialect in force when the request arrives decides its
+uncertain behaviours. Every answer, errors included, carries `X-Flex-Emulator-Profile`; nothing
+ever answers with a traceback.
 """
 
 from __future__ import annotations
@@ -11,19 +13,23 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
-from flexctl.emulator import api, billing, harness, jsonutil, rules
+from flexctl.emulator import api, harness, jsonutil, routes
 from flexctl.emulator.auth import Auth
+from flexctl.emulator.body import is_json, parse_body
 from flexctl.emulator.clock import Clock
+from flexctl.emulator.context import Context, actor_id
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import EmulatorDroppedConnection, HttpError
-from flexctl.emulator.faults import Faults, RateLimiter
+from flexctl.emulator.faults import Faults
+from flexctl.emulator.ratelimit import RateLimiter
 from flexctl.emulator.resources import all_scopes
-from flexctl.emulator.seed import apply_seed, read_seed
+from flexctl.emulator.seed import apply_seed, read_seed, seed_dialect
 from flexctl.emulator.store import Store
 
 if TYPE_CHECKING:
@@ -69,7 +75,12 @@ class Stats:
 
 
 class Emulator:
-    """A Flex v2-compatible API as a WSGI callable."""
+    """A Flex v2-compatible API as a WSGI callable.
+
+    `dialect` names the variants of the platform's uncertain behaviours to play: settings
+    (`"fee_update=patch"` or a mapping) over the profile's defaults and a seed's `dialect`, or
+    a `Dialect`, taken as it is.
+    """
 
     def __init__(
         self,
@@ -82,6 +93,7 @@ class Emulator:
         faults: str | None = None,
         rate_limit: str | None = None,
         seed: Path | None = None,
+        dialect: Dialect | str | Mapping[str, Any] | None = None,
     ) -> None:
         if profile not in PROFILES:
             raise ValueError(f"profile must be one of {', '.join(PROFILES)}, not {profile!r}")
@@ -90,14 +102,17 @@ class Emulator:
         self.clock = Clock()
         self.store = Store(db_path, self.clock)
         self.auth = Auth(self.clock)
-        self.auth.register_client(
-            client_id, client_secret, all_scopes(profile) | billing.scopes(profile)
-        )
+        self.auth.register_client(client_id, client_secret, all_scopes(profile))
         self.faults = Faults(self.clock)
         self.faults.configure(faults)
         self.rate_limiter = RateLimiter(self.clock, rate_limit)
         self.stats = Stats()
         self._seed = read_seed(seed) if seed else None
+        if not isinstance(dialect, Dialect):
+            settings = seed_dialect(self._seed) if self._seed else None
+            dialect = Dialect.for_profile(profile).with_settings(settings).with_settings(dialect)
+        self.startup_dialect = dialect
+        self.dialect = dialect  # the harness changes it at run time
         self._populate()
 
     def _populate(self) -> None:
@@ -107,8 +122,10 @@ class Emulator:
             self.store.ensure_org(org)
 
     def reset(self) -> None:
-        """Forget every object, fault, rate-limit window and counter; re-create the orgs."""
+        """Forget every object, fault, rate-limit window and counter; re-create the orgs and
+        go back to the dialect the emulator started with."""
         self.store.wipe()
+        self.dialect = self.startup_dialect
         self.faults.clear()
         self.rate_limiter.reset()
         self.stats.reset()
@@ -137,20 +154,27 @@ class Emulator:
         if path == TOKEN_PATH and method == "POST":
             self.stats.count_token()
             return Response(jsonutil.dumps(self.auth.issue(request.form)), 200, content_type=JSON)
-        operation = api.resolve(method, path, self.profile)
+        dialect = self.dialect  # one dialect for the whole request
+        operation = routes.resolve(method, path, self.profile, dialect)
         self.stats.count(method)
-        self.faults.before(method, path)
+        self.faults.before(method, path, dialect)
         token = self.auth.authenticate(request.headers.get("Authorization"))
         self.auth.require(token, operation.scope)
-        self.rate_limiter.check(token.value, method)
+        limits = self.rate_limiter.check(token.value, method, dialect)
+        body = {} if method == "GET" else parse_body(
+            request.get_data(), json_type=is_json(request.mimetype))
         with self.store.transaction():
-            ctx = rules.Context(self.store, operation.org, self.clock)
-            status, text = api.handle(ctx, operation, method, request.args, request.get_data())
+            ctx = Context(self.store, operation.org, self.clock, dialect,
+                          actor_id(token.client_id))
+            status, text = api.handle(ctx, operation, method, request.args, body)
         if self.faults.should_drop(method, path):
             raise EmulatorDroppedConnection()
-        return Response(text, status, content_type=JSON)
+        return Response(text, status, headers=limits, content_type=JSON)
 
     def _error(self, err: HttpError, request: Request) -> Response:
+        if err.plain:
+            return Response(str(err.message), err.status, headers=err.headers,
+                            content_type="text/plain; charset=utf-8")
         query = request.query_string.decode("latin-1")
         url = request.path + (f"?{query}" if query else "")
         body = jsonutil.dumps(err.body(url, self.clock.iso_now()))

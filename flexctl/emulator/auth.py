@@ -3,7 +3,8 @@
 `POST /oauth/token` (form-encoded) answers `{access_token, token_type, expires_in, scope}`.
 A client may only ask for scopes it was granted; asking for any other fails the whole request
 (as the real identity server does). Tokens live 3600 s by the emulator's clock; a valid token
-without the scope an endpoint needs gets 401, like the real API (never 403).
+without the scope an endpoint needs gets 401, like the real API (never 403), with the same
+generic body as a bad token: the platform never says which scope was missing.
 """
 
 from __future__ import annotations
@@ -91,4 +92,4 @@ class Auth:
     @staticmethod
     def require(token: Token, scope: str) -> None:
         if scope not in token.scopes:
-            raise unauthorized(f"Missing required scope: {scope}")
+            raise unauthorized()

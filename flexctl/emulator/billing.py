@@ -1,62 +1,41 @@
-"""Payments in the emulator's `full` profile: saved cards, one-off invoices and collection.
+"""Payments: saved cards, charges, and the `full` profile's invoice and collection endpoints.
 
 What `flexctl check --smoke-test` needs to take a real small payment end to end:
-- `payment-details` (a real v2 endpoint, reference 4.9): GET list (filter `member`/`company`),
-  POST `{type: stripe, method: card, data: <token>, member|company, isPersonal}`, GET/DELETE
-  `/{id}`. Tokens are Stripe's test tokens; the card they stand for decides the outcome:
-  `tok_visa`, `tok_mastercard` succeed, `tok_chargeDeclined`, `tok_insufficientFunds`,
-  `tok_expiredCard` decline.
+- `payment-details` (a real v2 endpoint, on both profiles): POST `{type: stripe, method: card,
+  data: <token>, member|company, isPersonal}`; DELETE `/{id}` takes the documented `member` /
+  `company` parameters. Tokens are Stripe's test tokens; the card they stand for decides the
+  outcome: `tok_visa`, `tok_mastercard` succeed, `tok_chargeDeclined`,
+  `tok_insufficientFunds`, `tok_expiredCard` decline. A card needs a Stripe gateway, which on
+  the `officernd` profile only a seed can connect (as only the admin UI can on the platform).
 - `POST payments` `{member|company, fees: [ids]}` (emulator-only: the real API cannot create
   an invoice) issues an invoice for one-off fees; `DELETE payments/{id}` voids and removes it,
   with its charges, releasing its fees.
 - `POST payments/{id}/collect` (emulator-only) charges the customer's saved card through the
   organization's default gateway and records a `charges` document, `success` or `fail`.
-- `charges` (real, reference 4.8): GET list (filters `payment`, `status`), GET/DELETE `/{id}`.
+`HANDLERS` names the operations answered here; the other operations of these resources
+(lists, single reads, deleting a charge) are the generic ones.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
-from flexctl.emulator import jsonutil, query
-from flexctl.emulator.api import Operation, cannot, parse_body
+from flexctl.emulator import jsonutil
+from flexctl.emulator.context import Context
 from flexctl.emulator.errors import bad_request, not_found, server_error
-from flexctl.emulator.harness import create_invoice
-from flexctl.emulator.resources import ID, Resource
-from flexctl.emulator.rules import Context, check_references
-from flexctl.emulator.validation import F, is_object_id, validate
+from flexctl.emulator.invoices import issue_invoice, owner, void_invoice
+from flexctl.emulator.resources import CHARGES, PAYMENT_DETAILS, PAYMENTS
+from flexctl.emulator.rules import delete, existing, render
+from flexctl.emulator.validation import validate
 
-PAYMENT_DETAILS = Resource(
-    "payment-details",
-    "flex.billing.paymentDetails",
-    fields={
-        "type": F("enum", ("stripe",)), "method": F("enum", ("card",)), "data": F("string"),
-        "member": ID, "company": ID, "isPersonal": F("boolean"),
-    },
-    required=("type", "method", "data"),
-    filters={"_id": "id", "member": "id", "company": "id"},
-    writable=False,
-)
-CHARGES = Resource(
-    "charges",
-    "flex.billing.charges",
-    filters={"_id": "id", "payment": "id", "status": "enum", "source": "string"},
-    in_filters=frozenset({"_id", "status"}),
-    writable=False,
-)
-_INVOICE_FIELDS = {"member": ID, "company": ID, "fees": F("ids")}
-_PREFIX = "billing:"
-# Scope stems; the emulator grants them on the full profile only.
-_SCOPES = {
-    "payment-details": PAYMENT_DETAILS.scope,
-    "charges": CHARGES.scope,
-    "payments": "flex.billing.payments",
-}
+# (ctx, object id, query args, body) -> (status, answer)
+Handler = Callable[[Context, str, MultiDict[str, str], dict[str, Any]], tuple[int, Any]]
 
 
 @dataclass(frozen=True)
@@ -80,87 +59,6 @@ TEST_CARDS: dict[str, TestCard] = {
 _BY_LAST4 = {card.last4: card for card in TEST_CARDS.values()}
 
 
-def scopes(profile: str) -> frozenset[str]:
-    if profile != "full":
-        return frozenset()
-    actions = {
-        "payment-details": ("read", "create", "delete"),
-        "charges": ("read", "delete"),
-        "payments": ("create", "update", "delete"),
-    }
-    return frozenset(f"{_SCOPES[n]}.{a}" for n, acts in actions.items() for a in acts)
-
-
-def resolve(method: str, path: str, profile: str, org: str, rest: list[str]) -> Operation | None:
-    """The billing operation a request names, or None to let the regular routes answer."""
-    name = rest[0]
-    if name not in _SCOPES or profile != "full":
-        return None
-    object_id = rest[1] if len(rest) > 1 else None
-    routes = {
-        "payment-details": {(1, "GET"): "list", (1, "POST"): "create",
-                            (2, "GET"): "get", (2, "DELETE"): "delete"},
-        "charges": {(1, "GET"): "list", (2, "GET"): "get", (2, "DELETE"): "delete"},
-        "payments": {(1, "POST"): "invoice", (2, "DELETE"): "void"},
-    }[name]
-    action = routes.get((len(rest), method))
-    if name == "payments" and len(rest) == 3 and rest[2] == "collect" and method == "POST":
-        action = "collect"
-    if action is None:
-        if name == "payments" and method == "GET":
-            return None  # listing and reading invoices are the regular read-only routes
-        raise cannot(method, path)
-    verb = {"list": "read", "get": "read", "invoice": "create", "collect": "update",
-            "void": "delete"}.get(action, action)
-    return Operation(f"{_PREFIX}{name}:{action}", org, f"{_SCOPES[name]}.{verb}",
-                     object_id=object_id)
-
-
-def is_billing(op: Operation) -> bool:
-    return op.name.startswith(_PREFIX)
-
-
-def handle(
-    ctx: Context, op: Operation, method: str, args: MultiDict[str, str], data: bytes
-) -> tuple[int, str]:
-    name, action = op.name[len(_PREFIX) :].split(":")
-    resource = PAYMENT_DETAILS if name == "payment-details" else CHARGES
-    if action == "list":
-        return 200, query.list_page(ctx.store, ctx.org, resource, args)
-    if args:
-        raise bad_request(*(f"property {k} should not exist" for k in args))
-    object_id = op.object_id or ""
-    if action == "get":
-        return 200, jsonutil.dumps(_existing(ctx, resource.path, object_id))
-    if action == "delete":
-        doc = _existing(ctx, resource.path, object_id)
-        ctx.store.delete(ctx.org, resource.path, object_id)
-        return 200, jsonutil.dumps(doc)
-    if action == "create":
-        return 201, jsonutil.dumps(add_payment_details(ctx, parse_body(data)))
-    if action == "invoice":
-        return 201, jsonutil.dumps(issue_invoice(ctx, parse_body(data)))
-    if action == "collect":
-        return 201, jsonutil.dumps(collect(ctx, object_id))
-    return 200, jsonutil.dumps(void_invoice(ctx, object_id))
-
-
-def _existing(ctx: Context, kind: str, object_id: str) -> dict[str, Any]:
-    doc = ctx.store.get(ctx.org, kind, object_id) if is_object_id(object_id) else None
-    if doc is None:
-        raise not_found(object_id)
-    return doc
-
-
-def _owner(ctx: Context, clean: dict[str, Any]) -> tuple[str, str]:
-    """("member" | "company", id): exactly one customer, which must exist."""
-    given = [k for k in ("member", "company") if clean.get(k)]
-    if len(given) != 1:
-        raise bad_request("exactly one of member or company should be given")
-    check_references(ctx, {given[0]: clean[given[0]]})
-    return given[0], str(clean[given[0]])
-
-
 def _gateways(ctx: Context) -> list[dict[str, Any]]:
     return [jsonutil.loads(doc) for _, doc in
             ctx.store.page(ctx.org, "payment-gateways", [], limit=1_000_000)]
@@ -170,8 +68,8 @@ def add_payment_details(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     clean, errors = validate(body, PAYMENT_DETAILS.fields, required=PAYMENT_DETAILS.required)
     if errors:
         raise bad_request(*errors)
-    owner, owner_id = _owner(ctx, clean)
-    if owner == "company" and not any(
+    kind, owner_id = owner(ctx, clean)
+    if kind == "company" and not any(
         m.get("isBillingPerson") for m in ctx.store.find(ctx.org, "members", "company", owner_id)
     ):
         raise server_error("The company needs a billing person before adding payment details")
@@ -183,39 +81,24 @@ def add_payment_details(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     source = "card_" + secrets.token_hex(12)
     doc: dict[str, Any] = {
         "type": "stripe", "method": "card", "member": clean.get("member"),
-        "company": clean.get("company"), "isPersonal": owner == "member",
+        "company": clean.get("company"), "isPersonal": kind == "member",
         "details": {"id": source, "name": None, "brand": card.brand, "funding": "credit",
                     "expirationMonth": 12, "expirationYear": 2034, "country": "US",
                     "cvcCheck": "pass", "last4": card.last4},
         "paymentCustomer": "cus_" + secrets.token_hex(7), "paymentSource": source,
         "locations": [],
     }
-    return ctx.store.insert(ctx.org, PAYMENT_DETAILS.path, doc)
-
-
-def issue_invoice(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
-    """An invoice for one-off fees of one customer (what the bill run would produce)."""
-    clean, errors = validate(body, _INVOICE_FIELDS, required=("fees",))
-    if errors:
-        raise bad_request(*errors)
-    owner, owner_id = _owner(ctx, clean)
-    for fee_id in clean["fees"]:
-        fee = _existing(ctx, "fees", fee_id)
-        if fee.get(owner) != owner_id:
-            raise server_error(f"Fee {fee_id} does not belong to the given {owner}")
-        if fee.get("payment") or ctx.store.is_invoiced(ctx.org, "fees", fee_id):
-            raise server_error(f"Fee {fee_id} has already been invoiced")
-    return create_invoice(ctx, {"fees": clean["fees"]})
+    return ctx.store.insert(ctx.org, PAYMENT_DETAILS.path, ctx.stamp(doc, created=True))
 
 
 def collect(ctx: Context, payment_id: str) -> dict[str, Any]:
     """Charge the invoice's customer through the default gateway; record the charge."""
-    invoice = _existing(ctx, "payments", payment_id)
+    invoice = existing(ctx, PAYMENTS, payment_id)
     if invoice.get("status") in ("paid", "voided"):
         raise server_error(f"The invoice is already {invoice['status']}")
     gateway = _default_gateway(ctx)
-    owner = "member" if invoice.get("member") else "company"
-    saved = ctx.store.find(ctx.org, PAYMENT_DETAILS.path, owner, invoice.get(owner))
+    kind = "member" if invoice.get("member") else "company"
+    saved = ctx.store.find(ctx.org, PAYMENT_DETAILS.path, kind, invoice.get(kind))
     if not saved:
         raise server_error("The customer has no saved payment method")
     card = _BY_LAST4.get(str(saved[-1]["details"]["last4"]), TEST_CARDS["tok_visa"])
@@ -227,7 +110,7 @@ def collect(ctx: Context, payment_id: str) -> dict[str, Any]:
         "providerChargeReference": "ch_" + secrets.token_hex(12),
         "failureCode": card.decline_code, "failureMessage": card.decline_message,
     }
-    stored = ctx.store.insert(ctx.org, CHARGES.path, charge)
+    stored = ctx.store.insert(ctx.org, CHARGES.path, ctx.stamp(charge, created=True))
     paid = card.decline_code is None
     invoice.update({
         "status": "paid" if paid else "failed", "isPaid": paid, "isFailed": not paid,
@@ -256,18 +139,46 @@ def _default_gateway(ctx: Context) -> dict[str, Any]:
     return chosen
 
 
-def void_invoice(ctx: Context, payment_id: str) -> dict[str, Any]:
-    """Void and remove an invoice with its charges; its fees become uninvoiced again."""
-    invoice = _existing(ctx, "payments", payment_id)
-    for charge in ctx.store.find(ctx.org, CHARGES.path, "payment", payment_id):
-        ctx.store.delete(ctx.org, CHARGES.path, charge["_id"])
-    for fee in ctx.store.find(ctx.org, "fees", "payment._id", payment_id):
-        fee.pop("payment", None)
-        ctx.store.replace(ctx.org, "fees", fee)
-    with ctx.store.transaction():
-        # The store has no "uninvoice"; this extension is the only thing that needs one.
-        ctx.store.conn.execute(
-            "DELETE FROM invoiced WHERE org = ? AND payment = ?", (ctx.org, payment_id)
-        )
-    ctx.store.delete(ctx.org, "payments", payment_id)
-    return {**invoice, "status": "voided"}
+def _add_card(
+    ctx: Context, object_id: str, args: MultiDict[str, str], body: dict[str, Any]
+) -> tuple[int, Any]:
+    return 201, render(ctx, PAYMENT_DETAILS, add_payment_details(ctx, body))
+
+
+def _remove_card(
+    ctx: Context, object_id: str, args: MultiDict[str, str], body: dict[str, Any]
+) -> tuple[int, Any]:
+    card = existing(ctx, PAYMENT_DETAILS, object_id)
+    if any(key in args and args[key] != card.get(key) for key in PARAMS[REMOVE_CARD]):
+        raise not_found(object_id)  # not this customer's card
+    return 200, delete(ctx, PAYMENT_DETAILS, object_id)
+
+
+def _invoice(
+    ctx: Context, object_id: str, args: MultiDict[str, str], body: dict[str, Any]
+) -> tuple[int, Any]:
+    return 201, issue_invoice(ctx, body)
+
+
+def _collect(
+    ctx: Context, object_id: str, args: MultiDict[str, str], body: dict[str, Any]
+) -> tuple[int, Any]:
+    return 201, collect(ctx, object_id)
+
+
+def _void(
+    ctx: Context, object_id: str, args: MultiDict[str, str], body: dict[str, Any]
+) -> tuple[int, Any]:
+    return 200, void_invoice(ctx, object_id)
+
+
+REMOVE_CARD = (PAYMENT_DETAILS.path, "delete")
+# The query parameters a write takes (the others are a 400): documented for removing a card.
+PARAMS: dict[tuple[str, str], tuple[str, ...]] = {REMOVE_CARD: ("member", "company")}
+HANDLERS: dict[tuple[str, str], Handler] = {
+    (PAYMENT_DETAILS.path, "create"): _add_card,
+    REMOVE_CARD: _remove_card,
+    (PAYMENTS.path, "create"): _invoice,
+    (PAYMENTS.path, "collect"): _collect,
+    (PAYMENTS.path, "delete"): _void,
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# The four built-in revenue accounts (reference 4.11); only these carry `defaultFor`.
+# The platform's four built-in revenue accounts; only these carry `defaultFor`.
 REVENUE_ACCOUNTS: tuple[dict[str, Any], ...] = (
     {"name": "Booking fees", "code": None, "description": None, "defaultFor": "bookings"},
     {"name": "Deposits", "code": None, "description": None, "defaultFor": "deposits"},
@@ -12,7 +12,7 @@ REVENUE_ACCOUNTS: tuple[dict[str, Any], ...] = (
     {"name": "One-off Fees", "code": None, "description": None, "defaultFor": "fees"},
 )
 
-# System resource types (reference 4.13).
+# The platform's system resource types.
 RESOURCE_TYPES: tuple[dict[str, Any], ...] = tuple(
     {
         "title": title,
@@ -33,7 +33,7 @@ RESOURCE_TYPES: tuple[dict[str, Any], ...] = tuple(
     )
 )
 
-# The real shape of GET /billing-settings is unknown (reference 4.17); this one is invented.
+# The real shape of GET /billing-settings is unknown; this one is invented.
 BILLING_SETTINGS: dict[str, Any] = {
     "currency": "EUR",
     "taxType": "excluded",

@@ -28,11 +28,14 @@ class HttpError(Exception):
         status: int,
         message: str | list[str],
         headers: dict[str, str] | None = None,
+        *,
+        plain: bool = False,  # the message as a text/plain body, not the NestJS JSON
     ) -> None:
         super().__init__(message)
         self.status = status
         self.message = message
         self.headers = headers or {}
+        self.plain = plain
 
     def body(self, path: str, timestamp: str) -> dict[str, object]:
         body: dict[str, object] = {"statusCode": self.status, "message": self.message}
@@ -41,6 +44,11 @@ class HttpError(Exception):
         body["timestamp"] = timestamp
         body["path"] = path
         return body
+
+
+def cannot(method: str, path: str) -> HttpError:
+    """NestJS's answer for a route that does not exist (or lacks this method)."""
+    return HttpError(404, f"Cannot {method} {path}")
 
 
 def bad_request(*messages: str) -> HttpError:

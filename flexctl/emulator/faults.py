@@ -1,15 +1,14 @@
-"""Injected faults and rate limits: how the emulator misbehaves on purpose.
+"""Injected faults: how the emulator misbehaves on purpose.
 
 Faults come from a spec string (`500:0.10,429:0.05,drop:0.03,latency:50ms,seed:7,retry_after:0`)
 or JSON rules (`{"fault": "500", "rate": 0.5, "method": "POST", "path": "/members$",
 "count": 2}`). Rates draw from a seeded RNG so a run is reproducible. `drop` applies to writes:
-the write commits, then the client sees the connection drop. Rate limits count reads and writes
-per token in fixed windows and answer 429 with `Retry-After`.
+the write commits, then the client sees the connection drop. An injected 429 looks like the
+rate limiter's (the dialect decides its `Retry-After` and body).
 """
 
 from __future__ import annotations
 
-import math
 import random
 import re
 import threading
@@ -19,12 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 from flexctl.emulator.clock import Clock
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import HttpError
+from flexctl.emulator.ratelimit import throttled
 
 _RULE_KEYS = {"fault", "rate", "method", "path", "count", "latency_ms"}
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
 MAX_LATENCY_MS = 60_000  # a minute: longer would only hang the client under test
-_PERIODS = {"s": 1.0, "sec": 1.0, "min": 60.0, "h": 3600.0, "hour": 3600.0}
 
 
 @dataclass
@@ -89,7 +89,7 @@ class Faults:
     def describe(self) -> dict[str, Any]:
         return {"rules": [r.describe() for r in self.rules], "retry_after": self.retry_after}
 
-    def before(self, method: str, path: str) -> None:
+    def before(self, method: str, path: str, dialect: Dialect | None = None) -> None:
         """Apply latency, then maybe answer with an injected error instead of handling."""
         delay = 0.0
         error: HttpError | None = None
@@ -101,7 +101,7 @@ class Faults:
                 if rule.fault == "latency":
                     delay += rule.latency
                 elif error is None:
-                    error = self._error(rule.fault)
+                    error = self._error(rule.fault, dialect or Dialect())
         if delay:
             self.clock.sleep(delay)
         if error is not None:
@@ -121,10 +121,9 @@ class Faults:
     def _roll(self, rule: Rule) -> bool:
         return rule.rate >= 1.0 or self._rng.random() < rule.rate
 
-    def _error(self, fault: str) -> HttpError:
+    def _error(self, fault: str, dialect: Dialect) -> HttpError:
         if fault == "429":
-            headers = {"Retry-After": str(self.retry_after)}
-            return HttpError(429, "ThrottlerException: Too Many Requests", headers)
+            return throttled(self.retry_after, dialect)
         return HttpError(int(fault), "Internal server error (injected fault)")
 
 
@@ -220,45 +219,3 @@ def _duration(text: str, entry: str) -> float:
         raise ValueError(f"bad latency {entry!r}: use e.g. latency:50ms or latency:1s")
     value = float(match.group(1))
     return value / 1000 if match.group(2) == "ms" else value
-
-
-class RateLimiter:
-    """Fixed-window read and write limits per token: `reads=400/min,writes=100/min`."""
-
-    def __init__(self, clock: Clock, spec: str | None = None) -> None:
-        self.clock = clock
-        self.limits: dict[str, tuple[int, float]] = {}
-        self._windows: dict[tuple[str, str], tuple[float, int]] = {}
-        self._lock = threading.Lock()
-        if spec:
-            self.configure(spec)
-
-    def configure(self, spec: str | None) -> None:
-        limits: dict[str, tuple[int, float]] = {}
-        for entry in filter(None, (e.strip() for e in (spec or "").split(","))):
-            match = re.match(r"^(reads|writes)=(\d+)/(\w+)$", entry)
-            if not match or match.group(3) not in _PERIODS:
-                raise ValueError(f"bad rate limit {entry!r}: use e.g. reads=400/min,writes=100/min")
-            limits[match.group(1)] = (int(match.group(2)), _PERIODS[match.group(3)])
-        with self._lock:
-            self.limits, self._windows = limits, {}
-
-    def check(self, token: str, method: str) -> None:
-        bucket = "reads" if method == "GET" else "writes"
-        if bucket not in self.limits:
-            return
-        limit, period = self.limits[bucket]
-        now = self.clock.now()
-        with self._lock:
-            start, used = self._windows.get((token, bucket), (now, 0))
-            if now - start >= period:
-                start, used = now, 0
-            if used >= limit:
-                wait = max(1, math.ceil(start + period - now))
-                raise HttpError(429, "ThrottlerException: Too Many Requests",
-                                {"Retry-After": str(wait)})
-            self._windows[(token, bucket)] = (start, used + 1)
-
-    def reset(self) -> None:
-        with self._lock:
-            self._windows = {}

@@ -2,20 +2,23 @@
 
 Lists are ordered by `_id`, which only grows, so a cursor is "the boundary `_id` plus the
 position of the page", base64-encoded and opaque to clients. Any query parameter the resource
-does not document is refused with `property X should not exist`, as the real API does.
+does not document is refused with `property X should not exist`, as the real API does. The
+dialect decides whether a missing cursor is absent or `null`, and whether a last page that is
+exactly full still offers a `cursorNext` (to an empty page).
 """
 
 from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
 from flexctl.emulator import jsonutil
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import HttpError, bad_request
 from flexctl.emulator.resources import Resource
 from flexctl.emulator.store import SQL_PROJECTION, Store, field_expr
@@ -49,7 +52,7 @@ class Cursor:
                 raise ValueError(raw)
             return cls(kind, boundary, int(position))
         except ValueError as exc:
-            # The real API answers a garbage cursor with a 500 (reference 2.1).
+            # The real API answers a garbage cursor with a 500.
             raise HttpError(500, "Internal server error") from exc
 
 
@@ -66,9 +69,9 @@ def apply_select(doc: dict[str, Any], select: tuple[str, ...] | None) -> dict[st
     return {k: v for k, v in doc.items() if k == "_id" or k in select}
 
 
-def check_single_args(args: MultiDict[str, str]) -> None:
-    """A single GET accepts only `$select`."""
-    unknown = [k for k in args if k != "$select"]
+def refuse_params(args: MultiDict[str, str], allowed: tuple[str, ...] = ()) -> None:
+    """A 400 naming every query parameter outside `allowed` (writes take none)."""
+    unknown = [k for k in args if k not in allowed]
     if unknown:
         raise bad_request(*(f"property {k} should not exist" for k in unknown))
 
@@ -78,7 +81,7 @@ def parse_limit(args: MultiDict[str, str]) -> int:
     if text is None:
         return MAX_LIMIT
     if not _INT.match(text):
-        raise bad_request("$limit must be an integer number")
+        raise bad_request("$limit must be a number conforming to the specified constraints")
     limit = int(text)
     if limit > MAX_LIMIT:
         raise bad_request(f"$limit must not be greater than {MAX_LIMIT}")
@@ -155,11 +158,20 @@ def _equality(key: str, kind: str, column: str, value: str, where: Where) -> str
 Render = Callable[[dict[str, Any]], dict[str, Any]]
 
 
+@dataclass(frozen=True)
+class Page:
+    rows: list[tuple[str, str]]  # (id, JSON document)
+    start: int  # rangeStart when not empty
+    has_before: bool
+    has_after: bool
+
+
 def list_page(
     store: Store,
     org: str,
     resource: Resource,
     args: MultiDict[str, str],
+    dialect: Dialect,
     render: Render | None = None,
 ) -> str:
     """Answer a list request with the v2 envelope, as JSON text."""
@@ -186,31 +198,35 @@ def list_page(
         after = next_cursor.boundary if next_cursor else None
         rows = store.page(org, resource.path, where, after=after, limit=limit + 1,
                           select=sql_select)
-        has_after = len(rows) > limit
+        has_after = len(rows) > limit or (
+            len(rows) == limit and dialect.full_last_page == "empty-page"
+        )
         rows = rows[:limit]
         start = (next_cursor.position if next_cursor else 0) + 1
         has_before = next_cursor is not None
-    return _envelope(rows, start, has_before, has_after, select, render)
+    page = Page(rows, start, has_before, has_after)
+    return _envelope(page, select, render, null_cursors=dialect.no_cursor == "null")
 
 
 def _envelope(
-    rows: list[tuple[str, str]],
-    start: int,
-    has_before: bool,
-    has_after: bool,
-    select: tuple[str, ...] | None,
-    render: Render | None,
+    page: Page, select: tuple[str, ...] | None, render: Render | None, *, null_cursors: bool
 ) -> str:
+    """The envelope's JSON; a missing cursor is left out, or `null` with `null_cursors`."""
+    rows, start = page.rows, page.start
     if select is None and render is None:
         docs = [doc for _, doc in rows]  # stored JSON is already the answer: no re-encoding
     else:
         docs = [jsonutil.dumps(_shape(jsonutil.loads(doc), select, render)) for _, doc in rows]
     end = start + len(rows) - 1 if rows else 0
-    meta: dict[str, Any] = {}
-    if rows and has_after:
-        meta["cursorNext"] = Cursor("n", rows[-1][0], end).encode()
-    if rows and has_before:
-        meta["cursorPrev"] = Cursor("p", rows[0][0], start).encode()
+    cursors = {
+        "cursorNext": Cursor("n", rows[-1][0], end) if rows and page.has_after else None,
+        "cursorPrev": Cursor("p", rows[0][0], start) if rows and page.has_before else None,
+    }
+    meta: dict[str, Any] = {
+        key: cursor.encode() if cursor else None
+        for key, cursor in cursors.items()
+        if cursor or null_cursors
+    }
     meta["rangeStart"] = start if rows else 0
     meta["rangeEnd"] = end
     tail = jsonutil.dumps(meta)[1:]
@@ -221,5 +237,22 @@ def _shape(doc: dict[str, Any], select: tuple[str, ...] | None, render: Render |
     return apply_select(render(doc) if render else doc, select)
 
 
-def count_answer(store: Store, org: str, resource: Resource, where: Where) -> Mapping[str, Any]:
-    return {"total": store.count(org, resource.path, where), "groups": []}
+def count_answer(
+    store: Store, org: str, resource: Resource, args: MultiDict[str, str]
+) -> dict[str, Any]:
+    """`{total, groups}` for the documented filters; `$countBy` fills `groups` where the
+    resource has it (`[{key, count}]`)."""
+    if not resource.count_filters:
+        return {"total": store.count(org, resource.path), "groups": []}
+    count_by = args.get("$countBy") if resource.count_by else None
+    if count_by is not None:
+        args = MultiDict([(k, v) for k, v in args.items(multi=True) if k != "$countBy"])
+        if count_by not in resource.count_by:
+            allowed = ", ".join(resource.count_by)
+            raise bad_request(f"$countBy must be one of the following values: {allowed}")
+    where = parse_filters(args, resource)
+    groups = [] if count_by is None else [
+        {"key": key, "count": count}
+        for key, count in store.count_groups(org, resource.path, where, count_by)
+    ]
+    return {"total": store.count(org, resource.path, where), "groups": groups}

@@ -1,9 +1,9 @@
-"""The resources the emulator serves: fields, filters, scopes and who may write them.
+"""The resources the emulator serves: fields, filters, scopes and the operations of each profile.
 
-Field names, enums and filters follow `reference/flex-api.md` section 4 (v2 names). A
-`Resource` says what a POST accepts, what a PUT accepts, which query filters the list accepts
-(anything else is a 400), which scope guards it, and whether writes exist on the public API
-(`public_writes`) or only in the emulator's `full` profile (`extension`).
+Field names, enums and filters follow the platform's v2 names. A `Resource` says what a POST
+accepts, what a PUT accepts, which query filters the list accepts (anything else is a 400),
+which scope guards it, and which operations exist on the public API (`public_ops`, the
+`officernd` profile) and which only in the emulator's `full` profile (`extra_ops`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,16 @@ STRINGS = F("strings")
 Filters = Mapping[str, str]
 AUDIT_FILTERS: Filters = {"createdAt": "date", "modifiedAt": "date"}
 
+# Operations: list, count, get (reads), create, update, delete, and `collect` (charge an
+# invoice, emulator-only). The scope action each one needs:
+ACTIONS = {
+    "list": "read", "count": "read", "get": "read", "create": "create", "update": "update",
+    "collect": "update", "delete": "delete",
+}
+READ = frozenset({"list", "count", "get"})
+WRITE = frozenset({"create", "update", "delete"})
+NONE: frozenset[str] = frozenset()
+
 
 @dataclass(frozen=True)
 class Resource:
@@ -46,22 +56,28 @@ class Resource:
     update_fields: frozenset[str] | None = None  # None: every creatable field
     filters: Filters = field(default_factory=dict)
     in_filters: frozenset[str] = frozenset({"_id"})
-    public_writes: bool = False  # writes exist on the real public API
-    writable: bool = True  # False: read-only everywhere (payments, resource types)
-    extension: bool = False  # exists only in the full profile
-    methods: frozenset[str] = frozenset({"POST", "PUT", "DELETE"})
+    public_ops: frozenset[str] = READ  # what the platform's public API has
+    extra_ops: frozenset[str] = WRITE  # what the `full` profile adds
+    count_by: tuple[str, ...] = ()  # the fields `GET /{path}/count?$countBy=` groups by
+    count_filters: bool = True  # False: the count ignores every query parameter
 
     def updatable(self) -> Mapping[str, F]:
         if self.update_fields is None:
             return self.fields
         return {k: v for k, v in self.fields.items() if k in self.update_fields}
 
+    def operations(self, profile: str) -> frozenset[str]:
+        return self.public_ops | self.extra_ops if profile == "full" else self.public_ops
+
 
 _INTERVALS_PLAN = ("once", "month")
 _INTERVALS_RATE = ("once", "hour", "day", "month")
 _ADDRESS = OBJECT
+# Components are kept as the platform holds them: flags combine, may all be missing, and keys
+# the emulator does not know stay.
 _RATE_COMPONENT = F(
     "list",
+    open_items=True,
     item={
         "price": MONEY,
         "intervalLength": F("enum", ("hour", "day", "week", "month")),
@@ -108,7 +124,7 @@ RESOURCE_TYPES = Resource(
     "flex.space.resourceTypes",
     filters={"_id": "id", "type": "string"},
     in_filters=frozenset({"_id", "type"}),
-    writable=False,
+    extra_ops=NONE,
 )
 PLANS = Resource(
     "plans",
@@ -164,7 +180,8 @@ COMPANIES = Resource(
     filters={"_id": "id", "name": "string", "location": "id", "status": "enum",
              "properties": "properties", **AUDIT_FILTERS},
     in_filters=frozenset({"_id", "status"}),
-    public_writes=True,
+    public_ops=READ | WRITE,
+    extra_ops=NONE,
 )
 MEMBERS = Resource(
     "members",
@@ -183,7 +200,9 @@ MEMBERS = Resource(
     filters={"_id": "id", "name": "string", "email": "string", "location": "id", "company": "id",
              "status": "enum", "properties": "properties", **AUDIT_FILTERS},
     in_filters=frozenset({"_id", "status"}),
-    public_writes=True,
+    public_ops=READ | WRITE,
+    extra_ops=NONE,
+    count_by=("status", "company", "location"),
 )
 MEMBERSHIPS = Resource(
     "memberships",
@@ -198,13 +217,15 @@ MEMBERSHIPS = Resource(
     required=("name", "startDate", "location", "plan"),
     defaults={
         "isPersonal": False, "type": "month_to_month", "intervalLength": "month",
-        "intervalCount": 1, "isLocked": False, "price": ZERO, "deposit": ZERO, "endDate": None,
-        "company": None, "member": None, "status": "approved", "properties": {},
+        "intervalCount": 1, "isLocked": False, "price": ZERO, "deposit": ZERO,
+        "status": "approved", "properties": {},
     },
     update_fields=frozenset({"startDate", "endDate", "price"}),
     filters={"_id": "id", "company": "id", "member": "id", "plan": "id", "location": "id",
              "status": "enum"},
-    public_writes=True,
+    public_ops=READ | WRITE,
+    extra_ops=NONE,
+    count_filters=False,  # as observed on staging
 )
 FEES = Resource(
     "fees",
@@ -225,14 +246,17 @@ FEES = Resource(
                              "shouldBillInAdvance", "properties"}),
     filters={"_id": "id", "company": "id", "member": "id", "location": "id", "plan": "id",
              "issueDate": "date", "modifiedAt": "date"},
-    public_writes=True,
+    public_ops=READ | WRITE,
+    extra_ops=NONE,
 )
 PAYMENTS = Resource(
     "payments",
     "flex.billing.payments",
-    filters={"_id": "id", "member": "id", "company": "id", "date": "date", "dueDate": "date",
-             "createdAt": "date"},
-    writable=False,
+    filters={"_id": "id", "member": "id", "company": "id", "location": "id", "number": "string",
+             "documentType": "enum", "status": "enum", "date": "date", "dueDate": "date",
+             **AUDIT_FILTERS},
+    in_filters=frozenset({"_id", "status"}),
+    extra_ops=frozenset({"create", "delete", "collect"}),  # invoice, void, charge
 )
 WEBHOOKS = Resource(
     "webhooks",
@@ -240,7 +264,8 @@ WEBHOOKS = Resource(
     fields={"url": STRING, "description": TEXT, "eventTypes": STRINGS, "isEnabled": BOOL},
     required=("url", "eventTypes"),
     defaults={"description": None, "isEnabled": True},
-    public_writes=True,
+    public_ops=READ | WRITE,
+    extra_ops=NONE,
 )
 PAYMENT_GATEWAYS = Resource(
     "payment-gateways",
@@ -254,21 +279,45 @@ PAYMENT_GATEWAYS = Resource(
     update_fields=frozenset({"locations", "isDefault", "publishableKey", "instructions",
                              "secret"}),
     filters={"_id": "id", "provider": "string", "account": "string"},
-    extension=True,
+    public_ops=NONE,
+    extra_ops=READ | WRITE,
+)
+PAYMENT_DETAILS = Resource(
+    "payment-details",
+    "flex.billing.paymentDetails",
+    fields={
+        "type": F("enum", ("stripe",)), "method": F("enum", ("card",)), "data": F("string"),
+        "member": ID, "company": ID, "isPersonal": F("boolean"),
+    },
+    required=("type", "method", "data", "isPersonal"),
+    filters={"member": "id", "company": "id"},
+    in_filters=NONE,
+    public_ops=frozenset({"list", "create", "delete"}),
+    extra_ops=frozenset({"get"}),
+)
+CHARGES = Resource(
+    "charges",
+    "flex.billing.charges",
+    filters={"_id": "id", "payment": "id", "status": "enum", "source": "string", "date": "date",
+             **AUDIT_FILTERS},
+    in_filters=frozenset({"_id", "status"}),
+    public_ops=frozenset({"list", "delete"}),
+    extra_ops=frozenset({"get"}),
 )
 
 COLLECTIONS: dict[str, Resource] = {
     r.path: r
     for r in (
         LOCATIONS, REVENUE_ACCOUNTS, TAX_RATES, RESOURCE_TYPES, PLANS, RESOURCE_RATES, COMPANIES,
-        MEMBERS, MEMBERSHIPS, FEES, PAYMENTS, WEBHOOKS, PAYMENT_GATEWAYS,
+        MEMBERS, MEMBERSHIPS, FEES, PAYMENTS, WEBHOOKS, PAYMENT_GATEWAYS, PAYMENT_DETAILS,
+        CHARGES,
     )
 }
 
 # Seeding order: a kind only references kinds before it.
 DEPENDENCY_ORDER = (
     "locations", "tax-rates", "revenue-accounts", "resource-types", "plans", "resource-rates",
-    "payment-gateways", "companies", "members", "memberships", "fees", "webhooks",
+    "payment-gateways", "companies", "members", "memberships", "fees", "charges", "webhooks",
 )
 
 
@@ -307,14 +356,10 @@ SINGLETONS: dict[str, Singleton] = {
 
 
 def all_scopes(profile: str) -> frozenset[str]:
-    """Every scope a client can be granted on this profile (extension writes only on full)."""
+    """Every scope a client can be granted on this profile: one per operation it has."""
     scopes = {"flex.settings.organization.read"}
     for res in COLLECTIONS.values():
-        if res.extension and profile != "full":
-            continue
-        scopes.add(f"{res.scope}.read")
-        if res.writable and (res.public_writes or profile == "full"):
-            scopes.update(f"{res.scope}.{a}" for a in ("create", "update", "delete"))
+        scopes.update(f"{res.scope}.{ACTIONS[op]}" for op in res.operations(profile))
     for single in SINGLETONS.values():
         if single.extension and profile != "full":
             continue

@@ -2,9 +2,12 @@
 
 Shape: `{"<org>": {"plans": [{...API fields...}], "members": [...], "account": {"status":
 "active"}, "billing-settings": {...}, "invoices": [{"memberships": [ids], "fees": [ids]}]}}`.
-Objects go through the same validation and rules as API writes (in dependency order); `_id` is
-optional. A seed is applied only to organizations the database does not have yet, so
-restarting a server on the same database does not duplicate anything.
+Objects go through the same validation and rules as API writes (in dependency order), in the
+`full` profile's dialect whatever the emulator plays (what the admin UI can create, a seed can
+hold); `_id` is optional. A seed is applied only to organizations the database does not have
+yet, so restarting a server on the same database does not duplicate anything. The top-level key
+`dialect` is not an organization: it holds dialect settings (`{"membership_price": "reject"}`),
+applied when the emulator starts.
 """
 
 from __future__ import annotations
@@ -13,19 +16,31 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flexctl.emulator import jsonutil, rules
+from flexctl.emulator.clock import Clock
+from flexctl.emulator.context import Context
+from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import HttpError
-from flexctl.emulator.harness import create_invoice
+from flexctl.emulator.invoices import create_invoice
 from flexctl.emulator.resources import COLLECTIONS, DEPENDENCY_ORDER
+from flexctl.emulator.store import Store
 from flexctl.emulator.validation import is_object_id
 
-if TYPE_CHECKING:
-    from flexctl.emulator.app import Emulator
-
+DIALECT_KEY = "dialect"
+SEED_DIALECT = Dialect.for_profile("full")
 SINGLETON_KEYS = ("billing-settings", "invoicing-settings", "storefront")
 KNOWN_KEYS = {*DEPENDENCY_ORDER, *SINGLETON_KEYS, "account", "invoices"}
+
+
+class Seedable(Protocol):
+    """Where a seed goes: the emulator (`app.Emulator`) as seen from here."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def clock(self) -> Clock: ...
 
 
 class SeedError(ValueError):
@@ -80,9 +95,21 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text)
 
 
-def apply_seed(app: Emulator, data: dict[str, Any], only_new: bool = True) -> None:
+def seed_dialect(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The seed's dialect settings, if it has any (checked: a SeedError names a bad one)."""
+    settings = data.get(DIALECT_KEY)
+    if settings is None:
+        return None
+    try:
+        Dialect().with_settings(settings)
+    except ValueError as exc:
+        raise SeedError(f"seed: {DIALECT_KEY}: {exc}") from None
+    return dict(settings)
+
+
+def apply_seed(app: Seedable, data: dict[str, Any], only_new: bool = True) -> None:
     for org, kinds in data.items():
-        if only_new and app.store.org_exists(org):
+        if org == DIALECT_KEY or (only_new and app.store.org_exists(org)):
             continue
         _check_shape(org, kinds)
         with app.store.transaction():
@@ -100,8 +127,8 @@ def _check_shape(org: str, kinds: dict[str, Any]) -> None:
             raise SeedError(f"seed: {org}: {key} must be a {'mapping' if mapping else 'list'}")
 
 
-def _seed_org(app: Emulator, org: str, kinds: dict[str, Any]) -> None:
-    ctx = rules.Context(app.store, org, app.clock)
+def _seed_org(app: Seedable, org: str, kinds: dict[str, Any]) -> None:
+    ctx = Context(app.store, org, app.clock, SEED_DIALECT)
     for kind in DEPENDENCY_ORDER:
         for index, doc in enumerate(kinds.get(kind, [])):
             with _located(f"seed: {org}: {kind}[{index}]"):
@@ -132,7 +159,7 @@ def _located(where: str) -> Iterator[None]:
         raise SeedError(f"{where}: {text}") from None
 
 
-def _seed_object(ctx: rules.Context, kind: str, doc: Any) -> None:
+def _seed_object(ctx: Context, kind: str, doc: Any) -> None:
     if not isinstance(doc, dict):
         raise HttpError(400, "must be an object")
     body = dict(doc)
@@ -140,7 +167,7 @@ def _seed_object(ctx: rules.Context, kind: str, doc: Any) -> None:
     if object_id is not None and not is_object_id(object_id):
         raise HttpError(400, "_id must be a mongodb id")
     resource = COLLECTIONS[kind]
-    if not resource.writable:
+    if not resource.fields:  # read-only everywhere (resource types): stored as given
         ctx.store.insert(ctx.org, kind, {**({"_id": object_id} if object_id else {}), **body})
         return
     rules.create(ctx, resource, body, object_id=object_id)

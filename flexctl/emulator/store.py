@@ -64,6 +64,14 @@ def projection(select: Sequence[str]) -> tuple[str, list[Any]]:
     return " || ".join([*parts, "'}'"]), params
 
 
+def _condition(
+    org: str, kind: str, where: Sequence[tuple[str, Sequence[Any]]]
+) -> tuple[str, list[Any]]:
+    """The SQL condition (and its parameters) for a kind's documents matching `where`."""
+    clauses = ["org = ?", "kind = ?", *(c for c, _ in where)]
+    return " AND ".join(clauses), [org, kind, *(v for _, values in where for v in values)]
+
+
 def _index_hint(where: Sequence[tuple[str, Sequence[Any]]]) -> str:
     # SQLite prefers walking the primary key for ORDER BY id LIMIT n, scanning every row of
     # the kind; an equality on an indexed field is far more selective (members by email).
@@ -288,13 +296,25 @@ class Store:
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def count(self, org: str, kind: str, where: Sequence[tuple[str, Sequence[Any]]] = ()) -> int:
-        clauses = ["org = ?", "kind = ?", *(c for c, _ in where)]
-        params = [org, kind, *(v for _, values in where for v in values)]
+        condition, params = _condition(org, kind, where)
         with self.lock:
             row = self.conn.execute(
-                f"SELECT COUNT(*) FROM objects WHERE {' AND '.join(clauses)}", params
+                f"SELECT COUNT(*) FROM objects WHERE {condition}", params
             ).fetchone()
         return int(row[0])
+
+    def count_groups(
+        self, org: str, kind: str, where: Sequence[tuple[str, Sequence[Any]]], field: str
+    ) -> list[tuple[Any, int]]:
+        """(value of `field`, how many documents have it), by value."""
+        condition, params = _condition(org, kind, where)
+        key = field_expr(field)
+        with self.lock:
+            rows = self.conn.execute(
+                f"SELECT {key}, COUNT(*) FROM objects WHERE {condition} "
+                f"GROUP BY {key} ORDER BY {key}", params
+            ).fetchall()
+        return [(row[0], int(row[1])) for row in rows]
 
     def find(self, org: str, kind: str, field: str, value: Any) -> list[dict[str, Any]]:
         rows = self.page(org, kind, [(f"{field_expr(field)} = ?", [value])], limit=1_000_000)
@@ -331,6 +351,13 @@ class Store:
             self.conn.execute(
                 "INSERT OR IGNORE INTO invoiced (org, kind, id, payment) VALUES (?, ?, ?, ?)",
                 (org, kind, object_id, payment_id),
+            )
+
+    def unmark_invoiced(self, org: str, payment_id: str) -> None:
+        """Forget what a voided invoice billed."""
+        with self.transaction():
+            self.conn.execute(
+                "DELETE FROM invoiced WHERE org = ? AND payment = ?", (org, payment_id)
             )
 
     def is_invoiced(self, org: str, kind: str, object_id: str) -> bool:

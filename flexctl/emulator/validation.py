@@ -2,7 +2,10 @@
 
 The real v2 API answers a bad body with 400 and `message` as a list such as
 `["name must be a string", "property foo should not exist"]`; `validate` produces the same list
-and the cleaned document (dates normalized, unknown fields refused).
+and the cleaned document (dates normalized, unknown fields refused). As on the platform, a
+missing required field gets its type message (`location must be a string`), and references
+are only checked to be strings here: an id that is not an ObjectId fails later, at the
+database (a 500, see `rules`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ class F:
     """How one body field is checked.
 
     kind: string | number | integer | boolean | id | ids | strings | date | enum | object | list
-    (a list of objects checked against `item`).
+    (a list of objects checked against `item`; with `open_items`, keys `item` does not name are
+    kept as given instead of refused) | any (taken as it is).
     """
 
     kind: str
@@ -33,6 +37,7 @@ class F:
     nullable: bool = False
     minimum: Decimal | None = None
     item: Mapping[str, F] = field(default_factory=dict)
+    open_items: bool = False
 
 
 def is_object_id(value: object) -> bool:
@@ -69,8 +74,8 @@ def validate(
         if name not in fields:
             errors.append(f"property {prefix}{name} should not exist")
     for name in required:
-        if body.get(name) in (None, ""):
-            errors.append(f"{prefix}{name} should not be empty")
+        if body.get(name) is None and name in fields:
+            errors.append(_type_message(f"{prefix}{name}", fields[name]))
     for name, spec in fields.items():
         if name not in body:
             continue
@@ -98,7 +103,7 @@ def _type_message(name: str, spec: F) -> str:
         "number": f"{name} must be a number conforming to the specified constraints",
         "integer": f"{name} must be an integer number",
         "boolean": f"{name} must be a boolean value",
-        "id": f"{name} must be a mongodb id",
+        "id": f"{name} must be a string",
         "ids": f"{name} must be an array",
         "strings": f"{name} must be an array",
         "list": f"{name} must be an array",
@@ -128,16 +133,10 @@ def _check_boolean(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
     return (value, []) if isinstance(value, bool) else (None, [_type_message(name, spec)])
 
 
-def _check_id(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
-    return (value, []) if is_object_id(value) else (None, [_type_message(name, spec)])
-
-
 def _check_list_of(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
     if not isinstance(value, list):
         return None, [_type_message(name, spec)]
-    if spec.kind == "ids" and not all(is_object_id(v) for v in value):
-        return None, [f"each value in {name} must be a mongodb id"]
-    if spec.kind == "strings" and not all(isinstance(v, str) for v in value):
+    if not all(isinstance(v, str) for v in value):
         return None, [f"each value in {name} must be a string"]
     return list(value), []
 
@@ -164,20 +163,29 @@ def _check_objects(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
         if not isinstance(entry, dict):
             errors.append(f"each value in {name} must be an object")
             continue
-        clean, problems = validate(entry, spec.item, prefix=f"{name}.{index}.")
+        known = spec.item if not spec.open_items else {
+            k: spec.item.get(k, _ANYTHING) for k in entry if k != "_id"}
+        clean, problems = validate(entry, known, prefix=f"{name}.{index}.")
         if "_id" in entry and is_object_id(entry["_id"]):
             clean["_id"] = entry["_id"]  # an existing sub-document keeps its id
-        items.append(clean)
+        # in the order given: an item is stored as it came
+        items.append({k: clean[k] for k in entry if k in clean})
         errors.extend(p for p in problems if not p.startswith(f"property {name}.{index}._id "))
     return (items, []) if not errors else (None, errors)
 
 
+def _check_anything(name: str, value: Any, spec: F) -> tuple[Any, list[str]]:
+    return value, []
+
+
+_ANYTHING = F("any", nullable=True)
 _CHECKERS = {
+    "any": _check_anything,
     "string": _check_string,
     "number": _check_number,
     "integer": _check_number,
     "boolean": _check_boolean,
-    "id": _check_id,
+    "id": _check_string,
     "ids": _check_list_of,
     "strings": _check_list_of,
     "date": _check_date,

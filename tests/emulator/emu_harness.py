@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 
 from flexctl.emulator import Emulator
+from flexctl.emulator.seed import apply_seed
 
 ORG = "/api/v2/organizations/demo"
 
@@ -57,19 +58,35 @@ class Emu:
         return dict(response.json())
 
     def catalogue(self) -> dict[str, dict[str, Any]]:
-        """A location, a recurring plan, a one-off plan, a company and a member."""
-        loc = self.create("locations", {"name": "Downtown"})
-        plan = self.create("plans", {"name": "Hot Desk", "price": 250, "intervalLength": "month"})
-        day = self.create("plans", {"name": "Day Pass", "price": 25, "intervalLength": "once"})
+        """A location, a recurring plan, a one-off plan, a company and a member.
+
+        On the `officernd` profile the catalogue is read-only: it is seeded instead."""
+        catalogue = (
+            ("locations", {"name": "Downtown"}),
+            ("plans", {"name": "Hot Desk", "price": 250, "intervalLength": "month"}),
+            ("plans", {"name": "Day Pass", "price": 25, "intervalLength": "once"}),
+        )
+        if self.app.profile == "full":
+            loc, plan, day = (self.create(kind, body) for kind, body in catalogue)
+        else:
+            loc, plan, day = (self._seeded(kind, body) for kind, body in catalogue)
         company = self.create("companies", {"name": "Acme", "location": loc["_id"]})
         member = self.create("members", {"name": "Jane", "email": "jane@acme.example",
                                          "company": company["_id"]})
         return {"location": loc, "plan": plan, "day": day, "company": company, "member": member}
 
+    def _seeded(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
+        object_id = self.app.store.new_id()
+        apply_seed(self.app, {"demo": {kind: [{"_id": object_id, **body}]}}, only_new=False)
+        return dict(self.get(f"{kind}/{object_id}").json())
+
+    def membership_body(self, cat: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
+        return {"name": "Hot Desk", "startDate": "2026-12-01",
+                "location": cat["location"]["_id"], "plan": cat["plan"]["_id"],
+                "company": cat["company"]["_id"], **extra}
+
     def membership(self, cat: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
-        body = {"name": "Hot Desk", "startDate": "2026-12-01", "location": cat["location"]["_id"],
-                "plan": cat["plan"]["_id"], "company": cat["company"]["_id"], **extra}
-        return self.create("memberships", body)
+        return self.create("memberships", self.membership_body(cat, **extra))
 
     def fee(self, cat: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
         body = {"name": "Day Pass", "issueDate": "2026-12-03", "location": cat["location"]["_id"],

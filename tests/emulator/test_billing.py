@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from emu_harness import Emu, nest_error
 
+from flexctl.emulator.seed import apply_seed
+
 
 def _setup(emu: Emu, *, gateway: bool = True) -> dict[str, Any]:
     cat = emu.catalogue()
@@ -89,7 +91,8 @@ def test_void_removes_invoice_and_charges_and_frees_the_fee(emu: Emu) -> None:
 
 def test_refusals_are_clear_and_write_nothing(emu: Emu) -> None:
     cat = _setup(emu, gateway=False)
-    body = {"type": "stripe", "method": "card", "data": "tok_visa", "member": cat["smoke"]["_id"]}
+    body = {"type": "stripe", "method": "card", "data": "tok_visa", "member": cat["smoke"]["_id"],
+            "isPersonal": True}
     assert nest_error(emu.post("payment-details", body), 500)["message"] == (
         "No Stripe payment gateway is connected")
     emu.create("payment-gateways", {"provider": "stripe", "account": "acct_1", "secret": "sk_1234"})
@@ -129,8 +132,61 @@ def test_collect_needs_a_default_stripe_gateway(emu: Emu) -> None:
 
 def test_officernd_profile_has_no_invoice_creation(make_emu: Callable[..., Emu]) -> None:
     emu = make_emu(profile="officernd")
-    for method, path in (("POST", "payments"), ("GET", "payment-details"), ("GET", "charges"),
+    for method, path in (("POST", "payments"), ("DELETE", f"payments/{'a' * 24}"),
                          ("POST", f"payments/{'a' * 24}/collect")):
         body = nest_error(emu.request(method, path, json={}), 404)
         assert body["message"].startswith(f"Cannot {method} ")
     assert emu.get("payments").status_code == 200  # reading invoices is the public API
+
+
+def test_officernd_saves_and_removes_cards(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd")
+    cat = emu.catalogue()
+    # only the admin UI connects a gateway: a seed stands in for it
+    apply_seed(emu.app, {"demo": {"payment-gateways": [
+        {"provider": "stripe", "account": "acct_1", "secret": "sk_test_4242"}]}},
+        only_new=False)
+    member = cat["member"]
+    card = _card(emu, member, "tok_mastercard")
+    assert card["details"]["last4"] == "4444" and len(card["createdBy"]) == 24
+    assert not {"member", "company", "isPersonal"} & set(card)  # not in the platform's answer
+    missing = nest_error(emu.post("payment-details", {"type": "stripe", "method": "card",
+                                                      "data": "tok_visa",
+                                                      "member": member["_id"]}), 400)
+    assert missing["message"] == ["isPersonal must be a boolean value"]
+    listed = emu.get("payment-details", params={"member": member["_id"]}).json()["results"]
+    assert [c["_id"] for c in listed] == [card["_id"]] and "member" not in listed[0]
+    assert emu.get("payment-details", params={"company": cat["company"]["_id"]}).json()[
+        "results"] == []
+    body = nest_error(emu.get("payment-details", params={"_id": card["_id"]}), 400)
+    assert body["message"] == ["property _id should not exist"]
+    path = f"payment-details/{card['_id']}"
+    nest_error(emu.delete(path, params={"member": cat["company"]["_id"]}), 404)
+    assert nest_error(emu.delete(path, params={"colour": "red"}), 400)["message"] == [
+        "property colour should not exist"]
+    removed = emu.delete(path, params={"member": member["_id"]})
+    assert removed.status_code == 200 and removed.json()["_id"] == card["_id"]
+    nest_error(emu.delete(path), 404)
+
+
+def test_officernd_lists_and_deletes_charges(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd")
+    payment = "b" * 24
+    apply_seed(emu.app, {"demo": {"charges": [
+        {"_id": "c" * 24, "amount": 10, "status": "success", "payment": payment,
+         "source": "stripe", "date": "2026-12-01T00:00:00.000Z"},
+        {"_id": "d" * 24, "amount": 10, "status": "fail", "payment": payment,
+         "source": "stripe", "date": "2026-12-02T00:00:00.000Z"},
+    ]}}, only_new=False)
+
+    def ids(**params: str) -> list[str]:
+        return [c["_id"][0] for c in emu.get("charges", params=params).json()["results"]]
+
+    assert ids() == ["c", "d"]
+    assert ids(**{"status[$in]": "fail,refund"}) == ["d"]
+    assert ids(status="success", payment=payment, source="stripe") == ["c"]
+    assert ids(**{"date[$gte]": "2026-12-02"}) == ["d"]
+    assert ids(**{"_id[$in]": "d" * 24}) == ["d"]
+    assert ids(**{"modifiedAt[$lt]": "2000-01-01"}) == []
+    assert emu.delete(f"charges/{'c' * 24}").status_code == 200
+    assert ids() == ["d"]

@@ -50,7 +50,8 @@ def test_serve_refuses_a_port_out_of_range() -> None:
 def test_serve_prints_its_url_and_answers(tmp_path: Path) -> None:
     process = subprocess.Popen(
         [sys.executable, "-m", "flexctl", "emulator", "serve", "--port", "0", "--org", "a",
-         "--org", "b", "--profile", "officernd", "--db", str(tmp_path / "e.db")],
+         "--org", "b", "--profile", "officernd", "--db", str(tmp_path / "e.db"),
+         "--dialect", "fee_update=patch"],
         stdout=subprocess.PIPE, text=True,
     )
     try:
@@ -61,6 +62,8 @@ def test_serve_prints_its_url_and_answers(tmp_path: Path) -> None:
         assert api.startswith("http://127.0.0.1:") and api.endswith("/api/v2")
         info = httpx.get(api.replace("/api/v2", "/_emulator/info"), timeout=5).json()
         assert info == {"profile": "officernd", "orgs": ["a", "b"]}
+        dialect = httpx.get(api.replace("/api/v2", "/_emulator/dialect"), timeout=5).json()
+        assert (dialect["fee_update"], dialect["single_get"]) == ("patch", "absent")
     finally:
         process.terminate()
         process.wait(timeout=5)

@@ -10,7 +10,7 @@ from emu_harness import Emu, nest_error
 
 from flexctl.emulator import EmulatorDroppedConnection
 from flexctl.emulator.clock import Clock
-from flexctl.emulator.faults import Faults, RateLimiter
+from flexctl.emulator.faults import Faults
 
 
 def test_rule_injects_500_a_counted_number_of_times(emu: Emu) -> None:
@@ -129,11 +129,6 @@ def test_huge_latency_is_400(emu: Emu) -> None:
     response = emu.client.post("/_emulator/faults", content=b'[{"fault": "latency", '
                                b'"latency_ms": 1e400}]')
     nest_error(response, 400)
-
-
-def test_bad_rate_limit_spec() -> None:
-    with pytest.raises(ValueError):
-        RateLimiter(Clock(), "reads=lots")
 
 
 def test_reset_and_stats(emu: Emu) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from emu_harness import Emu, nest_error
+
+DATE_OPS = ("$gt", "$gte", "$lt", "$lte")
 
 
 def _companies(emu: Emu, count: int) -> list[str]:
@@ -16,7 +21,8 @@ def test_limit_above_50_is_400(emu: Emu) -> None:
 
 
 def test_limit_must_be_a_number(emu: Emu) -> None:
-    nest_error(emu.get("plans", params={"$limit": "ten"}), 400)
+    body = nest_error(emu.get("plans", params={"$limit": "ten"}), 400)
+    assert body["message"] == ["$limit must be a number conforming to the specified constraints"]
 
 
 def test_cursor_pages_cover_everything_once(emu: Emu) -> None:
@@ -42,6 +48,46 @@ def test_small_pages_and_single_page_envelope(emu: Emu) -> None:
     assert set(whole) == {"results", "rangeStart", "rangeEnd"}
     empty = emu.get("fees").json()
     assert empty == {"results": [], "rangeStart": 0, "rangeEnd": 0}
+
+
+def test_missing_cursors_may_be_null(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd", dialect="no_cursor=null")
+    _companies(emu, 3)
+    whole = emu.get("companies").json()
+    assert (whole["cursorNext"], whole["cursorPrev"]) == (None, None)
+    first = emu.get("companies", params={"$limit": "2"}).json()
+    assert first["cursorPrev"] is None and first["cursorNext"]
+    last = emu.get("companies", params={"$limit": "2", "$cursorNext": first["cursorNext"]})
+    assert last.json()["cursorNext"] is None and last.json()["cursorPrev"]
+    assert emu.get("fees").json() == {"results": [], "cursorNext": None, "cursorPrev": None,
+                                      "rangeStart": 0, "rangeEnd": 0}
+
+
+def test_a_full_last_page_has_no_cursor_by_default(emu: Emu) -> None:
+    _companies(emu, 4)
+    first = emu.get("companies", params={"$limit": "2"}).json()
+    last = emu.get("companies", params={"$limit": "2", "$cursorNext": first["cursorNext"]})
+    assert len(last.json()["results"]) == 2 and "cursorNext" not in last.json()
+
+
+def test_a_full_last_page_may_lead_to_an_empty_page(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd", dialect="full_last_page=empty-page")
+    ids = _companies(emu, 4)
+    params = {"$limit": "2"}
+    pages = []
+    while True:
+        page = emu.get("companies", params=params).json()
+        pages.append(page)
+        if "cursorNext" not in page:
+            break
+        params = {"$limit": "2", "$cursorNext": page["cursorNext"]}
+    assert [len(p["results"]) for p in pages] == [2, 2, 0]
+    assert [c["_id"] for p in pages for c in p["results"]] == ids
+    assert pages[-1] == {"results": [], "rangeStart": 0, "rangeEnd": 0}
+    emu.create("companies", {"name": "Fifth"})  # no longer exactly full: no empty page
+    last = emu.get("companies", params={"$limit": "2", "$cursorNext": pages[1]["cursorNext"]})
+    assert [c["name"] for c in last.json()["results"]] == ["Fifth"]
+    assert "cursorNext" not in last.json()
 
 
 def test_both_cursors_at_once_is_400(emu: Emu) -> None:
@@ -98,11 +144,11 @@ def test_date_operators_where_documented(emu: Emu) -> None:
 
 
 def test_select_keeps_id(emu: Emu) -> None:
-    cat = emu.catalogue()
+    emu.catalogue()
     page = emu.get("plans", params={"$select": "name,nonsense"}).json()["results"]
     assert all(set(p) == {"_id", "name"} for p in page)
-    one = emu.get(f"members/{cat['member']['_id']}", params={"$select": "email"}).json()
-    assert one == {"_id": cat["member"]["_id"], "email": "jane@acme.example"}
+    only_ids = emu.get("members", params={"$select": "_id"}).json()["results"]
+    assert len(only_ids) == 1 and set(only_ids[0]) == {"_id"}
 
 
 def test_status_in_filter(emu: Emu) -> None:
@@ -114,7 +160,67 @@ def test_status_in_filter(emu: Emu) -> None:
 
 def test_count_endpoint(emu: Emu) -> None:
     _companies(emu, 3)
-    assert emu.get("companies/count").json()["total"] == 3
+    assert emu.get("companies/count").json() == {"total": 3, "groups": []}
+    emu.create("companies", {"name": "Lead", "status": "lead"})
+    assert emu.get("companies/count", params={"status": "lead"}).json()["total"] == 1
+    nest_error(emu.get("companies/count", params={"colour": "red"}), 400)
+
+
+def test_members_count_by(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd")
+    for name, status in (("A", "active"), ("B", "lead"), ("C", "active")):
+        emu.create("members", {"name": name, "email": f"{name}@example.com", "status": status})
+    counted = emu.get("members/count", params={"$countBy": "status"}).json()
+    assert counted == {"total": 3, "groups": [{"key": "active", "count": 2},
+                                              {"key": "lead", "count": 1}]}
+    filtered = emu.get("members/count", params={"$countBy": "status", "name": "B"}).json()
+    assert filtered == {"total": 1, "groups": [{"key": "lead", "count": 1}]}
+    body = nest_error(emu.get("members/count", params={"$countBy": "email"}), 400)
+    assert body["message"] == ["$countBy must be one of the following values: status, company, "
+                               "location"]
+    body = nest_error(emu.get("companies/count", params={"$countBy": "status"}), 400)
+    assert body["message"] == ["property $countBy should not exist"]
+
+
+def test_memberships_count_ignores_every_filter(emu: Emu) -> None:
+    cat = emu.catalogue()
+    emu.membership(cat)
+    emu.membership(cat)
+    ignored = {"company": "0" * 24, "modifiedAt[$gt]": "2999-01-01", "colour": "red"}
+    assert emu.get("memberships/count", params=ignored).json() == {"total": 2, "groups": []}
+
+
+@pytest.mark.parametrize("kind", ["members", "companies", "fees", "charges", "payments"])
+def test_modified_at_filters_where_the_platform_has_them(
+    make_emu: Callable[..., Emu], kind: str
+) -> None:
+    emu = make_emu(profile="officernd")
+    for op in DATE_OPS:
+        answer = emu.get(kind, params={f"modifiedAt[{op}]": "2026-01-01T00:00:00.000Z"})
+        assert answer.status_code == 200, answer.text
+
+
+@pytest.mark.parametrize("kind", ["memberships", "plans", "resource-rates", "tax-rates",
+                                  "revenue-accounts", "locations", "resource-types"])
+def test_no_modified_at_filter_elsewhere(make_emu: Callable[..., Emu], kind: str) -> None:
+    emu = make_emu(profile="officernd")
+    for op in DATE_OPS:
+        body = nest_error(emu.get(kind, params={f"modifiedAt[{op}]": "2026-01-01"}), 400)
+        assert body["message"] == ["property modifiedAt should not exist"]
+
+
+def test_modified_at_finds_what_changed_since(emu: Emu) -> None:
+    old = emu.create("members", {"name": "Old", "email": "old@example.com"})
+    changed = emu.create("members", {"name": "Changed", "email": "changed@example.com"})
+    emu.app.clock.advance(60)
+    cutoff = emu.app.clock.iso_now()
+    emu.app.clock.advance(1)
+    emu.put(f"members/{changed['_id']}", {"name": "Changed again"})
+    emu.put(f"members/{old['_id']}", {"name": "Old"})  # no change: modifiedAt stays
+    since = emu.get("members", params={"modifiedAt[$gt]": cutoff}).json()["results"]
+    assert [m["name"] for m in since] == ["Changed again"]
+    before = emu.get("members", params={"modifiedAt[$lte]": cutoff}).json()["results"]
+    assert [m["name"] for m in before] == ["Old"]
 
 
 def test_properties_filter(emu: Emu) -> None:
@@ -161,3 +267,22 @@ def test_select_on_lists_keeps_exact_numbers_and_nulls(emu: Emu) -> None:
     (plan,) = page.json()["results"]
     assert set(plan) == {"_id", "price", "code", "locations"}
     assert plan["code"] is None and plan["locations"] == []
+
+
+def test_payments_filters(make_emu: Callable[..., Emu]) -> None:
+    emu = make_emu(profile="officernd")
+    cat = emu.catalogue()
+    fee = emu.fee(cat)
+    invoice = emu.client.post("/_emulator/organizations/demo/invoices",
+                              json={"fees": [fee["_id"]]}).json()
+
+    def found(**params: str) -> int:
+        return len(emu.get("payments", params=params).json()["results"])
+
+    assert found(number=invoice["number"], documentType="invoice") == 1
+    assert found(**{"status[$in]": "paid,voided"}) == 0
+    assert found(**{"status[$in]": "awaiting_payment"}, location=cat["location"]["_id"]) == 1
+    assert found(company=cat["company"]["_id"], **{"dueDate[$gt]": invoice["date"]}) == 1
+    assert found(**{"modifiedAt[$gte]": invoice["modifiedAt"]}) == 1
+    body = nest_error(emu.get("payments", params={"fee": fee["_id"]}), 400)
+    assert body["message"] == ["property fee should not exist"]

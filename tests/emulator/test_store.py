@@ -152,7 +152,7 @@ def test_seed_is_applied_once_per_database(tmp_path: Path) -> None:
 def test_bad_seed_names_the_object(tmp_path: Path) -> None:
     seed = tmp_path / "seed.json"
     seed.write_text(json.dumps({"demo": {"plans": [{"name": "x"}]}}))
-    with pytest.raises(SeedError, match=r"plans\[0\]: price should not be empty"):
+    with pytest.raises(SeedError, match=r"plans\[0\]: price must be a number conforming to"):
         create_app(seed=seed)
 
 
