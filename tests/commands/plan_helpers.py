@@ -154,3 +154,28 @@ def use_profile(monkeypatch: pytest.MonkeyPatch, profile: str) -> None:
         return app
 
     monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
+
+
+def with_faults(monkeypatch: pytest.MonkeyPatch, *rules: dict[str, Any]) -> None:
+    """The CLI's embedded sandbox with injected fault rules (the test seam of target.py)."""
+
+    def sandbox_app(target: Any) -> Any:
+        app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
+        app.store.ensure_org(target.org)
+        app.faults.configure(list(rules))
+        return app
+
+    monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
+
+
+def recording_apps(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every embedded emulator the CLI opens from now on, to count its requests."""
+    opened: list[Any] = []
+    make = target_module._sandbox_app
+
+    def sandbox_app(target: Any) -> Any:
+        opened.append(make(target))
+        return opened[-1]
+
+    monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
+    return opened

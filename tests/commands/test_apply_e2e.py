@@ -7,13 +7,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from plan_helpers import ORG, STRIPE_KEY, Result, Sandbox, make_sandbox
 
 from flexctl.cli import main
-from flexctl.emulator import create_app
 from flexctl.kinds.base import Profile
-from flexctl.platform import target as target_module
 from flexctl.platform.scopes import profile_scopes
+from tests.commands.plan_helpers import (
+    ORG,
+    STRIPE_KEY,
+    Result,
+    Sandbox,
+    make_sandbox,
+    recording_apps,
+    with_faults,
+)
 
 
 @pytest.fixture
@@ -36,31 +42,6 @@ def state(sandbox: Sandbox) -> dict[str, list[dict[str, Any]]]:
              "payment-gateways", "locations", "tax-rates", "revenue-accounts")
     with sandbox.client() as client:
         return {p: list(client.list(p)) for p in paths}
-
-
-def with_faults(monkeypatch: pytest.MonkeyPatch, *rules: dict[str, Any]) -> None:
-    """The CLI's embedded sandbox with injected fault rules (the test seam of target.py)."""
-
-    def sandbox_app(target: Any) -> Any:
-        app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
-        app.store.ensure_org(target.org)
-        app.faults.configure(list(rules))
-        return app
-
-    monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
-
-
-def recording_apps(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every embedded emulator the CLI opens from now on, to count its requests."""
-    opened: list[Any] = []
-    make = target_module._sandbox_app
-
-    def sandbox_app(target: Any) -> Any:
-        opened.append(make(target))
-        return opened[-1]
-
-    monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
-    return opened
 
 
 def writes(apps: list[Any]) -> int:

@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
-from plan_helpers import Sandbox, make_sandbox
 
 from flexctl.commands import apply as apply_command
 from flexctl.reconcile.journal import Entry
+from tests.commands.plan_helpers import Sandbox, make_sandbox
 
 
 @pytest.fixture

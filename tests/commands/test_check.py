@@ -11,8 +11,6 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from plan_helpers import ORG, Sandbox, make_sandbox, use_profile
-from test_apply_e2e import with_faults
 
 from flexctl.commands import check as check_command
 from flexctl.emulator import create_app
@@ -23,6 +21,7 @@ from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import open_client, resolve_target
 from flexctl.readiness.checklist import Readiness, Step
 from flexctl.readiness.smoke import SMOKE_SCOPES, Outcome, SmokeResult, SmokeStep
+from tests.commands.plan_helpers import ORG, Sandbox, make_sandbox, use_profile, with_faults
 
 STEPS = ("gateway", "services", "customers", "bill_run", "automation", "storefront")
 

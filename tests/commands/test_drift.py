@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from plan_helpers import Sandbox, make_sandbox
+
+from tests.commands.plan_helpers import Sandbox, make_sandbox
 
 
 @pytest.fixture

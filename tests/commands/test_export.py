@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from export_seed import ORG, SECRET, oid, organization, seed
-from plan_helpers import use_profile
 
 from flexctl import session as session_module
 from flexctl.cli import main
@@ -17,6 +15,8 @@ from flexctl.export.build import Export, export_slug
 from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
 from flexctl.platform.scopes import profile_scopes
+from tests.commands.export_seed import ORG, SECRET, oid, organization, seed
+from tests.commands.plan_helpers import use_profile
 
 
 @dataclass

@@ -9,11 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from plan_helpers import STRIPE_ENV, STRIPE_KEY, Sandbox, make_sandbox
 
 from flexctl.cli import main
 from flexctl.commands.options import use_color
 from flexctl.reconcile.saved_plan import load_planfile
+from tests.commands.plan_helpers import STRIPE_ENV, STRIPE_KEY, Sandbox, make_sandbox
 
 GC_TOKEN = "gc_live_AccessTokenFromAFile_5521"
 

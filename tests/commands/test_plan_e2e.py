@@ -7,12 +7,12 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from plan_helpers import Sandbox, make_sandbox
 
 from flexctl.cli import main
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds.configuration import load_config
 from flexctl.state.desired import desired_state
+from tests.commands.plan_helpers import Sandbox, make_sandbox
 
 
 @pytest.fixture

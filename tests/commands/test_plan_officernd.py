@@ -6,13 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-from plan_helpers import Sandbox, make_sandbox
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
 from flexctl.platform.scopes import profile_scopes
 from flexctl.state.desired import desired_state
+from tests.commands.plan_helpers import Sandbox, make_sandbox
 
 CATALOGUE = ("locations", "tax_rates", "revenue_accounts", "plans", "rates")
 UNREADABLE = ("gateways", "invoicing", "storefront")

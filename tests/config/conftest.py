@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cfg_helpers import Result, Run, Write
 
 from flexctl.cli import main
+from tests.config.cfg_helpers import Result, Run, Write
 
 
 @pytest.fixture

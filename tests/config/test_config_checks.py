@@ -6,11 +6,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cfg_helpers import Write
 
 from flexctl.config.rules import decimal_places
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
+from tests.config.cfg_helpers import Write
 
 CATALOGUE = """\
 version: 1

@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from cfg_helpers import Run, Write
 
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
+from tests.config.cfg_helpers import Run, Write
 
 HEAD = "version: 1\norganization: harbor-works\ncurrency: EUR\n"
 LOCATED = re.compile(r"^\S+:\d+:\d+: \S+: .+", re.MULTILINE)

@@ -7,11 +7,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from cfg_helpers import Write
 
 from flexctl.config.loader import load_tree
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
+from tests.config.cfg_helpers import Write
 
 HEAD = "version: 1\norganization: harbor-works\ncurrency: EUR\n"
 LOCATIONS = "locations:\n  downtown: {name: Downtown}\n  riverside: {name: Riverside}\n"

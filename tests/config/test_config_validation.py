@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from cfg_helpers import Write
 
 from flexctl.config.types import EnvSecret, FileSecret
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
+from tests.config.cfg_helpers import Write
 
 HEAD = """\
 version: 1

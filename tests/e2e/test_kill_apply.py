@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_faults_apply import FAST, Generated, assert_exactly_declared, flexctl, served
+
+from tests.e2e.served import FAST, Generated, assert_exactly_declared, flexctl, served
 
 CONFIG = Generated(companies=150)  # 450 creates: 150 companies, members and memberships
 MIDWAY = 150  # writes made before the signal

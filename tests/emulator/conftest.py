@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from emu_harness import Emu
 
 from flexctl.emulator import create_app
 from flexctl.emulator.serve import serve_background
+from tests.emulator.emu_harness import Emu
 
 
 @pytest.fixture(params=["wsgi", "http"])

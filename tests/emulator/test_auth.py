@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emu_harness import ORG, Emu, nest_error
+from tests.emulator.emu_harness import ORG, Emu, nest_error
 
 TOKEN_FORM = {"grant_type": "client_credentials", "client_id": "emulator",
               "client_secret": "emulator"}

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from emu_harness import Emu, nest_error
 
 from flexctl.emulator.seed import apply_seed
+from tests.emulator.emu_harness import Emu, nest_error
 
 
 def _setup(emu: Emu, *, gateway: bool = True) -> dict[str, Any]:

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from emu_harness import Emu, nest_error
 
 from flexctl.cli import main
 from flexctl.emulator import Dialect, create_app
 from flexctl.emulator.seed import SeedError
+from tests.emulator.emu_harness import Emu, nest_error
 
 
 def test_settings_and_their_variants() -> None:

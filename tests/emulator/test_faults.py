@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from emu_harness import Emu, nest_error
 
 from flexctl.emulator import EmulatorDroppedConnection
 from flexctl.emulator.clock import Clock
 from flexctl.emulator.faults import Faults
+from tests.emulator.emu_harness import Emu, nest_error
 
 
 def test_rule_injects_500_a_counted_number_of_times(emu: Emu) -> None:

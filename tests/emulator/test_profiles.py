@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from emu_harness import ORG, Emu, nest_error
-
 from flexctl.emulator import PROFILE_HEADER
+from tests.emulator.emu_harness import ORG, Emu, nest_error
 
 
 def test_officernd_catalogue_is_read_only(make_emu: Callable[..., Emu]) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from emu_harness import Emu, nest_error
+
+from tests.emulator.emu_harness import Emu, nest_error
 
 DATE_OPS = ("$gt", "$gte", "$lt", "$lte")
 

@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from emu_harness import Emu, nest_error
 
 from flexctl.emulator.ratelimit import parse_budgets
+from tests.emulator.emu_harness import Emu, nest_error
 
 
 def _limits(response: httpx.Response) -> dict[str, str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from emu_harness import Emu, nest_error
 
 from flexctl.emulator.seed import SeedError, apply_seed
+from tests.emulator.emu_harness import Emu, nest_error
 
 
 def _count(emu: Emu, kind: str) -> int:

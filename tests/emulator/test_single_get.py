@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from emu_harness import ORG, Emu
+
+from tests.emulator.emu_harness import ORG, Emu
 
 LIST_SHAPE = {"endDate": None, "member": None, "properties": {}}
 

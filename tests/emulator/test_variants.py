@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from emu_harness import ORG, Emu, nest_error
+
+from tests.emulator.emu_harness import ORG, Emu, nest_error
 
 MANAGED = {"price": 300, "intervalCount": 2, "deposit": 50}
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from kinds_sample import IDS, STRIPE_KEY, config_data
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.kinds.configuration import config_model
 from flexctl.kinds.refs import RefMap
+from tests.kinds.kinds_sample import IDS, STRIPE_KEY, config_data
 
 
 @pytest.fixture

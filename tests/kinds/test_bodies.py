@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from kinds_sample import IDS, STRIPE_KEY, oid
 
 from flexctl import kinds
 from flexctl.config.secrets import SecretResolver
@@ -13,6 +12,7 @@ from flexctl.config.types import ConfigBase
 from flexctl.errors import PlanError, SecretError
 from flexctl.kinds.base import Capability, Obj, Profile
 from flexctl.kinds.refs import RefMap
+from tests.kinds.kinds_sample import IDS, STRIPE_KEY, oid
 
 
 def one(config: ConfigBase, secrets: SecretResolver, kind: str, address: str) -> Obj:

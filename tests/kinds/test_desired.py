@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from kinds_sample import STRIPE_KEY, config_data
-
 from flexctl import kinds
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.kinds.base import Obj
 from flexctl.kinds.configuration import config_model
+from tests.kinds.kinds_sample import STRIPE_KEY, config_data
 
 
 def by_address(config: ConfigBase, secrets: SecretResolver, kind: str) -> dict[str, Obj]:

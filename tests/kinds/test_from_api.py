@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from kinds_sample import IDS, oid
-
 from flexctl import kinds
 from flexctl.kinds.refs import RefMap
+from tests.kinds.kinds_sample import IDS, oid
 
 STAMP = "2026-11-20T10:00:00.000Z"
 

@@ -4,14 +4,20 @@ one on a real socket (hostile.py)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
-import hostile as hostile_server
 import pytest
-from platform_fakes import API, ORG, SECRET, TOKEN_URL, FakeFlex, RecordingSleep
 
+from flexctl.config.secrets import SecretResolver
+from flexctl.kinds.base import Obj
+from flexctl.kinds.configuration import config_model
 from flexctl.platform.client import FlexClient
 from flexctl.platform.target import Target, open_client
+from flexctl.state.desired import desired_state
+from tests.kinds.kinds_sample import STRIPE_KEY, config_data
+from tests.platform import hostile as hostile_server
+from tests.platform.platform_fakes import API, ORG, SECRET, TOKEN_URL, FakeFlex, RecordingSleep
 
 
 @pytest.fixture
@@ -86,3 +92,14 @@ def hostile_client(
     yield make
     for client in clients:
         client.close()
+
+
+@pytest.fixture
+def secrets() -> SecretResolver:
+    return SecretResolver(environ={"HARBOR_STRIPE_KEY": STRIPE_KEY})
+
+
+@pytest.fixture
+def desired(secrets: SecretResolver) -> dict[str, list[Obj]]:
+    config = config_model().model_validate(config_data(), strict=False)
+    return desired_state(SimpleNamespace(config=config), secrets)

@@ -7,7 +7,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from hostile import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from flexctl.errors import ApiError, InconsistentReadError, MalformedAnswerError
+from flexctl.platform import client as client_module
+from flexctl.platform.client import FlexClient
+from tests.platform.hostile import (
     ORG,
     HostileServer,
     Play,
@@ -19,12 +25,6 @@ from hostile import (
     pages,
     raw_answer,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
-from flexctl.errors import ApiError, InconsistentReadError, MalformedAnswerError
-from flexctl.platform import client as client_module
-from flexctl.platform.client import FlexClient
 
 PLANS = f"/api/v2/organizations/{ORG}/plans"
 

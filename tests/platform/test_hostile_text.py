@@ -11,12 +11,20 @@ from pathlib import Path
 from urllib.parse import quote_plus
 
 import pytest
-from hostile import CLIENT_SECRET, ORG, HostileServer, Play, Seen, json_answer, raw_answer
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.errors import AuthError, FlexctlError, ServerError, ValidationError
 from flexctl.platform.client import FlexClient
 from flexctl.redaction import redact
+from tests.platform.hostile import (
+    CLIENT_SECRET,
+    ORG,
+    HostileServer,
+    Play,
+    Seen,
+    json_answer,
+    raw_answer,
+)
 
 GATEWAYS = f"/api/v2/organizations/{ORG}/payment-gateways"
 

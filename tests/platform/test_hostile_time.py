@@ -9,7 +9,11 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from hostile import (
+
+from flexctl.errors import RateLimitedError, TransportError
+from flexctl.platform.client import FlexClient
+from flexctl.platform.http import RetryPolicy, Timeouts
+from tests.platform.hostile import (
     ORG,
     HostileServer,
     closed_port,
@@ -17,11 +21,7 @@ from hostile import (
     silence,
     trickle,
 )
-from platform_fakes import RecordingSleep
-
-from flexctl.errors import RateLimitedError, TransportError
-from flexctl.platform.client import FlexClient
-from flexctl.platform.http import RetryPolicy, Timeouts
+from tests.platform.platform_fakes import RecordingSleep
 
 PLANS = f"/api/v2/organizations/{ORG}/plans"
 PAGE = json.dumps({"results": [{"_id": f"p{i}", "name": "x" * 40} for i in range(20)]}).encode()

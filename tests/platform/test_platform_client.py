@@ -9,11 +9,11 @@ from datetime import date
 
 import httpx
 import pytest
-from platform_fakes import FakeFlex, Fault
 
 from flexctl.errors import NotFoundError
 from flexctl.kinds.base import Profile
 from flexctl.platform.client import FlexClient, profile_for_url
+from tests.platform.platform_fakes import FakeFlex, Fault
 
 
 def test_list_follows_cursors_across_many_pages(client: FlexClient, fake: FakeFlex) -> None:

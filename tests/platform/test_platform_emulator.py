@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from platform_fakes import RecordingSleep
 
 from flexctl.emulator import Emulator, create_app
 from flexctl.emulator.serve import serve_background
@@ -22,6 +21,7 @@ from flexctl.kinds.base import Profile
 from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client, resolve_target
+from tests.platform.platform_fakes import RecordingSleep
 
 ORG = "harbor-works"
 FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}

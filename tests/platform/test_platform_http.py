@@ -8,7 +8,6 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from platform_fakes import ORG, SECRET, FakeFlex, Fault, RecordingSleep
 
 from flexctl import __version__
 from flexctl.errors import (
@@ -26,6 +25,7 @@ from flexctl.platform.client import FlexClient
 from flexctl.platform.http import RetryPolicy, Timeouts
 from flexctl.platform.jsonwire import decode_json, encode_json
 from flexctl.platform.target import timeouts_from_env
+from tests.platform.platform_fakes import ORG, SECRET, FakeFlex, Fault, RecordingSleep
 
 PLANS = f"/api/v2/organizations/{ORG}/plans"
 

@@ -6,11 +6,11 @@ import threading
 from collections.abc import Callable
 
 import pytest
-from platform_fakes import FakeFlex, RecordingSleep
 
 from flexctl.errors import UsageError
 from flexctl.platform.client import FlexClient
 from flexctl.platform.pacing import Pacer, Rate, TokenBucket
+from tests.platform.platform_fakes import FakeFlex, RecordingSleep
 
 
 class FakeTime:

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import date
 from decimal import Decimal
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from snapshot_fakes import FakeClient
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
-from kinds_sample import config_data, oid
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import get
@@ -20,6 +14,8 @@ from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import config_model
 from flexctl.state.desired import desired_state
 from flexctl.state.snapshot import match, read_snapshot
+from tests.kinds.kinds_sample import config_data, oid
+from tests.platform.snapshot_fakes import FakeClient
 
 
 @pytest.fixture

@@ -4,15 +4,15 @@ picks exactly the live twin — also after a create whose response was lost."""
 from __future__ import annotations
 
 import pytest
-from test_snapshot_roundtrip import ORG, connect, converge, desired, secrets  # noqa: F401
 
 from flexctl.emulator import create_app
 from flexctl.errors import TransportError
 from flexctl.kinds import registry
 from flexctl.state.snapshot import read_snapshot
+from tests.platform.roundtrip import ORG, connect, converge
 
 
-def test_every_object_is_found_by_its_lookup(desired, secrets) -> None:  # noqa: F811
+def test_every_object_is_found_by_its_lookup(desired, secrets) -> None:
     app = create_app(None, profile="full", orgs=(ORG,))
     app.store.set_account_status(ORG, "active")
     with connect(app) as client:
@@ -28,7 +28,7 @@ def test_every_object_is_found_by_its_lookup(desired, secrets) -> None:  # noqa:
                 assert found == [live[obj.address]], (obj.address, filters)
 
 
-def test_lost_create_is_settled_by_lookup_without_duplicate(desired, secrets) -> None:  # noqa: F811
+def test_lost_create_is_settled_by_lookup_without_duplicate(desired, secrets) -> None:
     app = create_app(None, profile="full", orgs=(ORG,))
     app.store.set_account_status(ORG, "active")
     kind = next(k for k in registry() if k.name == "memberships")

@@ -4,90 +4,21 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any
 
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "kinds"))
-from kinds_sample import STRIPE_KEY, config_data
-
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
-from flexctl.kinds.base import Obj, Profile
-from flexctl.kinds.configuration import config_model, load_config
-from flexctl.platform.client import FlexClient
+from flexctl.kinds.base import Profile
+from flexctl.kinds.configuration import load_config
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client
 from flexctl.state.desired import desired_state
-from flexctl.state.snapshot import Snapshot, read_snapshot
-
-ORG = "harbor-works"
-FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
-
-
-def connect(app: Any, scopes: tuple[str, ...] = profile_scopes(Profile.FULL)) -> FlexClient:
-    target = Target(
-        api_url="http://emulator.test/api/v2", org=ORG,
-        token_url="http://emulator.test/oauth/token",
-        client_id="emulator", client_secret="emulator",
-    )
-    return open_client(target, app=app, scopes=scopes, **FAST)
-
-
-@pytest.fixture
-def secrets() -> SecretResolver:
-    return SecretResolver(environ={"HARBOR_STRIPE_KEY": STRIPE_KEY})
-
-
-@pytest.fixture
-def desired(secrets: SecretResolver) -> dict[str, list[Obj]]:
-    config = config_model().model_validate(config_data(), strict=False)
-    return desired_state(SimpleNamespace(config=config), secrets)
-
-
-def converge(client: FlexClient, desired: dict[str, list[Obj]], secrets) -> Snapshot:
-    """A minimal apply: create what is missing and update what differs, in rank order."""
-    snap = read_snapshot(client, desired, "EUR")
-    refs = snap.refs
-    for kind in registry():
-        live = {o.address: o for o in snap.objects.get(kind.name, ())}
-        for obj in desired.get(kind.name, ()):
-            path = kind.api_path or kind.name
-            twin = live.get(obj.address)
-            if kind.singleton:
-                client.put_singleton(path, kind.create_body(obj, refs, secrets))
-            elif twin is None:
-                doc = client.create(path, kind.create_body(obj, refs, secrets))
-                if not kind.owned:
-                    refs.add(kind.name, obj.meta["key"], doc["_id"])
-            else:
-                changed = {f for f, v in obj.fields.items() if twin.fields.get(f) != v}
-                if changed:
-                    assert twin.id is not None
-                    client.update(path, twin.id, kind.update_body(obj, changed, refs, secrets))
-    return read_snapshot(client, desired, "EUR")
-
-
-def differences(desired: dict[str, list[Obj]], snap: Snapshot) -> list[str]:
-    out = []
-    for name, objs in desired.items():
-        live = {o.address: o for o in snap.objects.get(name, ())}
-        for obj in objs:
-            twin = live.get(obj.address)
-            if twin is None:
-                out.append(f"{obj.address}: missing")
-                continue
-            out.extend(
-                f"{obj.address}.{f}: {twin.fields.get(f)!r} != {v!r}"
-                for f, v in obj.fields.items()
-                if twin.fields.get(f) != v
-            )
-    return out
+from flexctl.state.snapshot import read_snapshot
+from tests.platform.roundtrip import FAST, ORG, connect, converge, differences
 
 
 def test_round_trip_every_kind_on_full_profile(desired, secrets) -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import date
 
-from reconcile_fakes import KINDS, TODAY, FakeSnapshot, d, group, live, obj
-
 from flexctl.kinds.base import Obj, Profile
 from flexctl.reconcile.diff import DiffResult, diff
 from flexctl.reconcile.plan import Change
+from tests.reconcile.reconcile_fakes import KINDS, TODAY, FakeSnapshot, d, group, live, obj
 
 ACME = "companies.acme"
 MS = f"{ACME}.memberships[hot-desk@2026-12-01]"

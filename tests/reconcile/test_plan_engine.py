@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from reconcile_fakes import KINDS, RANKS, TODAY, FakeSnapshot, d, group, live, obj, rich_plan_inputs
-
 from flexctl.kinds.base import Obj, Profile
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Change, Plan, SafetyPolicy, build_plan, object_digest
+from tests.reconcile.reconcile_fakes import (
+    KINDS,
+    RANKS,
+    TODAY,
+    FakeSnapshot,
+    d,
+    group,
+    live,
+    obj,
+    rich_plan_inputs,
+)
 
 TARGET = {"api_url": "local:/tmp/sandbox.db", "org": "harbor-works", "profile": "officernd"}
 

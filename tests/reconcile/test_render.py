@@ -7,7 +7,11 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
-from reconcile_fakes import (
+from flexctl.kinds.base import Profile
+from flexctl.reconcile.diff import diff
+from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.reconcile.render import render_json, render_markdown, render_text
+from tests.reconcile.reconcile_fakes import (
     KINDS,
     RANKS,
     TODAY,
@@ -17,11 +21,6 @@ from reconcile_fakes import (
     obj,
     rich_plan_inputs,
 )
-
-from flexctl.kinds.base import Profile
-from flexctl.reconcile.diff import diff
-from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
-from flexctl.reconcile.render import render_json, render_markdown, render_text
 
 GOLDEN = Path(__file__).parent.parent / "golden"
 TARGET = {"api_url": "local:.flexctl/sandbox.db", "org": "harbor-works", "profile": "officernd"}

@@ -7,13 +7,13 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from reconcile_fakes import KINDS, RANKS, TODAY, rich_plan_inputs
 
 from flexctl.errors import PlanError
 from flexctl.kinds.base import Obj, Profile
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 from flexctl.reconcile.saved_plan import load_planfile, planfile_data, stale_reasons, write_planfile
+from tests.reconcile.reconcile_fakes import KINDS, RANKS, TODAY, rich_plan_inputs
 
 TARGET = {"api_url": "local:x.db", "org": "harbor-works", "profile": "officernd"}
 BINDING = {"api": "local:/x.db", "token_host": None, "org": "harbor-works"}
