@@ -61,6 +61,12 @@ def _check() -> click.Command:
     return command
 
 
+def _confirm() -> click.Command:
+    from flexctl.commands.confirm import command
+
+    return command
+
+
 def _emulator() -> click.Command:
     from flexctl.commands.emulator import command
 
@@ -76,6 +82,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "apply": (_apply, "Apply the configuration, or a saved plan, to the organization."),
     "export": (_export, "Write the live organization as configuration files."),
     "check": (_check, "Check what stands between the organization and its first payment."),
+    "confirm": (_confirm, "Record manual steps the platform's API cannot verify as done."),
     "emulator": (_emulator, "Serve the local OfficeRnD Flex emulator, or set its account."),
 }
 

@@ -24,6 +24,7 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.errors import (
     ApplyError,
+    FlexctlError,
     NotFoundError,
     StalePlanError,
     TargetError,
@@ -31,6 +32,7 @@ from flexctl.errors import (
     ValidationError,
 )
 from flexctl.export.build import Export, build_export
+from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
@@ -51,6 +53,13 @@ from flexctl.reconcile.apply import Executor, Progress, execute
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 from flexctl.reconcile.saved_plan import binding_mismatch
+from flexctl.state.confirmations import (
+    Confirmation,
+    Confirmations,
+    confirmer,
+    load_confirmations,
+)
+from flexctl.state.confirmations import now as confirmation_time
 from flexctl.state.desired import LoadedConfigLike, desired_state
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
 
@@ -86,10 +95,12 @@ def make_plan(
     force: bool = False,
     safety: bool = True,
     today: date | None = None,
+    confirmations: Confirmations | None = None,
 ) -> PlanRun:
     """Read the target and plan the config against it (nothing is written).
 
-    `force` lifts the safety ratio (with a warning); `safety=False` skips it (drift reports).
+    `force` lifts the safety ratio (with a warning); `safety=False` skips it (drift reports);
+    `confirmations` are the manual steps confirmed by hand (`flexctl confirm`).
     """
     config = loaded.config
     desired = desired_state(loaded, secrets, kinds)
@@ -103,6 +114,7 @@ def make_plan(
         profile=client.profile,
         prune=config.policy.prune,
         today=today or datetime.now(UTC).date(),
+        confirmations=confirmations,
     )
     plan = build_plan(
         result.changes,
@@ -116,6 +128,7 @@ def make_plan(
         target=snapshot.target,
         config_digest=loaded.digest,
         warnings=secrets.warnings,
+        confirmed=result.confirmed,
     )
     chosen = list(kinds) if kinds is not None else None
     return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
@@ -183,6 +196,11 @@ class Session:
         """The target as plans record it, with the profile the client detected."""
         return self.target.with_profile(self.client.profile).describe()
 
+    def confirmations(self) -> Confirmations:
+        """The manual steps confirmed by hand, from `confirmations.yaml` beside the config."""
+        loaded = self.loaded_config()
+        return load_confirmations(loaded.root, loaded.config.organization)
+
     def lock(self, timeout: float = 0.0) -> AbstractContextManager[Path]:
         """The target's writer lock (`flexctl.platform.lock`): one apply at a time."""
         return target_lock(self.target, timeout)
@@ -194,7 +212,8 @@ class Session:
     ) -> PlanRun:
         """Read the target and plan the configuration (nothing is written)."""
         run = make_plan(self.loaded_config(), self.client, self.described_target(),
-                        secrets=self.secrets, kinds=kinds, force=force, safety=safety)
+                        secrets=self.secrets, kinds=kinds, force=force, safety=safety,
+                        confirmations=self.confirmations())
         return replace(run, binding=self.target.binding())
 
     def apply(
@@ -238,7 +257,7 @@ class Session:
         desired = desired_state(self.loaded_config(), self.secrets)
         snapshot = read_snapshot(self.client, desired, self.config.currency, all_objects=True,
                                  target=self.described_target())
-        return readiness(self.config, desired, snapshot), snapshot
+        return readiness(self.config, desired, snapshot, self.confirmations()), snapshot
 
     def smoke_test(
         self,
@@ -268,6 +287,60 @@ class Session:
         snapshot = read_snapshot(self.client, {}, chosen, scope, all_objects=True,
                                  target=self.described_target())
         return build_export(snapshot, self.target.org, chosen, scope)
+
+
+# --- confirmed manual steps ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """What `confirm_manual_steps` recorded: each confirmation, and whether it is new, renews
+    one that lapsed (the configuration changed) or was already current (left as it was)."""
+
+    path: Path
+    recorded: list[tuple[Confirmation, str]]  # (confirmation, "new" | "renewed" | "current")
+
+
+def confirm_manual_steps(
+    path: str, addresses: Sequence[str], *, every: bool, note: str | None
+) -> Confirmed:
+    """Record manual steps as done by hand (`flexctl confirm`); reads no target.
+
+    Only objects of kinds some target cannot read can be confirmed (a target that reads them
+    verifies them itself); anything else, or an address the configuration lacks, is a
+    `UsageError` and nothing is written."""
+    loaded = load_config(path)
+    desired = desired_state(loaded, SecretResolver.for_config(loaded, environ={}))
+    objects = {o.address: o for objs in desired.values() for o in objs}
+    confirmable = [o for o in objects.values() if get_kind(o.kind).confirmable()]
+    chosen = confirmable if every else [objects[a] for a in addresses if a in objects]
+    problems = [f"{a} is not in the configuration" for a in addresses if a not in objects]
+    problems += [
+        f"{o.address}: the platform's API reads {get_kind(o.kind).plural}; flexctl verifies "
+        "them by reading, there is nothing to confirm"
+        for o in chosen if not get_kind(o.kind).confirmable()
+    ]
+    if problems:
+        can = ", ".join(o.address for o in confirmable) or "none in this configuration"
+        raise UsageError(f"{'; '.join(problems)}; nothing was confirmed (confirmable: {can})")
+    confirmations = load_confirmations(loaded.root, loaded.config.organization)
+    who, when = confirmer(loaded.root), confirmation_time()
+    recorded: list[tuple[Confirmation, str]] = []
+    for obj in chosen:
+        kind = get_kind(obj.kind)
+        current = confirmations.holding(kind, obj)
+        if current is not None and (note is None or note == current.note):
+            recorded.append((current, "current"))
+            continue
+        state = "renewed" if confirmations.lapsed(kind, obj) or current else "new"
+        recorded.append((confirmations.record(kind, obj, who, when, note), state))
+    if any(state != "current" for _, state in recorded):
+        try:
+            confirmations.save()
+        except OSError as exc:
+            raise FlexctlError(f"cannot write {confirmations.path}: {exc.strerror or exc}; "
+                               "nothing was confirmed") from None
+    return Confirmed(confirmations.path, recorded)
 
 
 def live_currency(client: FlexClient) -> str:

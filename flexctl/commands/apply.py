@@ -2,6 +2,9 @@
 
 Exit codes: 0 everything that could be applied was; 1 an error or a failed change (or the
 confirmation was refused); 3 something is blocked or the saved plan is stale; 130 interrupted.
+With `--detailed-exitcode`, 2 when everything that could be applied was but manual steps remain
+(0 then means the live organization matches the configuration). The last lines list the manual
+steps left and how each is recorded as done (`flexctl confirm`, or the next apply).
 With `--format json` stdout carries only the journal; the plan, progress and prompts go to stderr.
 """
 
@@ -27,6 +30,7 @@ from flexctl.reconcile.journal import (
     journal_data,
     render_journal_json,
     render_journal_text,
+    render_left,
 )
 from flexctl.reconcile.plan import API_ACTIONS
 from flexctl.reconcile.render import render_text
@@ -55,6 +59,7 @@ class ApplyOptions:
     workers: int
     target_opts: TargetOptions
     lock_timeout: float = 0.0
+    detailed: bool = False
 
 
 @click.command("apply")
@@ -65,6 +70,8 @@ class ApplyOptions:
                    "(default: the path recorded in the plan file)")
 @click.option("--auto-approve", is_flag=True, help="apply without asking for confirmation")
 @click.option("--force", is_flag=True, help="allow plans above policy.max_change_ratio")
+@click.option("--detailed-exitcode", "detailed", is_flag=True,
+              help="exit 2 when manual steps remain, 0 only when the organization matches")
 @format_option(("text", "json"), help="how the journal is printed")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=DEFAULT_WORKERS,
               show_default=True, help="changes in flight at once (the write rate still holds)")
@@ -78,6 +85,7 @@ def command(
     config: str | None,
     auto_approve: bool,
     force: bool,
+    detailed: bool,
     fmt: str,
     parallelism: int,
     lock_timeout: float,
@@ -86,7 +94,7 @@ def command(
 ) -> int:
     """Apply the configuration (or a plan saved with `flexctl plan -o`) to the organization."""
     options = ApplyOptions(path, config, auto_approve, force, fmt, kinds, parallelism,
-                           target_opts, lock_timeout)
+                           target_opts, lock_timeout, detailed)
     saved = _saved_plan(path)
     if saved is None:
         if config is not None:
@@ -112,12 +120,12 @@ def _apply_config(options: ApplyOptions) -> int:
     with (Session.open(options.path, options.target_opts) as session,
           session.lock(options.lock_timeout)):
         run = session.plan(options.kinds, force=options.force)
-        _show_plan(run, options.fmt)
+        _show_plan(run, options.fmt, options.path)
         _refuse_blocked(run, options.fmt)
         if _has_writes(run) and not _confirmed(options.auto_approve):
             return 1
-        executor = _execute(session, run, options)
-    return _report(executor, run, options.fmt)
+        executor = _execute(session, run, options, options.path)
+    return _report(executor, run, options, options.path)
 
 
 def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
@@ -142,26 +150,27 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
                 + "\n".join(f"  - {r}" for r in reasons)
                 + "\nmake a new plan with `flexctl plan -o`, review it and apply that"
             )
-        _show_plan(run, options.fmt)
+        _show_plan(run, options.fmt, config_path)
         _refuse_blocked(run, options.fmt)
         # The saved plan is what was reviewed; applying it needs no second confirmation.
-        executor = _execute(session, run, options)
+        executor = _execute(session, run, options, config_path)
         org = session.target.org
     if any(e.status == "applied" for e in executor.journal):
         problem = record_applied(registry, saved.plan_id, org)
         if problem:
             click.echo(f"Warning: {problem}", err=True)
-    return _report(executor, run, options.fmt, saved.plan_id)
+    return _report(executor, run, options, config_path, saved.plan_id)
 
 
 # --- steps --------------------------------------------------------------------------------------
 
 
-def _show_plan(run: PlanRun, fmt: str) -> None:
+def _show_plan(run: PlanRun, fmt: str, config_path: str) -> None:
     for warning in run.plan.warnings:
         click.echo(f"Warning: {warning}", err=True)
     color = fmt == "text" and use_color()
-    click.echo(render_text(run.plan, color=color), nl=False, err=fmt == "json")
+    click.echo(render_text(run.plan, color=color, config_path=config_path), nl=False,
+               err=fmt == "json")
 
 
 def _refuse_blocked(run: PlanRun, fmt: str) -> None:
@@ -195,14 +204,16 @@ def _confirmed(auto_approve: bool) -> bool:
     return True
 
 
-def _execute(session: Session, run: PlanRun, options: ApplyOptions) -> Executor:
+def _execute(
+    session: Session, run: PlanRun, options: ApplyOptions, config_path: str
+) -> Executor:
     executor = session.apply(run, workers=options.workers,
                              progress=ProgressLine(sys.stderr.isatty()),
                              on_interrupt=_say_waiting)
     if session.journal_path is not None and run.plan.changes:
         click.echo(f"The journal of this apply is in {session.journal_path}.", err=True)
     if executor.aborted:  # the second Ctrl-C: what is in flight is left behind
-        _report(executor, run, options.fmt)
+        _report(executor, run, options, config_path)
         click.echo("Stopped at once: run apply again; it re-plans and settles what was in "
                    "flight.", err=True)
         sys.stdout.flush()
@@ -220,17 +231,27 @@ def _say_waiting(in_flight: list[str]) -> None:
                "once.", err=True)
 
 
-def _report(executor: Executor, run: PlanRun, fmt: str, plan_id: str | None = None) -> int:
+def _report(
+    executor: Executor,
+    run: PlanRun,
+    options: ApplyOptions,
+    config_path: str,
+    plan_id: str | None = None,
+) -> int:
     journal = executor.journal
-    if fmt == "json":
+    json_out = options.fmt == "json"
+    if json_out:
         click.echo(render_journal_json(journal, dict(run.plan.target), plan_id), nl=False)
     elif run.plan.changes:
         click.echo("\n" + render_journal_text(journal), nl=False)
+    left = render_left(journal, run.plan, config_path)
+    if left:  # the last lines: what is left, and how each is recorded as done
+        click.echo("\n" + left, nl=False, err=json_out)
     if executor.interrupted or executor.aborted:
         click.echo("Interrupted: run apply again to finish; it re-plans and converges.",
                    err=True)
         return 130
-    return journal.exit_code()
+    return journal.exit_code(detailed=options.detailed)
 
 
 # --- progress on stderr -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """`flexctl drift [PATH]`: the plan engine worded as drift, for scheduled checks.
 
-Exit codes: 0 in sync, 2 drift (anything that differs, blocked or manual included), 1 error,
+Exit codes: 0 in sync, 2 drift (anything that differs, blocked or manual included; a manual
+step confirmed with `flexctl confirm` is in sync while its configuration is unchanged), 1 error,
 64 usage. The safety ratio does not apply: drift only reports.
 """
 
@@ -23,5 +24,5 @@ def command(path: str, fmt: str, kinds: list[str] | None, target_opts: TargetOpt
     # The safety ratio guards writes; a drift report writes nothing.
     run = plan_run(path, target_opts, kinds, safety=False)
     warn(run)
-    click.echo(render(run, fmt, drift=True), nl=False)
+    click.echo(render(run, fmt, drift=True, config_path=path), nl=False)
     return 0 if run.plan.empty else 2

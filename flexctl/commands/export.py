@@ -2,7 +2,8 @@
 
 The files are written to a temporary directory next to DIR, checked to load as a valid
 configuration, and only then moved into place, so DIR never holds half an export. A DIR with
-visible content is refused unless `--force` (which replaces its YAML files). Exit 0 or 1.
+visible content is refused unless `--force` (which replaces its YAML files, but keeps the
+manual steps confirmed in `confirmations.yaml`). Exit 0 or 1.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import click
 
 from flexctl.commands.options import parse_kinds, target_options
+from flexctl.config.loader import CONFIRMATIONS_FILE
 from flexctl.errors import ConfigError, FlexctlError, UsageError
 from flexctl.export.build import SCHEMA_FILE, Export
 from flexctl.kinds.configuration import load_config, schema_text
@@ -62,8 +64,9 @@ def _move_into(staging: Path, out: Path) -> None:
     if not out.exists():
         os.replace(staging, out)
         return
+    kept = out / CONFIRMATIONS_FILE  # manual steps confirmed by hand: not configuration
     for old in [*out.rglob("*.yaml"), *out.rglob("*.yml")]:
-        if not any(part.startswith(".") for part in old.relative_to(out).parts):
+        if old != kept and not any(part.startswith(".") for part in old.relative_to(out).parts):
             old.unlink()  # a stale file would be merged with the new ones
     for path in sorted(staging.rglob("*")):
         if path.is_file():

@@ -40,12 +40,13 @@ def plan_run(
         return session.plan(kinds, force=force, safety=safety)
 
 
-def render(run: PlanRun, fmt: str, *, drift: bool = False) -> str:
+def render(run: PlanRun, fmt: str, *, drift: bool = False, config_path: str | None = None) -> str:
+    """The plan in `fmt`; `config_path` (as the user gave it) goes into confirm commands."""
     if fmt == "markdown":
-        return render_markdown(run.plan, drift=drift)
+        return render_markdown(run.plan, drift=drift, config_path=config_path)
     if fmt == "json":
         return render_json(run.plan)
-    return render_text(run.plan, color=use_color(), drift=drift)
+    return render_text(run.plan, color=use_color(), drift=drift, config_path=config_path)
 
 
 def warn(run: PlanRun) -> None:
@@ -79,7 +80,7 @@ def command(
         raise click.BadParameter("a plan file name must end in .json", param_hint="-o/--out")
     run = plan_run(path, target_opts, kinds, force=force)
     warn(run)
-    click.echo(render(run, fmt), nl=False)
+    click.echo(render(run, fmt, config_path=path), nl=False)
     if out is not None:
         document = planfile_data(run.plan, config_path=Path(path), binding=run.binding,
                                  desired=run.desired, kinds=run.kinds)

@@ -1,11 +1,12 @@
 """Read a configuration file or directory into plain values, guarded, with positions.
 
 `load_tree(path)` reads one YAML file, or every `*.yaml`/`*.yml` under a directory (recursively,
-sorted by path, skipping hidden files and directories such as `.flexctl/`), refuses what flexctl
-does not accept (huge, binary or non-UTF-8 files, control characters and line separators, then
-through `composer`: tabs, aliases, tags, several documents, deep nesting, duplicate keys) and
-merges the files' top-level sections key by key. Every problem is collected and raised at once
-as a `ConfigError`.
+sorted by path, skipping hidden files and directories such as `.flexctl/`, and the directory's
+own `confirmations.yaml`, which records manual steps and holds no configuration), refuses what
+flexctl does not accept (huge, binary or non-UTF-8 files, control characters and line
+separators, then through `composer`: tabs, aliases, tags, several documents, deep nesting,
+duplicate keys) and merges the files' top-level sections key by key. Every problem is
+collected and raised at once as a `ConfigError`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from flexctl.errors import ConfigError, ConfigIssue
 # directory of smaller files, and the limit keeps a stray dump or log from eating memory.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 YAML_SUFFIXES = (".yaml", ".yml")
+# Beside the configuration, not part of it: the manual steps `flexctl confirm` recorded.
+CONFIRMATIONS_FILE = "confirmations.yaml"
 # YAML allows tab, LF, CR and printable characters only (YAML 1.2, section 5.1). NEL, LS and
 # PS are refused too: libyaml (YAML 1.1) ends a line at each, YAML 1.2 and most editors do not,
 # so every position after one would be off.
@@ -91,8 +94,10 @@ class SourceTree:
 
 
 def discover(path: FsPath) -> list[FsPath]:
-    """The YAML files of a directory, recursively and sorted; hidden entries are skipped."""
+    """The YAML files of a directory, recursively and sorted; hidden entries are skipped, and
+    so is the directory's own `confirmations.yaml` (not configuration: see `flexctl confirm`)."""
     found: list[FsPath] = []
+    confirmations = FsPath(path, CONFIRMATIONS_FILE)
     for directory, subdirectories, filenames in os.walk(path):
         subdirectories[:] = [name for name in subdirectories if not name.startswith(".")]
         found.extend(
@@ -100,7 +105,7 @@ def discover(path: FsPath) -> list[FsPath]:
             for name in filenames
             if name.endswith(YAML_SUFFIXES) and not name.startswith(".")
         )
-    return sorted(found)
+    return sorted(file for file in found if file != confirmations)
 
 
 def load_tree(path: FsPath, keyed_sections: Collection[str] = ()) -> SourceTree:
@@ -113,7 +118,7 @@ def load_tree(path: FsPath, keyed_sections: Collection[str] = ()) -> SourceTree:
     documents: list[Document] = []
     for file, file_name in zip(files, names, strict=True):
         try:
-            document = _read_document(file)
+            document = read_document(file)
         except YamlProblem as problem:
             where = (file_name, problem.line, problem.column, dotted(problem.path))
             issues.append(ConfigIssue(*where, problem.message))
@@ -151,7 +156,8 @@ def _duplicate_issues(name: str, document: Document) -> list[ConfigIssue]:
     return issues
 
 
-def _read_document(file: FsPath) -> Document:
+def read_document(file: FsPath) -> Document:
+    """One YAML file whose top level is a mapping, with positions; `YamlProblem` otherwise."""
     text = _read_text(file)
     if not text.strip():
         raise YamlProblem(1, 1, "the file is empty: expected a mapping such as 'version: 1'")

@@ -306,6 +306,19 @@ class Kind:
         """Words added to the manual check of an object the target cannot read."""
         return ""
 
+    # --- confirmed manual steps (`flexctl confirm`) -------------------------------------------
+
+    def confirmable(self) -> bool:
+        """Whether a manual step of this kind can be confirmed: some target (the real
+        platform) cannot read it, so nothing but a person can tell that it was done."""
+        return any(not capability.read for capability in self.capabilities.values())
+
+    def confirmed_state(self, obj: Obj) -> Mapping[str, Any]:
+        """What a confirmation of `obj` attests, digested to notice when the configuration
+        changes: its desired fields. Must not depend on where flexctl runs (a secret's
+        fingerprint does: it needs the secret)."""
+        return obj.fields
+
     # --- export -------------------------------------------------------------------------------
 
     def export_problem(self, obj: Obj) -> str | None:

@@ -194,6 +194,12 @@ class Gateways(KeyedKind):
         }
         return [(ref, f"{obj.address}.{name}") for name, ref in sent.items()]
 
+    def confirmed_state(self, obj: Obj) -> Mapping[str, Any]:
+        """A secret by its reference: its fingerprint needs the secret, which a CI job that
+        only plans may not have; a new reference (a rotated key) is a new confirmation."""
+        fields = {k: val for k, val in obj.fields.items() if k not in ALL_SECRET_FIELDS}
+        return {**fields, "secret_refs": obj.meta.get("secret_refs", {})}
+
     def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
         return (fields.get("provider"), fields.get("account"))
 

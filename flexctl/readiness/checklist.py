@@ -3,7 +3,9 @@ first payment, each step ready, not ready (what is missing and the exact fix) or
 (the target does not expose it, and where to look instead).
 
 The steps read one snapshot of the live target, matched to the config, so "declared but not
-live" is known per object; nothing is written.
+live" is known per object; nothing is written. Where the target cannot read a kind, a manual
+step a person confirmed (`flexctl confirm`) stands in for the live object: its configuration is
+what was confirmed, and the step says who confirmed it and when.
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from enum import StrEnum
 from typing import Any
 
 from flexctl.config.types import ConfigBase
+from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.gateways import secret_field
+from flexctl.state.confirmations import Confirmation, Confirmations
 from flexctl.state.snapshot import Snapshot
 
 APPLY = "run `flexctl apply`"
@@ -77,12 +81,39 @@ class Readiness:
 class Checklist:
     """The six steps over one snapshot, matched to the config."""
 
-    def __init__(self, config: ConfigBase, desired: Mapping[str, list[Obj]], snapshot: Snapshot):
+    def __init__(
+        self,
+        config: ConfigBase,
+        desired: Mapping[str, list[Obj]],
+        snapshot: Snapshot,
+        confirmations: Confirmations | None = None,
+    ):
         self.config = config
         self.desired = desired
         self.snapshot = snapshot
-        self.live = snapshot.objects
+        self.live = dict(snapshot.objects)
+        self.unreadable = dict(snapshot.unreadable)
         self.full = snapshot.target.get("profile") == Profile.FULL.value
+        self.confirmed: dict[str, Confirmation] = {}
+        if confirmations is not None:
+            self._stand_in(confirmations)
+
+    def _stand_in(self, confirmations: Confirmations) -> None:
+        """Confirmed objects of a kind the target cannot read stand in for live ones; once
+        every declared object of the kind is confirmed, the kind counts as read."""
+        for name in list(self.unreadable):
+            kind = get_kind(name)
+            wanted = self.desired.get(name, [])
+            held = {o.address: c for o in wanted if (c := confirmations.holding(kind, o))}
+            self.confirmed.update(held)
+            if wanted and len(held) == len(wanted):
+                self.live[name] = [Obj(o.kind, o.address, o.fields, o.id, o.owner,
+                                       {**o.meta, "confirmed": held[o.address]}) for o in wanted]
+                del self.unreadable[name]
+
+    def confirmed_line(self, obj: Obj) -> str | None:
+        found = self.confirmed.get(obj.address)
+        return f"{obj.address} {found.describe()}" if found else None
 
     def run(self) -> Readiness:
         steps = [self.gateway(), self.services(), self.customers(), self.bill_run(),
@@ -120,16 +151,26 @@ class Checklist:
         objs = self.live.get(kind)
         return objs[0].fields if objs else None
 
+    def confirmation_of(self, kind: str) -> Confirmation | None:
+        """The confirmation standing in for a setting the target cannot read, if any."""
+        objs = self.live.get(kind)
+        found = objs[0].meta.get("confirmed") if objs else None
+        return found if isinstance(found, Confirmation) else None
+
     # --- the steps -----------------------------------------------------------------------------
 
     def gateway(self) -> Step:
         step = Step(1, "gateway", "A payment gateway is connected")
-        if "gateways" in self.snapshot.unreadable:
-            return step.unverifiable(self.snapshot.unreadable["gateways"], GATEWAY_PORTAL)
+        if "gateways" in self.unreadable:
+            step.found += [line for g in self.desired.get("gateways", ())
+                           if (line := self.confirmed_line(g))]
+            return step.unverifiable(self.unreadable["gateways"], GATEWAY_PORTAL)
         gateways = self.live.get("gateways", [])
         connected = [g for g in gateways if is_connected(g)]
         for g in gateways:
             state = "connected" if g in connected else "no secret key"
+            if g.meta.get("confirmed"):
+                state = g.meta["confirmed"].describe()
             default = ", default" if g.fields.get("default") else ""
             step.found.append(f"{_key(g)} ({g.fields.get('provider')}{default}; {state})")
         self.apply_fix(step, "gateways", GATEWAY_PORTAL)
@@ -189,15 +230,24 @@ class Checklist:
         step = Step(4, "bill_run", "Automated invoicing (the bill run) is enabled")
         live = self.settings("invoicing")
         if live is None:
-            reason = self.snapshot.unreadable.get("invoicing", "the target hides the settings")
+            reason = self.unreadable.get("invoicing", "the target hides the settings")
             return step.unverifiable(
                 f"{reason}, nor the account status", f"{INVOICING_PORTAL} (automated bill run)"
             )
+        confirmed = self.confirmation_of("invoicing")
+        if confirmed is not None:
+            step.found.append(f"invoicing settings {confirmed.describe()}")
+            if "automatic_bill_run" not in live:
+                return step.unverifiable(
+                    "the confirmed invoicing settings do not include the automatic bill run "
+                    "(not in the configuration) and the target cannot read it",
+                    f"{INVOICING_PORTAL} (automated bill run)")
         invoicing = self.config.section("invoicing")
         wanted = invoicing.automatic_bill_run if invoicing else None
         status = self.snapshot.account_status
         step.found.append(f"account status {status or 'unknown'}; automatic bill run "
-                          f"{'on' if live.get('automatic_bill_run') else 'off'}")
+                          f"{'on' if live.get('automatic_bill_run') else 'off'}"
+                          f"{' (as confirmed)' if confirmed else ''}")
         if live.get("automatic_bill_run"):
             return step
         if wanted is False:
@@ -221,10 +271,17 @@ class Checklist:
         step = Step(5, "automation", "Automatic sending, payment collection and Pay Now")
         live = self.settings("invoicing")
         if live is None:
-            reason = self.snapshot.unreadable.get("invoicing", "the target hides the settings")
+            reason = self.unreadable.get("invoicing", "the target hides the settings")
             return step.unverifiable(reason, INVOICING_PORTAL)
         invoicing = self.config.section("invoicing")
+        confirmed = self.confirmation_of("invoicing")
+        if confirmed is not None:
+            step.found.append(f"invoicing settings {confirmed.describe()}")
+        unknown: list[str] = []
         for name, words in AUTOMATION:
+            if confirmed is not None and name not in live:
+                unknown.append(words)  # not configured, so not what the person confirmed
+                continue
             configured = getattr(invoicing, name) if invoicing else None
             wanted = True if configured is None else configured
             actual = bool(live.get(name))
@@ -235,15 +292,22 @@ class Checklist:
             fix = APPLY if configured is not None else (
                 f"set `invoicing.{name}: {str(wanted).lower()}` and run `flexctl apply`")
             step.lack(f"{words} is {'off' if wanted else 'on'}, should be {state}", fix)
+        if unknown and step.status is Status.READY:
+            return step.unverifiable(f"{', '.join(unknown)}: not in the configuration, so not "
+                                     "confirmed, and the target cannot read them",
+                                     INVOICING_PORTAL)
         return step
 
     def storefront(self) -> Step:
         step = Step(6, "storefront", "The storefront is set up")
         live = self.settings("storefront")
         if live is None:
-            reason = self.snapshot.unreadable.get("storefront", "the target hides it")
+            reason = self.unreadable.get("storefront", "the target hides it")
             return step.unverifiable(reason, STOREFRONT_PORTAL)
         wanted = self.config.section("storefront")
+        confirmed = self.confirmation_of("storefront")
+        if confirmed is not None:
+            step.found.append(f"storefront settings {confirmed.describe()}")
         offered = len(live.get("plans") or ()) + len(live.get("rates") or ())
         step.found.append(f"storefront {'enabled' if live.get('enabled') else 'disabled'}, "
                           f"{offered} product(s) offered")
@@ -272,6 +336,8 @@ def _storefront_fix(declared: bool) -> str:
 
 
 def is_connected(gateway: Obj) -> bool:
+    if gateway.meta.get("confirmed"):  # a person confirmed it is set up, secret included
+        return True
     name = secret_field(str(gateway.fields.get("provider")))
     return name is None or gateway.fields.get(name) is not None
 
@@ -281,9 +347,12 @@ def _key(obj: Obj) -> str:
 
 
 def readiness(
-    config: ConfigBase, desired: Mapping[str, list[Obj]], snapshot: Snapshot
+    config: ConfigBase,
+    desired: Mapping[str, list[Obj]],
+    snapshot: Snapshot,
+    confirmations: Confirmations | None = None,
 ) -> Readiness:
-    return Checklist(config, desired, snapshot).run()
+    return Checklist(config, desired, snapshot, confirmations).run()
 
 
 # --- rendering ---------------------------------------------------------------------------------

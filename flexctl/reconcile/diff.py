@@ -4,7 +4,8 @@ Objects are paired by address (the snapshot gives a live object matched by `id:`
 key the same address as its desired object). Only fields the desired object carries are
 compared. The action of each difference follows generic rules — replace for fields the API
 cannot update in place, manual where the target cannot write a kind, blocked for a pinned
-object that would need a replace, unverified where the target cannot read a kind at all — and
+object that would need a replace, unverified where the target cannot read a kind at all (unless
+a person confirmed that very configuration with `flexctl confirm`: then it is done) — and
 each kind's own rules (`Kind.refuse_change`, `pair_replacements`, `removal`, ...): what a
 change to an invoiced object becomes, which live objects pair as a replace, preconditions.
 """
@@ -20,6 +21,7 @@ from flexctl.kinds import registry
 from flexctl.kinds.base import OWNER, Kind, Obj, Profile, RuleContext
 from flexctl.reconcile import manual
 from flexctl.reconcile.plan import Change
+from flexctl.state.confirmations import Confirmation, Confirmations
 
 
 class LiveState(Protocol):
@@ -35,6 +37,8 @@ class LiveState(Protocol):
 class DiffResult:
     changes: list[Change] = field(default_factory=list)
     unmanaged: dict[str, int] = field(default_factory=dict)
+    # Objects the target cannot read that a person confirmed as configured: done, not planned.
+    confirmed: dict[str, Confirmation] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,12 @@ def diff(
     profile: Profile,
     prune: Collection[str] = (),
     today: date,
+    confirmations: Confirmations | None = None,
 ) -> DiffResult:
-    """Changes turning `snapshot` into `desired` for `kinds` (already filtered), unordered."""
+    """Changes turning `snapshot` into `desired` for `kinds` (already filtered), unordered.
+
+    `confirmations`: manual steps a person confirmed (`flexctl confirm`); an object the target
+    cannot read whose confirmation holds is done."""
     owner_kinds = {k.name for k in registry() if k.owns}
     ctx = _Context(
         rules=RuleContext(
@@ -83,7 +91,13 @@ def diff(
         wanted = list(desired[kind.name])
         if kind.name in snapshot.unreadable:
             why = snapshot.unreadable[kind.name]
-            result.changes.extend(_unverified(kind, obj, why, ctx) for obj in wanted)
+            for obj in wanted:
+                held = confirmations.holding(kind, obj) if confirmations else None
+                if held is not None:
+                    result.confirmed[obj.address] = held
+                    continue
+                lapsed = confirmations.lapsed(kind, obj) if confirmations else None
+                result.changes.append(_unverified(kind, obj, why, ctx, lapsed))
             continue
         _diff_kind(kind, wanted, list(snapshot.objects.get(kind.name, ())), ctx, result)
     return result
@@ -261,12 +275,16 @@ def _duplicate(kind: Kind, live: Obj, by_address: Mapping[str, Obj], ctx: _Conte
     )
 
 
-def _unverified(kind: Kind, obj: Obj, why: str, ctx: _Context) -> Change:
+def _unverified(
+    kind: Kind, obj: Obj, why: str, ctx: _Context, lapsed: Confirmation | None = None
+) -> Change:
     steps = manual.verify_steps(kind, obj, why, ctx.describer)
     note = kind.verify_note(obj)
+    again = (f" ({lapsed.describe()}, for an earlier configuration: it changed since)"
+             if lapsed else "")
     return Change(
         address=obj.address, kind=kind.name, action="manual",
-        reason=f"unverified: {why}; flexctl cannot tell whether it matches",
+        reason=f"{manual.UNVERIFIED}{why}; flexctl cannot tell whether it matches{again}",
         changed_paths=(), after=_sorted(obj.fields), id=obj.id,
         instructions=f"{steps} {note}" if note else steps,
     )

@@ -9,6 +9,7 @@ text, or as JSON with `--format json`.
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from typing import Any, Literal, TextIO
 
 from flexctl import __version__
 from flexctl.errors import ApiError, ApplyError, TransportError
+from flexctl.kinds import get as get_kind
+from flexctl.reconcile.manual import confirm_command, confirmable
+from flexctl.reconcile.plan import Plan
 from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS, printable
 from flexctl.redaction import redact
 
@@ -123,8 +127,16 @@ class Journal:
             for e in self
         )
 
-    def exit_code(self) -> int:
-        return 0 if self.ok else 1
+    @property
+    def left(self) -> bool:
+        """Whether manual steps remain: the live organization does not match yet."""
+        return any(e.status == "manual" or e.manual_step is not None for e in self)
+
+    def exit_code(self, *, detailed: bool = False) -> int:
+        """1 something failed; with `detailed`, 2 when manual steps remain; else 0."""
+        if not self.ok:
+            return 1
+        return 2 if detailed and self.left else 0
 
 
 WAITS_FOR_MANUAL = "waits for the manual change"
@@ -148,10 +160,30 @@ def entry_line(entry: Entry) -> str:
 def render_journal_text(journal: Journal) -> str:
     lines = ["Apply results:"]
     lines += [f"  {entry_line(entry)}" for entry in journal]
-    if any(e.status == "manual" for e in journal):
-        lines += ["", "Manual changes are not applied by flexctl: make them as the plan says, "
-                      "then run apply again."]
     lines += ["", summary_line(journal)]
+    return "\n".join(lines) + "\n"
+
+
+def render_left(journal: Journal, plan: Plan, config_path: str | None = None) -> str:
+    """The last lines of an apply that leaves manual steps: each one, where in the admin
+    portal, and how it is then recorded as done: `flexctl confirm` where the target cannot
+    read it, the next apply (which reads it) elsewhere. Empty when nothing is left."""
+    manual = [c for c in plan.changes if c.action == "manual"]
+    if not manual:
+        return ""
+    waiting = sum(1 for e in journal if e.status == "skipped" and e.manual_step is not None)
+    after = f"; {waiting} change(s) wait for them" if waiting else ""
+    where = f" {shlex.quote(config_path)}" if config_path not in (None, ".") else ""
+    lines = [f"Left to do by hand ({len(manual)} manual step(s){after}):"]
+    for change in manual:
+        lines.append(f"  {printable(change.address)}: "
+                     f"{printable(change.instructions or change.reason)}")
+        if confirmable(change):
+            lines.append(f"    then record it: {confirm_command(change.address, config_path)}")
+        else:
+            plural = get_kind(change.kind).plural
+            lines.append(f"    then run: flexctl apply{where} (it reads {plural}: no "
+                         "confirmation needed)")
     return "\n".join(lines) + "\n"
 
 

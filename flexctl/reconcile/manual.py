@@ -5,10 +5,15 @@ kind's `portal_word`), e.g.
 "In the admin portal, Billing > Plans: create plan 'Hot Desk' (billing: recurring, price:
 250.00 EUR, locations: Harbor Works Downtown)." References are shown by the referenced object's
 name when the configuration declares it, secrets as `(sensitive)`.
+
+A manual step on a kind the target cannot read at all ("unverified") is done once a person
+confirms it with `flexctl confirm ADDRESS` (`confirm_command`); other manual steps are verified
+by the next plan, which reads them.
 """
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -16,7 +21,9 @@ from functools import cached_property
 from typing import Any
 
 from flexctl.kinds.base import Kind, Obj
-from flexctl.reconcile.plan import SENSITIVE
+from flexctl.reconcile.plan import SENSITIVE, Change
+
+UNVERIFIED = "unverified: "  # how the reason of a manual step the target cannot read starts
 
 
 class Describer:
@@ -120,3 +127,16 @@ def verify_steps(kind: Kind, obj: Obj, why: str, describer: Describer) -> str:
         details = describer.fields(kind, obj.fields, skip=("name",))
         what = f"{kind.portal_word} '{label(obj)}' exists" + (f" with {details}" if details else "")
     return f"{_where(kind)}: check by hand that {what} ({why}); change it there if not."
+
+
+def confirmable(change: Change) -> bool:
+    """Whether a change is a manual step only a person can confirm (`flexctl confirm`)."""
+    return change.action == "manual" and change.reason.startswith(UNVERIFIED)
+
+
+def confirm_command(address: str, config_path: str | None = None) -> str:
+    """The command that records a manual step as done, for the configuration at
+    `config_path` (None or ".": the current directory's)."""
+    # Addresses may hold brackets and paths spaces: quoted as a shell would need them.
+    where = f" --config {shlex.quote(config_path)}" if config_path not in (None, ".") else ""
+    return f"flexctl confirm {shlex.quote(address)}{where}"

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry
 from flexctl.kinds.base import Kind, Obj
+from flexctl.state.confirmations import Confirmation
 
 Action = Literal["create", "update", "delete", "replace", "manual", "blocked"]
 ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "replace", "manual", "blocked")
@@ -96,6 +97,8 @@ class Plan:
     unmanaged: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     object_digests: Mapping[str, str | None] = field(default_factory=dict)
+    # Objects the target cannot read that `flexctl confirm` recorded as done: not changes.
+    confirmed: Mapping[str, Confirmation] = field(default_factory=dict)
 
     @property
     def summary(self) -> dict[str, int]:
@@ -285,6 +288,7 @@ def build_plan(
     target: Mapping[str, Any],
     config_digest: str,
     warnings: Sequence[str] = (),
+    confirmed: Mapping[str, Confirmation] | None = None,
 ) -> Plan:
     """Order the diff's changes, apply the safety rule and digest what the plan touches."""
     live_counts = {kind: len(objs) for kind, objs in live.items()}
@@ -305,4 +309,5 @@ def build_plan(
         unmanaged=dict(sorted(unmanaged.items())),
         warnings=(*warnings, *forced),
         object_digests=digests,
+        confirmed=dict(sorted((confirmed or {}).items())),
     )

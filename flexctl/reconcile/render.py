@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from flexctl import __version__
+from flexctl.reconcile.manual import confirm_command, confirmable
 from flexctl.reconcile.plan import (
     ACTIONS,
     SENSITIVE,
@@ -48,6 +49,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "live_digest": plan.live_digest,
         "summary": summary,
         "changes": [change.data for change in plan.changes],
+        "confirmed": [c.data() for c in plan.confirmed.values()],
     }
 
 
@@ -143,8 +145,13 @@ def _header(plan: Plan, drift: bool) -> str:
 # --- text --------------------------------------------------------------------------------------
 
 
-def render_text(plan: Plan, *, color: bool = False, drift: bool = False) -> str:
-    """Terraform-like text: symbols, field-level diffs, manual checklist, one summary line."""
+def render_text(
+    plan: Plan, *, color: bool = False, drift: bool = False, config_path: str | None = None
+) -> str:
+    """Terraform-like text: symbols, field-level diffs, manual checklist, one summary line.
+
+    `config_path` is the configuration's path as the user gave it, for the `flexctl confirm`
+    commands of manual steps only a person can confirm."""
     out = [_header(plan, drift), ""]
     if plan.empty:
         out.append(NO_DRIFT if drift else NO_CHANGES)
@@ -157,8 +164,14 @@ def render_text(plan: Plan, *, color: bool = False, drift: bool = False) -> str:
         out.extend(f"  {line}" for line in lines)
     if steps:
         out += ["", "Manual steps (the target's API cannot make these; do them by hand):"]
-        out += [f"  {i}. {printable(c.instructions)}" for c in plan.changes
-                if (i := steps.get(c.address)) and c.instructions]
+        for change in plan.changes:
+            if (i := steps.get(change.address)) and change.instructions:
+                out.append(f"  {i}. {printable(change.instructions)}")
+                if confirmable(change):
+                    out.append(f"     then: {confirm_command(change.address, config_path)}")
+    if plan.confirmed:
+        out += ["", "Confirmed by hand (flexctl confirm; the target cannot read them):"]
+        out += [f"  {printable(a)}: {printable(c.describe())}" for a, c in plan.confirmed.items()]
     if plan.unmanaged:
         out += ["", f"Unmanaged (not in the configuration, left untouched): "
                     f"{_unmanaged_text(plan.unmanaged)}."]
@@ -171,11 +184,16 @@ def render_text(plan: Plan, *, color: bool = False, drift: bool = False) -> str:
 # --- markdown ----------------------------------------------------------------------------------
 
 
-def render_markdown(plan: Plan, *, drift: bool = False) -> str:
-    """For pull-request comments: a summary table and one collapsible section per kind."""
+def render_markdown(
+    plan: Plan, *, drift: bool = False, config_path: str | None = None
+) -> str:
+    """For pull-request comments: a summary table, one collapsible section per kind, and the
+    manual steps as a task list (with the `flexctl confirm` command of those only a person
+    can confirm)."""
     out = [f"### {_header(plan, drift)}", ""]
     if plan.empty:
         out += [NO_DRIFT if drift else NO_CHANGES]
+        out += _confirmed_markdown(plan)
         if plan.unmanaged:
             out += ["", f"Unmanaged (left untouched): {_unmanaged_text(plan.unmanaged)}."]
         return "\n".join(out) + "\n"
@@ -202,14 +220,34 @@ def render_markdown(plan: Plan, *, drift: bool = False) -> str:
                 "`flexctl plan` for the full plan.*", ""]
     if steps:
         out += ["#### Manual steps", ""]
-        # A name may hold "<": the comment must not turn it into HTML. ">" is harmless here.
-        out += [f"- [ ] {i}. {printable(c.instructions).replace('<', '&lt;')}"
-                for c in plan.changes
+        out += [_task(i, c, config_path) for c in plan.changes
                 if (i := steps.get(c.address)) and c.instructions]
         out.append("")
+    out += _confirmed_markdown(plan)
     if plan.unmanaged:
         out += [f"Unmanaged (left untouched): {_unmanaged_text(plan.unmanaged)}.", ""]
     return "\n".join(out)
+
+
+def _task(number: int, change: Change, config_path: str | None) -> str:
+    """One manual step as a task-list item: where in the portal and what, then how to
+    record it as done (a confirm command, or the next plan, which reads it)."""
+    # A name may hold "<": the comment must not turn it into HTML. ">" is harmless here.
+    text = printable(change.instructions or "").replace("<", "&lt;")
+    if confirmable(change):
+        done = f"Then: `{confirm_command(change.address, config_path)}`"
+    else:
+        done = "The next plan verifies it."
+    return f"- [ ] {number}. `{printable(change.address)}`: {text} {done}"
+
+
+def _confirmed_markdown(plan: Plan) -> list[str]:
+    if not plan.confirmed:
+        return []
+    lines = ["", "Confirmed by hand (`flexctl confirm`; the target cannot read them):", ""]
+    lines += [f"- [x] `{printable(a)}`: {printable(c.describe()).replace('<', '&lt;')}"
+              for a, c in plan.confirmed.items()]
+    return [*lines, ""]
 
 
 def _kind_section(kind: str, changes: list[Change], steps: Mapping[str, int]) -> list[str]:

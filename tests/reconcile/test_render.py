@@ -61,7 +61,7 @@ def test_json_golden() -> None:
 def test_json_follows_the_spec_shape() -> None:
     data = json.loads(render_json(rich()))
     assert list(data) == ["format_version", "flexctl_version", "target", "config_digest",
-                          "live_digest", "summary", "changes"]
+                          "live_digest", "summary", "changes", "confirmed"]
     assert data["format_version"] == "1.0"
     assert data["summary"]["unmanaged"] == {"members": 2}
     for change in data["changes"]:
@@ -109,7 +109,7 @@ def test_markdown_has_a_table_and_a_section_per_kind() -> None:
                  "invoicing"):
         assert f"<details><summary><b>{kind}</b>" in md
     assert md.count("<details>") == md.count("</details>") == 7
-    assert "- [ ] 1. In the admin portal" in md
+    assert "- [ ] 1. `gateways.stripe-main`: In the admin portal" in md
 
 
 def test_create_shows_every_field() -> None:
