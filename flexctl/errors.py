@@ -8,6 +8,7 @@
     ├── ApiError                  the platform answered with an error
     │   ├── AuthError             401: bad credentials, expired token or a missing scope
     │   ├── NotFoundError         404
+    │   │   └── NoRouteError      404/405 `Cannot PUT …`: the platform has no such route
     │   ├── RateLimitedError      429, after retries ran out
     │   ├── ValidationError       400: the request was rejected (message may be a list)
     │   ├── ServerError           5xx: often a business rule ("Specified plan was not found")
@@ -118,6 +119,11 @@ class AuthError(ApiError):
 
 class NotFoundError(ApiError):
     pass
+
+
+class NoRouteError(NotFoundError):
+    """The platform has no route for this method and path (NestJS's `Cannot PUT /…`, or a
+    405), unlike a 404 `Item with Id (…)` for an object that is gone."""
 
 
 class RateLimitedError(ApiError):

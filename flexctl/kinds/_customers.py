@@ -1,22 +1,37 @@
 """What companies and members share: the customer model with its memberships and fees, billing
-details, location, the flexctl marker, and the rule that protects their billing history."""
+details, location, start date, the flexctl marker, and the rule that protects their billing
+history.
+
+The platform's admin portal makes a location mandatory for both and a start date (and a status)
+for members; the public API's create body is undocumented, so a create always sends the
+location and a start date (the configuration's `start`, else the day of the apply), and a
+member's status when the platform asks for it (`create_fallbacks`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
 from typing import Any
 
-from flexctl.config.rules import Checker
+from pydantic import Field as ModelField
+
+from flexctl.config.rules import Checker, KeyPath
+from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase, Email, Model, Name, ObjectId, Ref
+from flexctl.kinds import _values as v
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj, Removal, RuleContext
+from flexctl.kinds.base import Obj, Profile, Removal, RuleContext
 from flexctl.kinds.fees import Fee
 from flexctl.kinds.memberships import Membership
+from flexctl.kinds.refs import RefMap
 
 CUSTOMER_FIELDS = (
     Field("name", "name"),
     Field("email", "email"),
     Field("location", "location", "ref", ref="locations"),
+    Field("start", "startDate", "date"),
     Field("description", "description"),
     Field("billing_details.billing_name", "billingDetails.billingName"),
     Field("billing_details.vat_number", "billingDetails.vatNumber"),
@@ -35,6 +50,9 @@ class Customer(Model):
     name: Name
     email: Email | None = None
     location: Ref
+    start: date | None = ModelField(
+        None, description="First day as a customer (YYYY-MM-DD); omitted = the day of the "
+        "apply that creates it (the admin portal asks for one).")
     description: str | None = None
     billing_details: BillingDetails | None = None
     memberships: list[Membership] = []
@@ -50,6 +68,21 @@ class CustomerKind(KeyedKind):
 
     def live_keys(self, obj: Obj) -> tuple[tuple[Any, ...], ...]:
         return (self.natural_key(obj),)  # one key: no code to match by
+
+    def create_body(self, obj: Obj, refs: RefMap, secrets: SecretResolver) -> dict[str, Any]:
+        body = super().create_body(obj, refs, secrets)
+        body.setdefault("startDate", v.date_to_api(datetime.now(UTC).date()))
+        return body
+
+    def profile_warnings(
+        self, config: ConfigBase, profile: Profile
+    ) -> Iterable[tuple[KeyPath, str]]:
+        if profile is not Profile.OFFICERND:
+            return
+        for key, customer in self.entries(config).items():
+            if customer.start is None and customer.id is None:
+                yield ((self.name, key), f"no `start`: the platform's admin portal asks for a "
+                       f"{self.noun}'s start date; creating it sends the day of the apply")
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         super().check(config, checker)

@@ -26,6 +26,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from flexctl.kinds._values import slugify
@@ -158,6 +159,10 @@ class Kind:
     identity_words: ClassVar[str] = "natural key"  # what the identity is made of, in messages
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
+    # API fields a POST may refuse (`property price should not exist`) that an update then sets.
+    create_deferrable: ClassVar[frozenset[str]] = frozenset()
+    # API field -> value a POST sends only once the platform asks for it (a 400 naming it).
+    create_fallbacks: ClassVar[Mapping[str, Any]] = MappingProxyType({})
 
     def capability(self, profile: Profile) -> Capability:
         return self.capabilities[profile]
@@ -178,6 +183,13 @@ class Kind:
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         """Rules across fields and sections, each problem located (see `Checker`)."""
+
+    def profile_warnings(
+        self, config: ConfigBase, profile: Profile
+    ) -> Iterable[tuple[tuple[str | int, ...], str]]:
+        """Located advice, not errors, for a configuration meant for a target of `profile`
+        (`flexctl validate --profile`): what that target's platform will ask for."""
+        return ()
 
     def count(self, config: ConfigBase) -> int | None:
         """How many objects the config declares (None: a setting, not counted)."""
@@ -318,6 +330,28 @@ class Kind:
         changes: its desired fields. Must not depend on where flexctl runs (a secret's
         fingerprint does: it needs the secret)."""
         return obj.fields
+
+    # --- writes the platform may answer otherwise than documented -----------------------------
+
+    def defer(self, body: dict[str, Any], later: Collection[str]) -> None:
+        """Hook: mark a create body whose API fields `later` the platform refused on POST
+        (`create_deferrable`) and an update sets right after, so that a plan can tell a create
+        interrupted in between (see `unfinished`)."""
+
+    def unfinished(self, obj: Obj, live: Obj) -> Obj:
+        """The desired object, with what a create of flexctl's left unfinished on `live` (a
+        field refused on POST whose update never happened) added to what it manages."""
+        return obj
+
+    def for_update(self, obj: Obj, live: Obj | None) -> Obj:
+        """The object an update of `live` to `obj` writes: kinds whose API replaces a list as
+        a whole add what flexctl does not manage, so that it survives the update."""
+        return obj
+
+    def replace_unupdatable(self, obj: Obj) -> bool:
+        """Whether, on a platform with no update route for this kind at all, an update may
+        delete the object and create it again (only what billing history never refers to)."""
+        return False
 
     # --- export -------------------------------------------------------------------------------
 

@@ -3,9 +3,10 @@
 A fee's name defaults to its plan's name; only a different name is part of its address
 (`companies.acme.fees[printing@2026-12-03#colour-prints]`). `meta["invoiced"]` is true when
 the platform has put the fee on an invoice (`payment` is set): it can then neither change nor
-be removed. A fee the config leaves unnamed also matches a live fee of another name
-(`loose_key`). A fee on a resource rate is a booking's charge (`meta["booking"]`): always
-unmanaged, never pruned.
+be removed. No fee update is documented: apply tries PUT, then PATCH, and on a platform with
+neither deletes an uninvoiced fee and creates it again (`replace_unupdatable`). A fee the
+config leaves unnamed also matches a live fee of another name (`loose_key`). A fee on a
+resource rate is a booking's charge (`meta["booking"]`): always unmanaged, never pruned.
 """
 
 from __future__ import annotations
@@ -136,6 +137,12 @@ class Fees(OwnedKind):
         if live is not None and live.meta.get("invoiced"):
             return "the fee is invoiced; an invoiced fee cannot be changed"
         return None
+
+    def replace_unupdatable(self, obj: Obj) -> bool:
+        """No fee update is documented (PUT and PATCH are both guesses): on a platform with
+        neither, an uninvoiced fee (an invoiced one is blocked above) is deleted and created
+        again. A pinned fee is not: its pin would name the deleted one."""
+        return obj.id is None
 
     def removal(self, live: Obj, ctx: RuleContext) -> Removal:
         if live.meta.get("invoiced"):

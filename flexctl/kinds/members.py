@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from pydantic import Field as ModelField
@@ -45,6 +46,8 @@ class Members(CustomerKind):
         Field("contact_person", "isContactPerson", "bool"),
     )
     updatable = frozenset(f.name for f in fields_map)
+    # The admin portal asks for a member's status; a platform that does too gets this one.
+    create_fallbacks = MappingProxyType({"status": "active"})
 
     def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
         return ("email", str(fields.get("email") or "").lower())

@@ -9,11 +9,15 @@ billing history. Its rules:
 - a changed plan or location on the line is a replace of the old membership by a new one on
   the same start date (paired here, `pair_replacements`); for an invoiced one that would bill
   the invoiced period twice, so it is blocked with how to split the line instead.
+The platform probably refuses `price` on POST (`property price should not exist`): apply then
+creates the membership without it and sets it with a PUT, marking the create
+(`properties.flexctlDeferred`) so that a plan after an interruption in between shows the price
+to set, even when the configuration leaves the price to the plan (`unfinished`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from types import MappingProxyType
 from typing import Any
@@ -25,6 +29,9 @@ from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import OwnedKind
 from flexctl.kinds.base import OWNER, Obj, Pairing, Removal, RuleContext
+from flexctl.kinds.refs import RefMap
+
+DEFERRED = "flexctlDeferred"  # custom property: the fields a create left to an update
 
 
 class Membership(Model):
@@ -80,6 +87,7 @@ class Memberships(OwnedKind):
     implied = MappingProxyType({"end": None})
     updatable = frozenset({"start", "end", "price"})
     capabilities = COMMUNITY
+    create_deferrable = frozenset({"price", "intervalCount", "deposit"})
 
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         if item.end is not None and item.end < item.start:
@@ -94,6 +102,28 @@ class Memberships(OwnedKind):
                 if line.get("membership"):
                     ids.add(str(line["membership"]))
         return ids
+
+    def defer(self, body: dict[str, Any], later: Collection[str]) -> None:
+        body.setdefault("properties", {})[DEFERRED] = ",".join(sorted(later))
+
+    def live_meta(
+        self, doc: Mapping[str, Any], fields: Mapping[str, Any], refs: RefMap
+    ) -> dict[str, Any]:
+        props = doc.get("properties")
+        deferred = props.get(DEFERRED) if isinstance(props, Mapping) else None
+        return {"invoiced": False,
+                "deferred": frozenset(str(deferred).split(",")) if deferred else frozenset()}
+
+    def unfinished(self, obj: Obj, live: Obj) -> Obj:
+        """A create that deferred the price and was interrupted before setting it leaves the
+        platform's default, 0: the price it meant to send is still to set."""
+        if "price" in obj.fields or "price" not in live.meta.get("deferred", ()):
+            return obj
+        meant = obj.meta.get("create_defaults", {}).get("price")
+        if meant is None or live.fields.get("price") == meant or live.fields.get("price"):
+            return obj
+        return Obj(obj.kind, obj.address, {**obj.fields, "price": meant}, obj.id, obj.owner,
+                   obj.meta)
 
     # --- plan rules ---------------------------------------------------------------------------
 

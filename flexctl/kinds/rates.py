@@ -1,9 +1,15 @@
 """Resource rates: hourly (meeting rooms) or daily (desks, event spaces), with the secondary
 price components of the platform's `rates[]` list. Read-only on OfficeRnD's public API.
 
-Components are managed as a whole: once a rate declares any component price, every component
-it does not declare is expected to be absent (`None`), because the API replaces `rates[]` as
-one list. A rate that declares no component leaves them unmanaged.
+A component is known by its whole set of flags plus its interval, not by one flag: the
+platform's own example combines `isWeekendRate` and `isHalfDayRate` in one component (weekend
+half-day, `weekend_half_day_price`), and has flagless ones (week). Components flexctl does not
+model (another combination, a second component of the same kind, unknown keys) are kept: they
+are not compared, and an update sends them back exactly as read (`for_update`).
+
+Modelled components are managed as a whole: once a rate declares any component price, every
+modelled component it does not declare is expected to be absent (`None`), because the API
+replaces `rates[]` as one list. A rate that declares no component leaves them unmanaged.
 """
 
 from __future__ import annotations
@@ -27,21 +33,25 @@ from flexctl.kinds.refs import RefMap
 UNIT = (("hour", "hour"), ("day", "day"))
 UNIT_LENGTH = "unit"  # a component billed per the rate's own unit
 
-# component field -> (intervalLength, intervalCount, flag set on the API component)
-COMPONENTS: dict[str, tuple[str, int, str | None]] = {
-    "off_hours_price": ("hour", 1, "isOffRate"),  # hourly: outside business hours
-    "weekend_price": (UNIT_LENGTH, 1, "isWeekendRate"),
-    "full_day_price": ("day", 1, None),  # hourly: cap for a whole day
-    "half_day_price": ("hour", 4, "isHalfDayRate"),  # daily: half a day (4 hours)
-    "week_price": ("week", 1, None),
-    "month_price": ("month", 1, None),
+# component field -> (intervalLength, intervalCount, the flags set on the API component)
+COMPONENTS: dict[str, tuple[str, int, frozenset[str]]] = {
+    "off_hours_price": ("hour", 1, frozenset({"isOffRate"})),  # hourly: outside business hours
+    "weekend_price": (UNIT_LENGTH, 1, frozenset({"isWeekendRate"})),
+    "full_day_price": ("day", 1, frozenset()),  # hourly: cap for a whole day
+    "half_day_price": ("hour", 4, frozenset({"isHalfDayRate"})),  # daily: half a day (4 hours)
+    "weekend_half_day_price": ("hour", 4, frozenset({"isWeekendRate", "isHalfDayRate"})),
+    "week_price": ("week", 1, frozenset()),
+    "month_price": ("month", 1, frozenset()),
 }
 _FLAGS = ("isOffRate", "isWeekendRate", "isHalfDayRate")
+_MODELLED_KEYS = frozenset({"_id", "price", "intervalLength", "intervalCount", *_FLAGS})
 # The components each unit of rate may have.
 UNIT_COMPONENTS = {
     "hour": ("off_hours_price", "weekend_price", "full_day_price"),
-    "day": ("half_day_price", "week_price", "month_price", "weekend_price"),
+    "day": ("half_day_price", "weekend_half_day_price", "week_price", "month_price",
+            "weekend_price"),
 }
+KEPT = "kept_components"  # meta: the live components flexctl does not model, as read
 ALL_COMPONENTS = sorted({name for names in UNIT_COMPONENTS.values() for name in names})
 
 
@@ -68,6 +78,9 @@ class Rate(Model):
     half_day_price: Amount | None = ModelField(
         None, description="day rates: price for half a day."
     )
+    weekend_half_day_price: Amount | None = ModelField(
+        None, description="day rates: price for half a day on weekends."
+    )
     week_price: Amount | None = ModelField(None, description="day rates: price for a week.")
     month_price: Amount | None = ModelField(None, description="day rates: price for a month.")
     resource_type: str | None = None
@@ -75,14 +88,22 @@ class Rate(Model):
     revenue_account: Ref | None = None
 
 
-def _component_name(component: Mapping[str, Any]) -> str | None:
-    for name, (_length, _count, flag) in COMPONENTS.items():
-        if flag is not None and component.get(flag):
-            return name
-    if any(component.get(f) for f in _FLAGS):
+def _component_name(component: Mapping[str, Any], unit: Any) -> str | None:
+    """The field a live component is, by its whole flag set and interval among those of its
+    rate's unit; None for one flexctl does not model (it is kept as it is)."""
+    if not set(component) <= _MODELLED_KEYS:
         return None
-    length = component.get("intervalLength")
-    return {"day": "full_day_price", "week": "week_price", "month": "month_price"}.get(str(length))
+    flags = {f for f in _FLAGS if component.get(f) is True}
+    if any(component.get(f) not in (None, True, False) for f in _FLAGS):
+        return None
+    count = component.get("intervalCount", 1)
+    for name in UNIT_COMPONENTS.get(str(unit), ()):
+        length, wanted_count, wanted_flags = COMPONENTS[name]
+        wanted_length = unit if length == UNIT_LENGTH else length
+        if (flags == wanted_flags and component.get("intervalLength") == wanted_length
+                and count == wanted_count):
+            return name
+    return None
 
 
 class Rates(KeyedKind):
@@ -151,9 +172,30 @@ class Rates(KeyedKind):
     ) -> None:
         fields.update(dict.fromkeys(COMPONENTS))
         for component in doc.get("rates") or ():
-            name = _component_name(component)
-            if name is not None:
+            name = _component_name(component, doc.get("intervalLength"))
+            if name is not None and fields[name] is None:
                 fields[name] = v.money(component.get("price"), currency)
+
+    def from_api(self, doc: Mapping[str, Any], refs: RefMap, currency: str) -> Obj:
+        obj = super().from_api(doc, refs, currency)
+        unit, seen, kept = doc.get("intervalLength"), set(), []
+        for component in doc.get("rates") or ():
+            name = _component_name(component, unit) if isinstance(component, Mapping) else None
+            if name is None or name in seen:  # not modelled, or a second one of a kind
+                kept.append(component)
+            else:
+                seen.add(name)
+        if not kept:
+            return obj
+        return Obj(obj.kind, obj.address, obj.fields, obj.id, meta={**obj.meta, KEPT: kept})
+
+    def for_update(self, obj: Obj, live: Obj | None) -> Obj:
+        """An update replaces `rates[]` as a whole: the live components flexctl does not
+        model go back exactly as they were read."""
+        kept = live.meta.get(KEPT) if live is not None else None
+        if not kept:
+            return obj
+        return Obj(obj.kind, obj.address, obj.fields, obj.id, obj.owner, {**obj.meta, KEPT: kept})
 
     def extra_body(
         self,
@@ -166,8 +208,8 @@ class Rates(KeyedKind):
         if not names & set(COMPONENTS):
             return
         unit = obj.fields.get("unit", "hour")
-        components = []
-        for name, (length, count, flag) in COMPONENTS.items():
+        components: list[Any] = []
+        for name, (length, count, flags) in COMPONENTS.items():
             price = obj.fields.get(name)
             if price is None:
                 continue
@@ -177,9 +219,9 @@ class Rates(KeyedKind):
                 "intervalCount": count,
             }
             for f in _FLAGS:
-                component[f] = f == flag
+                component[f] = f in flags
             components.append(component)
-        body["rates"] = components
+        body["rates"] = components + list(obj.meta.get(KEPT, ()))
 
     # --- export ---------------------------------------------------------------------------
 

@@ -23,10 +23,11 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import quote, urlsplit
 
-from flexctl.errors import InconsistentReadError, MalformedAnswerError
+from flexctl.errors import InconsistentReadError, MalformedAnswerError, NoRouteError
 from flexctl.kinds.base import Profile
 from flexctl.platform import scopes
 from flexctl.platform.http import HttpSession, RequestStats
+from flexctl.platform.learned import Learned
 from flexctl.platform.stopping import request_stop
 
 PAGE_SIZE = 50  # the v2 maximum; larger values are a 400 on the platform
@@ -143,6 +144,7 @@ class FlexClient:
         self._profile: Profile | None = None
         self._profile_lock = threading.Lock()
         self._stop_lists = threading.Event()  # set while `map_concurrently` unwinds
+        self.learned = Learned()  # the platform's uncertain behaviours, as this run met them
 
     # -- lifecycle --
 
@@ -288,7 +290,27 @@ class FlexClient:
         return self._object("POST", path, body=body)
 
     def update(self, path: str, id: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        return self._object("PUT", f"{path}/{quote(id, safe='')}", body=body)
+        """PUT the fields of `body`; where the platform has no PUT route for the collection
+        (a 404 `Cannot PUT …`, or a 405: fees have no documented update), PATCH them, and
+        when neither exists raise `NoRouteError`. What worked is learned for the run."""
+        fact = f"update:{path.strip('/')}"
+        method = self.learned.get(fact) or "PUT"
+        target = f"{path}/{quote(id, safe='')}"
+        if method == "none":
+            raise NoRouteError("PATCH", self._session.path_of(target), 404,
+                               f"the platform has no update of {path} (neither PUT nor PATCH)")
+        try:
+            return self._object(method, target, body=body)
+        except NoRouteError as error:
+            if method != "PUT":
+                self.learned.learn(fact, "none", f"PATCH answered {error.status} too")
+                raise
+            self.learned.learn(fact, "PATCH", f"PUT answered {error.status} {error}")
+        try:
+            return self._object("PATCH", target, body=body)
+        except NoRouteError as error:
+            self.learned.learn(fact, "none", f"PUT and PATCH answered {error.status}")
+            raise
 
     def delete(self, path: str, id: str) -> None:
         self._session.send("DELETE", f"{path}/{quote(id, safe='')}")

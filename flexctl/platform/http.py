@@ -12,8 +12,8 @@ between them) has a retry budget: a retry whose wait would overrun it is not mad
 
 Retries (stamina counts the attempts; the waits go through an injectable `sleep`):
 - GET and the token request: 429, any 5xx and transport errors;
-- PUT and DELETE: 429, 502/503/504 and transport errors (a 500 is usually a business rule and
-  permanent); a DELETE answered 404 after such a retry was done by the earlier attempt;
+- PUT, PATCH and DELETE: 429, 502/503/504 and transport errors (a 500 is usually a business
+  rule and permanent); a DELETE answered 404 after such a retry was done by the earlier attempt;
 - POST: only 429 (rejected before anything was written). A POST answered 5xx or lost in transit
   raises with `outcome_unknown=True`: the platform has no idempotency keys, so the caller
   settles it by looking the object up by natural key, never by sending it again.
@@ -45,6 +45,7 @@ from flexctl.errors import (
     ApiError,
     AuthError,
     MalformedAnswerError,
+    NoRouteError,
     NotFoundError,
     RateLimitedError,
     ServerError,
@@ -178,6 +179,8 @@ def api_error(
     cls: type[ApiError] = {400: ValidationError, 404: NotFoundError, 429: RateLimitedError}.get(
         status, ServerError if status >= 500 else ApiError
     )
+    if status == 405 or (status == 404 and str(message).startswith(f"Cannot {method} ")):
+        cls = NoRouteError  # no such route, which is not an object that is gone
     return cls(method, path, status, message, hint, outcome_unknown=outcome_unknown)
 
 
@@ -201,7 +204,7 @@ def _retries_status(method: str, status: int) -> bool:
         return True
     if method == "GET":
         return status >= 500
-    if method in ("PUT", "DELETE"):
+    if method in ("PUT", "PATCH", "DELETE"):
         return status in (502, 503, 504)
     return False
 

@@ -324,12 +324,15 @@ class Executor:
         return obj
 
     def _target(self, change: Change) -> Obj:
-        """What an update writes: the desired object, or a live one with the plan's values
-        (ending an invoiced membership that left the configuration)."""
+        """What an update writes: the desired object with the plan's values (which may set a
+        field an interrupted create left unset), or a live one with the plan's values (ending
+        an invoiced membership that left the configuration); see also `Kind.for_update`."""
         obj = self.desired.get(change.address)
-        if obj is not None:
-            return obj
         live = self.live.get(change.address)
+        if obj is not None:
+            planned = Obj(obj.kind, obj.address, {**obj.fields, **change.after}, obj.id,
+                          obj.owner, obj.meta)
+            return get_kind(change.kind).for_update(planned, live)
         if live is None:
             raise PlanError(f"{change.address} is not on the target any more; make a new plan")
         return Obj(live.kind, live.address, {**live.fields, **change.after}, live.id,

@@ -113,7 +113,8 @@ def _diff_kind(
         if current is None:
             missing.append(obj)
             continue
-        change = _compare(kind, obj, current, ctx)
+        # A create of flexctl's that was interrupted may have left a field for the plan to set.
+        change = _compare(kind, kind.unfinished(obj, current), current, ctx)
         if change is not None:
             result.changes.append(change)
     declared = {obj.address for obj in wanted}

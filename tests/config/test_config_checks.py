@@ -239,7 +239,8 @@ rates:
 """
     assert errors(write, {"a.yaml": catalogue(), "b.yaml": rates}) == [
         "conf/b.yaml:2:60: rates.desk.off_hours_price: 'off_hours_price' is not a component of "
-        "a per-day rate (allowed: half_day_price, week_price, month_price, weekend_price)",
+        "a per-day rate (allowed: half_day_price, weekend_half_day_price, week_price, "
+            "month_price, weekend_price)",
         "conf/b.yaml:3:45: rates.hall.half_day_price: 'half_day_price' is not a component of "
         "a per-hour rate (allowed: off_hours_price, weekend_price, full_day_price)",
     ]

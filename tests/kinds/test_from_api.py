@@ -58,8 +58,35 @@ def test_rate_components(refs: RefMap) -> None:
     assert obj.fields["unit"] == "hour" and obj.fields["resource_type"] == "meeting_room"
     assert obj.fields["off_hours_price"] == Decimal("20.00")
     assert obj.fields["full_day_price"] == Decimal("200.00")
-    assert obj.fields["half_day_price"] == Decimal("12.00")
+    # Half a day is a component of day rates: on an hour rate it is kept, not modelled.
+    assert obj.fields["half_day_price"] is None
+    assert obj.meta["kept_components"] == [doc["rates"][2]]
     assert obj.fields["weekend_price"] is None and obj.fields["locations"] == ()
+
+
+def test_combined_flags_are_one_component_and_the_unknown_are_kept(refs: RefMap) -> None:
+    # The platform's own example: a weekend half day (two flags) beside a flagless week.
+    components = [
+        {"_id": oid(80), "price": 150, "intervalLength": "hour", "intervalCount": 4,
+         "isWeekendRate": True, "isHalfDayRate": True},
+        {"_id": oid(81), "price": 700, "intervalLength": "week", "intervalCount": 1},
+        {"_id": oid(82), "price": 90, "intervalLength": "hour", "intervalCount": 4,
+         "isHalfDayRate": True},
+        {"_id": oid(83), "price": 95, "intervalLength": "hour", "intervalCount": 4,
+         "isHalfDayRate": True},  # a second half day: kept
+        {"_id": oid(84), "price": 60, "intervalLength": "day", "intervalCount": 1,
+         "isOffRate": True, "isWeekendRate": True},  # a combination flexctl does not model
+        {"_id": oid(85), "price": 10, "intervalLength": "day", "intervalCount": 1,
+         "isPeakRate": True},  # a key flexctl does not know
+    ]
+    doc = {"_id": IDS["rates", "meeting-room"], "name": "Desk", "intervalLength": "day",
+           "price": 180, "locations": [], "rates": components}
+    obj = kinds.get("rates").from_api(doc, refs, "EUR")
+    assert obj.fields["weekend_half_day_price"] == Decimal("150.00")
+    assert obj.fields["week_price"] == Decimal("700.00")
+    assert obj.fields["half_day_price"] == Decimal("90.00")
+    assert obj.fields["weekend_price"] is None  # not read from the weekend half day
+    assert obj.meta["kept_components"] == components[3:]
 
 
 def test_gateway_secret_fingerprint(refs: RefMap) -> None:
