@@ -20,12 +20,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
+from flexctl.config.loader import peek
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.errors import (
     ApplyError,
+    AuthError,
     FlexctlError,
-    NotFoundError,
+    NoRouteError,
     StalePlanError,
     TargetError,
     UsageError,
@@ -63,7 +65,7 @@ from flexctl.state.confirmations import now as confirmation_time
 from flexctl.state.desired import LoadedConfigLike, desired_state
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
 
-BILLING_SETTINGS = "billing-settings"
+INVOICES = "payments"  # the platform's invoices, credit notes and overpayments
 
 
 class Loaded(LoadedConfigLike, Protocol):
@@ -280,9 +282,16 @@ class Session:
 
     # --- export -------------------------------------------------------------------------------
 
-    def export(self, kinds: Sequence[str] | None, currency: str | None) -> Export:
-        """The live organization as configuration files (`kinds` and what they reference)."""
-        chosen = currency.upper() if currency else live_currency(self.client)
+    def export(
+        self, kinds: Sequence[str] | None, currency: str | None, configured: Sequence[Path] = ()
+    ) -> Export:
+        """The live organization as configuration files (`kinds` and what they reference).
+
+        The currency is `currency` (`--currency`), else the `currency` of the first of the
+        `configured` paths that holds a configuration of this organization, else what its
+        invoices show (`live_currency`); billing settings are never read."""
+        chosen = (currency or configured_currency(configured, self.target.org)
+                  or live_currency(self.client)).upper()
         scope = sorted(with_references(kinds)) if kinds is not None else None
         snapshot = read_snapshot(self.client, {}, chosen, scope, all_objects=True,
                                  target=self.described_target())
@@ -343,14 +352,30 @@ def confirm_manual_steps(
     return Confirmed(confirmations.path, recorded)
 
 
+def configured_currency(paths: Sequence[Path], org: str) -> str | None:
+    """The `currency` of the first configuration of `org` among `paths` (read unvalidated:
+    a value that is not a three-letter code is passed over)."""
+    for path in paths:
+        currency = peek(path, "currency")
+        if peek(path, "organization") == org and currency and len(currency) == 3 \
+                and currency.isalpha():
+            return currency
+    return None
+
+
 def live_currency(client: FlexClient) -> str:
-    """The organization's currency, from its billing settings."""
+    """The organization's currency as its invoices show it (the public API has no documented
+    settings that name it); a clear `TargetError` when there is no invoice to read, or its
+    read is refused (a 401: the application lacks the scope)."""
+    fix = "pass --currency (e.g. --currency EUR)"
     try:
-        currency = client.get_singleton(BILLING_SETTINGS).get("currency")
-    except (NotFoundError, ValidationError) as exc:  # no such endpoint on this target
-        raise TargetError(
-            f"cannot read the organization's currency ({exc}); pass --currency"
-        ) from None
-    if not isinstance(currency, str) or len(currency) != 3:
-        raise TargetError("the billing settings do not name a currency; pass --currency")
-    return currency.upper()
+        for invoice in client.list(INVOICES, select=("currency",),
+                                   filters={"documentType": "invoice"}):
+            currency = invoice.get("currency")
+            if isinstance(currency, str) and len(currency) == 3 and currency.isalpha():
+                client.learned.learn("currency", currency.upper(), "read from an invoice")
+                return currency.upper()
+    except (AuthError, NoRouteError, ValidationError) as exc:
+        raise TargetError(f"cannot tell the organization's currency: reading its invoices "
+                          f"failed ({exc}); {fix}") from None
+    raise TargetError(f"cannot tell the organization's currency: no invoice names one yet; {fix}")

@@ -126,18 +126,10 @@ def account(status: str, org: str | None, path: Path) -> int:
 
 def _config_organization(path: Path) -> str:
     """The `organization:` of the configuration at PATH (a tiny read: no full validation)."""
-    from ruamel.yaml import YAML
-
-    from flexctl.config.loader import discover
+    from flexctl.config.loader import peek
 
     # The files `validate` reads: hidden directories (.flexctl, .venv, .github) are skipped.
-    files = [path] if path.is_file() else discover(path)
-    yaml = YAML(typ="safe")
-    for file in files:
-        try:
-            data = yaml.load(file.read_text(encoding="utf-8"))
-        except Exception:  # an unreadable file is validate's business, not ours
-            continue
-        if isinstance(data, dict) and isinstance(data.get("organization"), str):
-            return str(data["organization"])
-    raise TargetError(f"no `organization` found in the configuration at {path}; use --org")
+    org = peek(path, "organization")
+    if org is None:
+        raise TargetError(f"no `organization` found in the configuration at {path}; use --org")
+    return org

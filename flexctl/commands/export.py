@@ -82,7 +82,8 @@ def _move_into(staging: Path, out: Path) -> None:
               help="comma-separated kinds to export (the kinds they reference come along)")
 @click.option("--force", is_flag=True, help="replace the YAML files of a non-empty DIR")
 @click.option("--currency", metavar="CODE",
-              help="the organization's currency (default: read from its billing settings)")
+              help="the organization's currency (default: the `currency` of the organization's "
+                   "configuration in DIR or the current directory, else its invoices')")
 @target_options
 def command(
     out: Path, kinds: str | None, force: bool, currency: str | None, target_opts: TargetOptions
@@ -93,7 +94,10 @@ def command(
     if has_content(out) and not force:  # before any request: a cheap, certain refusal
         raise UsageError(f"{out} is not empty; use --force to replace its configuration files")
     with Session.open(None, target_opts) as session:
-        export = session.export(parse_kinds(kinds, None), currency)
+        # The platform names its currency only on invoices: a configuration of the same
+        # organization (the one DIR holds, or the current directory's) knows it too.
+        export = session.export(parse_kinds(kinds, None), currency,
+                                configured=(out, Path.cwd()))
         target = session.target
     write_export(export, out, force)
     summary = ", ".join(f"{n} {kind}" for kind, n in export.counts.items()) or "nothing"

@@ -108,6 +108,24 @@ def discover(path: FsPath) -> list[FsPath]:
     return sorted(file for file in found if file != confirmations)
 
 
+def peek(path: FsPath, key: str) -> str | None:
+    """The string value of a top-level `key` in the configuration at `path` (a file or the
+    files `discover` finds), read without validating: for a quick look before the full load
+    (an unreadable or invalid file is `validate`'s business, and is skipped here)."""
+    try:
+        files = [path] if path.is_file() else discover(path) if path.is_dir() else []
+    except OSError:
+        return None
+    for file in files:
+        try:
+            value = read_document(file).value.get(key)
+        except (YamlProblem, OSError):
+            continue
+        if isinstance(value, str):
+            return value
+    return None
+
+
 def load_tree(path: FsPath, keyed_sections: Collection[str] = ()) -> SourceTree:
     """Read and merge a config file or directory; raise ConfigError listing every problem.
 

@@ -18,7 +18,7 @@ from flexctl.kinds.base import Kind, Profile
 # Platform collections that are not kinds of flexctl's: their scope stems.
 OTHER_COLLECTIONS: Mapping[str, str] = {
     "payments": "flex.billing.payments",  # invoices: which memberships are billing history
-    "billing-settings": "flex.settings.billing",
+    "billing-settings": "flex.settings.billing",  # never needed: `doctor` only looks
     "account": "flex.settings.organization",
     "resource-types": "flex.space.resourceTypes",
     "webhooks": "flex.settings.webhooks",
@@ -45,8 +45,7 @@ def _profile_scopes(kinds: tuple[Kind, ...], profile: Profile) -> tuple[str, ...
         for action in ACTIONS:
             if getattr(capability, action):
                 writes.extend(kind.scopes(action))
-    reads.append(f"{OTHER_COLLECTIONS['payments']}.read")
-    reads.append(f"{OTHER_COLLECTIONS['billing-settings']}.read")
+    reads.append(f"{OTHER_COLLECTIONS['payments']}.read")  # also: export's currency
     if profile is Profile.FULL:
         reads.append(f"{OTHER_COLLECTIONS['account']}.read")  # the account status
     return tuple(dict.fromkeys([*reads, *writes]))
