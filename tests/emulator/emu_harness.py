@@ -71,8 +71,10 @@ class Emu:
         else:
             loc, plan, day = (self._seeded(kind, body) for kind, body in catalogue)
         company = self.create("companies", {"name": "Acme", "location": loc["_id"]})
+        # What the admin UI asks of a member (the officernd profile's strict creates).
         member = self.create("members", {"name": "Jane", "email": "jane@acme.example",
-                                         "company": company["_id"]})
+                                         "company": company["_id"], "location": loc["_id"],
+                                         "startDate": "2026-12-01", "status": "active"})
         return {"location": loc, "plan": plan, "day": day, "company": company, "member": member}
 
     def _seeded(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
