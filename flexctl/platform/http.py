@@ -16,7 +16,9 @@ Retries (stamina counts the attempts; the waits go through an injectable `sleep`
   rule and permanent); a DELETE answered 404 after such a retry was done by the earlier attempt;
 - POST: only 429 (rejected before anything was written). A POST answered 5xx or lost in transit
   raises with `outcome_unknown=True`: the platform has no idempotency keys, so the caller
-  settles it by looking the object up by natural key, never by sending it again.
+  settles it by looking the object up by natural key, never by sending it again. A 500 whose
+  message is one of the platform's validations (`Path 'name' is required.`, a cast error,
+  `Specified plan was not found`: `NOT_WRITTEN`) wrote nothing and is not "unknown".
 A request that timed out is tried twice at most. A `Retry-After` header (on a 429 or a 5xx) sets
 the wait; otherwise the wait grows exponentially with jitter.
 
@@ -30,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -158,6 +161,13 @@ class _Budget:
 
     def allows(self, wait: float) -> bool:
         return self.spent + wait <= self.limit
+
+
+# The platform's 500s for a body its database refused: nothing was written.
+NOT_WRITTEN = re.compile(
+    r"^(Path '[^']*' is required\.|Cast to \w+ failed .*|Specified [\w ]+ was not found"
+    r"|.* should be before the \w+)$"
+)
 
 
 def api_error(
@@ -451,7 +461,8 @@ class HttpSession:
             return answer
         if token and status < 500 and status != 429:
             raise self._token_error(path, answer)
-        unknown = method == "POST" and not token and status >= 500
+        unknown = method == "POST" and not token and status >= 500 and not (
+            status == 500 and NOT_WRITTEN.match(str(platform_message(answer))))
         error = api_error(method, path, answer, outcome_unknown=unknown)
         # The token request is retried like a read: it changes nothing on the platform.
         if not _retries_status("GET" if token else method, status):

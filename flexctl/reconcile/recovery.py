@@ -82,6 +82,8 @@ def outcome_unknown(error: FlexctlError) -> bool:
     if isinstance(error, TransportError):
         return True
     if isinstance(error, ApiError):
+        if error.method == "POST":  # the HTTP layer knows which 5xx wrote nothing
+            return error.outcome_unknown or isinstance(error, RateLimitedError)
         return error.outcome_unknown or error.status >= 500 or isinstance(error, RateLimitedError)
     return False
 

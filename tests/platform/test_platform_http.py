@@ -320,6 +320,24 @@ def test_business_rule_500_is_shown_as_the_platforms_message(client: FlexClient,
     assert info.value.outcome_unknown is False
 
 
+@pytest.mark.parametrize(("message", "unknown"), [
+    ("Path 'name' is required.", False),
+    ('Cast to ObjectId failed for value "acme" (type string) at path "company" because of '
+     '"BSONError"', False),
+    ("Specified office was not found", False),
+    ("Membership startDate should be before the endDate", False),
+    ("Internal server error", True),
+])
+def test_a_post_500_that_validation_explains_wrote_nothing(
+    client: FlexClient, fake: FakeFlex, message: str, unknown: bool
+) -> None:
+    body = {"statusCode": 500, "message": message, "error": "Internal Server Error"}
+    fake.fail(Fault("POST", "memberships", status=500, body=body))
+    with pytest.raises(ServerError) as info:
+        client.create("memberships", {"name": ""})
+    assert info.value.outcome_unknown is unknown
+
+
 def test_put_is_retried_on_502(client: FlexClient, fake: FakeFlex) -> None:
     fake.seed("plans", [{"name": "A"}])
     plan_id = fake.collections["plans"][0]["_id"]

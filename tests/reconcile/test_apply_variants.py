@@ -13,7 +13,7 @@ import pytest
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import Emulator, create_app
-from flexctl.errors import ApplyError, NoRouteError, NotFoundError, ValidationError
+from flexctl.errors import ApplyError, NoRouteError, NotFoundError, ServerError, ValidationError
 from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.refs import RefMap
@@ -107,9 +107,10 @@ def test_a_400_flexctl_cannot_fix_is_raised_as_it_is(app: Emulator, client: Flex
               {"plan": "desk", "start": date(2026, 12, 1), "end": date(2026, 11, 1)},
               owner="companies.acme", meta={"create_defaults": {"location": "main",
                                                                 "name": "Desk"}})
-    with pytest.raises(Exception, match="Membership startDate should be before the endDate"):
+    with pytest.raises(ServerError, match="Membership startDate should be before the endDate"):
         writer.create(get_kind("memberships"), bad)
     assert client.learned.as_dict() == {}
+    assert client.stats.writes == 1  # nothing written: neither looked up nor sent again
 
 
 @pytest.mark.parametrize(("variant", "learned"), [("put", None), ("patch", "PATCH")])
@@ -191,3 +192,15 @@ def test_validation_error_type_is_what_the_learning_reads(
     with pytest.raises(ValidationError) as caught:
         client.create("memberships", body)
     assert caught.value.platform_message == ["property price should not exist"]
+
+
+def test_a_500_that_validation_explains_is_not_looked_up_or_resent(
+    app: Emulator, client: FlexClient
+) -> None:
+    refs = catalogue(app)
+    nameless = Obj("companies", "companies.blank", {"name": "", "location": "main"},
+                   meta={"key": "blank"})
+    writer = Writer(client, refs, SecretResolver(environ={}), "EUR")
+    with pytest.raises(ServerError, match=r"Path 'name' is required\."):
+        writer.create(get_kind("companies"), nameless)
+    assert (client.stats.writes, client.stats.reads) == (1, 0)
