@@ -16,8 +16,9 @@ from typing import Any, Literal, TextIO
 
 from flexctl import __version__
 from flexctl.errors import ApiError, ApplyError, TransportError
-from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS, printable
+from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS
 from flexctl.redaction import redact
+from flexctl.sanitize import for_terminal
 
 Status = Literal["applied", "failed", "skipped", "manual"]
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "manual")
@@ -141,8 +142,8 @@ def summary_line(journal: Journal) -> str:
 
 def entry_line(entry: Entry) -> str:
     """One journal line: status, the plan's symbol, the address and what happened."""
-    line = f"{entry.status:<8} {SYMBOLS.get(entry.action, '?'):<3} {entry.address}"
-    return f"{line}: {printable(entry.message)}" if entry.message else line
+    line = f"{entry.status:<8} {SYMBOLS.get(entry.action, '?'):<3} {for_terminal(entry.address)}"
+    return f"{line}: {for_terminal(entry.message)}" if entry.message else line
 
 
 def render_journal_text(journal: Journal) -> str:
