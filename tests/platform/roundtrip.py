@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds import registry
@@ -13,7 +13,16 @@ from flexctl.platform.target import Target, open_client
 from flexctl.state.snapshot import Snapshot, read_snapshot
 
 ORG = "harbor-works"
-FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
+
+
+class Rates(TypedDict):
+    """The pacing options of `open_client`."""
+
+    read_rate: str
+    write_rate: str
+
+
+FAST: Rates = {"read_rate": "100000/s", "write_rate": "100000/s"}
 
 
 def connect(app: Any, scopes: tuple[str, ...] = profile_scopes(Profile.FULL)) -> FlexClient:

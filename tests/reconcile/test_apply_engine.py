@@ -29,7 +29,7 @@ from flexctl.session import PlanRun, make_plan
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
 ORG = "harbor-works"
 ENV = {"HARBOR_STRIPE_SECRET_KEY": "sk_test_51HarborSecret4242"}
-FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
+FAST = "100000/s"
 
 
 @dataclass
@@ -75,7 +75,8 @@ def connect(app: Emulator, scopes: tuple[str, ...] | None = None) -> FlexClient:
                     token_url="http://emulator.test/oauth/token",
                     client_id="emulator", client_secret="emulator")
     chosen = scopes if scopes is not None else profile_scopes(Profile.FULL)
-    return open_client(target, app=app, scopes=chosen, sleep=lambda s: None, **FAST)
+    return open_client(target, app=app, scopes=chosen, sleep=lambda s: None,
+                       read_rate=FAST, write_rate=FAST)
 
 
 @pytest.fixture
