@@ -4,7 +4,7 @@ emulator database per test, seeding it with the config's objects, and running th
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -90,7 +90,7 @@ class Sandbox:
     def set_status(self, status: str) -> None:
         self.harness("PUT", f"organizations/{ORG}/account", {"status": status})
 
-    def invoice(self, memberships: list[str] = (), fees: list[str] = ()) -> None:  # type: ignore[assignment]
+    def invoice(self, memberships: Iterable[str] = (), fees: Iterable[str] = ()) -> None:
         self.harness("POST", f"organizations/{ORG}/invoices",
                      {"memberships": list(memberships), "fees": list(fees)})
 
