@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from flexctl.config.secrets import SecretResolver
+from flexctl.emulator import Emulator
 from flexctl.kinds import registry
 from flexctl.kinds.base import Obj, Profile
 from flexctl.platform.client import FlexClient
@@ -25,7 +26,7 @@ class Rates(TypedDict):
 FAST: Rates = {"read_rate": "100000/s", "write_rate": "100000/s"}
 
 
-def connect(app: Any, scopes: tuple[str, ...] = profile_scopes(Profile.FULL)) -> FlexClient:
+def connect(app: Emulator, scopes: tuple[str, ...] = profile_scopes(Profile.FULL)) -> FlexClient:
     target = Target(
         api_url="http://emulator.test/api/v2", org=ORG,
         token_url="http://emulator.test/oauth/token",

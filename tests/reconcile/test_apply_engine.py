@@ -21,7 +21,7 @@ from flexctl.kinds.configuration import load_config
 from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client
-from flexctl.reconcile.apply import INTERRUPTED, Executor, execute, tasks_of
+from flexctl.reconcile.apply import INTERRUPTED, Executor, _Graph, execute, tasks_of
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, Entry, Journal
 from flexctl.reconcile.plan import Change, Plan
 from flexctl.session import PlanRun, make_plan
@@ -309,7 +309,7 @@ def test_interrupt_while_an_outcome_is_being_recorded_keeps_that_outcome(
     finish = Executor._finish
     calls: list[str] = []
 
-    def interrupted_finish(self: Executor, entry: Entry, graph: Any) -> None:
+    def interrupted_finish(self: Executor, entry: Entry, graph: _Graph) -> None:
         calls.append(entry.address)
         if len(calls) == 5:  # Ctrl-C lands just as a finished change is picked up
             raise KeyboardInterrupt
