@@ -16,6 +16,7 @@ import click
 
 from flexctl import __version__
 from flexctl.errors import ConfigError, FlexctlError
+from flexctl.platform import stopping
 
 
 def _validate() -> click.Command:
@@ -110,6 +111,7 @@ def cli(ctx: click.Context, debug: bool) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run flexctl; return the process exit code (never raise for a known error)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    stopping.reset()
     debug = "--debug" in args
     if debug:  # accepted after the command too (`flexctl plan --debug`), as users type it
         args = ["--debug", *(a for a in args if a != "--debug")]

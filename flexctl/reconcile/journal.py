@@ -12,11 +12,12 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from flexctl import __version__
 from flexctl.errors import ApiError, ApplyError, TransportError
 from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS, printable
+from flexctl.redaction import redact
 
 Status = Literal["applied", "failed", "skipped", "manual"]
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "manual")
@@ -84,11 +85,18 @@ class Journal:
 
     order: list[str]  # addresses in plan order
     entries: dict[str, Entry] = field(default_factory=dict)
+    # A file the entries are appended to as they are recorded (JSON lines, flushed at once),
+    # so no interrupt, kill or crash loses what is known to have been applied.
+    sink: TextIO | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, entry: Entry) -> None:
         with self._lock:
             self.entries[entry.address] = entry
+            if self.sink is not None:
+                line = json.dumps(entry.data(), ensure_ascii=False)
+                self.sink.write(redact(line) + "\n")
+                self.sink.flush()
 
     def get(self, address: str) -> Entry | None:
         with self._lock:
