@@ -40,7 +40,7 @@ VALUES = st.recursive(
 )
 DOCUMENTS = st.dictionaries(st.sampled_from(KEYS), VALUES, min_size=1, max_size=6)
 SOURCES = sorted(p for p in EXAMPLE.rglob("*.yaml"))
-XX
+YAML_CHARS = st.sampled_from([*":-#&*!|>'\"{}[],?%@` \t\n\\", "\r\n", "\u2028", "é"])
 
 
 def check(capsys: pytest.CaptureFixture[str], text: str) -> None:
