@@ -1,8 +1,9 @@
 """Trust nothing the platform sends: each defect class of the trust issue, at the command line,
 with its exit code and message, and a count of the writes that reached the platform.
 
-The platform misbehaves through a WSGI wrapper around the emulator (the embedded sandbox, or a
-served one) or a hostile server on a real socket (`tests/platform/hostile.py`).
+The platform is the emulator served on 127.0.0.1 behind a WSGI wrapper that misbehaves on cue,
+or a hostile server on a real socket (`tests/platform/hostile.py`); two applies at once share
+one embedded sandbox.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,8 +23,7 @@ import pytest
 from flexctl.cli import main
 from flexctl.emulator import Emulator, create_app
 from flexctl.emulator.serve import serve_background
-from flexctl.platform import target as target_module
-from flexctl.platform.target import Target
+from flexctl.platform.target import Target, open_client
 from tests.platform.hostile import HostileServer, trickle
 
 if TYPE_CHECKING:
@@ -94,18 +94,31 @@ class Meddling:
         return self.app.store
 
 
-def sandbox(monkeypatch: pytest.MonkeyPatch, rewrite: Rewrite) -> list[Meddling]:
-    """Every embedded sandbox the CLI opens is wrapped with `rewrite`."""
-    opened: list[Meddling] = []
+class Platform:
+    """The emulator served on 127.0.0.1 behind a `Meddling` wrapper that can be swapped."""
 
-    def sandbox_app(target: Target) -> Meddling:
-        app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
-        app.store.ensure_org(target.org)
-        opened.append(Meddling(app, rewrite))
-        return opened[-1]
+    def __init__(self, url: str, meddling: Meddling) -> None:
+        self.url, self.meddling = url, meddling
 
-    monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
-    return opened
+    @property
+    def api(self) -> tuple[str, str]:
+        return ("--api-url", f"{self.url}/api/v2")
+
+    def meddle(self, rewrite: Rewrite) -> Meddling:
+        self.meddling.rewrite = rewrite
+        self.meddling.writes.clear()
+        return self.meddling
+
+
+@pytest.fixture
+def platform(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform]:
+    monkeypatch.setenv("FLEXCTL_CLIENT_ID", "client-1")
+    monkeypatch.setenv("FLEXCTL_CLIENT_SECRET", CLIENT_SECRET)
+    app = create_app(None, profile="full", orgs=(ORG,), client_id="client-1",
+                     client_secret=CLIENT_SECRET)
+    meddling = Meddling(app, untouched)
+    with serve_background(meddling) as url:  # type: ignore[arg-type]
+        yield Platform(url, meddling)
 
 
 def untouched(method: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -114,8 +127,7 @@ def untouched(method: str, path: str, body: dict[str, Any]) -> dict[str, Any] | 
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("FLEXCTL_API_URL", "FLEXCTL_ORG", "FLEXCTL_TOKEN_URL", "FLEXCTL_SCOPES",
-                 "FLEXCTL_CLIENT_ID", "FLEXCTL_CLIENT_SECRET"):
+    for name in ("FLEXCTL_API_URL", "FLEXCTL_ORG", "FLEXCTL_TOKEN_URL", "FLEXCTL_SCOPES"):
         monkeypatch.delenv(name, raising=False)
     path = tmp_path / "config"
     path.mkdir()
@@ -130,16 +142,14 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
-def writes(opened: list[Meddling]) -> int:
-    return sum(len(app.writes) for app in opened)
 
 
 # 1. A read that repeats an object never leads to a delete ----------------------------------
 
 
 def test_a_list_that_repeats_a_company_stops_the_apply_before_any_write(
-        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "apply", str(root), "--auto-approve")[0] == 0
+        root: Path, platform: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", str(root), "--auto-approve", *platform.api)[0] == 0
     (root / "flexctl.yaml").write_text(CONFIG.replace("  gamma: {name: Gamma Ltd, location: "
                                                       "main}\n", ""), encoding="utf-8")
 
@@ -148,49 +158,44 @@ def test_a_list_that_repeats_a_company_stops_the_apply_before_any_write(
             return {**body, "results": [*body["results"], body["results"][0]]}
         return None
 
-    opened = sandbox(monkeypatch, repeat)
-    code, _, err = run(capsys, "apply", str(root), "--auto-approve")
+    meddling = platform.meddle(repeat)
+    code, _, err = run(capsys, "apply", str(root), "--auto-approve", *platform.api)
     assert code == 1
     assert err.startswith(f"Error: GET /api/v2/organizations/{ORG}/companies: 200 the read of "
                           "companies is not consistent: page 1 repeats the _id"), err
-    assert writes(opened) == 0
+    assert meddling.writes == []
 
 
 def test_a_read_short_of_the_count_plans_no_delete(
-        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "apply", str(root), "--auto-approve")[0] == 0
+        root: Path, platform: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", str(root), "--auto-approve", *platform.api)[0] == 0
 
     def lose_one(method: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         if method == "GET" and path.endswith("/companies") and body.get("results"):
             return {**body, "results": body["results"][1:]}
         return None
 
-    opened = sandbox(monkeypatch, lose_one)
-    code, _, err = run(capsys, "plan", str(root))
+    meddling = platform.meddle(lose_one)
+    code, _, err = run(capsys, "apply", str(root), "--auto-approve", *platform.api)
     assert code == 1
     assert "it found 2 objects where the platform counts 3" in err, err
-    assert writes(opened) == 0
+    assert meddling.writes == []
 
 
 def test_two_live_twins_of_one_company_are_duplicates_not_unmanaged(
-        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "apply", str(root), "--auto-approve")[0] == 0
-    db = root / ".flexctl" / "sandbox.db"
-    app = create_app(str(db), profile="full", orgs=(ORG,))
-    try:
-        from flexctl.platform.target import open_client
-
-        target = Target(api_url=f"local:{db}", org=ORG, sandbox_db=db)
-        with open_client(target, app=app) as client:
-            location = next(iter(client.list("locations")))["_id"]
-            client.create("companies", {"name": "Acme Ltd", "location": location})
-    finally:
-        app.store.close()
-    code, out, _ = run(capsys, "plan", str(root), "--detailed-exitcode")
+        root: Path, platform: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", str(root), "--auto-approve", *platform.api)[0] == 0
+    target = Target(api_url=f"{platform.url}/api/v2", org=ORG,
+                    token_url=f"{platform.url}/oauth/token", client_id="client-1",
+                    client_secret=CLIENT_SECRET)
+    with open_client(target) as client:  # what a second, concurrent apply would have made
+        location = next(iter(client.list("locations")))["_id"]
+        client.create("companies", {"name": "Acme Ltd", "location": location})
+    code, out, _ = run(capsys, "plan", str(root), "--detailed-exitcode", *platform.api)
     assert code == 3
     assert "a duplicate of companies.acme: the live companies" in out
     assert "Unmanaged" not in out
-    code, _, _ = run(capsys, "drift", str(root))
+    code, _, _ = run(capsys, "drift", str(root), *platform.api)
     assert code == 2
 
 
@@ -199,16 +204,15 @@ def test_two_live_twins_of_one_company_are_duplicates_not_unmanaged(
 
 def test_a_plan_file_is_not_applied_to_the_host_the_environment_names(
         root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-        hostile: HostileServer) -> None:
+        platform: Platform, hostile: HostileServer) -> None:
     planfile = root.parent / "plan.json"
-    assert run(capsys, "plan", str(root), "-o", str(planfile))[0] == 0
-    monkeypatch.setenv("FLEXCTL_API_URL", hostile.api_url)
-    monkeypatch.setenv("FLEXCTL_CLIENT_ID", "client-1")
-    monkeypatch.setenv("FLEXCTL_CLIENT_SECRET", CLIENT_SECRET)
+    assert run(capsys, "plan", str(root), "-o", str(planfile), *platform.api)[0] == 0
+    monkeypatch.setenv("FLEXCTL_API_URL", hostile.api_url)  # the environment names another
     code, _, err = run(capsys, "apply", str(planfile))
     assert code == 3
     assert "differs from the plan's target" in err and "no credential was sent" in err, err
     assert hostile.requests == []  # not even a token request
+    assert platform.meddling.writes == []
 
 
 # 3. Secrets the platform echoes back are never shown ---------------------------------------
@@ -226,17 +230,13 @@ def echo_secrets(
 
 
 def test_secrets_the_platform_echoes_are_redacted_everywhere(
-        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        platform: Platform) -> None:
     (root / "gateways.yaml").write_text(GATEWAY, encoding="utf-8")
     monkeypatch.setenv("TRUST_STRIPE_KEY", STRIPE_KEY)
-    monkeypatch.setenv("FLEXCTL_CLIENT_ID", "client-1")
-    monkeypatch.setenv("FLEXCTL_CLIENT_SECRET", CLIENT_SECRET)
-    app = create_app(None, profile="full", orgs=(ORG,), client_id="client-1",
-                     client_secret=CLIENT_SECRET)
-    meddling = Meddling(app, echo_secrets)
-    with serve_background(meddling) as url:  # type: ignore[arg-type]
-        code, out, err = run(capsys, "--debug", "apply", str(root), "--auto-approve",
-                             "--format", "json", "--api-url", f"{url}/api/v2")
+    platform.meddle(echo_secrets)
+    code, out, err = run(capsys, "--debug", "apply", str(root), "--auto-approve",
+                         "--format", "json", *platform.api)
     assert code == 1  # the gateway failed
     journals = list((root / ".flexctl" / "journals").glob("*.jsonl"))
     texts = [out, err, *(p.read_text(encoding="utf-8") for p in journals)]
@@ -252,7 +252,7 @@ def test_secrets_the_platform_echoes_are_redacted_everywhere(
 @pytest.mark.slow
 def test_two_applies_at_once_give_one_success_one_lock_error_and_no_duplicate(
         root: Path) -> None:
-    more = "".join(f"  c{i:03d}: {{name: Company {i:03d}, location: main}}\n" for i in range(60))
+    more = "".join(f"  c{i:03d}: {{name: Company {i:03d}, location: main}}\n" for i in range(300))
     text = CONFIG.replace("policy: {prune: [companies]}\n", "").replace(
         "  gamma: {name: Gamma Ltd, location: main}\n",
         "  gamma: {name: Gamma Ltd, location: main}\n" + more)
@@ -269,14 +269,12 @@ def test_two_applies_at_once_give_one_success_one_lock_error_and_no_duplicate(
     db = root / ".flexctl" / "sandbox.db"
     app = create_app(str(db), profile="full", orgs=(ORG,))
     try:
-        from flexctl.platform.target import open_client
-
         target = Target(api_url=f"local:{db}", org=ORG, sandbox_db=db)
         with open_client(target, app=app) as client:
             names = Counter(c["name"] for c in client.list("companies"))
     finally:
         app.store.close()
-    assert len(names) == 63 and set(names.values()) == {1}
+    assert len(names) == 303 and set(names.values()) == {1}
 
 
 # 5. A trickling answer ends at the deadline, naming the host --------------------------------
@@ -301,8 +299,8 @@ def test_a_trickling_platform_fails_at_the_deadline_naming_the_host(
 
 
 def test_escapes_in_platform_names_never_reach_the_terminal_or_the_comment(
-        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "apply", str(root), "--auto-approve")[0] == 0
+        root: Path, platform: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", str(root), "--auto-approve", *platform.api)[0] == 0
     evil = "Evil\x1b]0;pwned\x07 \u202egnp.exe [click](http://x) <img src=x>\x85"
 
     def rename(method: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -311,9 +309,9 @@ def test_escapes_in_platform_names_never_reach_the_terminal_or_the_comment(
                                         for c in body.get("results", [])]}
         return None
 
-    sandbox(monkeypatch, rename)
+    platform.meddle(rename)
     for fmt in ("text", "markdown"):
-        code, out, _ = run(capsys, "plan", str(root), "--format", fmt)
+        code, out, _ = run(capsys, "plan", str(root), "--format", fmt, *platform.api)
         assert code == 0
         for raw in ("\x1b", "\x07", "\u202e", "\x85"):
             assert raw not in out, (fmt, raw)
@@ -323,8 +321,8 @@ def test_escapes_in_platform_names_never_reach_the_terminal_or_the_comment(
 
 
 def test_a_price_that_is_not_a_number_is_a_located_error_and_nothing_is_written(
-        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "apply", str(root), "--auto-approve")[0] == 0
+        root: Path, platform: Platform, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "apply", str(root), "--auto-approve", *platform.api)[0] == 0
 
     def bad_price(method: str, path: str, body: dict[str, Any]) -> dict[str, Any] | None:
         if method == "GET" and path.endswith("/plans"):
@@ -333,29 +331,30 @@ def test_a_price_that_is_not_a_number_is_a_located_error_and_nothing_is_written(
 
     (root / "flexctl.yaml").write_text(CONFIG.replace("Beta Ltd", "Beta Limited"),
                                        encoding="utf-8")
-    opened = sandbox(monkeypatch, bad_price)
-    code, _, err = run(capsys, "apply", str(root), "--auto-approve")
+    meddling = platform.meddle(bad_price)
+    code, _, err = run(capsys, "apply", str(root), "--auto-approve", *platform.api)
     assert code == 1
     assert err.startswith("Error: GET plans: 200 plan "), err
     assert err.rstrip().endswith("price 'abc' is not an amount"), err
-    assert writes(opened) == 0
+    assert meddling.writes == []
 
 
 # 10. A secret that cannot be read blocks the plan --------------------------------------------
 
 
 def test_a_missing_secret_blocks_the_plan_in_every_format_and_apply_writes_nothing(
-        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        root: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        platform: Platform) -> None:
     (root / "gateways.yaml").write_text(GATEWAY, encoding="utf-8")
     monkeypatch.delenv("TRUST_STRIPE_KEY", raising=False)
     why = "gateways.stripe.secret_key: environment variable TRUST_STRIPE_KEY is not set"
     for fmt in ("text", "markdown", "json"):
-        code, out, _ = run(capsys, "plan", str(root), "--format", fmt, "--detailed-exitcode")
+        code, out, _ = run(capsys, "plan", str(root), "--format", fmt, "--detailed-exitcode",
+                           *platform.api)
         assert code == 3, fmt
         shown = out if fmt != "markdown" else out.replace("\\_", "_")
         assert why in shown, (fmt, out)
-    opened = sandbox(monkeypatch, untouched)
-    code, _, err = run(capsys, "apply", str(root), "--auto-approve")
+    code, _, err = run(capsys, "apply", str(root), "--auto-approve", *platform.api)
     assert code == 3 and "gateways.stripe" in err
-    assert writes(opened) == 0
+    assert platform.meddling.writes == []
 
