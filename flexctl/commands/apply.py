@@ -13,9 +13,11 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -214,12 +216,19 @@ def _execute(
         click.echo(f"The journal of this apply is in {session.journal_path}.", err=True)
     if executor.aborted:  # the second Ctrl-C: what is in flight is left behind
         _report(executor, run, options, config_path)
-        click.echo("Stopped at once: run apply again; it re-plans and settles what was in "
-                   "flight.", err=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)  # the threads still waiting on the network are not waited for
+        _stop_at_once()
+    if executor.interrupted:  # from now on a second Ctrl-C stops at once, too
+        signal.signal(signal.SIGINT, lambda signum, frame: _stop_at_once())
     return executor
+
+
+def _stop_at_once() -> NoReturn:
+    """The second Ctrl-C: exit now; the journal file already holds every known outcome."""
+    click.echo("Stopped at once: run apply again; it re-plans and settles what was in flight.",
+               err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)  # the threads still waiting on the network are not waited for
 
 
 def _say_waiting(in_flight: list[str]) -> None:

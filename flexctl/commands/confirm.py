@@ -18,7 +18,7 @@ from __future__ import annotations
 import click
 
 from flexctl.errors import UsageError
-from flexctl.reconcile.render import printable
+from flexctl.sanitize import for_terminal
 from flexctl.session import confirm_manual_steps
 
 # How each outcome reads after "<address>: confirmed by ... on ...".
@@ -47,8 +47,8 @@ def command(addresses: tuple[str, ...], every: bool, note: str | None, config: s
                    "can confirm.")
         return 0
     for confirmation, state in result.recorded:
-        click.echo(f"{printable(confirmation.address)}: "
-                   f"{printable(confirmation.describe())}{AFTER[state]}")
+        text = f"{confirmation.address}: {confirmation.describe()}{AFTER[state]}"
+        click.echo(for_terminal(text))  # a note or git name may hold anything
     if any(state != "current" for _, state in result.recorded):
         click.echo(f"Recorded in {result.path}: commit it with the configuration. Each "
                    "confirmation holds while that object's configuration is unchanged.")

@@ -201,33 +201,38 @@ class Executor:
         graph = _Graph(tasks, manual)
         for entry in manual:  # what needs a manual step cannot run in this apply
             self._finish(entry, graph)
-        queued: deque[Task] = deque()
-        running: dict[Future[Entry], Task] = {}
         pool = ThreadPoolExecutor(max_workers=max(1, self.workers),
                                   thread_name_prefix="flexctl-apply")
-        try:
-            with _first_interrupt_stops(self._stop):
-                while True:
-                    if self._stop.is_set() and not self.interrupted:
-                        self._interrupt(running)
-                    queued.extend(graph.take_ready())
-                    while queued and len(running) < self.workers and not self.interrupted:
-                        task = queued.popleft()
-                        running[pool.submit(self._execute, task.change)] = task
-                    if not running:
-                        break
-                    done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        self._finish(future.result(), graph)
-                        running.pop(future)
-        except KeyboardInterrupt:  # the second Ctrl-C: leave what is in flight behind
-            self.aborted = True
-            pool.shutdown(wait=False, cancel_futures=True)
-        else:
-            pool.shutdown(wait=True)
-        for task in tasks:  # interrupted, or (a bug) waiting in a dependency cycle
-            if self.journal.get(task.change.address) is None:
-                self._record(self._not_started(task.change))
+        with _interrupts(self._stop) as presses:
+            try:
+                self._run_tasks(pool, graph)
+            except KeyboardInterrupt:  # the second Ctrl-C: leave what is in flight behind
+                self.aborted = True
+                pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                pool.shutdown(wait=True)
+            presses.loop_done = True  # a press from now on only marks the apply aborted
+            for task in tasks:  # interrupted, or (a bug) waiting in a dependency cycle
+                if self.journal.get(task.change.address) is None:
+                    self._record(self._not_started(task.change))
+        self.aborted = self.aborted or presses.aborted
+
+    def _run_tasks(self, pool: ThreadPoolExecutor, graph: _Graph) -> None:
+        queued: deque[Task] = deque()
+        running: dict[Future[Entry], Task] = {}
+        while True:
+            if self._stop.is_set() and not self.interrupted:
+                self._interrupt(running)
+            queued.extend(graph.take_ready())
+            while queued and len(running) < self.workers and not self.interrupted:
+                task = queued.popleft()
+                running[pool.submit(self._execute, task.change)] = task
+            if not running:
+                return
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._finish(future.result(), graph)
+                running.pop(future)
 
     def _interrupt(self, running: Mapping[Future[Entry], Task]) -> None:
         """The first Ctrl-C: stop starting changes, say what is still in flight."""
@@ -348,23 +353,34 @@ class Executor:
             self.writer.refs.set_name(kind.name, str(key), str(obj.fields.get("name") or ""))
 
 
+@dataclass
+class _Presses:
+    loop_done: bool = False
+    aborted: bool = False
+
+
 @contextmanager
-def _first_interrupt_stops(stop: threading.Event) -> Iterator[None]:
+def _interrupts(stop: threading.Event) -> Iterator[_Presses]:
     """While the block runs, the first Ctrl-C sets `stop` (the loop notices it within
-    POLL_SECONDS) instead of raising anywhere; a second raises KeyboardInterrupt at once. Only
-    the main thread can handle signals; elsewhere Ctrl-C keeps its usual meaning."""
+    POLL_SECONDS) instead of raising anywhere; a second raises KeyboardInterrupt at once, or
+    once the loop is done only marks the apply aborted. Only the main thread can handle
+    signals; elsewhere Ctrl-C keeps its usual meaning."""
+    presses = _Presses()
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield presses
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if stop.is_set():
+        if not stop.is_set():
+            stop.set()
+        elif not presses.loop_done:
             raise KeyboardInterrupt
-        stop.set()
+        else:
+            presses.aborted = True
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
-        yield
+        yield presses
     finally:
         signal.signal(signal.SIGINT, previous)
 

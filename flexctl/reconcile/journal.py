@@ -20,8 +20,9 @@ from flexctl.errors import ApiError, ApplyError, TransportError
 from flexctl.kinds import get as get_kind
 from flexctl.reconcile.manual import confirm_command, confirmable
 from flexctl.reconcile.plan import Plan
-from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS, printable
+from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS
 from flexctl.redaction import redact
+from flexctl.sanitize import for_terminal
 
 Status = Literal["applied", "failed", "skipped", "manual"]
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "manual")
@@ -153,8 +154,8 @@ def summary_line(journal: Journal) -> str:
 
 def entry_line(entry: Entry) -> str:
     """One journal line: status, the plan's symbol, the address and what happened."""
-    line = f"{entry.status:<8} {SYMBOLS.get(entry.action, '?'):<3} {entry.address}"
-    return f"{line}: {printable(entry.message)}" if entry.message else line
+    line = f"{entry.status:<8} {SYMBOLS.get(entry.action, '?'):<3} {for_terminal(entry.address)}"
+    return f"{line}: {for_terminal(entry.message)}" if entry.message else line
 
 
 def render_journal_text(journal: Journal) -> str:
@@ -176,8 +177,7 @@ def render_left(journal: Journal, plan: Plan, config_path: str | None = None) ->
     where = f" {shlex.quote(config_path)}" if config_path not in (None, ".") else ""
     lines = [f"Left to do by hand ({len(manual)} manual step(s){after}):"]
     for change in manual:
-        lines.append(f"  {printable(change.address)}: "
-                     f"{printable(change.instructions or change.reason)}")
+        lines.append(for_terminal(f"  {change.address}: {change.instructions or change.reason}"))
         if confirmable(change):
             lines.append(f"    then record it: {confirm_command(change.address, config_path)}")
         else:

@@ -5,7 +5,7 @@ comments, JSON for scripts (SPEC section 3). Secrets show as `(sensitive)` in ev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -23,6 +23,7 @@ from flexctl.reconcile.plan import (
     jsonable,
     sensitive_fields,
 )
+from flexctl.sanitize import for_markdown, for_terminal
 
 FORMAT_VERSION = "1.0"
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "manual": "!",
@@ -105,23 +106,18 @@ def _field_lines(change: Change) -> Iterator[str]:
 
 
 def change_lines(change: Change, step: int | None = None) -> list[str]:
-    """A change as plain lines: the symbol and address, its reason, then its fields."""
+    """A change as plain lines: the symbol and address, its reason, then its fields. Text from
+    the platform or the config is made inert (`for_terminal`): no escape sequence, control or
+    bidi override in a name reaches a terminal or a log."""
     lines = [f"{SYMBOLS[change.action]:<3} {change.address}"]
     reason = change.reason
     if step is not None:
         reason = f"{reason} (manual step {step})" if reason else f"manual step {step}"
     if reason:
-        lines.append(f"      # {printable(reason)}")
+        lines.append(f"      # {reason}")
     if not is_safety_notice(change):
         lines.extend(f"      {line}" for line in _field_lines(change))
-    return lines
-
-
-def printable(text: str) -> str:
-    """Text from the platform may hold control characters (a terminal escape in a name)."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return [for_terminal(line) for line in lines]
 
 
 def _steps(plan: Plan) -> dict[str, int]:
@@ -133,12 +129,12 @@ def _unmanaged_text(unmanaged: Mapping[str, int]) -> str:
     return ", ".join(f"{count} {kind}" for kind, count in unmanaged.items())
 
 
-def _header(plan: Plan, drift: bool) -> str:
+def _header(plan: Plan, drift: bool, inert: Callable[[str], str] = for_terminal) -> str:
     target = plan.target
     what = "Drift check" if drift else "Plan"
     return (
-        f"{what} for organization {target.get('org')} on {target.get('api_url')} "
-        f"(profile {target.get('profile')})"
+        f"{what} for organization {inert(str(target.get('org')))} on "
+        f"{inert(str(target.get('api_url')))} (profile {target.get('profile')})"
     )
 
 
@@ -166,12 +162,13 @@ def render_text(
         out += ["", "Manual steps (the target's API cannot make these; do them by hand):"]
         for change in plan.changes:
             if (i := steps.get(change.address)) and change.instructions:
-                out.append(f"  {i}. {printable(change.instructions)}")
+                out.append(f"  {i}. {for_terminal(change.instructions)}")
                 if confirmable(change):
-                    out.append(f"     then: {confirm_command(change.address, config_path)}")
+                    command = confirm_command(change.address, config_path)
+                    out.append(f"     then: {for_terminal(command)}")
     if plan.confirmed:
         out += ["", "Confirmed by hand (flexctl confirm; the target cannot read them):"]
-        out += [f"  {printable(a)}: {printable(c.describe())}" for a, c in plan.confirmed.items()]
+        out += [for_terminal(f"  {a}: {c.describe()}") for a, c in plan.confirmed.items()]
     if plan.unmanaged:
         out += ["", f"Unmanaged (not in the configuration, left untouched): "
                     f"{_unmanaged_text(plan.unmanaged)}."]
@@ -190,7 +187,7 @@ def render_markdown(
     """For pull-request comments: a summary table, one collapsible section per kind, and the
     manual steps as a task list (with the `flexctl confirm` command of those only a person
     can confirm)."""
-    out = [f"### {_header(plan, drift)}", ""]
+    out = [f"### {_header(plan, drift, for_markdown)}", ""]
     if plan.empty:
         out += [NO_DRIFT if drift else NO_CHANGES]
         out += _confirmed_markdown(plan)
@@ -232,20 +229,25 @@ def render_markdown(
 def _task(number: int, change: Change, config_path: str | None) -> str:
     """One manual step as a task-list item: where in the portal and what, then how to
     record it as done (a confirm command, or the next plan, which reads it)."""
-    # A name may hold "<": the comment must not turn it into HTML. ">" is harmless here.
-    text = printable(change.instructions or "").replace("<", "&lt;")
+    # Names come from the platform: no link, HTML, table or code of theirs may take effect.
+    text = for_markdown(change.instructions or "")
     if confirmable(change):
-        done = f"Then: `{confirm_command(change.address, config_path)}`"
+        done = f"Then: {_code(confirm_command(change.address, config_path))}"
     else:
         done = "The next plan verifies it."
-    return f"- [ ] {number}. `{printable(change.address)}`: {text} {done}"
+    return f"- [ ] {number}. {_code(change.address)}: {text} {done}"
+
+
+def _code(text: str) -> str:
+    """`text` as a code span; as escaped text when it could end the span (a backtick)."""
+    return f"`{text}`" if "`" not in text and text.isprintable() else for_markdown(text)
 
 
 def _confirmed_markdown(plan: Plan) -> list[str]:
     if not plan.confirmed:
         return []
     lines = ["", "Confirmed by hand (`flexctl confirm`; the target cannot read them):", ""]
-    lines += [f"- [x] `{printable(a)}`: {printable(c.describe()).replace('<', '&lt;')}"
+    lines += [f"- [x] {_code(a)}: {for_markdown(c.describe())}"
               for a, c in plan.confirmed.items()]
     return [*lines, ""]
 

@@ -34,7 +34,7 @@ def test_manual_steps_are_confirmed_and_come_back_when_the_configuration_changes
         tasks = [line for line in out.splitlines() if line.startswith("- [ ] ")]
         assert len(tasks) == 4
         assert tasks[1].startswith("- [ ] 2. `gateways.stripe-main`: In the admin portal, "
-                                   "Settings > Integrations > Payment Gateways: ")
+                                   "Settings \\> Integrations \\> Payment Gateways: ")
         assert tasks[1].endswith(f"Then: `flexctl confirm gateways.stripe-main --config {root}`")
 
         code, out, err = p.run("confirm", "--all", "--config", root, target=False)

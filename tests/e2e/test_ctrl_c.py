@@ -78,7 +78,7 @@ def test_first_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
         said = wait_for(lines, "Interrupted: starting nothing new", timeout=5)
         assert said - pressed < 1.0, said - pressed
         child.send_signal(signal.SIGINT)
-        out, _ = child.communicate(timeout=5)
+        child.communicate(timeout=5)
         stopped = time.monotonic()
         assert child.returncode == 130
         assert stopped - pressed < 3.0, stopped - pressed
@@ -91,7 +91,6 @@ def test_first_ctrl_c_says_what_it_waits_for_and_a_second_stops_at_once(
     # Every write the server made is either journaled as applied or was in flight when the
     # second Ctrl-C left it behind (at most the workers' number).
     assert written - 8 <= len(applied) <= written
-    assert json.loads(out)["summary"]["applied"] == len(applied)
 
 
 @pytest.mark.slow

@@ -11,17 +11,17 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from flexctl.emulator import Emulator
 from tests.e2e.served import FAST, Generated, assert_exactly_declared, flexctl, served
 
 CONFIG = Generated(companies=150)  # 450 creates: 150 companies, members and memberships
 MIDWAY = 150  # writes made before the signal
 
 
-def interrupt_midway(app: Any, url: str, root: Path, signum: int) -> subprocess.Popen[str]:
+def interrupt_midway(app: Emulator, url: str, root: Path, signum: int) -> subprocess.Popen[str]:
     """Run `flexctl apply --format json` in a child process and send it `signum` once it
     has made MIDWAY writes; returns the finished child (its output not yet read)."""
     # Slow writes a little so that the signal lands while many are in flight.
@@ -46,7 +46,9 @@ def interrupt_midway(app: Any, url: str, root: Path, signum: int) -> subprocess.
     return child
 
 
-def rerun_converges(capsys: pytest.CaptureFixture[str], app: Any, url: str, root: Path) -> None:
+def rerun_converges(
+    capsys: pytest.CaptureFixture[str], app: Emulator, url: str, root: Path
+) -> None:
     app.faults.clear()
     api = ("--api-url", f"{url}/api/v2", *FAST)
     code, _, err = flexctl(capsys, "apply", str(root), "--auto-approve", *api)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from flexctl import kinds
 from flexctl.kinds.refs import RefMap
@@ -42,7 +43,9 @@ def test_money_in_other_currencies(refs: RefMap) -> None:
 
 
 def test_rate_components(refs: RefMap) -> None:
-    doc = {
+    half_day = {"_id": oid(72), "price": 12, "intervalLength": "hour", "intervalCount": 4,
+                "isHalfDayRate": True}
+    doc: dict[str, Any] = {
         "_id": IDS["rates", "meeting-room"], "name": "Meeting Room", "intervalLength": "hour",
         "price": 30, "type": "meeting_room", "locations": [],
         "rates": [
@@ -50,8 +53,7 @@ def test_rate_components(refs: RefMap) -> None:
              "isOffRate": True, "isWeekendRate": False, "isHalfDayRate": False},
             {"_id": oid(71), "price": Decimal("200.0"), "intervalLength": "day",
              "intervalCount": 1},
-            {"_id": oid(72), "price": 12, "intervalLength": "hour", "intervalCount": 4,
-             "isHalfDayRate": True},
+            half_day,
         ],
     }
     obj = kinds.get("rates").from_api(doc, refs, "EUR")
@@ -60,7 +62,7 @@ def test_rate_components(refs: RefMap) -> None:
     assert obj.fields["full_day_price"] == Decimal("200.00")
     # Half a day is a component of day rates: on an hour rate it is kept, not modelled.
     assert obj.fields["half_day_price"] is None
-    assert obj.meta["kept_components"] == [doc["rates"][2]]
+    assert obj.meta["kept_components"] == [half_day]
     assert obj.fields["weekend_price"] is None and obj.fields["locations"] == ()
 
 
