@@ -28,7 +28,9 @@ def handle(
         raise server_error("Organization not found")
     if op.name == "organization":
         shown = {k: org[k] for k in ("_id", "name", "slug")}
-        return 200, jsonutil.dumps({**shown, "imageUrl": None, "description": None})
+        region = ctx.dialect.region_url(ctx.origin)
+        extra = {"regionInfo": {"regionUrl": region}} if region else {}
+        return 200, jsonutil.dumps({**shown, "imageUrl": None, "description": None, **extra})
     if op.singleton is not None:
         return 200, jsonutil.dumps(_singleton_answer(ctx, op.singleton, method, args, body))
     resource = op.resource
@@ -41,7 +43,8 @@ def handle(
         return status, jsonutil.dumps(answer)
     if op.name == "list":
         render = rules.renderer(ctx, resource)
-        return 200, query.list_page(ctx.store, ctx.org, resource, args, ctx.dialect, render)
+        return 200, query.list_page(ctx.store, ctx.org, resource, args, ctx.dialect, render,
+                                    shaping=ctx.shaping)
     if op.name == "count":
         return 200, jsonutil.dumps(query.count_answer(ctx.store, ctx.org, resource, args))
     object_id = op.object_id or ""

@@ -14,6 +14,7 @@ import logging
 import socket
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from email.utils import formatdate
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -144,6 +145,8 @@ class Emulator:
             log.exception("emulator error on %s %s", request.method, request.path)
             response = self._error(HttpError(500, "Internal server error"), request)
         response.headers[PROFILE_HEADER] = self.profile
+        # The platform's Date: by the emulator's clock, which tests move (clock skew).
+        response.headers["Date"] = formatdate(self.clock.now(), usegmt=True)
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
@@ -157,7 +160,8 @@ class Emulator:
         dialect = self.dialect  # one dialect for the whole request
         operation = routes.resolve(method, path, self.profile, dialect)
         self.stats.count(method)
-        self.faults.before(method, path, dialect)
+        query = request.query_string.decode("latin-1")
+        self.faults.before(method, path, dialect, query)
         token = self.auth.authenticate(request.headers.get("Authorization"))
         self.auth.require(token, operation.scope)
         limits = self.rate_limiter.check(token.value, method, dialect)
@@ -165,7 +169,8 @@ class Emulator:
             request.get_data(), json_type=is_json(request.mimetype))
         with self.store.transaction():
             ctx = Context(self.store, operation.org, self.clock, dialect,
-                          actor_id(token.client_id))
+                          actor_id(token.client_id), origin=request.host_url.rstrip("/"),
+                          shaping=self.faults.shaping(method, path, query))
             status, text = api.handle(ctx, operation, method, request.args, body)
         if self.faults.should_drop(method, path):
             raise EmulatorDroppedConnection()

@@ -30,6 +30,8 @@ class Context:
     clock: Clock
     dialect: Dialect
     actor: str = ADMIN
+    origin: str = ""  # "http://host:port" the request came to
+    shaping: frozenset[str] = frozenset()  # answer-shaping faults in force (see `faults`)
 
     def stamp(self, doc: dict[str, Any], *, created: bool = False) -> dict[str, Any]:
         """`doc` with this writer in its audit fields (`modifiedBy`; `createdBy` on create)."""

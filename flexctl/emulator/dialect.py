@@ -26,6 +26,9 @@ Settings and their variants (the first one is the default):
 - single_get: absent | null | empty. A single membership GET shows an open-ended `endDate`,
   the non-owner of `company`/`member` and empty `properties` as absent, as `null`, or as lists
   do (`null`, `{}`). `endDate` set to null by a PUT is always shown as `null`.
+- region: absent | same | elsewhere. GET /organizations/{org} (the v2 document shows none)
+  carries no `regionInfo`, or `regionInfo.regionUrl` naming the host asked, or another host
+  (the organization lives on a regional host, as v1 answers for some).
 
 The `full` profile plays the table's first variants, except `single_get`, which it plays as
 `empty` (the list shape). The `officernd` profile plays, where the platform's behaviour is known
@@ -56,6 +59,9 @@ RateHeaders = Literal["present", "absent"]
 NoCursor = Literal["absent", "null"]
 FullLastPage = Literal["no-cursor", "empty-page"]
 SingleGet = Literal["absent", "null", "empty"]
+Region = Literal["absent", "same", "elsewhere"]
+# The host `region=elsewhere` names: a regional host of the platform's, not this emulator.
+ELSEWHERE = "https://eu1.officernd.example"
 
 # Fields a membership POST may refuse (the platform manages them).
 MEMBERSHIP_MANAGED = frozenset({"price", "intervalCount", "deposit"})
@@ -77,6 +83,7 @@ class Dialect:
     no_cursor: NoCursor = "absent"
     full_last_page: FullLastPage = "no-cursor"
     single_get: SingleGet = "absent"
+    region: Region = "absent"
 
     @classmethod
     def for_profile(cls, profile: str) -> Dialect:
@@ -130,6 +137,10 @@ class Dialect:
         if path != "fees":
             return ("PUT",)
         return {"put": ("PUT",), "patch": ("PATCH",), "none": ()}[self.fee_update]
+
+    def region_url(self, origin: str) -> str | None:
+        """The `regionInfo.regionUrl` the organization document carries, if any."""
+        return {"absent": None, "same": origin, "elsewhere": ELSEWHERE}[self.region]
 
     def has_route(self, path: str) -> bool:
         """Whether the platform has this collection or settings path at all."""

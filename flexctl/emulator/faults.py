@@ -2,9 +2,15 @@
 
 Faults come from a spec string (`500:0.10,429:0.05,drop:0.03,latency:50ms,seed:7,retry_after:0`)
 or JSON rules (`{"fault": "500", "rate": 0.5, "method": "POST", "path": "/members$",
-"count": 2}`). Rates draw from a seeded RNG so a run is reproducible. `drop` applies to writes:
-the write commits, then the client sees the connection drop. An injected 429 looks like the
-rate limiter's (the dialect decides its `Retry-After` and body).
+"query": "modifiedAt", "count": 2}`; `query` matches the raw query string). Rates draw from a
+seeded RNG so a run is reproducible. `drop` applies to writes: the write commits, then the
+client sees the connection drop. An injected 429 looks like the rate limiter's (the dialect
+decides its `Retry-After` and body); another 4xx or a 5xx is a NestJS error body.
+
+Shaping faults (`SHAPING`) answer a list, but bent: `short_page` (at most 20 per page whatever
+`$limit` asks), `repeat_page` (a `$cursorNext` leads to the first page again), `ignore_select`
+(whole documents whatever `$select` asks), `omit_field` with `"field": "price"` (every document
+without it). They let a client's checks of the platform (`flexctl doctor`) be tested failing.
 """
 
 from __future__ import annotations
@@ -22,7 +28,8 @@ from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import HttpError
 from flexctl.emulator.ratelimit import throttled
 
-_RULE_KEYS = {"fault", "rate", "method", "path", "count", "latency_ms"}
+_RULE_KEYS = {"fault", "rate", "method", "path", "query", "field", "count", "latency_ms"}
+SHAPING = ("short_page", "repeat_page", "ignore_select", "omit_field")
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)(ms|s)$")
 MAX_LATENCY_MS = 60_000  # a minute: longer would only hang the client under test
 
@@ -36,19 +43,29 @@ class Rule:
     count: int | None = None  # fire at most this many times
     latency: float = 0.0  # seconds, for "latency"
     fired: int = 0
+    query: re.Pattern[str] | None = None
+    field: str | None = None  # omit_field: the field left out
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str = "") -> bool:
         if self.count is not None and self.fired >= self.count:
             return False
         if self.method and self.method != method:
             return False
+        if self.query and not self.query.search(query):
+            return False
         return not (self.path and not self.path.search(path))
+
+    @property
+    def shaping(self) -> bool:
+        return self.fault in SHAPING
 
     def describe(self) -> dict[str, Any]:
         latency_ms = round(self.latency * 1000, 3)
         return {
             "fault": self.fault, "rate": self.rate, "method": self.method,
-            "path": self.path.pattern if self.path else None, "count": self.count,
+            "path": self.path.pattern if self.path else None,
+            "query": self.query.pattern if self.query else None, "field": self.field,
+            "count": self.count,
             "latency_ms": int(latency_ms) if latency_ms.is_integer() else latency_ms,
             "fired": self.fired,
         }
@@ -89,13 +106,16 @@ class Faults:
     def describe(self) -> dict[str, Any]:
         return {"rules": [r.describe() for r in self.rules], "retry_after": self.retry_after}
 
-    def before(self, method: str, path: str, dialect: Dialect | None = None) -> None:
+    def before(
+        self, method: str, path: str, dialect: Dialect | None = None, query: str = ""
+    ) -> None:
         """Apply latency, then maybe answer with an injected error instead of handling."""
         delay = 0.0
         error: HttpError | None = None
         with self._lock:
             for rule in self.rules:
-                if rule.fault == "drop" or not rule.matches(method, path) or not self._roll(rule):
+                if rule.fault == "drop" or rule.shaping or not rule.matches(method, path, query) \
+                        or not self._roll(rule):
                     continue
                 rule.fired += 1
                 if rule.fault == "latency":
@@ -106,6 +126,16 @@ class Faults:
             self.clock.sleep(delay)
         if error is not None:
             raise error
+
+    def shaping(self, method: str, path: str, query: str = "") -> frozenset[str]:
+        """The shaping faults that bend this request's answer (`omit:<field>` for a field)."""
+        found: set[str] = set()
+        with self._lock:
+            for rule in self.rules:
+                if rule.shaping and rule.matches(method, path, query) and self._roll(rule):
+                    rule.fired += 1
+                    found.add(f"omit:{rule.field}" if rule.fault == "omit_field" else rule.fault)
+        return frozenset(found)
 
     def should_drop(self, method: str, path: str) -> bool:
         """After a committed write: should the client lose the connection?"""
@@ -124,6 +154,8 @@ class Faults:
     def _error(self, fault: str, dialect: Dialect) -> HttpError:
         if fault == "429":
             return throttled(self.retry_after, dialect)
+        if fault.startswith("4"):
+            return HttpError(int(fault), "Refused (injected fault)")
         return HttpError(int(fault), "Internal server error (injected fault)")
 
 
@@ -151,12 +183,13 @@ def _parse_rule(raw: Any) -> Rule:
     if unknown:
         raise ValueError(f"unknown fault rule keys: {', '.join(sorted(unknown))}")
     fault = str(raw.get("fault", "")).lower()
-    if fault not in ("429", "drop", "latency") and not re.match(r"^5\d\d$", fault):
-        raise ValueError(f"unknown fault {fault!r}: use 429, drop, latency or a 5xx status")
-    try:
-        path = re.compile(str(raw["path"])) if raw.get("path") else None
-    except re.error as exc:
-        raise ValueError(f"bad path regex {raw['path']!r}: {exc}") from exc
+    if fault not in ("drop", "latency", *SHAPING) and not re.match(r"^[45]\d\d$", fault):
+        raise ValueError(f"unknown fault {fault!r}: use drop, latency, a 4xx or 5xx status, "
+                         f"or {', '.join(SHAPING)}")
+    field = raw.get("field")
+    if (fault == "omit_field") != isinstance(field, str) or (field is not None and not field):
+        raise ValueError("omit_field needs a \"field\" to leave out (and only it takes one)")
+    path, query = _regex(raw, "path"), _regex(raw, "query")
     rate = raw.get("rate", 1.0)
     count = raw.get("count")
     method = raw.get("method")
@@ -178,7 +211,16 @@ def _parse_rule(raw: Any) -> Rule:
         path=path,
         count=count,
         latency=float(latency_ms) / 1000,
+        query=query,
+        field=field,
     )
+
+
+def _regex(raw: Mapping[str, Any], key: str) -> re.Pattern[str] | None:
+    try:
+        return re.compile(str(raw[key])) if raw.get(key) else None
+    except re.error as exc:
+        raise ValueError(f"bad {key} regex {raw[key]!r}: {exc}") from exc
 
 
 def _is_number(value: Any) -> bool:

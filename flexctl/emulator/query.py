@@ -25,6 +25,7 @@ from flexctl.emulator.store import SQL_PROJECTION, Store, field_expr
 from flexctl.emulator.validation import is_object_id, normalize_date
 
 MAX_LIMIT = 50
+SHORT_PAGE = 20  # what the `short_page` fault answers at most
 _INT = re.compile(r"^-?\d+$")
 _OPERATOR_KEY = re.compile(r"^(\w+)\[(\$?\w+)\]$")
 _DATE_OPS = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
@@ -173,11 +174,24 @@ def list_page(
     args: MultiDict[str, str],
     dialect: Dialect,
     render: Render | None = None,
+    *,
+    shaping: frozenset[str] = frozenset(),
 ) -> str:
-    """Answer a list request with the v2 envelope, as JSON text."""
+    """Answer a list request with the v2 envelope, as JSON text.
+
+    `shaping` holds injected faults that bend the answer (see `faults.SHAPING`): pages of at
+    most 20 whatever `$limit` asks, a cursor that leads to the first page again, `$select`
+    ignored, a field left out of every document."""
     limit = parse_limit(args)
     select = parse_select(args)
     where = parse_filters(args, resource)
+    if "short_page" in shaping:
+        limit = min(limit, SHORT_PAGE)
+    if "ignore_select" in shaping:
+        select = None
+    omitted = {f.split(":", 1)[1] for f in shaping if f.startswith("omit:")}
+    if omitted:
+        render = _without(omitted, render)
     if "$cursorNext" in args and "$cursorPrev" in args:
         raise bad_request("$cursorNext and $cursorPrev cannot be used together")
     # Without computed fields, SQLite answers the $select itself (see Store.page).
@@ -195,7 +209,7 @@ def list_page(
         has_after = True
     else:
         next_cursor = Cursor.decode(args["$cursorNext"], "n") if "$cursorNext" in args else None
-        after = next_cursor.boundary if next_cursor else None
+        after = next_cursor.boundary if next_cursor and "repeat_page" not in shaping else None
         rows = store.page(org, resource.path, where, after=after, limit=limit + 1,
                           select=sql_select)
         has_after = len(rows) > limit or (
@@ -206,6 +220,13 @@ def list_page(
         has_before = next_cursor is not None
     page = Page(rows, start, has_before, has_after)
     return _envelope(page, select, render, null_cursors=dialect.no_cursor == "null")
+
+
+def _without(fields: set[str], render: Render | None) -> Render:
+    def shown(doc: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in (render(doc) if render else doc).items() if k not in fields}
+
+    return shown
 
 
 def _envelope(

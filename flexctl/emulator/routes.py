@@ -29,6 +29,8 @@ class Operation:
 def resolve(method: str, path: str, profile: str, dialect: Dialect) -> Operation:
     """The operation a request names on this profile; 404 `Cannot METHOD path` otherwise."""
     parts = path[len(API_PREFIX) :].split("/") if path.startswith(API_PREFIX) else []
+    if parts[1:] == [""]:  # Express routes `/organizations/acme/` like `/organizations/acme`
+        parts = parts[:1]
     if not parts or not parts[0] or len(parts) > 4 or "" in parts[1:]:
         raise cannot(method, path)
     org = parts[0]

@@ -16,6 +16,13 @@ class _QuietHandler(WSGIRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None  # per-request access logs would drown test output
 
+    def send_response(self, code: int, message: str | None = None) -> None:
+        # As the standard handler, but without its own `Date`: the emulator sends one by its
+        # clock, which tests may move; two would disagree.
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Server", self.version_string())
+
 
 def build_server(app: Emulator, host: str = "127.0.0.1", port: int = 0) -> BaseWSGIServer:
     """A threaded server for `app` (port 0 picks a free port: see `server.server_port`).
