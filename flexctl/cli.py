@@ -68,6 +68,12 @@ def _confirm() -> click.Command:
     return command
 
 
+def _doctor() -> click.Command:
+    from flexctl.commands.doctor import command
+
+    return command
+
+
 def _emulator() -> click.Command:
     from flexctl.commands.emulator import command
 
@@ -84,6 +90,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "export": (_export, "Write the live organization as configuration files."),
     "check": (_check, "Check what stands between the organization and its first payment."),
     "confirm": (_confirm, "Record manual steps the platform's API cannot verify as done."),
+    "doctor": (_doctor, "Check, by reading only, what flexctl needs of the target."),
     "emulator": (_emulator, "Serve the local OfficeRnD Flex emulator, or set its account."),
 }
 

@@ -38,11 +38,12 @@ from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
-from flexctl.platform.client import FlexClient
+from flexctl.platform.client import FlexClient, profile_for_url
 from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import ORG_ENV, Target, TargetOptions
 from flexctl.readiness.checklist import Readiness, readiness
+from flexctl.readiness.doctor import Diagnosis, Doctor
 from flexctl.readiness.smoke import (
     SMOKE_SCOPES,
     Outcome,
@@ -51,6 +52,7 @@ from flexctl.readiness.smoke import (
     prepare,
     run_smoke_test,
 )
+from flexctl.readiness.variants import variants
 from flexctl.reconcile.apply import Executor, Progress, execute
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
@@ -163,19 +165,22 @@ class Session:
         *,
         read_only: bool = False,
         bound_to: Mapping[str, str | None] | None = None,
+        org: str | None = None,
+        root: Path | None = None,
     ) -> Iterator[Session]:
         """Load the configuration at `path` (None: no configuration), resolve the target from
         flags, environment and configuration, and open the client; `read_only` asks only for
         read scopes. With `bound_to` (a saved plan's binding), a target that differs from it
-        is refused before the client is opened: no credential goes anywhere else."""
+        is refused before the client is opened: no credential goes anywhere else. Without a
+        configuration, `org` and `root` stand for its organization and directory."""
         loaded = load_config(path) if path is not None else None
-        org = loaded.config.organization if loaded else None
+        org = loaded.config.organization if loaded else org
         if bound_to is not None:
             requested = options.org or os.environ.get(ORG_ENV) or org
             if requested != bound_to.get("org"):
                 raise StalePlanError(f"the organization {requested} differs from the plan's "
                                      f"target {bound_to.get('org')}; nothing was applied")
-        target = options.resolve(org, loaded.root if loaded else None)
+        target = options.resolve(org, loaded.root if loaded else root)
         if bound_to is not None:
             mismatch = binding_mismatch(bound_to, target.binding())
             if mismatch:
@@ -279,6 +284,22 @@ class Session:
             return run_smoke_test(client, prepared, amount=amount, card=card,
                                   currency=self.config.currency,
                                   today=datetime.now(UTC).date(), progress=progress)
+
+    # --- doctor -------------------------------------------------------------------------------
+
+    def doctor(self) -> Diagnosis:
+        """What flexctl needs of the target, checked by reading only (`flexctl doctor`)."""
+        doctor = Doctor(lambda scopes: self.options.open_client(self.target, scopes=scopes),
+                        self.target.org, profile_for_url(self.target.api_url))
+        try:
+            token, scopes = doctor.token()
+            checks = [token, scopes, doctor.organization(), doctor.lists(), doctor.paging(),
+                      doctor.select(), doctor.fields(), doctor.modified_filters(),
+                      doctor.rate_limits(), doctor.account(), doctor.clock(), variants(doctor)]
+        finally:
+            doctor.close()
+        profile = doctor.profile.value if doctor.profile else None
+        return Diagnosis({**self.target.describe(), "profile": profile}, checks)
 
     # --- export -------------------------------------------------------------------------------
 

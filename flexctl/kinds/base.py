@@ -159,6 +159,9 @@ class Kind:
     # The platform collection whose documents tell which objects are invoiced (history).
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
+    # API fields every document of the kind carries (the platform requires them): `flexctl
+    # doctor` warns when a sample of live documents lacks one. Others may be left out empty.
+    expected_fields: ClassVar[frozenset[str]] = frozenset()
     # API fields a POST may refuse (`property price should not exist`) that an update then sets.
     create_deferrable: ClassVar[frozenset[str]] = frozenset()
     # API field -> value a POST sends only once the platform asks for it (a 400 naming it).

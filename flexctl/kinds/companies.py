@@ -26,6 +26,7 @@ class Companies(CustomerKind):
     references = ("locations",)
     fields_map = CUSTOMER_FIELDS
     updatable = frozenset(f.name for f in fields_map)
+    expected_fields = frozenset({"name"})
 
     def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
         return ("name", fields.get("name"))

@@ -72,6 +72,7 @@ class Fees(OwnedKind):
     # name and date are part of the natural key, so only a pinned fee can change them in place.
     updatable = frozenset({"quantity", "price", "name", "date"})
     capabilities = COMMUNITY
+    expected_fields = frozenset({"name", "plan", "issueDate", "location", "price", "quantity"})
 
     @classmethod
     def extra_select(cls) -> tuple[str, ...]:

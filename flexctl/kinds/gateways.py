@@ -127,6 +127,7 @@ class Gateways(KeyedKind):
     # provider and account are the gateway's identity: changing them is a new gateway.
     updatable = ALL_SECRET_FIELDS | {"locations", "default", "publishable_key", "instructions"}
     capabilities = EXTENSION
+    expected_fields = frozenset({"provider", "account"})
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         super().check(config, checker)

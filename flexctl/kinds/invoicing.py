@@ -45,6 +45,7 @@ class InvoicingSettings(SingletonKind):
         Field("pay_now_button", "payNowButton", "bool"),
     )
     updatable = frozenset(f.name for f in fields_map)
+    expected_fields = frozenset({f.api for f in fields_map})
 
     def refuse_change(
         self,

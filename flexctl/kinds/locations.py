@@ -34,4 +34,5 @@ class Locations(KeyedKind):
     )
     updatable = frozenset({"name", "code", "timezone"})
     capabilities = CATALOGUE
+    expected_fields = frozenset({"name"})
 

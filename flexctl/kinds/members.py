@@ -46,6 +46,7 @@ class Members(CustomerKind):
         Field("contact_person", "isContactPerson", "bool"),
     )
     updatable = frozenset(f.name for f in fields_map)
+    expected_fields = frozenset({"name", "email"})
     # The admin portal asks for a member's status; a platform that does too gets this one.
     create_fallbacks = MappingProxyType({"status": "active"})
 

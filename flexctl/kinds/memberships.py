@@ -87,6 +87,7 @@ class Memberships(OwnedKind):
     implied = MappingProxyType({"end": None})
     updatable = frozenset({"start", "end", "price"})
     capabilities = COMMUNITY
+    expected_fields = frozenset({"name", "plan", "startDate", "location", "price"})
     create_deferrable = frozenset({"price", "intervalCount", "deposit"})
 
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:

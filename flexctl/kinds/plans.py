@@ -83,6 +83,7 @@ class Plans(KeyedKind):
     # billing is the plan's nature: switching recurring <-> one-off is a new plan.
     updatable = frozenset(f.name for f in fields_map) - {"billing"}
     capabilities = CATALOGUE
+    expected_fields = frozenset({"name", "price", "intervalLength"})
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         super().check(config, checker)

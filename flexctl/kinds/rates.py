@@ -136,6 +136,7 @@ class Rates(KeyedKind):
     # unit is the rate's nature (hourly vs daily): changing it is a new rate.
     updatable = frozenset({f.name for f in fields_map} | set(COMPONENTS)) - {"unit"}
     capabilities = CATALOGUE
+    expected_fields = frozenset({"name", "price", "intervalLength"})
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         super().check(config, checker)

@@ -46,6 +46,7 @@ class RevenueAccounts(KeyedKind):
     )
     updatable = frozenset({"name", "code", "description", "tax_rate"})
     capabilities = CATALOGUE
+    expected_fields = frozenset({"name"})
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         super().check(config, checker)

@@ -38,6 +38,7 @@ class StorefrontSettings(SingletonKind):
         Field("locations", "locations", "refs", ref="locations", empty="(all)"),
     )
     updatable = frozenset(f.name for f in fields_map)
+    expected_fields = frozenset({"enabled"})
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         storefront = config.section(self.name)

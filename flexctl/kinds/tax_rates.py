@@ -36,6 +36,7 @@ class TaxRates(KeyedKind):
     )
     updatable = frozenset({"name", "code", "rate"})
     capabilities = CATALOGUE
+    expected_fields = frozenset({"name", "rate"})
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         super().check(config, checker)

@@ -56,6 +56,7 @@ class ClientCredentialsAuth:
         self._clock = clock
         self._where = where
         self._token: Token | None = None
+        self.granted: frozenset[str] | None = None  # the token answer's `scope`, if it has one
         self._failure: FlexctlError | None = None
         self._failed_at = 0.0
         self._lock = threading.Lock()
@@ -98,4 +99,6 @@ class ClientCredentialsAuth:
                             "the token response has an invalid expires_in")
         seconds = min(seconds, MAX_LIFETIME)
         margin = min(REFRESH_MARGIN, seconds / 2)
+        scope = body.get("scope")
+        self.granted = frozenset(scope.split()) if isinstance(scope, str) else None
         return Token(value=value, expires_at=self._clock() + seconds - margin)

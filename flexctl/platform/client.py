@@ -192,6 +192,11 @@ class FlexClient:
             return Profile.OFFICERND
 
     @property
+    def api_url(self) -> str:
+        """The API base requests go to (`https://app.officernd.com/api/v2`)."""
+        return self._api_url
+
+    @property
     def scopes(self) -> tuple[str, ...]:
         """The OAuth scopes the client asks for (after any fallback to the public set)."""
         return self._session.scopes
@@ -199,6 +204,17 @@ class FlexClient:
     @property
     def stats(self) -> RequestStats:
         return self._session.stats
+
+    def authenticate(self) -> frozenset[str] | None:
+        """Obtain a token now (raises `AuthError`/`TransportError`); the scopes the answer
+        says were granted, or None when it does not say."""
+        self._session.auth.token()
+        return self._session.auth.granted
+
+    @property
+    def observed(self) -> dict[str, str]:
+        """The last answer's `date` and `x-ratelimit-*` headers (names in lower case)."""
+        return dict(self._session.observed)
 
     @staticmethod
     def scope_for(method: str, path: str) -> str | None:
@@ -282,6 +298,14 @@ class FlexClient:
     def get_singleton(self, path: str) -> dict[str, Any]:
         """A settings document (`invoicing-settings`, `storefront`, `account`)."""
         return self._object("GET", path)
+
+    def organization(self) -> dict[str, Any]:
+        """The organization's own document (`GET /organizations/{org}`)."""
+        return self._object("GET", "")
+
+    def probe(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        """One GET exactly as given (no paging, no checks): `doctor` looks at the answer."""
+        return self._session.send("GET", path, params=params)
 
     # -- writes --
 

@@ -11,14 +11,15 @@ between them) has a retry budget: a retry whose wait would overrun it is not mad
 `Retry-After` beyond it fails at once, saying so.
 
 Retries (stamina counts the attempts; the waits go through an injectable `sleep`):
-- GET and the token request: 429, any 5xx and transport errors;
+- GET and the token request: 429, any 5xx but a business rule's 500 (`Organization not
+  found`: `PERMANENT`), and transport errors;
 - PUT, PATCH and DELETE: 429, 502/503/504 and transport errors (a 500 is usually a business
   rule and permanent); a DELETE answered 404 after such a retry was done by the earlier attempt;
 - POST: only 429 (rejected before anything was written). A POST answered 5xx or lost in transit
   raises with `outcome_unknown=True`: the platform has no idempotency keys, so the caller
   settles it by looking the object up by natural key, never by sending it again. A 500 whose
   message is one of the platform's validations (`Path 'name' is required.`, a cast error,
-  `Specified plan was not found`: `NOT_WRITTEN`) wrote nothing and is not "unknown".
+  `Specified plan was not found`: `PERMANENT`) wrote nothing and is not "unknown".
 A request that timed out is tried twice at most. A `Retry-After` header (on a 429 or a 5xx) sets
 the wait; otherwise the wait grows exponentially with jitter.
 
@@ -163,10 +164,11 @@ class _Budget:
         return self.spent + wait <= self.limit
 
 
-# The platform's 500s for a body its database refused: nothing was written.
-NOT_WRITTEN = re.compile(
+# The platform's 500s for a request its rules refuse (a body its database refused, an unknown
+# organization): nothing was written, and sending it again changes nothing.
+PERMANENT = re.compile(
     r"^(Path '[^']*' is required\.|Cast to \w+ failed .*|Specified [\w ]+ was not found"
-    r"|.* should be before the \w+)$"
+    r"|.* should be before the \w+|Organization not found)$"
 )
 
 
@@ -264,6 +266,8 @@ class HttpSession:
         self._lock = threading.Lock()
         self.stats = RequestStats()
         self.announced_profile: str | None = None
+        # The last answer's `Date` and rate-limit headers (`x-ratelimit-*`), for `doctor`.
+        self.observed: dict[str, str] = {}
         common: dict[str, Any] = {
             "transport": transport,
             "timeout": timeouts.httpx(),
@@ -461,11 +465,11 @@ class HttpSession:
             return answer
         if token and status < 500 and status != 429:
             raise self._token_error(path, answer)
-        unknown = method == "POST" and not token and status >= 500 and not (
-            status == 500 and NOT_WRITTEN.match(str(platform_message(answer))))
+        permanent = status == 500 and bool(PERMANENT.match(str(platform_message(answer))))
+        unknown = method == "POST" and not token and status >= 500 and not permanent
         error = api_error(method, path, answer, outcome_unknown=unknown)
         # The token request is retried like a read: it changes nothing on the platform.
-        if not _retries_status("GET" if token else method, status):
+        if permanent or not _retries_status("GET" if token else method, status):
             raise error
         wait = _retry_after(answer.headers)  # 429, or a 503 during maintenance
         if wait is not None and not budget.allows(time.monotonic() - started + wait):
@@ -502,6 +506,16 @@ class HttpSession:
         profile = answer.headers.get(PROFILE_HEADER)
         if profile and self.announced_profile is None:
             self.announced_profile = profile
+        # The latest rate-limit headers (error answers may carry none) and the latest Date.
+        limits = {k.lower(): v for k, v in answer.headers.items()
+                  if k.lower().startswith("x-ratelimit-")}
+        date = answer.headers.get("date")
+        with self._lock:
+            if limits:
+                self.observed = {**{k: v for k, v in self.observed.items()
+                                    if not k.startswith("x-ratelimit-")}, **limits}
+            if date:
+                self.observed["date"] = date
 
     def _log(self, method: str, answer: Answer, started: float) -> None:
         if not log.isEnabledFor(logging.DEBUG):

@@ -24,6 +24,8 @@ OTHER_COLLECTIONS: Mapping[str, str] = {
     "webhooks": "flex.settings.webhooks",
 }
 ACTIONS = ("create", "update", "delete")
+# GET /organizations/{org}: no command needs it; `doctor` asks for it on its own.
+ORGANIZATION_READ = f"{OTHER_COLLECTIONS['account']}.read"
 _METHOD_ACTIONS = {"GET": "read", "POST": "create", "PUT": "update", "PATCH": "update",
                    "DELETE": "delete"}
 _ORG_PATH = re.compile(r"/organizations/[^/]+/(.*)$")
@@ -49,6 +51,14 @@ def _profile_scopes(kinds: tuple[Kind, ...], profile: Profile) -> tuple[str, ...
     if profile is Profile.FULL:
         reads.append(f"{OTHER_COLLECTIONS['account']}.read")  # the account status
     return tuple(dict.fromkeys([*reads, *writes]))
+
+
+def command_scopes(profile: Profile) -> dict[str, tuple[str, ...]]:
+    """The scopes each command asks for on a target of this profile: plan, drift, export and
+    check only read; apply reads and writes."""
+    every = profile_scopes(profile)
+    reads = tuple(s for s in every if s.endswith(".read"))
+    return {"plan": reads, "drift": reads, "export": reads, "check": reads, "apply": every}
 
 
 @cache

@@ -338,6 +338,16 @@ def test_a_post_500_that_validation_explains_wrote_nothing(
     assert info.value.outcome_unknown is unknown
 
 
+def test_a_read_refused_by_a_business_rule_is_not_retried(
+    client: FlexClient, fake: FakeFlex
+) -> None:
+    body = {"statusCode": 500, "message": "Organization not found"}
+    fake.fail(Fault("GET", "plans", status=500, body=body))
+    with pytest.raises(ServerError, match="Organization not found"):
+        list(client.list("plans"))
+    assert len(fake.api_requests("GET")) == 1
+
+
 def test_put_is_retried_on_502(client: FlexClient, fake: FakeFlex) -> None:
     fake.seed("plans", [{"name": "A"}])
     plan_id = fake.collections["plans"][0]["_id"]

@@ -1,0 +1,93 @@
+"""Which variant of each uncertain platform behaviour a target shows, as far as reading tells.
+
+The public API's sources disagree or are silent on a few behaviours (how a missing cursor is
+written, whether a full last page leads to an empty one, what a single GET leaves out, what the
+billing settings hold); flexctl copes with every variant, and `flexctl doctor` reports the ones
+a read can tell. What only a write tells (whether a membership POST takes `price`, which verb
+updates a fee, what a member create needs) apply learns on its first such write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+
+from flexctl.errors import AuthError, FlexctlError, NotFoundError
+from flexctl.platform.client import PAGE_SIZE, FlexClient
+from flexctl.readiness.doctor import BILLING_SETTINGS, OK, SKIP, Check, Doctor, Sample
+
+WRITES = ("a membership POST with its price, the verb that updates a fee and what a member or "
+          "company create needs: only a write tells; apply learns them on its first one")
+# Fields a single GET of a membership may leave out when empty (the platform's QA saw that).
+EMPTY_FIELDS = ("endDate", "properties")
+
+
+def variants(doctor: Doctor) -> Check:
+    check = Check("variants", "The platform's uncertain behaviours, as far as reading tells")
+    client = doctor.client
+    if client is None:
+        check.details.append("no token with read scopes")
+        return check.set(SKIP)
+    samples = doctor.samples.values()
+    check.details += [_cursors(samples), _full_last_page(client, samples),
+                      _single_get(client, doctor.samples.get("memberships")),
+                      _billing_settings(client)]
+    limits = any(k.startswith("x-ratelimit-") for k in client.observed)
+    check.details.append(f"rate-limit headers: {'present' if limits else 'absent'}")
+    check.details.append(WRITES)
+    return check.set(OK)
+
+
+def _cursors(samples: Collection[Sample]) -> str:
+    for sample in samples:
+        if sample.docs and "cursorPrev" in sample.envelope:
+            written = "null" if sample.envelope["cursorPrev"] is None else "a cursor (?)"
+            return f"a first page's missing cursorPrev: {written}"
+        if sample.docs:
+            return "a first page's missing cursorPrev: absent"
+    return "missing cursors: cannot tell (no collection has objects)"
+
+
+def _full_last_page(client: FlexClient, samples: Collection[Sample]) -> str:
+    """Read a collection of exactly 50 objects: is there a cursor to an empty page?"""
+    full = next((s for s in samples if s.count == PAGE_SIZE and len(s.docs) == PAGE_SIZE),
+                None)
+    if full is None:
+        return f"a full last page: cannot tell (no collection of exactly {PAGE_SIZE} objects)"
+    cursor = full.envelope.get("cursorNext")
+    if not cursor:
+        return "a full last page: no cursorNext"
+    try:
+        after = client.probe(full.path, {"$limit": str(PAGE_SIZE), "$cursorNext": cursor})
+    except FlexctlError as error:
+        return f"a full last page: its cursorNext leads to an error ({error})"
+    found = len(after.get("results") or ()) if isinstance(after, Mapping) else "?"
+    return f"a full last page: a cursorNext to a page of {found} (flexctl stops at an empty one)"
+
+
+def _single_get(client: FlexClient, sample: Sample | None) -> str:
+    """How a single membership GET shows an empty end date and properties."""
+    open_ended = [d for d in sample.docs if not d.get("endDate")] if sample else []
+    if not open_ended:
+        return "a single GET's empty fields: cannot tell (no open-ended membership)"
+    try:
+        doc = client.get("memberships", str(open_ended[0]["_id"]))
+    except FlexctlError as error:
+        return f"a single GET's empty fields: cannot tell ({error})"
+    shown = []
+    for name in EMPTY_FIELDS:
+        value = doc.get(name, "(absent)")
+        shown.append(f"{name} {'absent' if value == '(absent)' else repr(value)}")
+    return f"a single GET's empty fields: {', '.join(shown)} (flexctl reads them alike)"
+
+
+def _billing_settings(client: FlexClient) -> str:
+    try:
+        settings = client.get_singleton(BILLING_SETTINGS)
+    except AuthError:
+        return "billing settings: not readable with these scopes (flexctl never needs them)"
+    except NotFoundError:
+        return "billing settings: no such route (flexctl never needs them)"
+    except FlexctlError as error:
+        return f"billing settings: {error} (flexctl never needs them)"
+    currency = "with" if "currency" in settings else "without"
+    return f"billing settings: readable, {currency} a currency (flexctl never needs them)"
