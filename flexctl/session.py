@@ -20,20 +20,16 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from flexctl.config.loader import peek
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.errors import (
     ApplyError,
-    AuthError,
     FlexctlError,
-    NoRouteError,
     StalePlanError,
-    TargetError,
     UsageError,
-    ValidationError,
 )
 from flexctl.export.build import Export, build_export
+from flexctl.export.currency import configured_currency, live_currency
 from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import Obj, Profile
@@ -52,7 +48,7 @@ from flexctl.readiness.smoke import (
     prepare,
     run_smoke_test,
 )
-from flexctl.readiness.variants import variants
+from flexctl.readiness.variants import clock, rate_limits, variants
 from flexctl.reconcile.apply import Executor, Progress, execute
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
@@ -66,8 +62,6 @@ from flexctl.state.confirmations import (
 from flexctl.state.confirmations import now as confirmation_time
 from flexctl.state.desired import LoadedConfigLike, desired_state
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
-
-INVOICES = "payments"  # the platform's invoices, credit notes and overpayments
 
 
 class Loaded(LoadedConfigLike, Protocol):
@@ -295,7 +289,7 @@ class Session:
             token, scopes = doctor.token()
             checks = [token, scopes, doctor.organization(), doctor.lists(), doctor.paging(),
                       doctor.select(), doctor.fields(), doctor.modified_filters(),
-                      doctor.rate_limits(), doctor.account(), doctor.clock(), variants(doctor)]
+                      rate_limits(doctor), doctor.account(), clock(doctor), variants(doctor)]
         finally:
             doctor.close()
         profile = doctor.profile.value if doctor.profile else None
@@ -371,32 +365,3 @@ def confirm_manual_steps(
             raise FlexctlError(f"cannot write {confirmations.path}: {exc.strerror or exc}; "
                                "nothing was confirmed") from None
     return Confirmed(confirmations.path, recorded)
-
-
-def configured_currency(paths: Sequence[Path], org: str) -> str | None:
-    """The `currency` of the first configuration of `org` among `paths` (read unvalidated:
-    a value that is not a three-letter code is passed over)."""
-    for path in paths:
-        currency = peek(path, "currency")
-        if peek(path, "organization") == org and currency and len(currency) == 3 \
-                and currency.isalpha():
-            return currency
-    return None
-
-
-def live_currency(client: FlexClient) -> str:
-    """The organization's currency as its invoices show it (the public API has no documented
-    settings that name it); a clear `TargetError` when there is no invoice to read, or its
-    read is refused (a 401: the application lacks the scope)."""
-    fix = "pass --currency (e.g. --currency EUR)"
-    try:
-        for invoice in client.list(INVOICES, select=("currency",),
-                                   filters={"documentType": "invoice"}):
-            currency = invoice.get("currency")
-            if isinstance(currency, str) and len(currency) == 3 and currency.isalpha():
-                client.learned.learn("currency", currency.upper(), "read from an invoice")
-                return currency.upper()
-    except (AuthError, NoRouteError, ValidationError) as exc:
-        raise TargetError(f"cannot tell the organization's currency: reading its invoices "
-                          f"failed ({exc}); {fix}") from None
-    raise TargetError(f"cannot tell the organization's currency: no invoice names one yet; {fix}")

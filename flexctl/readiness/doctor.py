@@ -1,18 +1,16 @@
 """`flexctl doctor`: what flexctl needs of a target, checked by reading only.
 
 Token and scopes (per command), the organization (and a regional host), each kind's list and
-count, paging by 50 with cursors, `$select`, the fields of each kind, `modifiedAt` filters,
-rate-limit headers, the account status, clock skew, and the variants of the platform's
-uncertain behaviours that reading can tell. Each check is ok, a warning, a failure, or skipped
-(it could not run, or there was nothing to look at). Nothing is ever written.
+count, paging by 50 with cursors, `$select`, the fields of each kind, `modifiedAt` filters and
+the account status; `variants.py` adds what the answers' headers and shapes tell. Each check is
+ok, a warning, a failure, or skipped (it could not run, or there was nothing to look at).
+Nothing is ever written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,8 +22,6 @@ from flexctl.platform.scopes import ORGANIZATION_READ, command_scopes
 
 OK, WARN, FAIL, SKIP = "ok", "warning", "failure", "skipped"
 INVOICES = "payments"  # read for history and export's currency, besides the kinds
-SKEW_WARNING = 60.0  # seconds: dates computed for "today" and timestamps start to disagree
-LOW_BUDGET = 0.1  # a rate-limit budget with less than this share left is worth a warning
 SINCE = "2000-01-01T00:00:00.000Z"  # a modifiedAt filter that keeps everything
 BILLING_SETTINGS = "billing-settings"
 ACCOUNT = "account"
@@ -353,26 +349,6 @@ class Doctor:
 
     # --- the platform's answers --------------------------------------------------------------
 
-    def rate_limits(self) -> Check:
-        check = Check("rate_limits", "Rate-limit headers")
-        seen = {k: v for k, v in (self.client.observed if self.client else {}).items()
-                if k.startswith("x-ratelimit-")}
-        budgets: dict[str, dict[str, str]] = {}
-        for name, value in seen.items():
-            part, _, window = name.removeprefix("x-ratelimit-").partition("-")
-            budgets.setdefault(window, {})[part] = value
-        if not budgets:
-            check.details.append("none seen: flexctl paces itself at --read-rate and "
-                                 "--write-rate (default 400/min and 100/min)")
-            return check
-        for window, values in sorted(budgets.items()):
-            limit, left = values.get("limit", "?"), values.get("remaining", "?")
-            check.details.append(f"{window}: {left} of {limit} left")
-            if limit.isdigit() and left.isdigit() and int(left) < LOW_BUDGET * int(limit):
-                check.set(WARN, f"wait for the {window} budget to reset "
-                          f"({values.get('reset', '?')} s) before a large plan or apply")
-        return check
-
     def account(self) -> Check:
         check = Check("account", "The account status allows the automatic bill run")
         assert self.profile is not None
@@ -390,25 +366,6 @@ class Doctor:
         if status != "active":
             check.set(WARN, "the automatic bill run can only be enabled once OfficeRnD "
                       "activates the account")
-        return check
-
-    def clock(self) -> Check:
-        check = Check("clock", "This machine's clock agrees with the platform's")
-        stamp = (self.client.observed if self.client else {}).get("date")
-        if not stamp:
-            check.details.append("the platform sent no Date header")
-            return check.set(SKIP)
-        try:
-            theirs = parsedate_to_datetime(stamp)
-        except (TypeError, ValueError):
-            check.details.append(f"an unreadable Date header: {stamp!r}")
-            return check.set(SKIP)
-        skew = (datetime.now(UTC) - theirs).total_seconds()
-        check.details.append(f"this machine is {abs(skew):.0f} s "
-                             f"{'ahead of' if skew >= 0 else 'behind'} the platform")
-        if abs(skew) > SKEW_WARNING:
-            check.set(WARN, "set this machine's clock (NTP): 'today' decides when memberships "
-                      "end, and a skewed clock may pick another day")
         return check
 
     def _reader(self, check: Check) -> FlexClient | None:

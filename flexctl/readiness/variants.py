@@ -1,4 +1,5 @@
-"""Which variant of each uncertain platform behaviour a target shows, as far as reading tells.
+"""What a target's answers tell `flexctl doctor`: rate-limit budgets, clock skew, and which
+variant of each uncertain platform behaviour it shows, as far as reading tells.
 
 The public API's sources disagree or are silent on a few behaviours (how a missing cursor is
 written, whether a full last page leads to an empty one, what a single GET leaves out, what the
@@ -10,10 +11,15 @@ updates a fee, what a member create needs) apply learns on its first such write.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 from flexctl.errors import AuthError, FlexctlError, NotFoundError
 from flexctl.platform.client import PAGE_SIZE, FlexClient
-from flexctl.readiness.doctor import BILLING_SETTINGS, OK, SKIP, Check, Doctor, Sample
+from flexctl.readiness.doctor import BILLING_SETTINGS, OK, SKIP, WARN, Check, Doctor, Sample
+
+SKEW_WARNING = 60.0  # seconds: dates computed for "today" and timestamps start to disagree
+LOW_BUDGET = 0.1  # a rate-limit budget with less than this share left is worth a warning
 
 WRITES = ("a membership POST with its price, the verb that updates a fee and what a member or "
           "company create needs: only a write tells; apply learns them on its first one")
@@ -35,6 +41,47 @@ def variants(doctor: Doctor) -> Check:
     check.details.append(f"rate-limit headers: {'present' if limits else 'absent'}")
     check.details.append(WRITES)
     return check.set(OK)
+
+
+def rate_limits(doctor: Doctor) -> Check:
+    check = Check("rate_limits", "Rate-limit headers")
+    seen = {k: v for k, v in (doctor.client.observed if doctor.client else {}).items()
+            if k.startswith("x-ratelimit-")}
+    budgets: dict[str, dict[str, str]] = {}
+    for name, value in seen.items():
+        part, _, window = name.removeprefix("x-ratelimit-").partition("-")
+        budgets.setdefault(window, {})[part] = value
+    if not budgets:
+        check.details.append("none seen: flexctl paces itself at --read-rate and "
+                             "--write-rate (default 400/min and 100/min)")
+        return check
+    for window, values in sorted(budgets.items()):
+        limit, left = values.get("limit", "?"), values.get("remaining", "?")
+        check.details.append(f"{window}: {left} of {limit} left")
+        if limit.isdigit() and left.isdigit() and int(left) < LOW_BUDGET * int(limit):
+            check.set(WARN, f"wait for the {window} budget to reset "
+                      f"({values.get('reset', '?')} s) before a large plan or apply")
+    return check
+
+
+def clock(doctor: Doctor) -> Check:
+    check = Check("clock", "This machine's clock agrees with the platform's")
+    stamp = (doctor.client.observed if doctor.client else {}).get("date")
+    if not stamp:
+        check.details.append("the platform sent no Date header")
+        return check.set(SKIP)
+    try:
+        theirs = parsedate_to_datetime(stamp)
+    except (TypeError, ValueError):
+        check.details.append(f"an unreadable Date header: {stamp!r}")
+        return check.set(SKIP)
+    skew = (datetime.now(UTC) - theirs).total_seconds()
+    check.details.append(f"this machine is {abs(skew):.0f} s "
+                         f"{'ahead of' if skew >= 0 else 'behind'} the platform")
+    if abs(skew) > SKEW_WARNING:
+        check.set(WARN, "set this machine's clock (NTP): 'today' decides when memberships "
+                  "end, and a skewed clock may pick another day")
+    return check
 
 
 def _cursors(samples: Collection[Sample]) -> str:

@@ -3,6 +3,7 @@ write behaviours: what is sent, what is learned (once per run), and what is refu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import date
 from decimal import Decimal
@@ -204,3 +205,16 @@ def test_a_500_that_validation_explains_is_not_looked_up_or_resent(
     with pytest.raises(ServerError, match=r"Path 'name' is required\."):
         writer.create(get_kind("companies"), nameless)
     assert (client.stats.writes, client.stats.reads) == (1, 0)
+
+
+def test_each_fact_is_said_once_in_the_debug_log(
+    app: Emulator, client: FlexClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="flexctl.platform")
+    writer = Writer(client, catalogue(app), SecretResolver(environ={}), "EUR")
+    for start in (1, 2, 3):
+        writer.create(get_kind("memberships"), membership(start))
+    said = [m for r in caplog.records if "learned about the platform" in (m := r.getMessage())]
+    assert len(said) == 1
+    assert said[0].startswith("learned about the platform: create-refuses:memberships = price "
+                              "(POST memberships answered 400 ['property price should not exist']")
