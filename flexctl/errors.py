@@ -58,7 +58,9 @@ class ConfigIssue:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}: {self.message}"
+        # One line on a terminal, whatever a key in the file holds ("\r", an escape).
+        return for_terminal(
+            f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}: {self.message}")
 
     def as_dict(self) -> dict[str, object]:
         return {
