@@ -32,12 +32,12 @@ from flexctl.errors import (
 )
 from flexctl.export.build import Export, build_export
 from flexctl.kinds import registry, with_references
-from flexctl.kinds.base import Obj, Profile
+from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient
 from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import ORG_ENV, Target, TargetOptions
+from flexctl.platform.target import ORG_ENV, Target, TargetOptions, activation_step
 from flexctl.readiness.checklist import Readiness, readiness
 from flexctl.readiness.smoke import (
     SMOKE_SCOPES,
@@ -86,10 +86,12 @@ def make_plan(
     force: bool = False,
     safety: bool = True,
     today: date | None = None,
+    activation: str = ACTIVATE_ON_PLATFORM,
 ) -> PlanRun:
     """Read the target and plan the config against it (nothing is written).
 
-    `force` lifts the safety ratio (with a warning); `safety=False` skips it (drift reports).
+    `force` lifts the safety ratio (with a warning); `safety=False` skips it (drift reports);
+    `activation` is how the account becomes Active on this target (for blocked bill runs).
     """
     config = loaded.config
     desired = desired_state(loaded, secrets, kinds)
@@ -103,6 +105,7 @@ def make_plan(
         profile=client.profile,
         prune=config.policy.prune,
         today=today or datetime.now(UTC).date(),
+        activation=activation,
     )
     plan = build_plan(
         result.changes,
@@ -179,6 +182,11 @@ class Session:
     def config(self) -> ConfigBase:
         return self.loaded_config().config
 
+    def activation(self) -> str:
+        """How the account becomes Active on this target (the sandbox names its command)."""
+        root = self.loaded.root if self.loaded is not None else None
+        return activation_step(self.target.with_profile(self.client.profile), root)
+
     def described_target(self) -> dict[str, str | None]:
         """The target as plans record it, with the profile the client detected."""
         return self.target.with_profile(self.client.profile).describe()
@@ -194,7 +202,8 @@ class Session:
     ) -> PlanRun:
         """Read the target and plan the configuration (nothing is written)."""
         run = make_plan(self.loaded_config(), self.client, self.described_target(),
-                        secrets=self.secrets, kinds=kinds, force=force, safety=safety)
+                        secrets=self.secrets, kinds=kinds, force=force, safety=safety,
+                        activation=self.activation())
         return replace(run, binding=self.target.binding())
 
     def apply(
@@ -238,7 +247,7 @@ class Session:
         desired = desired_state(self.loaded_config(), self.secrets)
         snapshot = read_snapshot(self.client, desired, self.config.currency, all_objects=True,
                                  target=self.described_target())
-        return readiness(self.config, desired, snapshot), snapshot
+        return readiness(self.config, desired, snapshot, self.activation()), snapshot
 
     def smoke_test(
         self,

@@ -18,6 +18,7 @@ from typing import NoReturn
 
 import click
 
+from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
 from flexctl.commands.options import format_option, kind_options, target_options, use_color
 from flexctl.errors import PlanError, StalePlanError, UsageError
 from flexctl.platform.target import TargetOptions
@@ -41,6 +42,7 @@ from flexctl.reconcile.saved_plan import (
     stale_reasons,
 )
 from flexctl.session import PlanRun, Session
+from flexctl.wording import counted
 
 FORCED = "allowed by --force"
 PROMPT = "Do you want to perform these actions? Only 'yes' will be accepted to approve"
@@ -59,7 +61,19 @@ class ApplyOptions:
     lock_timeout: float = 0.0
 
 
-@click.command("apply")
+@click.command("apply", cls=Command, examples=[
+    ("Plan, confirm, apply the configuration in the current directory", "flexctl apply"),
+    ("Without a question (CI, scripts)", "flexctl apply config --auto-approve"),
+    ("Exactly a plan saved and reviewed before (refused if anything changed since)",
+     "flexctl plan config -o plan.json\nflexctl apply plan.json"),
+], exit_codes=[
+    (0, "everything that could be applied was (manual steps are listed)"),
+    (1, "an error, a failed change, the confirmation refused, or another apply holds the "
+        "lock"),
+    (3, "something is blocked, or a saved plan is stale, already applied or bound to "
+        "another target (nothing was written)"),
+    USAGE, INTERRUPTED,
+])
 @click.argument("path", default=".", metavar="[PATH | PLANFILE]",
                 type=click.Path(path_type=str))
 @click.option("--config", "config", metavar="PATH", type=click.Path(path_type=str),
@@ -86,7 +100,14 @@ def command(
     kinds: list[str] | None,
     target_opts: TargetOptions,
 ) -> int:
-    """Apply the configuration (or a plan saved with `flexctl plan -o`) to the organization."""
+    """Apply the configuration, or a plan saved with `flexctl plan -o`, to the organization.
+
+    With PATH (a configuration; default: the current directory), apply plans, prints the plan
+    and asks for confirmation; a plan with anything blocked is refused as a whole. With
+    PLANFILE (a .json file from `flexctl plan -o`), it applies exactly that plan after checking
+    that nothing changed since it was made. Changes run in dependency order; the journal of
+    every outcome is printed and kept in .flexctl/journals/.
+    """
     options = ApplyOptions(path, config, auto_approve, force, fmt, kinds, parallelism,
                            target_opts, lock_timeout)
     saved = _saved_plan(path)
@@ -174,7 +195,8 @@ def _refuse_blocked(run: PlanRun, fmt: str) -> None:
             document["blocked"] = [{"address": c.address, "reason": c.reason} for c in blocked]
             click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         raise StalePlanError(
-            f"{len(blocked)} change(s) blocked ({', '.join(c.address for c in blocked)}); "
+            f"{counted(len(blocked), 'change')} blocked "
+            f"({', '.join(c.address for c in blocked)}); "
             "nothing was applied. Resolve them (or use --force for the safety ratio) first"
         )
 
@@ -223,7 +245,7 @@ def _stop_at_once() -> NoReturn:
 def _say_waiting(in_flight: list[str]) -> None:
     shown = ", ".join(in_flight[:5]) + (f" and {len(in_flight) - 5} more"
                                         if len(in_flight) > 5 else "")
-    waiting = f"waiting for {len(in_flight)} change(s) in flight: {shown}" if in_flight \
+    waiting = f"waiting for {counted(len(in_flight), 'change')} in flight: {shown}" if in_flight \
         else "nothing is in flight"
     click.echo(f"\nInterrupted: starting nothing new; {waiting}. Press Ctrl-C again to stop at "
                "once.", err=True)

@@ -8,18 +8,34 @@ from __future__ import annotations
 
 import click
 
+from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
 from flexctl.commands.options import PLAN_FORMATS, format_option, kind_options, target_options
 from flexctl.commands.plan import plan_run, render, warn
 from flexctl.platform.target import TargetOptions
 
 
-@click.command("drift")
+@click.command("drift", cls=Command, examples=[
+    ("Nightly, against OfficeRnD: exit 2 when someone changed the platform by hand",
+     "flexctl drift config --api-url https://app.officernd.com/api/v2"),
+    ("As markdown, for a job summary", "flexctl drift config --format markdown"),
+], exit_codes=[
+    (0, "in sync"),
+    (1, "an error"),
+    (2, "drift: anything differs (changes, manual or unverified steps, blocked changes)"),
+    USAGE, INTERRUPTED,
+])
 @click.argument("path", default=".", type=click.Path(path_type=str))
-@format_option(PLAN_FORMATS)
+@format_option(PLAN_FORMATS, help="text for people, markdown for a job summary, json for "
+              "scripts")
 @kind_options
 @target_options
 def command(path: str, fmt: str, kinds: list[str] | None, target_opts: TargetOptions) -> int:
-    """Report where the live organization differs from the configuration."""
+    """Report where the live organization differs from the configuration.
+
+    The same engine as `flexctl plan`, worded as drift and meant for scheduled checks: the
+    exit code says whether anything differs. Nothing is written, and the safety ratio does
+    not apply (drift only reports).
+    """
     # The safety ratio guards writes; a drift report writes nothing.
     run = plan_run(path, target_opts, kinds, safety=False)
     warn(run)

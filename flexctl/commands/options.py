@@ -109,5 +109,11 @@ def _names(text: str, known: Sequence[str], option: str) -> list[str]:
 
 
 def use_color() -> bool:
-    """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colours only on a terminal that shows them: never with `--no-color`, when NO_COLOR is
+    set (https://no-color.org) or on a dumb terminal (TERM=dumb, as in Emacs shells)."""
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_object(dict) if ctx is not None else None
+    if settings and settings.get("no_color"):
+        return False
+    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")

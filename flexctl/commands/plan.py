@@ -10,6 +10,7 @@ from pathlib import Path
 
 import click
 
+from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
 from flexctl.commands.options import (
     PLAN_FORMATS,
     format_option,
@@ -54,11 +55,27 @@ def warn(run: PlanRun) -> None:
         click.echo(f"Warning: {warning}", err=True)
 
 
-@click.command("plan")
+@click.command("plan", cls=Command, examples=[
+    ("Plan the configuration in the current directory against its sandbox", "flexctl plan"),
+    ("A pull-request comment, with the exit code CI needs",
+     "flexctl plan config --format markdown --detailed-exitcode > plan.md"),
+    ("Save the plan, review it, then apply exactly that plan",
+     "flexctl plan config -o plan.json\nflexctl apply plan.json"),
+    ("Against OfficeRnD (credentials in FLEXCTL_CLIENT_ID and FLEXCTL_CLIENT_SECRET)",
+     "flexctl plan config --api-url https://app.officernd.com/api/v2"),
+    ("Only some kinds", "flexctl plan config --target-kinds members,memberships"),
+], exit_codes=[
+    (0, "the plan was shown; with --detailed-exitcode: no changes"),
+    (1, "an error (configuration, target, credentials, network)"),
+    (2, "with --detailed-exitcode: changes present (manual steps count)"),
+    (3, "with --detailed-exitcode: something is blocked"),
+    USAGE, INTERRUPTED,
+])
 @click.argument("path", default=".", type=click.Path(path_type=str))
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               help="save the plan to FILE.json, for `flexctl apply FILE.json`")
-@format_option(PLAN_FORMATS)
+@format_option(PLAN_FORMATS, help="text for people, markdown for a pull-request comment, "
+              "json for scripts")
 @click.option("--detailed-exitcode", is_flag=True,
               help="exit 0 no changes, 2 changes present, 3 something blocked")
 @click.option("--force", is_flag=True, help="allow plans above policy.max_change_ratio")
@@ -73,7 +90,14 @@ def command(
     kinds: list[str] | None,
     target_opts: TargetOptions,
 ) -> int:
-    """Show what apply would change on the live organization."""
+    """Show what apply would change on the live organization.
+
+    Reads the configuration at PATH (a YAML file or a directory; default: the current
+    directory) and the live organization on the target, and prints each change: + create,
+    ~ update, - delete, -/+ replace, ! manual (a step in the admin portal), x blocked.
+    Nothing is written. Only the fields the configuration writes are compared; live objects
+    it does not declare are left alone unless their kind is in `policy.prune`.
+    """
     if out is not None and out.suffix.lower() != ".json":
         # `apply` tells a saved plan from a config path by this suffix.
         raise click.BadParameter("a plan file name must end in .json", param_hint="-o/--out")

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from flexctl.commands.helptext import USAGE, Command
 from flexctl.config.types import ConfigBase
 from flexctl.errors import ConfigError
 from flexctl.kinds import registry
@@ -27,7 +28,13 @@ def summary(config: ConfigBase) -> str:
     return f"Valid: {', '.join(parts)}."
 
 
-@click.command("validate")
+@click.command("validate", cls=Command, examples=[
+    ("Validate the configuration in the current directory", "flexctl validate"),
+    ("A directory of YAML files, or one file", "flexctl validate examples/harbor-works\n"
+     "flexctl validate config/plans.yaml"),
+    ("The errors as JSON, for CI annotations", "flexctl validate config --format json"),
+], exit_codes=[(0, "valid: one summary line"), (1, "invalid: every error, as "
+                "file:line:col: path: message"), USAGE])
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -35,10 +42,16 @@ def summary(config: ConfigBase) -> str:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: print the errors as a JSON list on stdout (for CI annotations).",
+    help="text, or json: the errors as a JSON list on stdout (for CI annotations).",
 )
 def command(path: Path, output_format: str) -> None:
-    """Validate the configuration at PATH (a YAML file or a directory) offline."""
+    """Validate the configuration at PATH offline, with every error at once.
+
+    PATH is a YAML file or a directory whose *.yaml and *.yml files (hidden ones skipped) are
+    merged into one configuration; it defaults to the current directory. Validation needs no
+    credentials and reads no secret: it checks the format, the references between sections
+    and the billing rules, and reports each problem with its file, line and column.
+    """
     try:
         loaded = load_config(path)
     except ConfigError as exc:

@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 Scalar = Any  # str | bool | int | Decimal | date | None | tuple[...]
 OWNER = "customer"  # the changed path of an owned object pinned to another owner's twin
+# How an account becomes Active on the real platform; a sandbox names its own command instead
+# (`flexctl.platform.target.activation_step`).
+ACTIVATE_ON_PLATFORM = "finish onboarding with OfficeRnD so the account becomes Active"
 
 
 class Profile(StrEnum):
@@ -94,6 +97,7 @@ class RuleContext:
     profile: Profile
     today: date
     account_status: str | None = None  # "onboarding" | "active"; None when the target hides it
+    activation: str = ACTIVATE_ON_PLATFORM  # how the account becomes Active on this target
     # Owners (customer addresses) that have invoiced items: billing history, never deleted.
     owners_with_history: frozenset[str] = frozenset()
 

@@ -56,6 +56,11 @@ def config_model() -> type[ConfigBase]:
     return _model(registry())
 
 
+def top_level_keys() -> frozenset[str]:
+    """Every key a configuration file may have at its top level."""
+    return frozenset(config_model().model_fields)
+
+
 def schema_text() -> str:
     """The JSON Schema text `flexctl schema` prints and the repository commits."""
     return schema.schema_text(config_model(), keyed_sections(registry()))
@@ -89,7 +94,7 @@ def load_config(path: str | Path) -> LoadedConfig:
 def _load(source: Path) -> LoadedConfig:
     kinds = registry()
     keyed = keyed_sections(kinds)
-    tree = load_tree(source, keyed)
+    tree = load_tree(source, keyed, top_level_keys())
     validated = validation.validate(tree.data, tree.index, config_model(), keyed)
     issues = validated.issues
     config = validated.config

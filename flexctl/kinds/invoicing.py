@@ -11,10 +11,7 @@ from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
 from flexctl.kinds.base import Obj, RuleContext
 
-BILL_RUN_BLOCKED = (
-    "the account status is onboarding; the automatic bill run needs Active "
-    "— ask OfficeRnD to activate the account"
-)
+BILL_RUN_BLOCKED = "the account status is onboarding; the automatic bill run needs Active"
 
 
 class Invoicing(Model):
@@ -58,7 +55,9 @@ class InvoicingSettings(SingletonKind):
             return None
         if live is not None and live.fields.get("automatic_bill_run") is True:
             return None
-        return BILL_RUN_BLOCKED if ctx.account_status == "onboarding" else None
+        if ctx.account_status != "onboarding":
+            return None
+        return f"{BILL_RUN_BLOCKED}: {ctx.activation}"
 
     def verify_note(self, obj: Obj) -> str:
         if obj.fields.get("automatic_bill_run") is True:

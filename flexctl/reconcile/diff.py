@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, Protocol
 
 from flexctl.kinds import registry
-from flexctl.kinds.base import OWNER, Kind, Obj, Profile, RuleContext
+from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, OWNER, Kind, Obj, Profile, RuleContext
 from flexctl.reconcile import manual
 from flexctl.reconcile.plan import Change
 
@@ -57,14 +57,18 @@ def diff(
     profile: Profile,
     prune: Collection[str] = (),
     today: date,
+    activation: str = ACTIVATE_ON_PLATFORM,
 ) -> DiffResult:
-    """Changes turning `snapshot` into `desired` for `kinds` (already filtered), unordered."""
+    """Changes turning `snapshot` into `desired` for `kinds` (already filtered), unordered.
+
+    `activation` tells the kinds' rules how the account becomes Active on this target."""
     owner_kinds = {k.name for k in registry() if k.owns}
     ctx = _Context(
         rules=RuleContext(
             profile=profile,
             today=today,
             account_status=snapshot.account_status,
+            activation=activation,
             owners_with_history=frozenset(
                 o.owner
                 for k in registry() if k.owned

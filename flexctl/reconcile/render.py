@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from flexctl import __version__
+from flexctl.kinds import count_of
 from flexctl.reconcile.plan import (
     ACTIONS,
     SENSITIVE,
@@ -124,7 +125,7 @@ def _steps(plan: Plan) -> dict[str, int]:
 
 
 def _unmanaged_text(unmanaged: Mapping[str, int]) -> str:
-    return ", ".join(f"{count} {kind}" for kind, count in unmanaged.items())
+    return ", ".join(count_of(kind, count) for kind, count in unmanaged.items())
 
 
 def _header(plan: Plan, drift: bool, inert: Callable[[str], str] = for_terminal) -> str:
