@@ -72,7 +72,9 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # A field's docstring is its description in the JSON Schema (editors show it).
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True,
+                              use_attribute_docstrings=True)
 
 
 def is_slug(key: str) -> bool:
@@ -86,12 +88,14 @@ class EnvSecret(Model):
     """A secret read from an environment variable at plan/apply time."""
 
     env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    """The name of the environment variable."""
 
 
 class FileSecret(Model):
     """A secret read from a file (a relative path is relative to the YAML file naming it)."""
 
     file: Annotated[str, StringConstraints(min_length=1)]
+    """The path of the file holding the secret (its content, without the final line break)."""
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

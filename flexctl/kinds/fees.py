@@ -29,16 +29,20 @@ class Fee(Model):
     """A one-off charge on a customer."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live fee this line is pinned to."""
     plan: Ref = ModelField(description="Key of a one-off plan.")
     date: date
+    """The day it is charged (YYYY-MM-DD)."""
     quantity: Annotated[int, ModelField(ge=1)] = 1
+    """How many units of the plan, e.g. 400 printed pages."""
     price: Amount | None = ModelField(
         None, description="Unit price (up to 4 decimals); omitted = the plan's price."
     )
     name: Name | None = ModelField(
         None, description="Invoice line name; omitted = the plan's name."
     )
-    location: Ref | None = None  # None = the customer's location
+    location: Ref | None = None
+    """Location key; omitted = the customer's location."""
 
 
 def name_key(name: Any, plan_name: Any) -> str:

@@ -28,7 +28,10 @@ from flexctl.kinds.refs import RefMap
 
 class _Gateway(Model):
     id: ObjectId | None = None
-    account: Annotated[str, StringConstraints(min_length=1)]  # non-secret identifier
+    """The platform id (24 hex digits) of the live gateway this entry is pinned to."""
+    account: Annotated[str, StringConstraints(min_length=1)]
+    """The account's public identifier at the provider (e.g. acct_... on Stripe); never a
+    secret."""
     locations: list[Ref] | None = ModelField(
         None, description="Location keys; omitted = all locations."
     )
@@ -47,28 +50,39 @@ def _publishable(value: str) -> str:
 
 class StripeGateway(_Gateway):
     provider: Literal["stripe"]
+    """The payment provider."""
     secret_key: SecretRef
+    """Where to read the Stripe secret key (sk_...): {env: NAME} or {file: PATH}."""
     publishable_key: Annotated[str, AfterValidator(_publishable)] | None = None
+    """The Stripe publishable key (pk_...), which is not secret."""
 
 
 class GoCardlessGateway(_Gateway):
     provider: Literal["gocardless"]
+    """The payment provider."""
     access_token: SecretRef
+    """Where to read the GoCardless access token: {env: NAME} or {file: PATH}."""
 
 
 class AuthorizeNetGateway(_Gateway):
     provider: Literal["authorize_net"]
+    """The payment provider."""
     transaction_key: SecretRef
+    """Where to read the Authorize.Net transaction key: {env: NAME} or {file: PATH}."""
 
 
 class PayPalGateway(_Gateway):
     provider: Literal["paypal"]
+    """The payment provider."""
     client_secret: SecretRef
+    """Where to read the PayPal client secret: {env: NAME} or {file: PATH}."""
 
 
 class BankTransferGateway(_Gateway):
     provider: Literal["bank_transfer"]
+    """The payment provider."""
     instructions: str | None = None
+    """What invoices tell customers about paying by bank transfer."""
 
 
 Gateway = Annotated[

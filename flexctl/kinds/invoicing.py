@@ -18,9 +18,13 @@ class Invoicing(Model):
     """Settings > Billing > Invoicing. An omitted field is not managed."""
 
     automatic_bill_run: bool | None = None
+    """The bill run issues invoices on each customer's billing day (needs an Active account)."""
     automatic_sending: bool | None = None
+    """Invoices are emailed to customers when issued."""
     automatic_payment_collection: bool | None = None
+    """Saved cards and mandates are charged when an invoice is due."""
     pay_now_button: bool | None = None
+    """Invoices carry a Pay Now button for online payment."""
 
 
 class InvoicingSettings(SingletonKind):

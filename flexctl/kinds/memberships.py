@@ -31,6 +31,7 @@ class Membership(Model):
     """A recurring plan assigned to a customer from `start` (to `end`, inclusive)."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live membership this line is pinned to."""
     plan: Ref = ModelField(description="Key of a recurring plan.")
     start: date = ModelField(description="First day (YYYY-MM-DD).")
     end: date | None = ModelField(None, description="Last day, inclusive; omitted = open-ended.")
@@ -38,7 +39,8 @@ class Membership(Model):
     location: Ref | None = ModelField(
         None, description="Location key; omitted = the customer's location."
     )
-    name: Name | None = None  # None = the plan's name
+    name: Name | None = None
+    """The invoice line's name; omitted = the plan's name."""
 
 
 def end_date(live: Obj, today: date) -> date:

@@ -24,17 +24,25 @@ BILLING = (("recurring", "month"), ("one_off", "once"))
 
 class Visibility(Model):
     members: bool = True
+    """Members may see and buy the plan."""
     team_members: bool = True
+    """Members of a company may see and buy the plan."""
     non_members: bool = False
+    """Visitors who are not members may see and buy the plan."""
 
 
 class Plan(Model):
     """A billing plan: a recurring membership or a one-off service (day pass, printing...)."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live plan this entry is pinned to."""
     name: Name
+    """The name on invoices and in the admin portal; the plan is matched by it when it has no
+    code."""
     code: str | None = None
+    """The plan's code; the plan is matched by it when given."""
     description: str | None = None
+    """Free text shown to customers."""
     billing: Literal["recurring", "one_off"] = ModelField(
         description="recurring (monthly membership) or one_off (day pass, printing, deposit)."
     )
@@ -42,13 +50,17 @@ class Plan(Model):
         description="Amount in the currency; a one-off plan's unit price may have 4 decimals."
     )
     type: str | None = None
+    """The platform's plan type, e.g. office, desk, hotdesk, service."""
     locations: list[Ref] | None = ModelField(
         None, description="Location keys where the plan is offered; omitted = all."
     )
     revenue_account: Ref | None = ModelField(None, description="Key of a revenue account.")
     deposit: Amount = Decimal(0)
+    """A deposit charged with a membership of the plan."""
     prorate: bool = True
+    """Whether a membership starting or ending mid-month pays for part of the month."""
     visibility: Visibility = Visibility()
+    """Who may see and buy the plan."""
 
 
 class Plans(KeyedKind):

@@ -49,13 +49,18 @@ class Rate(Model):
     """A resource rate: hourly (meeting rooms) or daily (desks, event spaces)."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live rate this entry is pinned to."""
     name: Name
+    """The name, as in the admin portal; the rate is matched by it when it has no code."""
     code: str | None = None
+    """The rate's code; the rate is matched by it when given."""
     description: str | None = None
+    """Free text shown to customers."""
     unit: Literal["hour", "day"] = ModelField(
         description="hour (meeting rooms) or day (desks, event spaces)."
     )
     price: Amount
+    """The price of one unit (an hour or a day) in business hours."""
     off_hours_price: Amount | None = ModelField(
         None, description="hour rates: price outside business hours."
     )
@@ -71,8 +76,11 @@ class Rate(Model):
     week_price: Amount | None = ModelField(None, description="day rates: price for a week.")
     month_price: Amount | None = ModelField(None, description="day rates: price for a month.")
     resource_type: str | None = None
+    """The resource type it prices, e.g. meeting_room, desk."""
     locations: list[Ref] | None = None
+    """Location keys where the rate applies; omitted = all."""
     revenue_account: Ref | None = None
+    """Key of a revenue account."""
 
 
 def _component_name(component: Mapping[str, Any]) -> str | None:

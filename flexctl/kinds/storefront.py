@@ -13,9 +13,13 @@ class Storefront(Model):
     """Growth Hub: what is offered to non-members online."""
 
     enabled: bool
+    """Whether the storefront is online (`false`: not wanted, and that is ready too)."""
     plans: list[Ref] = []
+    """Keys of the plans sold online."""
     rates: list[Ref] = []
+    """Keys of the rates of resources booked online."""
     locations: list[Ref] = []
+    """Keys of the locations shown; empty = all."""
 
 
 class StorefrontSettings(SingletonKind):
