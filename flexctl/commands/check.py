@@ -131,9 +131,9 @@ def render_json(result: Readiness, smoke: SmokeResult | None) -> str:
 @format_option(("text", "json"), help="text for people, json for scripts")
 @click.option("--smoke-test", "smoke", is_flag=True,
               help="also charge a small amount to a tagged test member, then clean up")
-@click.option("--amount", default="1.00", show_default=True, callback=_amount,
+@click.option("--amount", default="1.00", show_default=True, callback=_amount, metavar="AMOUNT",
               help="the smoke test's charge, in the config's currency")
-@click.option("--card", default="tok_visa", show_default=True,
+@click.option("--card", default="tok_visa", show_default=True, metavar="TOKEN",
               help="the smoke test's card: a Stripe test token (tok_visa, tok_chargeDeclined, ...)")
 @target_options
 def command(

@@ -48,7 +48,7 @@ def command(ctx: click.Context) -> None:
 @click.option("--db", "db", type=click.Path(dir_okay=False), help="SQLite file (default: memory).")
 @click.option("--profile", type=click.Choice(["full", "officernd"]), default="full",
               show_default=True, help="officernd = exactly the public API's capabilities.")
-@click.option("--org", "orgs", multiple=True,
+@click.option("--org", "orgs", multiple=True, metavar="SLUG",
               help="Organization slug to serve (repeatable; default: demo).")
 @click.option("--client-id", default="emulator", show_default=True,
               help="The OAuth2 client id it accepts.")
@@ -143,7 +143,8 @@ def _show_emulator_errors() -> None:
                              "sandbox that cannot be opened)"), USAGE])
 @click.option("--status", type=click.Choice(["active", "onboarding"]), required=True,
               help="The account status to set.")
-@click.option("--org", help="Organization slug (default: the configuration's `organization`).")
+@click.option("--org", metavar="SLUG",
+              help="Organization slug (default: the configuration's `organization`).")
 @click.option("--api-url", metavar="URL",
               help="The sandbox: local (default: .flexctl/sandbox.db beside the configuration) "
                    "or local:FILE.")

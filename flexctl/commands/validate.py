@@ -47,7 +47,7 @@ def summary(config: ConfigBase) -> str:
 def command(path: Path, output_format: str) -> None:
     """Validate the configuration at PATH offline, with every error at once.
 
-    PATH is a YAML file or a directory whose *.yaml and *.yml files (hidden ones skipped) are
+    PATH is a YAML file or a directory whose `*.yaml` and `*.yml` files (hidden ones skipped) are
     merged into one configuration; it defaults to the current directory. Validation needs no
     credentials and reads no secret: it checks the format, the references between sections
     and the billing rules, and reports each problem with its file, line and column.

@@ -19,6 +19,8 @@ from flexctl.commands.options import use_color
 from flexctl.wording import counted
 from tests.commands.plan_helpers import Sandbox, make_sandbox
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def every_command() -> list[tuple[list[str], click.Command]]:
     """Each command and sub-command with the words that call it."""
@@ -108,6 +110,9 @@ def test_shell_completion_works_as_documented() -> None:
     options = completion({"_FLEXCTL_COMPLETE": "bash_complete",
                           "COMP_WORDS": "flexctl plan --detailed", "COMP_CWORD": "2"})
     assert "plain,--detailed-exitcode" in options.stdout.split()
+    documented = (REPO / "docs" / "commands.md").read_text(encoding="utf-8")
+    for shell in ("bash", "zsh", "fish"):
+        assert f"_FLEXCTL_COMPLETE={shell}_source flexctl" in documented
 
 
 def test_counts_use_the_right_form_of_the_noun() -> None:
