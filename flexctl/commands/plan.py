@@ -1,17 +1,20 @@
 """`flexctl plan [PATH]`: read the live target and print the changeset (nothing is written).
 
 Exit codes: 0, or 1 on error; with `--detailed-exitcode` 0 no changes, 2 changes present
-(manual steps count as changes), 3 anything blocked. Usage errors exit 64.
+(manual steps count as changes), 3 anything blocked (a money guard included). Usage errors
+exit 64.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
 
 from flexctl.commands.options import (
     PLAN_FORMATS,
+    as_of_option,
     format_option,
     kind_options,
     target_options,
@@ -31,13 +34,14 @@ def plan_run(
     *,
     force: bool = False,
     safety: bool = True,
+    as_of: date | None = None,
 ) -> PlanRun:
     """Load the config, read the target and plan (nothing is written)."""
     if is_planfile(path):
         raise UsageError(f"{path} is a saved plan, not a configuration; apply it with "
                          f"`flexctl apply {path}`, or plan the configuration it names")
     with Session.open(path, target_opts, read_only=True) as session:
-        return session.plan(kinds, force=force, safety=safety)
+        return session.plan(kinds, force=force, safety=safety, as_of=as_of)
 
 
 def render(run: PlanRun, fmt: str, *, drift: bool = False) -> str:
@@ -61,7 +65,9 @@ def warn(run: PlanRun) -> None:
 @format_option(PLAN_FORMATS)
 @click.option("--detailed-exitcode", is_flag=True,
               help="exit 0 no changes, 2 changes present, 3 something blocked")
-@click.option("--force", is_flag=True, help="allow plans above policy.max_change_ratio")
+@click.option("--force", is_flag=True,
+              help="allow plans above policy.max_change_ratio or a policy.money guard")
+@as_of_option
 @kind_options
 @target_options
 def command(
@@ -70,6 +76,7 @@ def command(
     fmt: str,
     detailed_exitcode: bool,
     force: bool,
+    as_of: date | None,
     kinds: list[str] | None,
     target_opts: TargetOptions,
 ) -> int:
@@ -77,9 +84,10 @@ def command(
     if out is not None and out.suffix.lower() != ".json":
         # `apply` tells a saved plan from a config path by this suffix.
         raise click.BadParameter("a plan file name must end in .json", param_hint="-o/--out")
-    run = plan_run(path, target_opts, kinds, force=force)
+    run = plan_run(path, target_opts, kinds, force=force, as_of=as_of)
     warn(run)
     click.echo(render(run, fmt), nl=False)
+
     if out is not None:
         document = planfile_data(run.plan, config_path=Path(path), binding=run.binding,
                                  desired=run.desired, kinds=run.kinds)

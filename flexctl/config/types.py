@@ -155,6 +155,30 @@ Ratio = Annotated[
     BeforeValidator(_ratio),
     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1}),
 ]
+# A percentage (of a run-rate): exact and non-negative, and above 100 where that means something.
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    AfterValidator(_non_negative),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+
+
+class MoneyPolicy(Model):
+    """`policy.money`: what a plan may do to money before it is blocked (unless `--force`)."""
+
+    max_monthly_decrease: Amount | None = Field(
+        None, description="Block a plan that lowers the monthly run-rate of the configured "
+        "customers by more than this amount."
+    )
+    max_customer_change_percent: Percent | None = Field(
+        None, description="Block a plan that changes one customer's monthly run-rate by more "
+        "than this percentage of it (up or down)."
+    )
+    allow_money_movement: bool = Field(
+        False, description="Allow changes that move money by themselves, such as turning on "
+        "automatic payment collection; false blocks them."
+    )
 
 
 class PolicyBase(Model):
@@ -167,6 +191,9 @@ class PolicyBase(Model):
         Decimal("0.3"),
         description="Updates and deletes over existing objects of a kind (10+) that block a "
         "plan unless forced.",
+    )
+    money: MoneyPolicy = Field(
+        MoneyPolicy(), description="Money guards: what a plan may do to what customers pay."
     )
 
 
@@ -182,7 +209,8 @@ class ConfigBase(Model):
         description="ISO 4217 code; every amount is an exact decimal in this currency."
     )
     policy: PolicyBase = Field(
-        PolicyBase(), description="What flexctl may delete, and its safety threshold."
+        PolicyBase(), description="What flexctl may delete, its safety thresholds and money "
+        "guards."
     )
 
     def section(self, name: str) -> Any:

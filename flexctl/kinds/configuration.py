@@ -127,6 +127,8 @@ def check(
             if other != where:
                 checker.add((*path, "id"), f"id {pin} is already pinned by {other}")
         kind.check(config, checker)
+    checker.amount(("policy", "money", "max_monthly_decrease"),
+                   config.policy.money.max_monthly_decrease)
     return checker.issues
 
 

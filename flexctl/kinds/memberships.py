@@ -14,7 +14,9 @@ billing history. Its rules:
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any
 
@@ -24,7 +26,8 @@ from flexctl.config.rules import Checker
 from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import OwnedKind
-from flexctl.kinds.base import OWNER, Obj, Pairing, Removal, RuleContext
+from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
+from flexctl.kinds.money import ZERO, MoneyEffect, Recurring, period_note
 
 
 class Membership(Model):
@@ -151,6 +154,28 @@ class Memberships(OwnedKind):
             f"{' and '.join(fixed) or 'membership'} as a separate line starting the next day "
             f"(`start: {end + timedelta(days=1)}`)"
         )
+
+    # --- money --------------------------------------------------------------------------------
+
+    def recurring(self, obj: Obj, ctx: MoneyContext) -> Recurring:
+        """Its own price; one the config omits on a new membership is the plan's price in the
+        configuration, which is what apply sends (the platform's default, 0, if neither)."""
+        price = obj.fields.get("price")
+        if price is None:
+            price = obj.meta.get("create_defaults", {}).get("price")
+        start, end = obj.fields.get("start"), obj.fields.get("end")
+        return Recurring(
+            monthly=price if isinstance(price, Decimal) else ZERO,
+            start=start if isinstance(start, date) else None,
+            end=end if isinstance(end, date) else None,
+            group=str(obj.fields.get("plan")),
+            invoiced=bool(obj.meta.get("invoiced")),
+        )
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        effect = super().money_effect(before, after, ctx)
+        note = "; ".join(n for n in (period_note(effect.before, effect.after), effect.note) if n)
+        return replace(effect, note=note)
 
     def removal(self, live: Obj, ctx: RuleContext) -> Removal:
         """An invoiced membership is ended (see `end_date`), never deleted."""

@@ -21,7 +21,8 @@ from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import CATALOGUE, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import MoneyContext, Obj
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 from flexctl.kinds.refs import RefMap
 
 UNIT = (("hour", "hour"), ("day", "day"))
@@ -180,6 +181,22 @@ class Rates(KeyedKind):
                 component[f] = f == flag
             components.append(component)
         body["rates"] = components
+
+    # --- money ----------------------------------------------------------------------------
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """A rate prices bookings as they are made: what is already booked keeps its charge."""
+        if before is None:
+            return MoneyEffect(Effect.FUTURE, note="a new rate: affects future bookings")
+        if after is None:
+            return MoneyEffect(Effect.FUTURE, note="no longer offered: affects future bookings")
+        prices = ("price", *COMPONENTS)
+        changed = [f for f in prices if f in after.fields and
+                   before.fields.get(f) != after.fields.get(f)]
+        if not changed:
+            return NO_EFFECT
+        return MoneyEffect(Effect.FUTURE, note=f"{', '.join(changed)} changed: affects future "
+                                               "bookings; bookings already made keep their charge")
 
     # --- export ---------------------------------------------------------------------------
 

@@ -7,6 +7,8 @@ from flexctl.config.rules import Checker
 from flexctl.config.types import ConfigBase, Model, Ref
 from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
+from flexctl.kinds.base import MoneyContext, Obj
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 
 
 class Storefront(Model):
@@ -45,3 +47,18 @@ class StorefrontSettings(SingletonKind):
             return
         for section in ("plans", "rates", "locations"):
             checker.refs((self.name, section), getattr(storefront, section), section)
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """What non-members can buy online from now on: future sales, nothing charged now."""
+        if after is None:
+            return NO_EFFECT
+        was = before.fields if before is not None else {}
+        changed = [f for f in self.updatable if f in after.fields and after.fields[f] != was.get(f)]
+        if not changed:
+            return NO_EFFECT
+        if "enabled" in changed:
+            what = "non-members can buy online" if after.fields["enabled"] else \
+                "non-members can no longer buy online"
+        else:
+            what = f"{', '.join(sorted(changed))} changed: what non-members can buy online"
+        return MoneyEffect(Effect.FUTURE, note=f"{what}; affects future sales")
