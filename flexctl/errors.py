@@ -56,9 +56,12 @@ class ConfigIssue:
     column: int  # 1-based
     path: str  # dotted path, e.g. "plans.hot-desk.price"
     message: str
+    code: str = ""  # a warning's stable code ("FX103"); empty for an error
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}: {self.message}"
+        where = f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}"
+        return f"{where}: warning {self.code}: {self.message}" if self.code else \
+            f"{where}: {self.message}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -67,6 +70,8 @@ class ConfigIssue:
             "column": self.column,
             "path": self.path,
             "message": self.message,
+            "severity": "warning" if self.code else "error",
+            "code": self.code or None,
         }
 
 

@@ -2,6 +2,8 @@
 
 Exit 0 with a one-line summary when valid; exit 1 with every error as
 `file:line:col: dotted.path: message` (or, with `--format json`, a JSON list on stdout).
+A valid configuration's pricing warnings (`file:line:col: path: warning FX103: message`) are
+listed too; they exit 0, or 1 with `--strict`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,19 @@ from flexctl.kinds import registry
 from flexctl.kinds.configuration import load_config
 
 
-def summary(config: ConfigBase) -> str:
-    """`Valid: 2 locations, 1 gateway, ...` with every counted kind, in dependency order."""
+def summary(config: ConfigBase, warnings: int = 0, strict: bool = False) -> str:
+    """`Valid: 2 locations, 1 gateway, ...` with every counted kind, in dependency order, and
+    the number of warnings."""
     parts = []
     for kind in registry():
         number = kind.count(config)
         if number is not None:
             parts.append(f"{number} {kind.noun if number == 1 else kind.plural}")
-    return f"Valid: {', '.join(parts)}."
+    if not warnings:
+        return f"Valid: {', '.join(parts)}."
+    noun = "warning" if warnings == 1 else "warnings"
+    verdict = ", which --strict does not allow" if strict else ""
+    return f"Valid: {', '.join(parts)}; {warnings} {noun}{verdict}."
 
 
 @click.command("validate")
@@ -35,9 +42,10 @@ def summary(config: ConfigBase) -> str:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: print the errors as a JSON list on stdout (for CI annotations).",
+    help="json: print the errors (or warnings) as a JSON list on stdout (for CI annotations).",
 )
-def command(path: Path, output_format: str) -> None:
+@click.option("--strict", is_flag=True, help="exit 1 when the pricing lint warns")
+def command(path: Path, output_format: str, strict: bool) -> None:
     """Validate the configuration at PATH (a YAML file or a directory) offline."""
     try:
         loaded = load_config(path)
@@ -46,8 +54,14 @@ def command(path: Path, output_format: str) -> None:
             raise  # flexctl.cli prints every issue on stderr and exits 1
         click.echo(json.dumps([issue.as_dict() for issue in exc.issues], indent=2))
         raise click.exceptions.Exit(1) from None
+    warnings = loaded.warnings
+    line = summary(loaded.config, len(warnings), strict)
     if output_format == "json":
-        click.echo("[]")
-        click.echo(summary(loaded.config), err=True)
+        click.echo(json.dumps([issue.as_dict() for issue in warnings], indent=2))
+        click.echo(line, err=True)
     else:
-        click.echo(summary(loaded.config))
+        for warning in warnings:
+            click.echo(str(warning), err=True)
+        click.echo(line)
+    if strict and warnings:
+        raise click.exceptions.Exit(1)

@@ -23,6 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.scalars import describe
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -195,6 +196,7 @@ class PolicyBase(Model):
     money: MoneyPolicy = Field(
         MoneyPolicy(), description="Money guards: what a plan may do to what customers pay."
     )
+    ignore_warnings: IgnoreWarnings = []
 
 
 class ConfigBase(Model):
@@ -210,7 +212,7 @@ class ConfigBase(Model):
     )
     policy: PolicyBase = Field(
         PolicyBase(), description="What flexctl may delete, its safety thresholds and money "
-        "guards."
+        "guards, and the pricing-lint warnings it does not report."
     )
 
     def section(self, name: str) -> Any:

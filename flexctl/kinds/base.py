@@ -238,6 +238,9 @@ class Kind:
     def check(self, config: ConfigBase, checker: Checker) -> None:
         """Rules across fields and sections, each problem located (see `Checker`)."""
 
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        """Pricing warnings (`checker.warn`, codes in `flexctl.config.lint`) of a valid config."""
+
     def count(self, config: ConfigBase) -> int | None:
         """How many objects the config declares (None: a setting, not counted)."""
         return None

@@ -18,6 +18,7 @@ from typing import Annotated, Any
 
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import COMMUNITY, Field
@@ -41,6 +42,7 @@ class Fee(Model):
         None, description="Invoice line name; omitted = the plan's name."
     )
     location: Ref | None = None  # None = the customer's location
+    ignore_warnings: IgnoreWarnings = []
 
 
 def name_key(name: Any, plan_name: Any) -> str:

@@ -16,16 +16,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from types import MappingProxyType
 from typing import Any
 
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import FAR_BELOW, IgnoreWarnings
 from flexctl.config.rules import Checker
-from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds._fields import COMMUNITY, Field
-from flexctl.kinds._owned import OwnedKind
+from flexctl.kinds._owned import PLANS, OwnedKind
 from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
 from flexctl.kinds.money import ZERO, MoneyEffect, Recurring, period_note
 
@@ -42,6 +43,7 @@ class Membership(Model):
         None, description="Location key; omitted = the customer's location."
     )
     name: Name | None = None  # None = the plan's name
+    ignore_warnings: IgnoreWarnings = []
 
 
 def end_date(live: Obj, today: date) -> date:
@@ -87,6 +89,19 @@ class Memberships(OwnedKind):
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         if item.end is not None and item.end < item.start:
             checker.add((*path, "end"), f"end {item.end} is before start {item.start}")
+
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        super().lint(config, checker)
+        plans = checker.sections.get(PLANS, {})
+        for owner_kind, key, customer in self.owners(config):
+            for number, item in enumerate(self.items(customer)):
+                plan = plans.get(item.plan)
+                if item.price is None or plan is None or item.price * 100 >= plan.price * FAR_BELOW:
+                    continue
+                share = (item.price * 100 / plan.price).quantize(Decimal(1), ROUND_DOWN)
+                checker.warn((owner_kind, key, self.name, number, "price"), "FX104", (
+                    f"{item.price} is {share}% of plan '{item.plan}''s price {plan.price}: "
+                    "far below it (a missing digit?)"), item.ignore_warnings)
 
     def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
         """Ids of memberships billed on some invoice line: they can only be ended."""

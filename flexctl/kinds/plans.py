@@ -13,6 +13,7 @@ from typing import Literal
 
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds._fields import CATALOGUE, Field
@@ -52,6 +53,7 @@ class Plan(Model):
     deposit: Amount = Decimal(0)
     prorate: bool = True
     visibility: Visibility = Visibility()
+    ignore_warnings: IgnoreWarnings = []
 
 
 class Plans(KeyedKind):

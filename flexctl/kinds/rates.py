@@ -15,6 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import BUSINESS_DAY_HOURS, IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
@@ -74,6 +75,7 @@ class Rate(Model):
     resource_type: str | None = None
     locations: list[Ref] | None = None
     revenue_account: Ref | None = None
+    ignore_warnings: IgnoreWarnings = []
 
 
 def _component_name(component: Mapping[str, Any]) -> str | None:
@@ -136,6 +138,28 @@ class Rates(KeyedKind):
                         f"(allowed: {', '.join(allowed)})",
                     )
                 checker.amount((*path, component), value)
+
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        for key, rate in self.entries(config).items():
+            path, ignore = (self.name, key), rate.ignore_warnings
+            full_day = rate.full_day_price
+            day = rate.price * BUSINESS_DAY_HOURS
+            if rate.unit == "hour" and full_day is not None and day < full_day:
+                checker.warn((*path, "full_day_price"), "FX101", (
+                    f"{BUSINESS_DAY_HOURS} hours at {rate.price} cost {day}, less than the "
+                    f"full-day price {full_day}: a whole day is cheaper by the hour"), ignore)
+            half = rate.half_day_price
+            if rate.unit == "day" and half is not None and half > rate.price:
+                checker.warn((*path, "half_day_price"), "FX102", (
+                    f"half a day costs {half}, more than the whole day's price {rate.price}"),
+                    ignore)
+            for component, what in (("weekend_price", "weekend"), ("off_hours_price",
+                                                                   "off-hours")):
+                value = getattr(rate, component)
+                if value is not None and value > rate.price:
+                    checker.warn((*path, component), "FX103", (
+                        f"the {what} price {value} is above the regular price {rate.price}"),
+                        ignore)
 
     def desired_one(
         self, key: str, model: BaseModel, config: ConfigBase, secrets: SecretResolver
