@@ -16,6 +16,8 @@ import click
 
 from flexctl import __version__
 from flexctl.errors import ConfigError, FlexctlError
+from flexctl.platform import stopping
+from flexctl.redaction import RedactingFilter, RedactingStream
 
 
 def _validate() -> click.Command:
@@ -105,11 +107,29 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(RedactingFilter())  # every logger's records, not only ours
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run flexctl; return the process exit code (never raise for a known error)."""
+    """Run flexctl; return the process exit code (never raise for a known error).
+
+    Everything written to stdout and stderr passes the redactor: no secret flexctl knows (the
+    client secret, tokens, the configuration's secrets) is ever shown, even when the platform
+    echoes it back."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
+    try:
+        return _run(argv)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = stdout, stderr
+
+
+def _run(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    stopping.reset()
     debug = "--debug" in args
     if debug:  # accepted after the command too (`flexctl plan --debug`), as users type it
         args = ["--debug", *(a for a in args if a != "--debug")]

@@ -11,6 +11,7 @@ call a session, render and map the result to an exit code.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.errors import (
+    ApplyError,
     NotFoundError,
     StalePlanError,
     TargetError,
@@ -140,6 +142,7 @@ class Session:
         self.target = target
         self.secrets = secrets
         self.client = client
+        self.journal_path: Path | None = None  # the last apply's journal file
 
     @classmethod
     @contextmanager
@@ -205,14 +208,39 @@ class Session:
                         as_of=as_of)
         return replace(run, binding=self.target.binding())
 
-    def apply(self, run: PlanRun, *, workers: int, progress: Progress | None) -> Executor:
-        """Apply a plan made in this session (nothing of it blocked)."""
+    def apply(
+        self,
+        run: PlanRun,
+        *,
+        workers: int,
+        progress: Progress | None,
+        on_interrupt: Callable[[list[str]], None] | None = None,
+    ) -> Executor:
+        """Apply a plan made in this session (nothing of it blocked); the journal is also
+        appended, as changes complete, to a file in `journal_dir()`."""
         snapshot = run.snapshot
-        return execute(
-            run.plan, run.desired, snapshot.objects,
-            client=self.client, refs=snapshot.refs, secrets=run.secrets,
-            currency=snapshot.currency, workers=workers, progress=progress,
-        )
+        stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:6]}"
+        path = self.journal_dir() / f"apply-{stamp}.jsonl"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            sink = path.open("x", encoding="utf-8")
+        except OSError as exc:
+            raise ApplyError(f"cannot write the apply journal {path}: {exc.strerror or exc}; "
+                             "nothing was applied") from exc
+        self.journal_path = path
+        with sink:
+            return execute(
+                run.plan, run.desired, snapshot.objects,
+                client=self.client, refs=snapshot.refs, secrets=run.secrets,
+                currency=snapshot.currency, workers=workers, progress=progress,
+                on_interrupt=on_interrupt, sink=sink,
+            )
+
+    def journal_dir(self) -> Path:
+        """Where apply journals are kept: `.flexctl/journals` beside the configuration (the
+        sandbox's directory), else the current directory's."""
+        root = self.loaded.root if self.loaded is not None else Path.cwd()
+        return root / ".flexctl" / "journals"
 
     # --- readiness ----------------------------------------------------------------------------
 

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import signal
 import sys
 import time
 from datetime import date
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
@@ -209,8 +212,35 @@ def _confirmed(auto_approve: bool) -> bool:
 
 
 def _execute(session: Session, run: PlanRun, options: ApplyOptions) -> Executor:
-    return session.apply(run, workers=options.workers,
-                         progress=ProgressLine(sys.stderr.isatty()))
+    executor = session.apply(run, workers=options.workers,
+                             progress=ProgressLine(sys.stderr.isatty()),
+                             on_interrupt=_say_waiting)
+    if session.journal_path is not None and run.plan.changes:
+        click.echo(f"The journal of this apply is in {session.journal_path}.", err=True)
+    if executor.aborted:  # the second Ctrl-C: what is in flight is left behind
+        _report(executor, run, options.fmt)
+        _stop_at_once()
+    if executor.interrupted:  # from now on a second Ctrl-C stops at once, too
+        signal.signal(signal.SIGINT, lambda signum, frame: _stop_at_once())
+    return executor
+
+
+def _stop_at_once() -> NoReturn:
+    """The second Ctrl-C: exit now; the journal file already holds every known outcome."""
+    click.echo("Stopped at once: run apply again; it re-plans and settles what was in flight.",
+               err=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)  # the threads still waiting on the network are not waited for
+
+
+def _say_waiting(in_flight: list[str]) -> None:
+    shown = ", ".join(in_flight[:5]) + (f" and {len(in_flight) - 5} more"
+                                        if len(in_flight) > 5 else "")
+    waiting = f"waiting for {len(in_flight)} change(s) in flight: {shown}" if in_flight \
+        else "nothing is in flight"
+    click.echo(f"\nInterrupted: starting nothing new; {waiting}. Press Ctrl-C again to stop at "
+               "once.", err=True)
 
 
 def _report(executor: Executor, run: PlanRun, fmt: str, plan_id: str | None = None) -> int:
@@ -219,7 +249,7 @@ def _report(executor: Executor, run: PlanRun, fmt: str, plan_id: str | None = No
         click.echo(render_journal_json(journal, dict(run.plan.target), plan_id), nl=False)
     elif run.plan.changes:
         click.echo("\n" + render_journal_text(journal), nl=False)
-    if executor.interrupted:
+    if executor.interrupted or executor.aborted:
         click.echo("Interrupted: run apply again to finish; it re-plans and converges.",
                    err=True)
         return 130

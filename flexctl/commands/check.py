@@ -20,7 +20,7 @@ from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.readiness.checklist import Readiness, render_steps, summary
 from flexctl.readiness.smoke import Outcome, SmokeResult, SmokeStep
-from flexctl.reconcile.render import printable
+from flexctl.sanitize import for_terminal
 from flexctl.session import Session
 
 MAX_SMOKE_AMOUNT = Decimal(100)  # "a small charge": a typo must not charge a real card 1000
@@ -57,7 +57,7 @@ def _show_step(step: SmokeStep) -> None:
     what was cleaned up (or left behind) has been said."""
     prefix = "cleanup: " if step.name == "cleanup" else ""
     failed = "" if step.ok else "FAILED: "
-    click.echo(f"smoke test: {prefix}{failed}{printable(step.message)}", err=True)
+    click.echo(f"smoke test: {prefix}{failed}{for_terminal(step.message)}", err=True)
 
 
 def exit_code(result: Readiness, smoke: SmokeResult | None) -> int:
@@ -79,7 +79,7 @@ def render_text(result: Readiness, smoke: SmokeResult | None) -> str:
         lines += [f"  {'ok' if s.ok else 'FAILED'}: {s.message}" for s in smoke.steps]
         lines += [f"  cleanup {'ok' if s.ok else 'FAILED'}: {s.message}" for s in smoke.cleanup]
         lines.append(_smoke_line(smoke))
-    return "\n".join(printable(line) for line in lines) + "\n"  # platform text: no escapes
+    return "\n".join(for_terminal(line) for line in lines) + "\n"  # platform text: no escapes
 
 
 def _smoke_line(smoke: SmokeResult) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
 
@@ -46,22 +47,36 @@ class Field:
     empty: str = "(none)"  # what an empty set of references means, in messages
 
     def from_api(self, raw: Any, refs: RefMap, currency: str) -> Any:
-        if self.type == "money":
-            return v.money(raw, currency)
-        if self.type == "number":
-            return v.number(raw)
-        if self.type == "date":
-            return v.api_date(raw)
+        """The normalized value of what the platform sent; TypeError or ValueError when it is
+        not a value of this field's type (see `fields_from_api`, which names the field)."""
+        if self.type in ("money", "number", "int"):
+            if raw is not None and (isinstance(raw, bool)
+                                    or not isinstance(raw, int | float | Decimal)):
+                raise TypeError("not a number")
+            if self.type == "money":
+                return v.money(raw, currency)
+            if self.type == "number":
+                return v.number(raw)
+            return int(raw) if raw is not None and raw == int(raw) else raw  # 120.0 is 120
         if self.type == "refs":
+            if raw is not None and not (isinstance(raw, list)
+                                        and all(isinstance(i, str) for i in raw)):
+                raise TypeError("not a list of ids")
             return v.keys_of(refs, self.ref or "", raw)
         if raw is None or raw == "":
             return None
+        if self.type == "bool":
+            if not isinstance(raw, bool):
+                raise TypeError("not a boolean")
+            return raw
+        if not isinstance(raw, str):
+            raise TypeError("not a string")
+        if self.type == "date":
+            return v.api_date(raw)
         if self.type == "ref":
-            return refs.key_of(self.ref or "", str(raw))
+            return refs.key_of(self.ref or "", raw)
         if self.type == "enum":
-            return next((c for c, a in self.enum if a == raw), str(raw))
-        if self.type == "int" and not isinstance(raw, bool) and raw == int(raw):
-            return int(raw)  # a JSON 120.0 is the count 120
+            return next((c for c, a in self.enum if a == raw), raw)
         return raw
 
     def to_api(self, value: Any, refs: RefMap) -> Any:
@@ -87,6 +102,32 @@ class Field:
         if self.type == "refs":
             return tuple(sorted(value or ()))
         return value
+
+
+_FAILURES = (ValueError, ArithmeticError, TypeError, AttributeError)
+_REASONS = {"money": "is not an amount", "number": "is not a number", "date": "is not a date",
+            "int": "is not a whole number", "refs": "is not a list of ids",
+            "bool": "is not true or false", "str": "is not a string", "ref": "is not an id",
+            "enum": "is not a string"}
+
+
+def fields_from_api(
+    fields: tuple[Field, ...], doc: Mapping[str, Any], refs: RefMap, currency: str
+) -> dict[str, Any]:
+    """The normalized fields of a platform document; a value a field cannot hold raises
+    `PlatformValueError` naming that field (found again field by field: the error is rare, the
+    loop without it is the hot path of every snapshot)."""
+    try:
+        return {f.name: f.from_api(v.get_path(doc, f.api), refs, currency) for f in fields}
+    except _FAILURES:
+        for field in fields:
+            raw = v.get_path(doc, field.api)
+            try:
+                field.from_api(raw, refs, currency)
+            except _FAILURES as exc:
+                reason = _REASONS.get(field.type, f"is not a valid {field.type}")
+                raise v.PlatformValueError(field.api, raw, reason) from exc
+        raise
 
 
 def matches_by_pin_marker_or_key(

@@ -17,7 +17,13 @@ from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.kinds import _values as v
-from flexctl.kinds._fields import MARKER, NOTHING, FieldKind, matches_by_pin_marker_or_key
+from flexctl.kinds._fields import (
+    MARKER,
+    NOTHING,
+    FieldKind,
+    fields_from_api,
+    matches_by_pin_marker_or_key,
+)
 from flexctl.kinds.base import Obj
 from flexctl.kinds.refs import RefMap
 
@@ -143,7 +149,7 @@ class KeyedKind(FieldKind):
         )
 
     def map_from_api(self, doc: Mapping[str, Any], refs: RefMap, currency: str) -> dict[str, Any]:
-        return {f.name: f.from_api(v.get_path(doc, f.api), refs, currency) for f in self.fields_map}
+        return fields_from_api(self.fields_map, doc, refs, currency)
 
     def extra_from_api(
         self, doc: Mapping[str, Any], fields: dict[str, Any], refs: RefMap, currency: str

@@ -20,7 +20,12 @@ from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.kinds import _values as v
-from flexctl.kinds._fields import MARKER, FieldKind, matches_by_pin_marker_or_key
+from flexctl.kinds._fields import (
+    MARKER,
+    FieldKind,
+    fields_from_api,
+    matches_by_pin_marker_or_key,
+)
 from flexctl.kinds.base import Obj
 from flexctl.kinds.refs import RefMap
 
@@ -202,7 +207,7 @@ class OwnedKind(FieldKind):
     # --- live --------------------------------------------------------------------------------
 
     def from_api(self, doc: Mapping[str, Any], refs: RefMap, currency: str) -> Obj:
-        fields = {f.name: f.from_api(doc.get(f.api), refs, currency) for f in self.fields_map}
+        fields = fields_from_api(self.fields_map, doc, refs, currency)
         meta = v.modified_meta(doc)
         meta.update(self.live_meta(doc, fields, refs))
         obj = Obj(self.name, "", fields, id=str(doc["_id"]), owner=owner_of(doc, refs), meta=meta)

@@ -20,6 +20,20 @@ from flexctl.errors import PlanError
 from flexctl.kinds.refs import RefMap
 
 
+class PlatformValueError(ValueError):
+    """A value the platform sent that a field cannot hold (a price "abc", a date "soon")."""
+
+    def __init__(self, field: str, value: Any, reason: str) -> None:
+        self.field, self.value, self.reason = field, value, reason
+        super().__init__(f"{field} {shown(value)} {reason}")
+
+
+def shown(value: Any) -> str:
+    """A platform value as a message quotes it: short, and never more than one line."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "…" + text[-3:]
+
+
 def money(value: Any, currency: str) -> Decimal | None:
     """An amount quantized to the currency's minor unit, keeping any finer digits it has.
 

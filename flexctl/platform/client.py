@@ -27,6 +27,7 @@ from flexctl.errors import InconsistentReadError, MalformedAnswerError
 from flexctl.kinds.base import Profile
 from flexctl.platform import scopes
 from flexctl.platform.http import HttpSession, RequestStats
+from flexctl.platform.stopping import request_stop
 
 PAGE_SIZE = 50  # the v2 maximum; larger values are a 400 on the platform
 MAX_WORKERS = 4  # concurrent reads: enough to overlap latency, few enough to stay paced
@@ -320,10 +321,13 @@ class FlexClient:
                 raise next(e for f in futures if (e := f.exception()) is not None
                            and not isinstance(e, _ListStopped))
             return [future.result() for future in futures]
-        except BaseException:
+        except BaseException as exc:
             # A failure or Ctrl-C: the lists still running stop at their next page instead
-            # of reading their kind to the end (minutes at the platform's pace).
+            # of reading their kind to the end (minutes at the platform's pace); after Ctrl-C
+            # no reader waits out its pace either.
             self._stop_lists.set()
+            if isinstance(exc, KeyboardInterrupt):
+                request_stop()
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)

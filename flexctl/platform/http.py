@@ -55,6 +55,7 @@ from flexctl.platform.auth import ClientCredentialsAuth
 from flexctl.platform.jsonwire import encode_json
 from flexctl.platform.pacing import Pacer
 from flexctl.platform.scopes import scope_for
+from flexctl.platform.stopping import pause
 from flexctl.platform.wire import (
     Answer,
     NoAnswer,
@@ -225,7 +226,7 @@ class HttpSession:
         timeouts: Timeouts = DEFAULT_TIMEOUTS,
         retry: RetryPolicy = DEFAULT_RETRY,
         pacer: Pacer | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
     ) -> None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flexctl.errors import UsageError
+from flexctl.platform.stopping import pause
 
 DEFAULT_READ_RATE = "400/min"
 DEFAULT_WRITE_RATE = "100/min"
@@ -64,7 +65,7 @@ class TokenBucket:
         burst: float | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
     ) -> None:
         self.rate = rate
         self.capacity = max(1.0, burst if burst is not None else rate.per_second * BURST_SECONDS)
@@ -116,7 +117,7 @@ class Pacer:
         write_rate: Rate,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
     ) -> None:
         self.reads = TokenBucket(read_rate, clock=clock, sleep=sleep)
         self.writes = TokenBucket(write_rate, clock=clock, sleep=sleep)
@@ -128,7 +129,7 @@ class Pacer:
         write_rate: str | None = None,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
     ) -> Pacer:
         """Rates from options, else `FLEXCTL_READ_RATE`/`FLEXCTL_WRITE_RATE`, else defaults."""
         reads = read_rate or os.environ.get(READ_RATE_ENV) or DEFAULT_READ_RATE

@@ -14,22 +14,31 @@ dependents can refer to them.
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from types import FrameType
+from typing import TextIO
 
 from flexctl.config.secrets import SecretResolver
 from flexctl.errors import ApplyError, FlexctlError, PlanError, SecretError
 from flexctl.kinds import get as get_kind
 from flexctl.kinds.base import Kind, Obj
 from flexctl.kinds.refs import RefMap
+from flexctl.platform import stopping
+from flexctl.platform.stopping import Stopped
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, ApiFailure, Entry, Journal
 from flexctl.reconcile.plan import API_ACTIONS, Change, Plan, references
 from flexctl.reconcile.recovery import Done, WriteClient, Writer
 
 DEFAULT_WORKERS = 8  # requests in flight; enough to hide latency, the pacer sets the rate
 INTERRUPTED = "not started: apply was interrupted"
+ABORTED = "unknown: apply was stopped at once while it was in flight; the next run settles it"
+POLL_SECONDS = 0.2  # how soon a Ctrl-C is noticed and said
 
 Progress = Callable[[Entry, int, int], None]  # (entry just recorded, done, total)
 
@@ -144,12 +153,16 @@ class Executor:
     writer: Writer
     workers: int = DEFAULT_WORKERS
     progress: Progress | None = None
+    on_interrupt: Callable[[list[str]], None] | None = None  # told what is still in flight
+    sink: TextIO | None = None  # the journal file, written as changes complete
     journal: Journal = field(init=False)
-    interrupted: bool = field(init=False, default=False)
+    interrupted: bool = field(init=False, default=False)  # the first Ctrl-C
+    aborted: bool = field(init=False, default=False)  # the second: left in flight, unknown
+    _stop: threading.Event = field(init=False, default_factory=threading.Event)
     _refs_lock: threading.Lock = field(init=False, default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
-        self.journal = Journal([c.address for c in self.plan.changes])
+        self.journal = Journal([c.address for c in self.plan.changes], sink=self.sink)
 
     def run(self) -> Journal:
         if self.plan.blocked:
@@ -183,36 +196,50 @@ class Executor:
     # -- scheduling -------------------------------------------------------------------------
 
     def _schedule(self, tasks: Sequence[Task], manual: Sequence[Entry]) -> None:
+        """Run the tasks, at most `workers` at a time. The first Ctrl-C starts nothing new and
+        lets what is in flight finish (each outcome recorded); a second stops at once."""
         graph = _Graph(tasks, manual)
         for entry in manual:  # what needs a manual step cannot run in this apply
             self._finish(entry, graph)
         pool = ThreadPoolExecutor(max_workers=max(1, self.workers),
                                   thread_name_prefix="flexctl-apply")
+        with _interrupts(self._stop) as presses:
+            try:
+                self._run_tasks(pool, graph)
+            except KeyboardInterrupt:  # the second Ctrl-C: leave what is in flight behind
+                self.aborted = True
+                pool.shutdown(wait=False, cancel_futures=True)
+            else:
+                pool.shutdown(wait=True)
+            presses.loop_done = True  # a press from now on only marks the apply aborted
+            for task in tasks:  # interrupted, or (a bug) waiting in a dependency cycle
+                if self.journal.get(task.change.address) is None:
+                    self._record(self._not_started(task.change))
+        self.aborted = self.aborted or presses.aborted
+
+    def _run_tasks(self, pool: ThreadPoolExecutor, graph: _Graph) -> None:
+        queued: deque[Task] = deque()
         running: dict[Future[Entry], Task] = {}
-        try:
-            while True:
-                for task in graph.take_ready():
-                    running[pool.submit(self._execute, task.change)] = task
-                if not running:
-                    break
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                # Recorded before it leaves `running`: a Ctrl-C in between loses no outcome.
-                for future in done:
-                    self._finish(future.result(), graph)
-                    running.pop(future)
-        except KeyboardInterrupt:
-            self.interrupted = True
-            pool.shutdown(wait=True, cancel_futures=True)  # in-flight writes finish
-            for future, task in running.items():
-                if self.journal.get(task.change.address) is not None:
-                    continue  # recorded just before the interrupt
-                finished = future.done() and not future.cancelled()
-                self._record(future.result() if finished else self._not_started(task.change))
-        finally:
-            pool.shutdown(wait=True)
-        for task in tasks:  # interrupted, or (a bug) waiting in a dependency cycle
-            if self.journal.get(task.change.address) is None:
-                self._record(self._not_started(task.change))
+        while True:
+            if self._stop.is_set() and not self.interrupted:
+                self._interrupt(running)
+            queued.extend(graph.take_ready())
+            while queued and len(running) < self.workers and not self.interrupted:
+                task = queued.popleft()
+                running[pool.submit(self._execute, task.change)] = task
+            if not running:
+                return
+            done, _ = wait(running, timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
+            for future in done:
+                self._finish(future.result(), graph)
+                running.pop(future)
+
+    def _interrupt(self, running: Mapping[Future[Entry], Task]) -> None:
+        """The first Ctrl-C: stop starting changes, say what is still in flight."""
+        self.interrupted = True
+        stopping.request_stop()  # threads waiting on the pacer or a retry stop waiting
+        if self.on_interrupt is not None:
+            self.on_interrupt(sorted(task.change.address for task in running.values()))
 
     def _finish(self, entry: Entry, graph: _Graph) -> None:
         """Record an outcome; release what it unblocks, skip what needed it to succeed."""
@@ -239,7 +266,12 @@ class Executor:
                      waits_for=blocker.address, manual_step=manual)
 
     def _not_started(self, change: Change) -> Entry:
-        why = INTERRUPTED if self.interrupted else "not started: its dependencies never finished"
+        if self.aborted:
+            why = ABORTED
+        elif self.interrupted:
+            why = INTERRUPTED
+        else:
+            why = "not started: its dependencies never finished"
         return Entry(change.address, change.kind, change.action, "skipped", why, change.id)
 
     def _record(self, entry: Entry) -> None:
@@ -253,6 +285,8 @@ class Executor:
         """Run one change on a worker thread; every error becomes a failed entry."""
         try:
             done = self._apply(get_kind(change.kind), change)
+        except Stopped:  # Ctrl-C while it waited to send: nothing was sent by this attempt
+            return self._not_started(change)
         except FlexctlError as error:
             return Entry(change.address, change.kind, change.action, "failed", str(error),
                          change.id, ApiFailure.of(error))
@@ -316,6 +350,38 @@ class Executor:
             self.writer.refs.set_name(kind.name, str(key), str(obj.fields.get("name") or ""))
 
 
+@dataclass
+class _Presses:
+    loop_done: bool = False
+    aborted: bool = False
+
+
+@contextmanager
+def _interrupts(stop: threading.Event) -> Iterator[_Presses]:
+    """While the block runs, the first Ctrl-C sets `stop` (the loop notices it within
+    POLL_SECONDS) instead of raising anywhere; a second raises KeyboardInterrupt at once, or
+    once the loop is done only marks the apply aborted. Only the main thread can handle
+    signals; elsewhere Ctrl-C keeps its usual meaning."""
+    presses = _Presses()
+    if threading.current_thread() is not threading.main_thread():
+        yield presses
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if not stop.is_set():
+            stop.set()
+        elif not presses.loop_done:
+            raise KeyboardInterrupt
+        else:
+            presses.aborted = True
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield presses
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def execute(
     plan: Plan,
     desired: Mapping[str, Sequence[Obj]],
@@ -327,6 +393,8 @@ def execute(
     currency: str,
     workers: int = DEFAULT_WORKERS,
     progress: Progress | None = None,
+    on_interrupt: Callable[[list[str]], None] | None = None,
+    sink: TextIO | None = None,
 ) -> Executor:
     """Apply `plan` (nothing blocked) through `client`; returns the finished executor, whose
     `journal` holds every change's outcome and `interrupted` whether Ctrl-C cut it short."""
@@ -337,6 +405,8 @@ def execute(
         writer=Writer(client, refs, secrets, currency),
         workers=workers,
         progress=progress,
+        on_interrupt=on_interrupt,
+        sink=sink,
     )
     executor.run()
     return executor

@@ -12,11 +12,13 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TextIO
 
 from flexctl import __version__
 from flexctl.errors import ApiError, ApplyError, TransportError
-from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS, printable
+from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS
+from flexctl.redaction import redact
+from flexctl.sanitize import for_terminal
 
 Status = Literal["applied", "failed", "skipped", "manual"]
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "manual")
@@ -84,11 +86,18 @@ class Journal:
 
     order: list[str]  # addresses in plan order
     entries: dict[str, Entry] = field(default_factory=dict)
+    # A file the entries are appended to as they are recorded (JSON lines, flushed at once),
+    # so no interrupt, kill or crash loses what is known to have been applied.
+    sink: TextIO | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def record(self, entry: Entry) -> None:
         with self._lock:
             self.entries[entry.address] = entry
+            if self.sink is not None:
+                line = json.dumps(entry.data(), ensure_ascii=False)
+                self.sink.write(redact(line) + "\n")
+                self.sink.flush()
 
     def get(self, address: str) -> Entry | None:
         with self._lock:
@@ -133,8 +142,8 @@ def summary_line(journal: Journal) -> str:
 
 def entry_line(entry: Entry) -> str:
     """One journal line: status, the plan's symbol, the address and what happened."""
-    line = f"{entry.status:<8} {SYMBOLS.get(entry.action, '?'):<3} {entry.address}"
-    return f"{line}: {printable(entry.message)}" if entry.message else line
+    line = f"{entry.status:<8} {SYMBOLS.get(entry.action, '?'):<3} {for_terminal(entry.address)}"
+    return f"{line}: {for_terminal(entry.message)}" if entry.message else line
 
 
 def render_journal_text(journal: Journal) -> str:

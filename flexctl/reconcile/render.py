@@ -5,7 +5,7 @@ comments, JSON for scripts (SPEC section 3). Secrets show as `(sensitive)` in ev
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from flexctl.reconcile.plan import (
     sensitive_fields,
 )
 from flexctl.reconcile.render_money import money_line, money_markdown, money_text
+from flexctl.sanitize import for_markdown, for_terminal
 
 # 1.1 added `money` (the plan's and each change's); minor versions only add fields.
 FORMAT_VERSION = "1.1"
@@ -115,26 +116,21 @@ def _field_lines(change: Change) -> Iterator[str]:
 def change_lines(
     change: Change, step: int | None = None, money: MoneySummary | None = None
 ) -> list[str]:
-    """A change as plain lines: the symbol and address, its reason, its money, its fields."""
+    """A change as plain lines: the symbol and address, its reason, its money, then its
+    fields. Text from the platform or the config is made inert (`for_terminal`): no escape
+    sequence, control or bidi override in a name reaches a terminal or a log."""
     lines = [f"{SYMBOLS[change.action]:<3} {change.address}"]
     reason = change.reason
     if step is not None:
         reason = f"{reason} (manual step {step})" if reason else f"manual step {step}"
     if reason:
-        lines.append(f"      # {printable(reason)}")
+        lines.append(f"      # {reason}")
     line = money_line(change.money, money.digits, money.currency) if money else None
     if line:
         lines.append(f"      {line}")
     if not is_safety_notice(change):
         lines.extend(f"      {line}" for line in _field_lines(change))
-    return lines
-
-
-def printable(text: str) -> str:
-    """Text from the platform may hold control characters (a terminal escape in a name)."""
-    if text.isprintable():
-        return text
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+    return [for_terminal(line) for line in lines]
 
 
 def _steps(plan: Plan) -> dict[str, int]:
@@ -146,12 +142,12 @@ def _unmanaged_text(unmanaged: Mapping[str, int]) -> str:
     return ", ".join(f"{count} {kind}" for kind, count in unmanaged.items())
 
 
-def _header(plan: Plan, drift: bool) -> str:
+def _header(plan: Plan, drift: bool, inert: Callable[[str], str] = for_terminal) -> str:
     target = plan.target
     what = "Drift check" if drift else "Plan"
     return (
-        f"{what} for organization {target.get('org')} on {target.get('api_url')} "
-        f"(profile {target.get('profile')})"
+        f"{what} for organization {inert(str(target.get('org')))} on "
+        f"{inert(str(target.get('api_url')))} (profile {target.get('profile')})"
     )
 
 
@@ -172,7 +168,7 @@ def render_text(plan: Plan, *, color: bool = False, drift: bool = False) -> str:
         out.extend(f"  {line}" for line in lines)
     if steps:
         out += ["", "Manual steps (the target's API cannot make these; do them by hand):"]
-        out += [f"  {i}. {printable(c.instructions)}" for c in plan.changes
+        out += [f"  {i}. {for_terminal(c.instructions)}" for c in plan.changes
                 if (i := steps.get(c.address)) and c.instructions]
     if plan.unmanaged:
         out += ["", f"Unmanaged (not in the configuration, left untouched): "
@@ -190,7 +186,7 @@ def render_text(plan: Plan, *, color: bool = False, drift: bool = False) -> str:
 
 def render_markdown(plan: Plan, *, drift: bool = False) -> str:
     """For pull-request comments: a summary table and one collapsible section per kind."""
-    out = [f"### {_header(plan, drift)}", ""]
+    out = [f"### {_header(plan, drift, for_markdown)}", ""]
     if plan.empty:
         out += [NO_DRIFT if drift else NO_CHANGES]
         if plan.unmanaged:
@@ -222,8 +218,8 @@ def render_markdown(plan: Plan, *, drift: bool = False) -> str:
                 "`flexctl plan` for the full plan.*", ""]
     if steps:
         out += ["#### Manual steps", ""]
-        # A name may hold "<": the comment must not turn it into HTML. ">" is harmless here.
-        out += [f"- [ ] {i}. {printable(c.instructions).replace('<', '&lt;')}"
+        # Names come from the platform: no link, HTML, table or code of theirs may take effect.
+        out += [f"- [ ] {i}. {for_markdown(c.instructions)}"
                 for c in plan.changes
                 if (i := steps.get(c.address)) and c.instructions]
         out.append("")

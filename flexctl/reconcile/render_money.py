@@ -9,7 +9,6 @@ from typing import Protocol
 
 from flexctl.kinds.money import Effect, MoneyEffect, amount_text
 from flexctl.reconcile.money import CustomerMoney, MoneySummary
-from flexctl.sanitize import for_terminal
 
 TEXT_CUSTOMERS = 10  # customers listed in the text block
 MARKDOWN_CUSTOMERS = 20  # customers listed in a pull-request comment
@@ -55,7 +54,7 @@ def money_line(effect: MoneyEffect | None, digits: int, currency: str) -> str | 
     parts = [MOVES] if effect.moves_money else []
     parts += figures(effect, digits, currency)
     if effect.note:
-        parts.append(for_terminal(effect.note))
+        parts.append(effect.note)
     return "money: " + "; ".join(parts)
 
 

@@ -32,6 +32,7 @@ from flexctl.kinds.base import Obj
 from flexctl.platform.target import Target
 from flexctl.reconcile.plan import Plan
 from flexctl.reconcile.render import FORMAT_VERSION, plan_data
+from flexctl.redaction import redact
 
 FILE_KIND = "flexctl-plan"
 APPLIED_PLANS = "applied-plans"  # one line per applied plan file: "<plan id> <time> <org>"
@@ -172,7 +173,8 @@ def write_planfile(path: Path, document: Mapping[str, Any]) -> None:
     """Write atomically: a reader never sees half a plan, a crash leaves the old file."""
     path = Path(path)
     try:
-        write_atomic(path, json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        write_atomic(path, redact(text))  # a secret the platform echoed never lands in it
     except OSError as exc:
         raise PlanError(f"cannot write the plan file {path}: {exc.strerror or exc}") from exc
 

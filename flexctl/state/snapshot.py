@@ -21,9 +21,10 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from flexctl.errors import MalformedAnswerError
 from flexctl.kinds import registry, with_references
 from flexctl.kinds._owned import unique_address
-from flexctl.kinds._values import unique_slug
+from flexctl.kinds._values import PlatformValueError, unique_slug
 from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.refs import RefMap
 
@@ -139,7 +140,7 @@ def normalize_kind(
     invoiced: Collection[str] = (),
 ) -> list[Obj]:
     """Live documents of one kind, normalized and aligned with the desired objects."""
-    live = [kind.from_api(doc, refs, currency) for doc in docs]
+    live = [_normalized(kind, doc, refs, currency) for doc in docs]
     if kind.singleton:
         return live
     wanted = list(desired)
@@ -179,6 +180,24 @@ def match(kind: Kind, live: list[Obj], desired: list[Obj]) -> dict[int, Obj]:
             unmatched.append(obj)
     _match_loosely(kind, live, unmatched, pairs)
     return pairs
+
+
+def _normalized(kind: Kind, doc: Mapping[str, Any], refs: RefMap, currency: str) -> Obj:
+    """One live document, normalized; a value no field can hold is an error naming the request,
+    the object and the field, never a crash (and nothing is written after a failed read)."""
+    path = kind.api_path or kind.name
+    try:
+        return kind.from_api(doc, refs, currency)
+    except PlatformValueError as exc:
+        raise MalformedAnswerError(
+            "GET", path, 200, f"{kind.noun} {doc.get('_id') or '(no id)'}: {exc}"
+        ) from None
+    except (ValueError, ArithmeticError, TypeError, AttributeError, KeyError) as exc:
+        raise MalformedAnswerError(
+            "GET", path, 200,
+            f"{kind.noun} {doc.get('_id') or '(no id)'} is not shaped as flexctl expects "
+            f"({type(exc).__name__})",
+        ) from None
 
 
 def duplicates(kind: Kind, live: list[Obj], pairs: dict[int, Obj]) -> dict[int, Obj]:

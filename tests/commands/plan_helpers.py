@@ -4,7 +4,7 @@ emulator database per test, seeding it with the config's objects, and running th
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,15 +15,15 @@ import pytest
 
 from flexctl.cli import main
 from flexctl.config.secrets import SecretResolver
-from flexctl.emulator import create_app
+from flexctl.emulator import Emulator, create_app
 from flexctl.kinds import registry
-from flexctl.kinds.base import Profile
+from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.configuration import load_config
 from flexctl.kinds.refs import RefMap
 from flexctl.platform import target as target_module
 from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import open_client, resolve_target
+from flexctl.platform.target import Target, open_client, resolve_target
 from flexctl.state.desired import desired_state
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
@@ -90,7 +90,7 @@ class Sandbox:
     def set_status(self, status: str) -> None:
         self.harness("PUT", f"organizations/{ORG}/account", {"status": status})
 
-    def invoice(self, memberships: list[str] = (), fees: list[str] = ()) -> None:  # type: ignore[assignment]
+    def invoice(self, memberships: Iterable[str] = (), fees: Iterable[str] = ()) -> None:
         self.harness("POST", f"organizations/{ORG}/invoices",
                      {"memberships": list(memberships), "fees": list(fees)})
 
@@ -118,7 +118,7 @@ class Sandbox:
             return list(client.list(path))
 
 
-def _upsert(client: FlexClient, kind: Any, obj: Any, refs: RefMap, secrets: SecretResolver,
+def _upsert(client: FlexClient, kind: Kind, obj: Obj, refs: RefMap, secrets: SecretResolver,
             path: str) -> dict[str, Any]:
     # The sandbox starts with built-in revenue accounts: bind to those rather than duplicate.
     if not kind.owned:
@@ -148,7 +148,7 @@ def make_sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 def use_profile(monkeypatch: pytest.MonkeyPatch, profile: str) -> None:
     """Make the CLI's embedded sandbox serve another profile (the test seam of target.py)."""
 
-    def sandbox_app(target: Any) -> Any:
+    def sandbox_app(target: Target) -> Emulator:
         app = create_app(str(target.sandbox_db), profile=profile, orgs=(target.org,))
         app.store.ensure_org(target.org)
         return app
@@ -159,7 +159,7 @@ def use_profile(monkeypatch: pytest.MonkeyPatch, profile: str) -> None:
 def with_faults(monkeypatch: pytest.MonkeyPatch, *rules: dict[str, Any]) -> None:
     """The CLI's embedded sandbox with injected fault rules (the test seam of target.py)."""
 
-    def sandbox_app(target: Any) -> Any:
+    def sandbox_app(target: Target) -> Emulator:
         app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
         app.store.ensure_org(target.org)
         app.faults.configure(list(rules))
@@ -168,12 +168,12 @@ def with_faults(monkeypatch: pytest.MonkeyPatch, *rules: dict[str, Any]) -> None
     monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
 
 
-def recording_apps(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+def recording_apps(monkeypatch: pytest.MonkeyPatch) -> list[Emulator]:
     """Every embedded emulator the CLI opens from now on, to count its requests."""
-    opened: list[Any] = []
+    opened: list[Emulator] = []
     make = target_module._sandbox_app
 
-    def sandbox_app(target: Any) -> Any:
+    def sandbox_app(target: Target) -> Emulator:
         opened.append(make(target))
         return opened[-1]
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from flexctl.cli import main
+from flexctl.emulator import Emulator
 from flexctl.kinds.base import Profile
 from flexctl.platform.scopes import profile_scopes
 from tests.commands.plan_helpers import (
@@ -44,7 +45,7 @@ def state(sandbox: Sandbox) -> dict[str, list[dict[str, Any]]]:
         return {p: list(client.list(p)) for p in paths}
 
 
-def writes(apps: list[Any]) -> int:
+def writes(apps: list[Emulator]) -> int:
     return sum(app.stats.writes for app in apps)
 
 

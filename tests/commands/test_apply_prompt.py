@@ -26,8 +26,8 @@ def on_terminal(monkeypatch: pytest.MonkeyPatch, answer: str) -> list[str]:
         asked.append(text)
         return answer
 
-    monkeypatch.setattr(apply_command.sys.stdin, "isatty", lambda: True, raising=False)
-    monkeypatch.setattr(apply_command.click, "prompt", prompt)
+    monkeypatch.setattr("flexctl.commands.apply.sys.stdin.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("flexctl.commands.apply.click.prompt", prompt)
     return asked
 
 
@@ -60,7 +60,7 @@ def test_no_prompt_when_there_is_nothing_to_apply(sandbox: Sandbox,
 
 def test_progress_rewrites_one_line_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     stream = io.StringIO()
-    monkeypatch.setattr(apply_command.click, "echo",
+    monkeypatch.setattr("flexctl.commands.apply.click.echo",
                         lambda text, nl=True, err=False: stream.write(text + ("\n" if nl else "")))
     progress = apply_command.ProgressLine(tty=True)
     progress(Entry("plans.hot-desk", "plans", "create", "applied"), 1, 2)

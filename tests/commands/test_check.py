@@ -6,9 +6,11 @@ the API that it leaves nothing behind."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
+from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import pytest
 
@@ -18,7 +20,7 @@ from flexctl.kinds.base import Profile
 from flexctl.platform import target as target_module
 from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import open_client, resolve_target
+from flexctl.platform.target import Target, open_client, resolve_target
 from flexctl.readiness.checklist import Readiness, Step
 from flexctl.readiness.smoke import SMOKE_SCOPES, Outcome, SmokeResult, SmokeStep
 from tests.commands.plan_helpers import ORG, Sandbox, make_sandbox, use_profile, with_faults
@@ -27,7 +29,7 @@ STEPS = ("gateway", "services", "customers", "bill_run", "automation", "storefro
 
 
 @pytest.fixture
-def sandbox(tmp_path: Any, capsys: pytest.CaptureFixture[str],
+def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
             monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     return make_sandbox(tmp_path, capsys, monkeypatch)
 
@@ -292,10 +294,12 @@ def test_smoke_test_interrupted_cleans_up_and_says_so(
     sandbox.seed()
     before = live_counts(sandbox)
 
-    def sandbox_app(target: Any) -> Any:
+    def sandbox_app(target: Target) -> WSGIApplication:
         app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
 
-        def interrupted_at_collect(environ: dict[str, Any], start_response: Any) -> Any:
+        def interrupted_at_collect(
+            environ: WSGIEnvironment, start_response: StartResponse
+        ) -> Iterable[bytes]:
             if environ["PATH_INFO"].endswith("/collect"):
                 raise KeyboardInterrupt  # Ctrl-C while the payment is being collected
             return app(environ, start_response)

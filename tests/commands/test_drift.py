@@ -49,8 +49,8 @@ def test_drift_does_not_apply_the_safety_ratio(sandbox: Sandbox) -> None:
     with sandbox.client() as client:
         plans = list(client.list("plans"))
         assert len(plans) == 10
-        for plan in plans[:5]:  # 5 of 10: above max_change_ratio 0.3
-            client.update("plans", plan["_id"], {"price": 1})
+        for doc in plans[:5]:  # 5 of 10: above max_change_ratio 0.3
+            client.update("plans", doc["_id"], {"price": 1})
     plan = sandbox.run("plan", "--format", "json", "--detailed-exitcode")
     assert plan.code == 3  # plan blocks it ...
     result = sandbox.run("drift", "--format", "json")

@@ -3,20 +3,25 @@ is byte-identical when repeated, never holds a secret, and is written atomically
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import pytest
 
 from flexctl import session as session_module
 from flexctl.cli import main
-from flexctl.export.build import Export, export_slug
+from flexctl.config.types import EnvSecret
+from flexctl.export.build import Export, build_export, export_slug
 from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import load_config
+from flexctl.kinds.gateways import StripeGateway
 from flexctl.platform.scopes import profile_scopes
+from flexctl.state.snapshot import Snapshot
 from tests.commands.export_seed import ORG, SECRET, oid, organization, seed
 from tests.commands.plan_helpers import use_profile
+from tests.config_sections import sections
 
 
 @dataclass
@@ -24,6 +29,10 @@ class Run:
     code: int
     out: str
     err: str
+
+
+class Cli(Protocol):
+    def __call__(self, *args: str) -> Run: ...
 
 
 @pytest.fixture(autouse=True)
@@ -43,19 +52,18 @@ def db(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Iterator[object]:
+def cli(capsys: pytest.CaptureFixture[str]) -> Cli:
     def run(*args: str) -> Run:
         capsys.readouterr()
         code = main(list(args))
         captured = capsys.readouterr()
         return Run(code, captured.out, captured.err)
 
-    yield run
+    return run
 
 
-def export(cli: object, db: Path, out: Path, *extra: str) -> Run:
-    result: Run = cli("export", "-o", str(out), "--api-url", f"local:{db}", "--org", ORG, *extra)  # type: ignore[operator]
-    return result
+def export(cli: Cli, db: Path, out: Path, *extra: str) -> Run:
+    return cli("export", "-o", str(out), "--api-url", f"local:{db}", "--org", ORG, *extra)
 
 
 def files(root: Path) -> dict[str, str]:
@@ -66,7 +74,7 @@ def files(root: Path) -> dict[str, str]:
 
 
 def test_export_validates_and_plan_against_the_same_target_is_empty(
-    cli: object, db: Path, tmp_path: Path
+    cli: Cli, db: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "config"
     result = export(cli, db, out)
@@ -76,29 +84,29 @@ def test_export_validates_and_plan_against_the_same_target_is_empty(
         "gateways.yaml", "invoicing.yaml", "organization.yaml", "rates.yaml", "services.yaml",
         "storefront.yaml",
     ]
-    loaded = load_config(out)
-    assert loaded.config.organization == ORG and loaded.config.currency == "EUR"
-    customers = [*loaded.config.companies.values(), *loaded.config.members.values()]
+    config = sections(load_config(out).config)
+    assert config.organization == ORG and config.currency == "EUR"
+    customers = [*config.companies.values(), *config.members.values()]
     memberships = sum(len(c.memberships) for c in customers)
     fees = sum(len(c.fees) for c in customers)
     assert memberships and fees
     assert f"members, {memberships} memberships, {fees} fees, 1 invoicing" in result.out
-    assert cli("validate", str(out)).code == 0  # type: ignore[operator]
-    plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")  # type: ignore[operator]
+    assert cli("validate", str(out)).code == 0
+    plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")
     assert plan.code == 0, plan.out + plan.err
     assert "No changes" in plan.out
 
 
-def test_export_twice_gives_identical_files(cli: object, db: Path, tmp_path: Path) -> None:
+def test_export_twice_gives_identical_files(cli: Cli, db: Path, tmp_path: Path) -> None:
     assert export(cli, db, tmp_path / "a").code == 0
     assert export(cli, db, tmp_path / "b").code == 0
     assert files(tmp_path / "a") == files(tmp_path / "b")
 
 
-def test_keys_amounts_memberships_and_modelines(cli: object, db: Path, tmp_path: Path) -> None:
+def test_keys_amounts_memberships_and_modelines(cli: Cli, db: Path, tmp_path: Path) -> None:
     out = tmp_path / "config"
     assert export(cli, db, out).code == 0
-    config = load_config(out).config
+    config = sections(load_config(out).config)
     assert set(config.locations) == {"cafe-zurich", "harbor-downtown"}
     # Duplicate names: -2 for the later _id, in both customers and plans.
     assert config.companies["acme-ltd"].id == oid(40)
@@ -129,19 +137,21 @@ def test_keys_amounts_memberships_and_modelines(cli: object, db: Path, tmp_path:
 
 
 def test_secrets_become_env_references_and_never_appear(
-    cli: object, db: Path, tmp_path: Path
+    cli: Cli, db: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "config"
     result = export(cli, db, out)
     everything = "".join(files(out).values()) + result.out + result.err
     assert SECRET not in everything and SECRET[-4:] not in everything
-    gateway = load_config(out).config.gateways["stripe-acct-1atelier"]
-    assert gateway.secret_key.env == "FLEXCTL_STRIPE_ACCT_1ATELIER_SECRET"  # type: ignore[union-attr]
+    gateway = sections(load_config(out).config).gateways["stripe-acct-1atelier"]
+    # a Stripe gateway's secret, exported as an environment reference
+    assert isinstance(gateway, StripeGateway) and isinstance(gateway.secret_key, EnvSecret)
+    assert gateway.secret_key.env == "FLEXCTL_STRIPE_ACCT_1ATELIER_SECRET"
     assert "# not exported: the platform never reveals it" in files(out)["gateways.yaml"]
 
 
 def test_refuses_a_non_empty_directory_without_force(
-    cli: object, db: Path, tmp_path: Path
+    cli: Cli, db: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "config"
     out.mkdir()
@@ -156,7 +166,7 @@ def test_refuses_a_non_empty_directory_without_force(
 
 
 def test_hidden_entries_do_not_make_a_directory_non_empty(
-    cli: object, db: Path, tmp_path: Path
+    cli: Cli, db: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "repo"
     (out / ".git").mkdir(parents=True)
@@ -166,12 +176,12 @@ def test_hidden_entries_do_not_make_a_directory_non_empty(
 
 
 def test_kinds_limits_the_export_to_those_kinds_and_their_references(
-    cli: object, db: Path, tmp_path: Path
+    cli: Cli, db: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "config"
     assert export(cli, db, out, "--kinds", "plans").code == 0
     assert sorted(files(out)) == ["flexctl.schema.json", "organization.yaml", "services.yaml"]
-    config = load_config(out).config
+    config = sections(load_config(out).config)
     assert set(config.plans) >= {"hot-desk", "printing"} and not config.companies
     assert config.revenue_accounts  # referenced by a plan: exported too
     bad = export(cli, db, tmp_path / "x", "--kinds", "plans,nope")
@@ -179,7 +189,7 @@ def test_kinds_limits_the_export_to_those_kinds_and_their_references(
 
 
 def test_export_on_the_officernd_profile_comments_what_it_cannot_read(
-    cli: object, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     use_profile(monkeypatch, "officernd")
     monkeypatch.setenv("FLEXCTL_SCOPES", " ".join(profile_scopes(Profile.OFFICERND)))
@@ -193,12 +203,12 @@ def test_export_on_the_officernd_profile_comments_what_it_cannot_read(
     )
     assert "# invoicing: the OfficeRnD public API does not expose" in organization_yaml
     assert "gateways.yaml" not in files(out) and "storefront.yaml" not in files(out)
-    plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")  # type: ignore[operator]
+    plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")
     assert plan.code == 0, plan.out + plan.err
 
 
 def test_what_cannot_be_represented_is_left_out_with_a_comment(
-    cli: object, tmp_path: Path
+    cli: Cli, tmp_path: Path
 ) -> None:
     data = organization()
     data["companies"].append({"_id": oid(43), "name": "Nowhere Inc"})  # no location
@@ -215,17 +225,17 @@ def test_what_cannot_be_represented_is_left_out_with_a_comment(
     assert result.code == 0, result.err
     members = files(out)["customers/members.yaml"]
     assert "not exported: fees id" in members and "same plan, date and name" in members
-    assert len(load_config(out).config.members["jane-doe-2"].fees) == 1
+    assert len(sections(load_config(out).config).members["jane-doe-2"].fees) == 1
     companies = files(out)["customers/companies.yaml"]
     assert "# not exported: companies nowhere-inc" in companies
     assert "no location" in companies
     assert "is not an exported billing plan" in companies
     assert "Not exported: companies nowhere-inc" in result.err
-    plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")  # type: ignore[operator]
+    plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")
     assert plan.code == 0, plan.out + plan.err  # left out = unmanaged, never a change
 
 
-def test_many_customers_are_split_into_files_of_500(cli: object, tmp_path: Path) -> None:
+def test_many_customers_are_split_into_files_of_500(cli: Cli, tmp_path: Path) -> None:
     data = organization()
     data["members"] += [
         {"name": f"Member {n:04d}", "email": f"m{n}@example.com", "location": oid(1)}
@@ -238,7 +248,7 @@ def test_many_customers_are_split_into_files_of_500(cli: object, tmp_path: Path)
     names = sorted(files(out))
     assert "customers/members-001.yaml" in names and "customers/members-002.yaml" in names
     assert "customers/members.yaml" not in names
-    assert len(load_config(out).config.members) == 603
+    assert len(sections(load_config(out).config).members) == 603
 
 
 @pytest.mark.parametrize(
@@ -250,7 +260,7 @@ def test_export_slug_transliterates(name: str, slug: str) -> None:
     assert export_slug(name) == slug
 
 
-def test_an_unwritable_directory_is_one_clean_error(cli: object, db: Path, tmp_path: Path) -> None:
+def test_an_unwritable_directory_is_one_clean_error(cli: Cli, db: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a directory\n", encoding="utf-8")
     result = export(cli, db, blocker / "config")
@@ -261,12 +271,12 @@ def test_an_unwritable_directory_is_one_clean_error(cli: object, db: Path, tmp_p
 
 
 def test_an_export_that_does_not_validate_writes_nothing(
-    cli: object, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Cli, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    build = session_module.build_export
-
-    def broken(*args: object, **kwargs: object) -> Export:
-        built = build(*args, **kwargs)  # type: ignore[arg-type]
+    def broken(
+        snapshot: Snapshot, org: str, currency: str, kinds: Iterable[str] | None = None
+    ) -> Export:
+        built = build_export(snapshot, org, currency, kinds)
         built.files["services.yaml"] += "  broken: {name: Broken, billing: weekly}\n"
         return built
 

@@ -11,6 +11,7 @@ import pytest
 
 from flexctl.export.emit import Entry, Section, render_file, scalar
 from flexctl.kinds.configuration import load_config
+from tests.config_sections import sections
 
 NAMES = [
     "Plain Name", "a: b", "# x", "- x", "yes", "No", "null", "true", "0123", "1e3", "trailing ",
@@ -26,7 +27,7 @@ def test_every_name_reads_back_exactly(tmp_path: Path) -> None:
     text = render_file("# modeline", [section],
                        {"version": 1, "organization": "x", "currency": "EUR"})
     (tmp_path / "a.yaml").write_text(text, encoding="utf-8")
-    locations = load_config(tmp_path).config.locations
+    locations = sections(load_config(tmp_path).config).locations
     assert [locations[f"l{i}"].name for i in range(len(NAMES))] == NAMES
 
 

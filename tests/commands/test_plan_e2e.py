@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,13 +22,13 @@ def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     return make_sandbox(tmp_path, capsys, monkeypatch)
 
 
-def plan_json(sandbox: Sandbox, *args: str) -> tuple[int, dict[str, object]]:
+def plan_json(sandbox: Sandbox, *args: str) -> tuple[int, dict[str, Any]]:
     result = sandbox.run("plan", "--format", "json", "--detailed-exitcode", *args)
     assert result.code != 1, result.err
     return result.code, json.loads(result.out)
 
 
-def actions(data: dict[str, object]) -> dict[str, str]:
+def actions(data: dict[str, Any]) -> dict[str, str]:
     changes = data["changes"]
     assert isinstance(changes, list)
     return {c["address"]: c["action"] for c in changes}
@@ -49,7 +50,7 @@ def test_fresh_org_plans_every_object_as_create(sandbox: Sandbox) -> None:
     expected = {a: "update" if a in updates else "create" for a in declared_addresses(sandbox.root)}
     expected.pop("revenue_accounts.deposits")  # built in, and declared exactly as it is
     assert got == expected
-    assert data["summary"]["blocked"] == 0  # type: ignore[index]
+    assert data["summary"]["blocked"] == 0
 
 
 def test_seeded_org_plans_no_change_and_exits_0(sandbox: Sandbox) -> None:
@@ -66,7 +67,7 @@ def test_price_change_is_one_update(sandbox: Sandbox) -> None:
     code, data = plan_json(sandbox)
     assert code == 2
     assert actions(data) == {"plans.dedicated-desk": "update"}
-    change = data["changes"][0]  # type: ignore[index]
+    change = data["changes"][0]
     assert change["before"] == {"price": "390.00"} and change["after"] == {"price": "410.00"}
 
 
@@ -78,7 +79,7 @@ def test_rename_with_id_pin_is_an_update_not_delete_and_create(sandbox: Sandbox)
     code, data = plan_json(sandbox)
     assert code == 2
     assert actions(data) == {"companies.quay-studio": "update"}
-    assert data["changes"][0]["changed_paths"] == ["name"]  # type: ignore[index]
+    assert data["changes"][0]["changed_paths"] == ["name"]
 
 
 def test_membership_plan_change_is_one_replace(sandbox: Sandbox) -> None:
@@ -89,7 +90,7 @@ def test_membership_plan_change_is_one_replace(sandbox: Sandbox) -> None:
     assert code == 2
     assert actions(data) == {"members.liam-walsh.memberships[dedicated-desk@2026-12-01]":
                              "replace"}
-    change = data["changes"][0]  # type: ignore[index]
+    change = data["changes"][0]
     assert change["before"] == {"plan": "hot-desk"}
     assert change["after"] == {"plan": "dedicated-desk"}
     assert "deleted" in change["reason"]
@@ -107,7 +108,7 @@ def test_pinned_membership_of_another_customer_is_blocked(sandbox: Sandbox) -> N
     code, data = plan_json(sandbox)
     assert code == 3
     address = "companies.quay-studio.memberships[dedicated-desk@2026-12-01]"
-    change = next(c for c in data["changes"] if c["address"] == address)  # type: ignore[union-attr]
+    change = next(c for c in data["changes"] if c["address"] == address)
     assert change["action"] == "blocked"
     assert change["before"]["customer"] == "companies.lighthouse-labs"
     assert change["after"]["customer"] == "companies.quay-studio"
@@ -151,7 +152,7 @@ def test_booking_fees_are_never_pruned(sandbox: Sandbox) -> None:
                                "price": Decimal("30.00"), "company": acme["_id"]})
     code, data = plan_json(sandbox)
     assert (code, actions(data)) == (0, {})
-    assert data["summary"]["unmanaged"] == {"fees": 1}  # type: ignore[index]
+    assert data["summary"]["unmanaged"] == {"fees": 1}
 
 
 def test_removed_fee_is_unmanaged_without_prune(sandbox: Sandbox) -> None:
@@ -161,7 +162,7 @@ def test_removed_fee_is_unmanaged_without_prune(sandbox: Sandbox) -> None:
     sandbox.edit("organization.yaml", "prune: [fees]", "prune: []")
     code, data = plan_json(sandbox)
     assert (code, actions(data)) == (0, {})
-    assert data["summary"]["unmanaged"] == {"fees": 1}  # type: ignore[index]
+    assert data["summary"]["unmanaged"] == {"fees": 1}
 
 
 def test_removed_invoiced_fee_is_blocked(sandbox: Sandbox) -> None:
@@ -187,7 +188,7 @@ def test_removed_invoiced_membership_is_ended(sandbox: Sandbox) -> None:
     assert code == 2
     address = "companies.quay-studio.memberships[virtual-office@2026-12-01]"
     assert actions(data) == {address: "update"}
-    change = data["changes"][0]  # type: ignore[index]
+    change = data["changes"][0]
     assert change["reason"] == "invoiced: ended, not deleted"
     assert change["changed_paths"] == ["end"]
 
@@ -199,7 +200,7 @@ def test_bill_run_while_onboarding_is_blocked(sandbox: Sandbox) -> None:
     code, data = plan_json(sandbox)
     assert code == 3
     assert actions(data) == {"invoicing": "blocked"}
-    assert "onboarding" in data["changes"][0]["reason"]  # type: ignore[index]
+    assert "onboarding" in data["changes"][0]["reason"]
     sandbox.set_status("active")
     code, data = plan_json(sandbox)
     assert (code, actions(data)) == (2, {"invoicing": "update"})

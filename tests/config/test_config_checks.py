@@ -11,6 +11,7 @@ from flexctl.config.rules import decimal_places
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
 from tests.config.cfg_helpers import Write
+from tests.config_sections import sections
 
 CATALOGUE = """\
 version: 1
@@ -46,7 +47,7 @@ def errors(write: Write, files: dict[str, str]) -> list[str]:
 
 def test_valid_catalogue_loads(write: Write) -> None:
     write("conf/a.yaml", catalogue())
-    assert load_config("conf").config.rates["room"].full_day_price == 200
+    assert sections(load_config("conf").config).rates["room"].full_day_price == 200
 
 
 def test_references_in_the_second_file_are_located_there(write: Write) -> None:
@@ -195,7 +196,7 @@ gateways:
         "secret_key: {env: K}, default", "secret_key: {env: K}, locations: [downtown], default"
     )
     write("conf/b.yaml", split)
-    assert len(load_config("conf").config.gateways) == 3
+    assert len(sections(load_config("conf").config).gateways) == 3
 
 
 def test_keys_are_slugs(write: Write) -> None:
@@ -288,7 +289,7 @@ companies:
 def test_minor_units_per_currency(write: Write, currency: str, price: str, ok: bool) -> None:
     write("conf/a.yaml", catalogue(currency).replace("price: 250}", f"price: {price}}}"))
     if ok:
-        assert load_config("conf").config.plans["hot-desk"].price == Decimal(price)
+        assert sections(load_config("conf").config).plans["hot-desk"].price == Decimal(price)
     else:
         with pytest.raises(ConfigError, match="decimal place"):
             load_config("conf")

@@ -12,6 +12,7 @@ from flexctl.config.loader import load_tree
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
 from tests.config.cfg_helpers import Write
+from tests.config_sections import sections
 
 HEAD = "version: 1\norganization: harbor-works\ncurrency: EUR\n"
 LOCATIONS = "locations:\n  downtown: {name: Downtown}\n  riverside: {name: Riverside}\n"
@@ -45,7 +46,7 @@ def issues_of(path: Path) -> list[str]:
 
 def test_values_are_exact(write: Write) -> None:
     write("c.yaml", HEAD + LOCATIONS + PLANS + COMPANIES)
-    config = load_config("c.yaml").config
+    config = sections(load_config("c.yaml").config)
     assert config.plans["printing"].price == Decimal("0.10")
     assert str(config.plans["hot-desk"].price) == "250.00"  # exact source text, not a float
     acme = config.companies["acme"]
@@ -93,7 +94,7 @@ def test_directory_sections_merge_key_by_key(write: Write) -> None:
     day_pass = "  day-pass: {name: Day Pass, billing: one_off, price: 25}\n"
     write("conf/2.yaml", "version: 1\nplans:\n" + day_pass)
     loaded = load_config("conf")
-    assert list(loaded.config.plans) == ["hot-desk", "printing", "day-pass"]
+    assert list(sections(loaded.config).plans) == ["hot-desk", "printing", "day-pass"]
     assert loaded.locate(("plans", "day-pass", "price")) == ("conf/2.yaml", 3, 48)
     assert loaded.locate(("plans", "hot-desk")) == ("conf/1.yaml", 8, 3)
     assert loaded.locate(("version",)) == ("conf/1.yaml", 1, 1)
@@ -153,7 +154,7 @@ def test_block_scalars_escapes_and_folded_lines_load(write: Write) -> None:
         )
     )
     path = write("c.yaml", text)
-    plan = load_config(path).config.plans["hot-desk"]
+    plan = sections(load_config(path).config).plans["hot-desk"]
     assert plan.name == "Hot Desk"
     assert plan.description == "Any free desk.\n"
     assert plan.billing == "recurring"
@@ -163,5 +164,6 @@ def test_an_empty_section_is_an_empty_mapping(write: Write) -> None:
     write("conf/a.yaml", HEAD + LOCATIONS + "plans:\ncompanies:\n  # acme: {name: Acme}\n")
     write("conf/b.yaml", PLANS)
     loaded = load_config("conf")
-    assert list(loaded.config.plans) == ["hot-desk", "printing"]
-    assert loaded.config.companies == {}
+    config = sections(loaded.config)
+    assert list(config.plans) == ["hot-desk", "printing"]
+    assert config.companies == {}

@@ -7,7 +7,9 @@ import pytest
 from flexctl.config.types import EnvSecret, FileSecret
 from flexctl.errors import ConfigError
 from flexctl.kinds.configuration import load_config
+from flexctl.kinds.gateways import GoCardlessGateway, StripeGateway
 from tests.config.cfg_helpers import Write
+from tests.config_sections import sections
 
 HEAD = """\
 version: 1
@@ -131,9 +133,12 @@ gateways:
   g: {provider: gocardless, account: b, access_token: {file: secrets/gc.txt}}
 """
     write("c.yaml", HEAD + gateways)
-    config = load_config("c.yaml").config
-    assert config.gateways["s"].secret_key == EnvSecret(env="STRIPE_KEY")  # type: ignore[union-attr]
-    assert config.gateways["g"].access_token == FileSecret(file="secrets/gc.txt")  # type: ignore[union-attr]
+    config = sections(load_config("c.yaml").config)
+    stripe, gocardless = config.gateways["s"], config.gateways["g"]
+    # the provider picks the model, and with it the field that holds the secret
+    assert isinstance(stripe, StripeGateway) and isinstance(gocardless, GoCardlessGateway)
+    assert stripe.secret_key == EnvSecret(env="STRIPE_KEY")
+    assert gocardless.access_token == FileSecret(file="secrets/gc.txt")
 
 
 def test_ratio_out_of_range(write: Write) -> None:

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from flexctl.cli import main
-from flexctl.emulator import create_app
+from flexctl.emulator import Emulator, create_app
 from flexctl.emulator.serve import serve_background
 
 ORG = "faulty-works"
@@ -64,7 +64,7 @@ class Generated:
 
 
 @contextmanager
-def served(monkeypatch: pytest.MonkeyPatch, **options: Any) -> Iterator[tuple[Any, str]]:
+def served(monkeypatch: pytest.MonkeyPatch, **options: Any) -> Iterator[tuple[Emulator, str]]:
     """A served emulator and its API URL; credentials in the environment for the CLI."""
     monkeypatch.setenv("FLEXCTL_CLIENT_ID", "emulator")
     monkeypatch.setenv("FLEXCTL_CLIENT_SECRET", "emulator")

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -22,7 +22,9 @@ from flexctl.cli import main
 from flexctl.emulator import create_app
 from flexctl.emulator.serve import serve_background
 from flexctl.platform import target as target_module
+from flexctl.platform.client import FlexClient
 from flexctl.platform.http import RetryPolicy, Timeouts
+from flexctl.platform.target import Target
 
 ORG = "little-desk"
 STRIPE_KEY = "sk_test_journey_SECRET_9911"
@@ -237,7 +239,7 @@ def test_unreachable_server_is_one_line_exit_1(
     root = write_config(tmp_path / "little-desk")
     real_open = target_module.open_client
 
-    def quick(target: Any, **kwargs: Any) -> Any:
+    def quick(target: Target, **kwargs: Any) -> FlexClient:
         return real_open(target, timeouts=Timeouts(connect=0.5, read=0.5),
                          retry=RetryPolicy(attempts=2), sleep=lambda _s: None, **kwargs)
 
@@ -263,7 +265,7 @@ def test_ctrl_c_during_plan_exits_130(
         monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_config(tmp_path / "little-desk")
 
-    def interrupted(*_args: Any, **_kwargs: Any) -> Any:
+    def interrupted(*_args: object, **_kwargs: object) -> NoReturn:
         raise KeyboardInterrupt
 
     monkeypatch.setattr("flexctl.session.make_plan", interrupted)
@@ -276,10 +278,11 @@ def test_emulator_serve_on_a_busy_port_is_a_usage_error(
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen(1)
+        code: int | str | None  # main's exit code, or SystemExit's
         try:
             code = main(["emulator", "serve", "--port", str(busy.getsockname()[1])])
         except SystemExit as exc:
-            code = exc.code  # type: ignore[assignment]
+            code = exc.code
     assert code == 64
     assert_one_clean_line(capsys.readouterr().err)
 

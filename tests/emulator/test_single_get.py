@@ -10,7 +10,7 @@ import pytest
 
 from tests.emulator.emu_harness import ORG, Emu
 
-LIST_SHAPE = {"endDate": None, "member": None, "properties": {}}
+LIST_SHAPE: dict[str, object] = {"endDate": None, "member": None, "properties": {}}
 
 
 @pytest.mark.parametrize("profile", ["full", "officernd"])

@@ -6,17 +6,26 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from flexctl.emulator import create_app
+from flexctl.emulator import Emulator, create_app
 from flexctl.emulator.seed import SeedError
+from flexctl.emulator.store import Store
 
 ORG = "/api/v2/organizations/demo"
 
 
-def _client(app: object) -> httpx.Client:
+def _stored(store: Store, org: str, kind: str, object_id: str) -> dict[str, Any]:
+    """An object that must be there (`Store.get` answers None for a missing one)."""
+    doc = store.get(org, kind, object_id)
+    assert doc is not None, f"{kind} {object_id} is not stored"
+    return doc
+
+
+def _client(app: Emulator) -> httpx.Client:
     client = httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://emulator")
     token = client.post("/oauth/token", data={"grant_type": "client_credentials",
                                               "client_id": "emulator",
@@ -75,7 +84,7 @@ def test_file_database_persists_and_uses_wal(tmp_path: Path) -> None:
     app.store.close()
     again = create_app(db, orgs=("harbor",))
     assert again.store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert again.store.get("harbor", "companies", created["_id"])["name"] == "Acme"
+    assert _stored(again.store, "harbor", "companies", created["_id"])["name"] == "Acme"
     assert again.store.account_status("harbor") == "active"
     assert again.store.count("harbor", "revenue-accounts") == 4  # not re-created
     newer = again.store.new_id()
@@ -113,7 +122,7 @@ def test_a_failing_request_writes_nothing(monkeypatch: pytest.MonkeyPatch) -> No
     response = client.post("/_emulator/organizations/demo/invoices", json={"fees": [fee["_id"]]})
     assert response.status_code == 500
     assert app.store.count("demo", "payments") == 0  # the payment insert was rolled back
-    assert "payment" not in app.store.get("demo", "fees", fee["_id"])
+    assert "payment" not in _stored(app.store, "demo", "fees", fee["_id"])
 
 
 def test_seed_file_json_and_yaml(tmp_path: Path) -> None:
@@ -129,7 +138,7 @@ def test_seed_file_json_and_yaml(tmp_path: Path) -> None:
     json_file.write_text(json.dumps(seed))
     app = create_app(seed=json_file, orgs=())
     assert app.store.orgs() == ["harbor"]
-    assert app.store.get("harbor", "locations", loc_id)["name"] == "Downtown"
+    assert _stored(app.store, "harbor", "locations", loc_id)["name"] == "Downtown"
     assert app.store.account_status("harbor") == "active"
     assert app.store.get_singleton("harbor", "billing-settings")["currency"] == "GBP"
     yaml_file = tmp_path / "seed.yaml"

@@ -19,7 +19,7 @@ def one(config: ConfigBase, secrets: SecretResolver, kind: str, address: str) ->
     return next(o for o in kinds.get(kind).desired(config, secrets) if o.address == address)
 
 
-def test_plan_create_body(config: ConfigBase, secrets, refs: RefMap) -> None:
+def test_plan_create_body(config: ConfigBase, secrets: SecretResolver, refs: RefMap) -> None:
     obj = one(config, secrets, "plans", "plans.hot-desk")
     assert kinds.get("plans").create_body(obj, refs, secrets) == {
         "name": "Hot Desk", "intervalLength": "month", "intervalCount": 1,
@@ -28,7 +28,9 @@ def test_plan_create_body(config: ConfigBase, secrets, refs: RefMap) -> None:
     }
 
 
-def test_rate_body_sends_components(config: ConfigBase, secrets, refs: RefMap) -> None:
+def test_rate_body_sends_components(
+    config: ConfigBase, secrets: SecretResolver, refs: RefMap
+) -> None:
     obj = one(config, secrets, "rates", "rates.meeting-room")
     body = kinds.get("rates").create_body(obj, refs, secrets)
     assert body["intervalLength"] == "hour" and body["type"] == "meeting_room"
@@ -57,7 +59,9 @@ def test_gateway_bodies_carry_the_secret_only_when_needed(config: ConfigBase, re
     assert STRIPE_KEY not in str(err.value)
 
 
-def test_customer_bodies_are_tagged(config: ConfigBase, secrets, refs: RefMap) -> None:
+def test_customer_bodies_are_tagged(
+    config: ConfigBase, secrets: SecretResolver, refs: RefMap
+) -> None:
     acme = one(config, secrets, "companies", "companies.acme")
     kind = kinds.get("companies")
     body = kind.create_body(acme, refs, secrets)
@@ -73,7 +77,7 @@ def test_customer_bodies_are_tagged(config: ConfigBase, secrets, refs: RefMap) -
     assert body["company"] == oid(8) and body["isBillingPerson"] is True
 
 
-def test_membership_bodies(config: ConfigBase, secrets, refs: RefMap) -> None:
+def test_membership_bodies(config: ConfigBase, secrets: SecretResolver, refs: RefMap) -> None:
     kind = kinds.get("memberships")
     jane = one(config, secrets, "memberships", "members.jane.memberships[hot-desk@2027-01-01]")
     assert kind.create_body(jane, refs, secrets) == {
@@ -92,7 +96,7 @@ def test_membership_bodies(config: ConfigBase, secrets, refs: RefMap) -> None:
     }
 
 
-def test_fee_body(config: ConfigBase, secrets, refs: RefMap) -> None:
+def test_fee_body(config: ConfigBase, secrets: SecretResolver, refs: RefMap) -> None:
     fee = one(config, secrets, "fees", "companies.acme.fees[printing@2026-12-03]")
     assert kinds.get("fees").create_body(fee, refs, secrets) == {
         "plan": oid(6), "issueDate": "2026-12-03T00:00:00.000Z", "quantity": 120,
@@ -101,20 +105,24 @@ def test_fee_body(config: ConfigBase, secrets, refs: RefMap) -> None:
     }
 
 
-def test_reference_to_an_uncreated_object_is_a_clear_error(config: ConfigBase, secrets) -> None:
+def test_reference_to_an_uncreated_object_is_a_clear_error(
+    config: ConfigBase, secrets: SecretResolver
+) -> None:
     fee = one(config, secrets, "fees", "companies.acme.fees[printing@2026-12-03]")
     with pytest.raises(PlanError, match=r"plans\.printing has no platform id yet"):
         kinds.get("fees").create_body(fee, RefMap(), secrets)
 
 
-def test_singleton_bodies(config: ConfigBase, secrets, refs: RefMap) -> None:
+def test_singleton_bodies(config: ConfigBase, secrets: SecretResolver, refs: RefMap) -> None:
     (store,) = kinds.get("storefront").desired(config, secrets)
     assert kinds.get("storefront").create_body(store, refs, secrets) == {
         "enabled": True, "plans": [oid(5), oid(6)], "locations": [oid(1)],
     }
 
 
-def test_natural_keys_and_matching(config: ConfigBase, secrets, refs: RefMap) -> None:
+def test_natural_keys_and_matching(
+    config: ConfigBase, secrets: SecretResolver, refs: RefMap
+) -> None:
     plans = kinds.get("plans")
     hot = one(config, secrets, "plans", "plans.hot-desk")
     assert plans.natural_key(hot) == ("name", "Hot Desk")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from flexctl import kinds
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.kinds.base import Obj
 from flexctl.kinds.configuration import config_model
+from flexctl.kinds.refs import RefMap
 from tests.kinds.kinds_sample import STRIPE_KEY, config_data
 
 
@@ -29,7 +31,9 @@ def test_registry_is_in_dependency_order() -> None:
         assert all(by_name[r].rank < kind.rank for r in kind.references), kind.name
 
 
-def test_plan_fields_are_written_ones_plus_implied_locations(config: ConfigBase, secrets) -> None:
+def test_plan_fields_are_written_ones_plus_implied_locations(
+    config: ConfigBase, secrets: SecretResolver
+) -> None:
     plans = by_address(config, secrets, "plans")
     assert dict(plans["plans.hot-desk"].fields) == {
         "name": "Hot Desk", "billing": "recurring", "price": Decimal("250.00"),
@@ -43,14 +47,18 @@ def test_plan_fields_are_written_ones_plus_implied_locations(config: ConfigBase,
     assert str(plans["plans.hot-desk"].fields["price"]) == "250.00"
 
 
-def test_rate_components_are_managed_as_a_whole(config: ConfigBase, secrets) -> None:
+def test_rate_components_are_managed_as_a_whole(
+    config: ConfigBase, secrets: SecretResolver
+) -> None:
     rate = by_address(config, secrets, "rates")["rates.meeting-room"]
     assert rate.fields["off_hours_price"] == Decimal("20.00")
     assert rate.fields["full_day_price"] == Decimal("200.00")
     assert rate.fields["half_day_price"] is None and rate.fields["month_price"] is None
 
 
-def test_gateway_secret_is_a_fingerprint_and_a_reference(config: ConfigBase, secrets) -> None:
+def test_gateway_secret_is_a_fingerprint_and_a_reference(
+    config: ConfigBase, secrets: SecretResolver
+) -> None:
     gw = by_address(config, secrets, "gateways")["gateways.stripe-main"]
     assert gw.fields["secret_key"] == "…" + STRIPE_KEY[-4:]
     assert gw.fields["locations"] == ("downtown", "riverside")  # sorted set
@@ -70,7 +78,7 @@ def test_missing_secret_is_left_out_with_a_warning(config: ConfigBase) -> None:
     assert "gateways.stripe-main.secret_key" in secrets.warnings[0]
 
 
-def test_secret_from_file_relative_to_config_dir(tmp_path, config: ConfigBase) -> None:
+def test_secret_from_file_relative_to_config_dir(tmp_path: Path, config: ConfigBase) -> None:
     (tmp_path / "stripe.key").write_text("sk_file_value_ABCD\n")
     data = config.model_dump()
     data["gateways"]["stripe-main"]["secret_key"] = {"file": "stripe.key"}
@@ -79,7 +87,7 @@ def test_secret_from_file_relative_to_config_dir(tmp_path, config: ConfigBase) -
     assert gw.fields["secret_key"] == "…ABCD"
 
 
-def test_customers(config: ConfigBase, secrets) -> None:
+def test_customers(config: ConfigBase, secrets: SecretResolver) -> None:
     acme = by_address(config, secrets, "companies")["companies.acme"]
     assert dict(acme.fields) == {
         "name": "Acme Ltd", "email": "billing@acme.example", "location": "downtown",
@@ -90,7 +98,9 @@ def test_customers(config: ConfigBase, secrets) -> None:
     assert "contact_person" not in jane.fields  # not written: not managed
 
 
-def test_memberships_addresses_owner_and_create_defaults(config: ConfigBase, secrets) -> None:
+def test_memberships_addresses_owner_and_create_defaults(
+    config: ConfigBase, secrets: SecretResolver
+) -> None:
     ms = by_address(config, secrets, "memberships")
     acme = ms["companies.acme.memberships[hot-desk@2026-12-01]"]
     assert acme.owner == "companies.acme"
@@ -104,7 +114,9 @@ def test_memberships_addresses_owner_and_create_defaults(config: ConfigBase, sec
     }
 
 
-def test_fee_address_carries_a_name_only_when_it_differs(config: ConfigBase, secrets) -> None:
+def test_fee_address_carries_a_name_only_when_it_differs(
+    config: ConfigBase, secrets: SecretResolver
+) -> None:
     fees = by_address(config, secrets, "fees")
     assert set(fees) == {
         "companies.acme.fees[printing@2026-12-03]",
@@ -116,7 +128,9 @@ def test_fee_address_carries_a_name_only_when_it_differs(config: ConfigBase, sec
     assert named.fields["quantity"] == 1  # the documented default is managed
 
 
-def test_duplicate_lines_get_distinct_addresses(config: ConfigBase, secrets) -> None:
+def test_duplicate_lines_get_distinct_addresses(
+    config: ConfigBase, secrets: SecretResolver
+) -> None:
     data = config.model_dump()
     data["companies"]["acme"]["fees"].append(data["companies"]["acme"]["fees"][0])
     cfg = config_model().model_validate(data, strict=False)
@@ -125,7 +139,7 @@ def test_duplicate_lines_get_distinct_addresses(config: ConfigBase, secrets) -> 
     assert "companies.acme.fees[printing@2026-12-03#2]" in addresses
 
 
-def test_singletons(config: ConfigBase, secrets) -> None:
+def test_singletons(config: ConfigBase, secrets: SecretResolver) -> None:
     (inv,) = kinds.get("invoicing").desired(config, secrets)
     assert inv.address == "invoicing"
     assert dict(inv.fields) == {"automatic_bill_run": True, "pay_now_button": False}
@@ -137,14 +151,16 @@ def test_singletons(config: ConfigBase, secrets) -> None:
     assert kinds.get("invoicing").desired(no_invoicing, secrets) == []
 
 
-def test_pins_are_kept_in_obj_id(config: ConfigBase, secrets) -> None:
+def test_pins_are_kept_in_obj_id(config: ConfigBase, secrets: SecretResolver) -> None:
     data = config.model_dump()
     data["plans"]["hot-desk"]["id"] = "a" * 24
     cfg = config_model().model_validate(data, strict=False)
     assert by_address(cfg, secrets, "plans")["plans.hot-desk"].id == "a" * 24
 
 
-def test_an_empty_string_is_desired_as_none_like_the_live_side(secrets, refs) -> None:
+def test_an_empty_string_is_desired_as_none_like_the_live_side(
+    secrets: SecretResolver, refs: RefMap
+) -> None:
     # The platform's "" reads back as None (unset): a config's "" must compare equal to it,
     # or `description: ""` would plan an update after every apply.
     data = config_data()

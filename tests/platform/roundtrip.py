@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict
 
 from flexctl.config.secrets import SecretResolver
+from flexctl.emulator import Emulator
 from flexctl.kinds import registry
 from flexctl.kinds.base import Obj, Profile
 from flexctl.platform.client import FlexClient
@@ -13,10 +14,19 @@ from flexctl.platform.target import Target, open_client
 from flexctl.state.snapshot import Snapshot, read_snapshot
 
 ORG = "harbor-works"
-FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
 
 
-def connect(app: Any, scopes: tuple[str, ...] = profile_scopes(Profile.FULL)) -> FlexClient:
+class Rates(TypedDict):
+    """The pacing options of `open_client`."""
+
+    read_rate: str
+    write_rate: str
+
+
+FAST: Rates = {"read_rate": "100000/s", "write_rate": "100000/s"}
+
+
+def connect(app: Emulator, scopes: tuple[str, ...] = profile_scopes(Profile.FULL)) -> FlexClient:
     target = Target(
         api_url="http://emulator.test/api/v2", org=ORG,
         token_url="http://emulator.test/oauth/token",

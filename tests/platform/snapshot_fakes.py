@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -36,5 +37,13 @@ class FakeClient:
         self.pages += 1
         return self.singletons[path]
 
-    def map_concurrently(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    def read_complete(
+        self, path: str, select: Iterable[str] = ()
+    ) -> builtins.list[dict[str, Any]]:
+        # a dict holds every object: the read is complete by construction
+        return builtins.list(self.list(path, select))
+
+    def map_concurrently(
+        self, fn: Callable[[Any], Any], items: Iterable[Any]
+    ) -> builtins.list[Any]:
         return [fn(item) for item in items]

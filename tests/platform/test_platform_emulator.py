@@ -22,9 +22,9 @@ from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client, resolve_target
 from tests.platform.platform_fakes import RecordingSleep
+from tests.platform.roundtrip import FAST
 
 ORG = "harbor-works"
-FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
 Connect = Callable[..., FlexClient]
 
 
@@ -39,6 +39,7 @@ def connect(request: pytest.FixtureRequest, sleeper: RecordingSleep) -> Iterator
     with ExitStack() as stack:
 
         def build(app: Emulator, **options: Any) -> FlexClient:
+            extra: dict[str, Any]  # passed through to open_client, like `options`
             if request.param == "wsgi":
                 origin, extra = "http://emulator.test", {"app": app}
             else:
@@ -213,13 +214,15 @@ def test_local_sandbox_is_not_paced_unless_asked(tmp_path: Path,
         waits.append(seconds)
         now[0] += seconds
 
+    def clock() -> float:
+        return now[0]
+
     waits: list[float] = []
-    timing = {"sleep": sleep, "clock": lambda: now[0]}
-    with open_client(target, **timing) as client:
+    with open_client(target, sleep=sleep, clock=clock) as client:
         for i in range(40):  # above the default write burst (25)
             client.create("companies", {"name": f"C{i}"})
     assert waits == []
-    with open_client(target, write_rate="60/min", **timing) as paced:
+    with open_client(target, write_rate="60/min", sleep=sleep, clock=clock) as paced:
         for i in range(30):  # 15 at once, then one a second
             paced.create("companies", {"name": f"D{i}"})
     assert sum(waits) == pytest.approx(15.0)  # an explicit rate is honoured

@@ -108,8 +108,12 @@ def test_bucket_is_thread_safe() -> None:
             t.sleep(seconds)
 
     bucket = TokenBucket(Rate.parse("1000/s"), burst=50, clock=t.clock, sleep=sleep)
-    threads = [threading.Thread(target=lambda: [bucket.acquire() for _ in range(50)])
-               for _ in range(4)]
+
+    def take() -> None:
+        for _ in range(50):
+            bucket.acquire()
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -13,19 +14,19 @@ from flexctl.kinds import get
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import config_model
 from flexctl.state.desired import desired_state
-from flexctl.state.snapshot import match, read_snapshot
+from flexctl.state.snapshot import Snapshot, match, read_snapshot
 from tests.kinds.kinds_sample import config_data, oid
 from tests.platform.snapshot_fakes import FakeClient
 
 
 @pytest.fixture
-def desired() -> dict:
+def desired() -> dict[str, list[Obj]]:
     config = config_model().model_validate(config_data(), strict=False)
     secrets = SecretResolver(environ={"HARBOR_STRIPE_KEY": "sk_live_xyz_9876"})
     return desired_state(SimpleNamespace(config=config), secrets)
 
 
-def loc(n: int, name: str) -> dict:
+def loc(n: int, name: str) -> dict[str, Any]:
     return {"_id": oid(n), "name": name, "code": None, "timezone": "UTC"}
 
 
@@ -60,7 +61,7 @@ REVENUE_ACCOUNTS = [{"_id": oid(40), "name": "Membership fees", "taxRate": None}
                     {"_id": oid(41), "name": "Booking fees", "taxRate": None}]
 
 
-def fake(profile: Profile = Profile.FULL, **extra: list) -> FakeClient:
+def fake(profile: Profile = Profile.FULL, **extra: list[dict[str, Any]]) -> FakeClient:
     collections = {
         "locations": LOCATIONS, "plans": PLANS, "companies": COMPANIES, "members": MEMBERS,
         "memberships": MEMBERSHIPS, "fees": FEES, "revenue-accounts": REVENUE_ACCOUNTS,
@@ -68,7 +69,7 @@ def fake(profile: Profile = Profile.FULL, **extra: list) -> FakeClient:
         "payments": [{"_id": oid(90), "lines": [{"memberships": [oid(51)]}]}],
         **extra,
     }
-    singletons = {
+    singletons: dict[str, dict[str, Any]] = {
         "account": {"status": "onboarding"},
         "invoicing-settings": {"automaticBillRun": False},
         "storefront": {"enabled": False, "plans": [], "resourceRates": [], "locations": []},
@@ -76,11 +77,11 @@ def fake(profile: Profile = Profile.FULL, **extra: list) -> FakeClient:
     return FakeClient(collections, singletons, profile)
 
 
-def by_address(snapshot, kind: str) -> dict:
+def by_address(snapshot: Snapshot, kind: str) -> dict[str, Obj]:
     return {o.address: o for o in snapshot.objects[kind]}
 
 
-def test_matched_objects_take_the_desired_address(desired) -> None:
+def test_matched_objects_take_the_desired_address(desired: dict[str, list[Obj]]) -> None:
     snap = read_snapshot(fake(), desired, "EUR")
     plans = by_address(snap, "plans")
     assert plans["plans.hot-desk"].id == oid(20)
@@ -95,7 +96,7 @@ def test_matched_objects_take_the_desired_address(desired) -> None:
     assert plans["plans.hot-desk"].fields["revenue_account"] == "memberships"
 
 
-def test_owned_objects_hang_off_their_owner(desired) -> None:
+def test_owned_objects_hang_off_their_owner(desired: dict[str, list[Obj]]) -> None:
     snap = read_snapshot(fake(), desired, "EUR")
     ms = by_address(snap, "memberships")
     assert set(ms) == {
@@ -110,7 +111,7 @@ def test_owned_objects_hang_off_their_owner(desired) -> None:
     assert fee.fields["date"] == date(2026, 12, 3)
 
 
-def test_pin_wins_over_natural_key(desired) -> None:
+def test_pin_wins_over_natural_key(desired: dict[str, list[Obj]]) -> None:
     pinned = desired["plans"][0]
     assert pinned.address == "plans.hot-desk"
     desired["plans"][0] = type(pinned)(
@@ -122,7 +123,7 @@ def test_pin_wins_over_natural_key(desired) -> None:
     assert plans["plans.hot-desk-2"].id == oid(20)  # the name twin is not taken
 
 
-def test_account_status_and_singletons(desired) -> None:
+def test_account_status_and_singletons(desired: dict[str, list[Obj]]) -> None:
     snap = read_snapshot(fake(), desired, "EUR", target={"api_url": "x", "org": "o"})
     assert snap.account_status == "onboarding"
     assert snap.target == {"api_url": "x", "org": "o", "profile": "full"}
@@ -130,7 +131,7 @@ def test_account_status_and_singletons(desired) -> None:
     assert snap.unreadable == {}
 
 
-def test_officernd_profile_marks_extension_kinds_unreadable(desired) -> None:
+def test_officernd_profile_marks_extension_kinds_unreadable(desired: dict[str, list[Obj]]) -> None:
     client = fake(Profile.OFFICERND)
     snap = read_snapshot(client, desired, "EUR")
     assert set(snap.unreadable) == {"gateways", "invoicing", "storefront"}
@@ -140,7 +141,7 @@ def test_officernd_profile_marks_extension_kinds_unreadable(desired) -> None:
     assert not read & {"payment-gateways", "invoicing-settings", "storefront", "account"}
 
 
-def test_reads_only_what_the_config_uses_plus_references(desired) -> None:
+def test_reads_only_what_the_config_uses_plus_references(desired: dict[str, list[Obj]]) -> None:
     only_members = {"members": desired["members"]}
     client = fake()
     snap = read_snapshot(client, only_members, "EUR")
@@ -161,7 +162,7 @@ def test_all_objects_reads_every_kind_with_select() -> None:
     assert "createdAt" not in selects["plans"]
 
 
-def test_desired_state_with_kinds_keeps_what_references_need(desired) -> None:
+def test_desired_state_with_kinds_keeps_what_references_need(desired: dict[str, list[Obj]]) -> None:
     config = config_model().model_validate(config_data(), strict=False)
     state = desired_state(SimpleNamespace(config=config), SecretResolver(environ={}), ["fees"])
     assert set(state) == {"fees", "plans", "companies", "members", "locations",

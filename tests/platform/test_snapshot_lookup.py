@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import pytest
 
+from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.errors import TransportError
 from flexctl.kinds import registry
+from flexctl.kinds.base import Obj
 from flexctl.state.snapshot import read_snapshot
 from tests.platform.roundtrip import ORG, connect, converge
 
 
-def test_every_object_is_found_by_its_lookup(desired, secrets) -> None:
+def test_every_object_is_found_by_its_lookup(
+    desired: dict[str, list[Obj]], secrets: SecretResolver
+) -> None:
     app = create_app(None, profile="full", orgs=(ORG,))
     app.store.set_account_status(ORG, "active")
     with connect(app) as client:
@@ -28,7 +32,9 @@ def test_every_object_is_found_by_its_lookup(desired, secrets) -> None:
                 assert found == [live[obj.address]], (obj.address, filters)
 
 
-def test_lost_create_is_settled_by_lookup_without_duplicate(desired, secrets) -> None:
+def test_lost_create_is_settled_by_lookup_without_duplicate(
+    desired: dict[str, list[Obj]], secrets: SecretResolver
+) -> None:
     app = create_app(None, profile="full", orgs=(ORG,))
     app.store.set_account_status(ORG, "active")
     kind = next(k for k in registry() if k.name == "memberships")

@@ -12,7 +12,7 @@ import pytest
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
-from flexctl.kinds.base import Profile
+from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import load_config
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client
@@ -21,7 +21,9 @@ from flexctl.state.snapshot import read_snapshot
 from tests.platform.roundtrip import FAST, ORG, connect, converge, differences
 
 
-def test_round_trip_every_kind_on_full_profile(desired, secrets) -> None:
+def test_round_trip_every_kind_on_full_profile(
+    desired: dict[str, list[Obj]], secrets: SecretResolver
+) -> None:
     app = create_app(None, profile="full", orgs=(ORG,))
     app.store.ensure_org(ORG)
     app.store.set_account_status(ORG, "active")  # the bill run needs Active
@@ -38,7 +40,9 @@ def test_round_trip_every_kind_on_full_profile(desired, secrets) -> None:
         assert again.objects == snap.objects
 
 
-def test_invoiced_membership_and_fee_are_flagged(desired, secrets) -> None:
+def test_invoiced_membership_and_fee_are_flagged(
+    desired: dict[str, list[Obj]], secrets: SecretResolver
+) -> None:
     app = create_app(None, profile="full", orgs=(ORG,))
     app.store.set_account_status(ORG, "active")
     with connect(app) as client:
@@ -57,7 +61,9 @@ def test_invoiced_membership_and_fee_are_flagged(desired, secrets) -> None:
     assert sum(flagged.values()) == 2
 
 
-def test_officernd_profile_reads_catalogue_and_skips_extensions(desired) -> None:
+def test_officernd_profile_reads_catalogue_and_skips_extensions(
+    desired: dict[str, list[Obj]]
+) -> None:
     app = create_app(None, profile="officernd", orgs=(ORG,))
     app.store.ensure_org(ORG)
     with connect(app, profile_scopes(Profile.OFFICERND)) as client:
@@ -67,7 +73,7 @@ def test_officernd_profile_reads_catalogue_and_skips_extensions(desired) -> None
     assert "plans" in snap.objects and "gateways" not in snap.objects
 
 
-def test_request_count_is_the_minimum_plus_a_constant(desired) -> None:
+def test_request_count_is_the_minimum_plus_a_constant(desired: dict[str, list[Obj]]) -> None:
     app = create_app(None, profile="full", orgs=(ORG,))
     app.store.ensure_org(ORG)
     counts = {"companies": 120, "members": 260, "memberships": 101}

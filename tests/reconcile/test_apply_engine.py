@@ -3,7 +3,10 @@ unknown outcomes (lost answers, 5xx) without duplicates, replaces, interruption,
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +24,7 @@ from flexctl.kinds.configuration import load_config
 from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target, open_client
-from flexctl.reconcile.apply import INTERRUPTED, Executor, execute, tasks_of
+from flexctl.reconcile.apply import ABORTED, INTERRUPTED, Executor, _Graph, execute, tasks_of
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, Entry, Journal
 from flexctl.reconcile.plan import Change, Plan
 from flexctl.session import PlanRun, make_plan
@@ -29,7 +32,7 @@ from flexctl.session import PlanRun, make_plan
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
 ORG = "harbor-works"
 ENV = {"HARBOR_STRIPE_SECRET_KEY": "sk_test_51HarborSecret4242"}
-FAST = {"read_rate": "100000/s", "write_rate": "100000/s"}
+FAST = "100000/s"
 
 
 @dataclass
@@ -75,7 +78,8 @@ def connect(app: Emulator, scopes: tuple[str, ...] | None = None) -> FlexClient:
                     token_url="http://emulator.test/oauth/token",
                     client_id="emulator", client_secret="emulator")
     chosen = scopes if scopes is not None else profile_scopes(Profile.FULL)
-    return open_client(target, app=app, scopes=chosen, sleep=lambda s: None, **FAST)
+    return open_client(target, app=app, scopes=chosen, sleep=lambda s: None,
+                       read_rate=FAST, write_rate=FAST)
 
 
 @pytest.fixture
@@ -284,16 +288,23 @@ def test_changes_waiting_for_a_manual_step_are_skipped_not_failed(tmp_path: Path
     assert journal.ok, "waiting for a manual step is not a failure"
 
 
+def ctrl_c() -> None:
+    """What a user's Ctrl-C does: SIGINT to this process (its handler runs in the main thread)."""
+    os.kill(os.getpid(), signal.SIGINT)
+
+
 def test_interrupt_stops_starting_changes_and_rerun_converges(world: World) -> None:
     seen: list[Entry] = []
+    told: list[list[str]] = []
 
     def progress(entry: Entry, done: int, total: int) -> None:
         seen.append(entry)
         if len(seen) == 10:
-            raise KeyboardInterrupt
+            ctrl_c()
 
-    executor = world.apply(workers=2, progress=progress)
-    assert executor.interrupted
+    executor = world.apply(workers=2, progress=progress, on_interrupt=told.append)
+    assert executor.interrupted and not executor.aborted
+    assert len(told) == 1  # what is still in flight was said once
     journal = executor.journal
     not_started = [e for e in journal if e.message == INTERRUPTED]
     assert not_started and all(e.status == "skipped" for e in not_started)
@@ -308,10 +319,10 @@ def test_interrupt_while_an_outcome_is_being_recorded_keeps_that_outcome(
     finish = Executor._finish
     calls: list[str] = []
 
-    def interrupted_finish(self: Executor, entry: Entry, graph: Any) -> None:
+    def interrupted_finish(self: Executor, entry: Entry, graph: _Graph) -> None:
         calls.append(entry.address)
         if len(calls) == 5:  # Ctrl-C lands just as a finished change is picked up
-            raise KeyboardInterrupt
+            ctrl_c()
         finish(self, entry, graph)
 
     monkeypatch.setattr(Executor, "_finish", interrupted_finish)
@@ -322,6 +333,28 @@ def test_interrupt_while_an_outcome_is_being_recorded_keeps_that_outcome(
     applied = [e for e in executor.journal if e.status == "applied"]
     assert len(applied) == world.app.stats.writes, "every write made is journaled as applied"
     assert calls[4] in {e.address for e in applied}
+
+
+def test_a_second_interrupt_stops_at_once_and_the_journal_file_has_every_outcome(
+        world: World, tmp_path: Path) -> None:
+    def progress(entry: Entry, done: int, total: int) -> None:
+        if done == 6:
+            ctrl_c()
+
+    def second_press(in_flight: list[str]) -> None:
+        ctrl_c()  # once the first was noticed: two signals sent at once are one
+
+    sink_path = tmp_path / "journal.jsonl"
+    with sink_path.open("w", encoding="utf-8") as sink:
+        executor = world.apply(workers=2, progress=progress, sink=sink,
+                               on_interrupt=second_press)
+    assert executor.aborted
+    lines = [json.loads(line) for line in sink_path.read_text(encoding="utf-8").splitlines()]
+    assert [line["address"] for line in lines] == [e.address for e in executor.journal.entries
+                                                   .values()]
+    assert any(line["message"] == ABORTED for line in lines)
+    assert world.apply().journal.ok  # the next run settles what was left in flight
+    assert world.plan().plan.empty
 
 
 # --- the dependency graph ----------------------------------------------------------------------

@@ -143,7 +143,9 @@ def test_markdown_stays_within_a_pull_request_comment() -> None:
     md = render_markdown(plan)
     assert len(md) < 65_536
     assert "Not shown to fit a comment: changes to 2000 members" in md
-    assert "create plan 'P &lt;b>bold&lt;/b>'" in md
+    assert "create plan 'P \\<b\\>bold\\</b\\>'" in md  # shown, not rendered as HTML
+    outside_code = md.split("```")[::2]  # text outside the code fences is rendered
+    assert not any("<b>bold" in part for part in outside_code)
 
 
 def test_control_characters_from_the_platform_are_not_printed() -> None:
@@ -153,6 +155,7 @@ def test_control_characters_from_the_platform_are_not_printed() -> None:
                   today=TODAY)
     plan = build_plan(result.changes, unmanaged={}, desired={}, live={}, ranks=RANKS,
                       safety=SafetyPolicy(), target=TARGET, config_digest="sha256:x")
-    for text in (render_text(plan), render_markdown(plan)):
-        assert "\x1b" not in text
-        assert "\\x1b[31mRed" in text
+    text, md = render_text(plan), render_markdown(plan)
+    assert "\x1b" not in text + md
+    assert "\\x1b[31mRed" in text
+    assert "\\\\x1b\\[31mRed" in md  # also inert as markdown: the backslash is escaped
