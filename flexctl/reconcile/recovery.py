@@ -23,6 +23,7 @@ from flexctl.errors import (
     ApiError,
     ApplyError,
     FlexctlError,
+    MalformedAnswerError,
     NotFoundError,
     RateLimitedError,
     TransportError,
@@ -109,8 +110,13 @@ class Writer:
         for attempt in range(1, self.attempts + 1):
             try:
                 doc = self.client.create(path, body)
+                new_id = doc.get("_id")
+                if not isinstance(new_id, str) or not new_id:
+                    # Created or not, the answer does not say: settle it as a lost answer.
+                    raise MalformedAnswerError("POST", path, 201, "the answer has no _id",
+                                               outcome_unknown=True)
                 note = f"created on attempt {attempt}" if attempt > 1 else ""
-                return Done(str(doc["_id"]), note)
+                return Done(new_id, note)
             except (ApiError, TransportError) as error:
                 if not outcome_unknown(error):
                     raise

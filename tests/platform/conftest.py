@@ -57,18 +57,6 @@ def client(make_client: Callable[..., FlexClient]) -> FlexClient:
 
 
 @pytest.fixture
-def hostile(monkeypatch: pytest.MonkeyPatch) -> Iterator[hostile_server.HostileServer]:
-    """A hostile server on 127.0.0.1, reached directly (no proxy from the environment)."""
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "FLEXCTL_TIMEOUT",
-                 "FLEXCTL_RETRY_BUDGET"):
-        monkeypatch.delenv(name, raising=False)
-        monkeypatch.delenv(name.lower(), raising=False)
-    server = hostile_server.HostileServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
 def hostile_client(
     hostile: hostile_server.HostileServer,
 ) -> Iterator[Callable[..., FlexClient]]:

@@ -85,6 +85,13 @@ def test_lost_create_not_found_is_resent_and_bounded() -> None:
     assert client.calls == ["create", "find"] * 3
 
 
+def test_a_create_answered_without_an_id_is_settled_by_lookup_not_a_crash() -> None:
+    client = Scripted(create=[{"name": "Acme Ltd"}], find=[[{"_id": "a1", "name": "Acme Ltd"}]])
+    done = writer(client).create(get_kind("companies"), ACME)
+    assert done.id == "a1" and "not sent again" in done.note
+    assert client.calls == ["create", "find"]
+
+
 def test_lookup_ignores_other_objects() -> None:
     other = {"_id": "b1", "name": "Another Ltd"}
     client = Scripted(create=[lost(), {"_id": "n1"}], find=[[other]])
