@@ -59,9 +59,10 @@ class ConfigIssue:
     code: str = ""  # a warning's stable code ("FX103"); empty for an error
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}"
-        return f"{where}: warning {self.code}: {self.message}" if self.code else \
-            f"{where}: {self.message}"
+        # A key may hold a control character (a "\r" key): one issue stays one line.
+        where = f"{self.file}:{self.line}:{self.column}: {for_terminal(self.path) or '<root>'}"
+        text = f"warning {self.code}: {self.message}" if self.code else self.message
+        return f"{where}: {for_terminal(text)}"
 
     def as_dict(self) -> dict[str, object]:
         return {
