@@ -2,7 +2,7 @@
 
 Exit codes: 0, or 1 on error; with `--detailed-exitcode` 0 no changes, 2 changes present
 (manual steps count as changes), 3 anything blocked (a money guard included). Usage errors
-exit 64.
+exit 64. `--report FILE.html` also writes the money report for finance reviewers.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from flexctl.commands.options import (
 from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.render import render_json, render_markdown, render_text
+from flexctl.reconcile.report import write_report
 from flexctl.reconcile.saved_plan import is_planfile, planfile_data, write_planfile
 from flexctl.session import PlanRun, Session
 
@@ -67,6 +68,9 @@ def warn(run: PlanRun) -> None:
               help="exit 0 no changes, 2 changes present, 3 something blocked")
 @click.option("--force", is_flag=True,
               help="allow plans above policy.max_change_ratio or a policy.money guard")
+@click.option("--report", "report", type=click.Path(dir_okay=False, path_type=Path),
+              metavar="FILE.html", help="also write the money report for finance reviewers "
+                                        "(one self-contained HTML page)")
 @as_of_option
 @kind_options
 @target_options
@@ -76,6 +80,7 @@ def command(
     fmt: str,
     detailed_exitcode: bool,
     force: bool,
+    report: Path | None,
     as_of: date | None,
     kinds: list[str] | None,
     target_opts: TargetOptions,
@@ -87,7 +92,9 @@ def command(
     run = plan_run(path, target_opts, kinds, force=force, as_of=as_of)
     warn(run)
     click.echo(render(run, fmt), nl=False)
-
+    if report is not None:
+        write_report(report, run.plan)
+        click.echo(f"Wrote the money report to {report}", err=True)
     if out is not None:
         document = planfile_data(run.plan, config_path=Path(path), binding=run.binding,
                                  desired=run.desired, kinds=run.kinds)

@@ -61,7 +61,15 @@ def test_workflow_parses_and_calls_real_commands() -> None:
         for args in job_calls:
             assert_real_command(args)
     assert calls["validate"] == [["validate", "config"]]
-    assert ["plan", "config", "--format", "markdown", "--detailed-exitcode"] in calls["plan"]
+    assert ["plan", "config", "--format", "markdown", "--detailed-exitcode", "--report",
+            "report.html"] in calls["plan"]
+    # The money report is uploaded as an artifact and the comment links to it.
+    steps = jobs["plan"]["steps"]
+    upload = next(s for s in steps if str(s.get("uses", "")).startswith("actions/upload-"))
+    assert upload["with"]["path"] == "report.html"
+    comment = next(s for s in steps if "gh pr comment" in s.get("run", ""))
+    assert comment["env"]["REPORT_URL"] == f"${{{{ steps.{upload['id']}.outputs.artifact-url }}}}"
+    assert "$REPORT_URL" in comment["run"] and ">> plan.md" in comment["run"]
     assert calls["apply"] == [
         ["plan", "config", "-o", "plan.json", "--format", "markdown", "--detailed-exitcode"],
         ["apply", "plan.json", "--format", "text"],
