@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from flexctl.cli import main
 from tests.commands.plan_helpers import Result, Sandbox, make_sandbox
 
 AS_OF = ("--as-of", "2026-12-15")
@@ -116,6 +117,27 @@ def test_drift_reports_the_same_figures_unguarded(sandbox: Sandbox) -> None:
     assert "policy.money" not in result.out
     assert "  monthly run-rate  2660.00 -> 2410.00 (-250.00)" in result.out
     assert "companies.acme  monthly 1750.00 -> 1500.00 (-250.00)" in result.out
+
+
+def test_a_saved_plan_keeps_its_money_date(sandbox: Sandbox) -> None:
+    sandbox.seed()
+    sandbox.edit("customers/members.yaml", "price: 225.00", "price: 230.00")
+    planfile = sandbox.root.parent / "plan.json"
+    assert sandbox.run("plan", "-o", str(planfile), *AS_OF).code == 0
+    assert json.loads(planfile.read_text())["money"]["as_of"] == "2026-12-15"
+    apply = ("apply", str(planfile), "--api-url", sandbox.api_url)
+    assert cli(sandbox, *apply, "--as-of", "2027-01-01").code == 64
+    result = cli(sandbox, *apply)
+    assert result.code == 0, result.err
+    assert "Money (EUR, run-rate of memberships active on 2026-12-15):" in result.out
+
+
+def cli(sandbox: Sandbox, *args: str) -> Result:
+    """The CLI with exactly these arguments (no PATH or target added)."""
+    sandbox.capsys.readouterr()
+    code = main(list(args))
+    captured = sandbox.capsys.readouterr()
+    return Result(code, captured.out, captured.err)
 
 
 def test_a_bad_as_of_date_is_a_usage_error(sandbox: Sandbox) -> None:
