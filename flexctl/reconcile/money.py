@@ -81,7 +81,7 @@ class MoneySummary:
     recurring_after: Decimal
     one_off_added: Decimal  # sum of the changes that add one-off charges
     one_off_removed: Decimal  # sum (positive) of the changes that take them away
-    retroactive: Decimal  # net, flagged: what the next bill run charges for the past
+    retroactive: Decimal  # the flagged amounts added up: what the next bill run adds for the past
     customers: tuple[CustomerMoney, ...]  # affected ones, largest change first
     by_plan: tuple[tuple[str, Decimal, Decimal], ...]  # (plan, before, after) run-rates
     moves_money_now: tuple[str, ...]  # addresses of changes that move money by themselves
@@ -123,9 +123,12 @@ def effect_of(
     ctx: MoneyContext,
     kinds: Mapping[str, Kind],
     live: Mapping[str, Obj],
-    desired: Mapping[str, Obj],
+    planned: Mapping[str, Obj],
 ) -> MoneyEffect:
-    """Ask the change's kind what it does to money, with the object before and after it."""
+    """Ask the change's kind what it does to money, with the object before and after it.
+
+    `live` maps addresses to live objects; `planned` to what the plan leaves there (the
+    desired object, else the live one)."""
     kind = kinds.get(change.kind)
     if kind is None or change.action not in COUNTED:
         return NO_EFFECT
@@ -134,7 +137,7 @@ def effect_of(
     if change.action == "delete":
         after = None
     elif change.replaces or before is None:
-        after = desired.get(change.address)  # a replace's new object, or a create
+        after = planned.get(change.address)  # a replace's new object, or a create
     elif change.after:  # an update: the live object with the changed fields
         after = Obj(before.kind, before.address, {**before.fields, **change.after}, before.id,
                     before.owner, before.meta)
