@@ -213,8 +213,8 @@ class Kind:
     export_file: ClassVar[str | None] = None  # where `flexctl export` writes the section
     # Booleans whose config default is false: exported only when true, to keep files short.
     export_quiet: ClassVar[frozenset[str]] = frozenset()
-    # The platform collection whose documents tell which objects are invoiced (history).
     identity_words: ClassVar[str] = "natural key"  # what the identity is made of, in messages
+    # The platform collection whose documents tell which objects are invoiced (history).
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
 
