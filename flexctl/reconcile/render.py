@@ -194,9 +194,10 @@ def render_markdown(plan: Plan, *, drift: bool = False) -> str:
         return "\n".join(out) + "\n"
     counts = plan.summary
     out += [f"**{summary_line(plan, drift=drift)}**", ""]
+    money: list[str] = []
     if plan.money is not None:  # money first: it is what a reviewer approves
-        out += money_markdown(plan.money, plan.changes, SYMBOLS)
-        out += ["#### Changes", ""]
+        money = [*money_markdown(plan.money, plan.changes, SYMBOLS), "#### Changes", ""]
+    out += money
     out += ["| " + " | ".join(ACTIONS) + " | unmanaged |",
             "|" + " ---: |" * (len(ACTIONS) + 1),
             "| " + " | ".join(str(counts[a]) for a in ACTIONS)
@@ -205,7 +206,7 @@ def render_markdown(plan: Plan, *, drift: bool = False) -> str:
     kinds: dict[str, list[Change]] = {}
     for change in plan.changes:
         kinds.setdefault(change.kind, []).append(change)
-    size, left_out = 0, []
+    size, left_out = sum(len(line) + 1 for line in money), []  # the money shares the budget
     for kind, changes in kinds.items():
         section = _kind_section(kind, changes, steps, plan.money)
         size += sum(len(line) + 1 for line in section)

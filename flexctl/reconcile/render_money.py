@@ -12,6 +12,7 @@ from flexctl.reconcile.money import CustomerMoney, MoneySummary
 
 TEXT_CUSTOMERS = 10  # customers listed in the text block
 MARKDOWN_CUSTOMERS = 20  # customers listed in a pull-request comment
+CUSTOMER_CHANGES = 5  # changes listed under each of them
 MOVES = "MOVES MONEY NOW"
 RETRO = "RETROACTIVE"
 
@@ -127,7 +128,7 @@ def _customer_table(money: MoneySummary, changes: Mapping[str, ChangeView],
     for c in shown:
         out.append(f"| **`{c.address}`** | {a(c.monthly_before)} | {a(c.monthly_after)} "
                    f"| {a(c.one_off, True)} |")
-        for address in c.changes:
+        for address in c.changes[:CUSTOMER_CHANGES]:
             change = changes.get(address)
             effect = change.money if change is not None else None
             if change is None or effect is None:
@@ -135,6 +136,8 @@ def _customer_table(money: MoneySummary, changes: Mapping[str, ChangeView],
             symbol = symbols.get(change.action, "")
             out.append(f"| ↳ `{symbol} {address}` | {a(effect.monthly_before)} "
                        f"| {a(effect.monthly_after)} | {a(effect.one_off, True)} |")
+        if len(c.changes) > CUSTOMER_CHANGES:
+            out.append(f"| ↳ {len(c.changes) - CUSTOMER_CHANGES} more changes | | | |")
     out.append("")
     if len(money.customers) > len(shown):
         out += [f"*{len(money.customers) - len(shown)} more customers: see `flexctl plan "

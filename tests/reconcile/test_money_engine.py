@@ -16,6 +16,7 @@ from flexctl.kinds.base import Obj, Profile
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions, MoneySummary, guard_findings
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.reconcile.render import render_markdown
 from flexctl.reconcile.saved_plan import load_planfile, planfile_data, write_planfile
 from tests.reconcile.reconcile_fakes import KINDS, RANKS, TODAY, FakeSnapshot, d, group, live, obj
 
@@ -171,3 +172,18 @@ def test_a_plan_file_keeps_the_money_date_for_apply(tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     with pytest.raises(PlanError, match="edited plan file \\(money: "):
         load_planfile(path)
+
+
+def test_a_big_money_plan_fits_a_pull_request_comment() -> None:
+    # 300 customers with 12 new memberships each: the money section lists 20 customers and 5
+    # changes under each, and shares the comment's budget with the change sections.
+    owners = [f"companies.c{i:03}" for i in range(300)]
+    items = [desk(owner, date(2026, 1 + m, 1), f"{100 + i}.00")
+             for i, owner in enumerate(owners) for m in range(12)]
+    desired = group(*(company(owner.split(".")[1]) for owner in owners), *items)
+    markdown = render_markdown(plan_of(desired, {}))
+    assert len(markdown) < 65_536
+    assert markdown.count("| ↳ 7 more changes | | | |") == 20
+    assert "*280 more customers: see `flexctl plan --format json`" in markdown
+    assert markdown.index("#### Money") < markdown.index("#### Changes")
+    assert "Not shown to fit a comment: changes to 3600 memberships" in markdown
