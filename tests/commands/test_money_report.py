@@ -125,3 +125,12 @@ def test_a_headless_browser_renders_the_figures_and_the_chart(
     colours = {row[x:x + 3] for row in rows for x in range(0, len(row), channels)}
     assert len(colours) > 1, "the screenshot is blank"
     assert bytes(AFTER_BAR) in colours, "the chart's bars are not on the screenshot"
+
+
+def test_a_report_that_cannot_be_written_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sandbox = make_sandbox(tmp_path, capsys, monkeypatch)
+    result = sandbox.run("plan", "--report", str(tmp_path / "no" / "report.html"))
+    assert result.code == 1
+    assert "Error: cannot write the report" in result.err and "Traceback" not in result.err
