@@ -49,6 +49,7 @@ from flexctl.readiness.smoke import (
 )
 from flexctl.reconcile.apply import Executor, Progress, execute
 from flexctl.reconcile.diff import diff
+from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 from flexctl.reconcile.saved_plan import binding_mismatch
 from flexctl.state.desired import LoadedConfigLike, desired_state
@@ -86,14 +87,17 @@ def make_plan(
     force: bool = False,
     safety: bool = True,
     today: date | None = None,
+    as_of: date | None = None,
     activation: str = ACTIVATE_ON_PLATFORM,
 ) -> PlanRun:
     """Read the target and plan the config against it (nothing is written).
 
-    `force` lifts the safety ratio (with a warning); `safety=False` skips it (drift reports);
+    `force` lifts the safety ratio and the money guards (with a warning); `safety=False` skips
+    them (drift reports). `as_of` is the date of the money summary's run-rate (default today).
     `activation` is how the account becomes Active on this target (for blocked bill runs).
     """
     config = loaded.config
+    today = today or datetime.now(UTC).date()
     desired = desired_state(loaded, secrets, kinds)
     snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
                              complete=config.policy.prune)
@@ -104,7 +108,7 @@ def make_plan(
         selected,
         profile=client.profile,
         prune=config.policy.prune,
-        today=today or datetime.now(UTC).date(),
+        today=today,
         activation=activation,
     )
     plan = build_plan(
@@ -119,6 +123,7 @@ def make_plan(
         target=snapshot.target,
         config_digest=loaded.digest,
         warnings=secrets.warnings,
+        money=MoneyOptions(config.currency, as_of or today, config.policy.money),
     )
     chosen = list(kinds) if kinds is not None else None
     return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
@@ -198,12 +203,17 @@ class Session:
     # --- plan and apply -----------------------------------------------------------------------
 
     def plan(
-        self, kinds: Sequence[str] | None = None, *, force: bool = False, safety: bool = True
+        self,
+        kinds: Sequence[str] | None = None,
+        *,
+        force: bool = False,
+        safety: bool = True,
+        as_of: date | None = None,
     ) -> PlanRun:
         """Read the target and plan the configuration (nothing is written)."""
         run = make_plan(self.loaded_config(), self.client, self.described_target(),
                         secrets=self.secrets, kinds=kinds, force=force, safety=safety,
-                        activation=self.activation())
+                        as_of=as_of, activation=self.activation())
         return replace(run, binding=self.target.binding())
 
     def apply(

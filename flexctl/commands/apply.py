@@ -13,13 +13,20 @@ import os
 import signal
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
-from flexctl.commands.options import format_option, kind_options, target_options, use_color
+from flexctl.commands.options import (
+    as_of_option,
+    format_option,
+    kind_options,
+    target_options,
+    use_color,
+)
 from flexctl.errors import PlanError, StalePlanError, UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor
@@ -59,6 +66,7 @@ class ApplyOptions:
     workers: int
     target_opts: TargetOptions
     lock_timeout: float = 0.0
+    as_of: date | None = None
 
 
 @click.command("apply", cls=Command, examples=[
@@ -80,13 +88,15 @@ class ApplyOptions:
               help="with a PLANFILE: the configuration it was made from "
                    "(default: the path recorded in the plan file)")
 @click.option("--auto-approve", is_flag=True, help="apply without asking for confirmation")
-@click.option("--force", is_flag=True, help="allow plans above policy.max_change_ratio")
+@click.option("--force", is_flag=True,
+              help="allow plans above policy.max_change_ratio or a policy.money guard")
 @format_option(("text", "json"), help="how the journal is printed")
 @click.option("--parallelism", type=click.IntRange(1, 64), default=DEFAULT_WORKERS,
               show_default=True, help="changes in flight at once (the write rate still holds)")
 @click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=0.0,
               metavar="SECONDS", show_default=True,
               help="how long to wait for another apply on the same target to finish")
+@as_of_option
 @kind_options
 @target_options
 def command(
@@ -97,6 +107,7 @@ def command(
     fmt: str,
     parallelism: int,
     lock_timeout: float,
+    as_of: date | None,
     kinds: list[str] | None,
     target_opts: TargetOptions,
 ) -> int:
@@ -109,7 +120,7 @@ def command(
     every outcome is printed and kept in .flexctl/journals/.
     """
     options = ApplyOptions(path, config, auto_approve, force, fmt, kinds, parallelism,
-                           target_opts, lock_timeout)
+                           target_opts, lock_timeout, as_of)
     saved = _saved_plan(path)
     if saved is None:
         if config is not None:
@@ -117,6 +128,8 @@ def command(
         return _apply_config(options)
     if kinds is not None:
         raise UsageError("--target-kinds/--exclude-kinds cannot narrow a saved plan")
+    if as_of is not None:
+        raise UsageError("--as-of cannot change a saved plan: it keeps the date it was made for")
     return _apply_saved(saved, options)
 
 
@@ -134,7 +147,7 @@ def _saved_plan(path: str) -> SavedPlan | None:
 def _apply_config(options: ApplyOptions) -> int:
     with (Session.open(options.path, options.target_opts) as session,
           session.lock(options.lock_timeout)):
-        run = session.plan(options.kinds, force=options.force)
+        run = session.plan(options.kinds, force=options.force, as_of=options.as_of)
         _show_plan(run, options.fmt)
         _refuse_blocked(run, options.fmt)
         if _has_writes(run) and not _confirmed(options.auto_approve):
@@ -157,7 +170,7 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
         if when is not None:
             raise StalePlanError(f"the plan {saved.path} was already applied ({when}); "
                                  "make a new plan with `flexctl plan -o`")
-        run = session.plan(kinds, force=force)
+        run = session.plan(kinds, force=force, as_of=saved.as_of)
         reasons = stale_reasons(saved, run.plan)
         if reasons:
             raise StalePlanError(
@@ -197,7 +210,8 @@ def _refuse_blocked(run: PlanRun, fmt: str) -> None:
         raise StalePlanError(
             f"{counted(len(blocked), 'change')} blocked "
             f"({', '.join(c.address for c in blocked)}); "
-            "nothing was applied. Resolve them (or use --force for the safety ratio) first"
+            "nothing was applied. Resolve them (or use --force for the safety ratio and the "
+            "money guards) first"
         )
 
 

@@ -4,6 +4,7 @@
   as one `target_opts: TargetOptions`;
 - `kind_options`: `--target-kinds --exclude-kinds`, given as `kinds: list[str] | None`;
 - `format_option(...)`: `--format`;
+- `as_of_option`: `--as-of DATE`, given as `as_of: date | None`;
 - `use_color()`: whether stdout gets colours.
 """
 
@@ -13,6 +14,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
 import click
@@ -78,6 +80,18 @@ def kind_options(fn: F) -> F:
 def format_option(choices: Sequence[str], help: str | None = None) -> Callable[[F], F]:
     return click.option("--format", "fmt", type=click.Choice(list(choices)), default=choices[0],
                         show_default=True, help=help)
+
+
+def _to_date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def as_of_option(fn: F) -> F:
+    """Add `--as-of DATE`; the command receives `as_of: date | None` (None: today)."""
+    return click.option(
+        "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_to_date,
+        metavar="DATE", help="the date of the money summary's run-rate (YYYY-MM-DD; "
+                             "default today)")(fn)
 
 
 def parse_kinds(target_kinds: str | None, exclude_kinds: str | None) -> list[str] | None:

@@ -2,6 +2,8 @@
 
 Exit 0 with a one-line summary when valid; exit 1 with every error as
 `file:line:col: dotted.path: message` (or, with `--format json`, a JSON list on stdout).
+A valid configuration's pricing warnings (`file:line:col: path: warning FX103: message`) are
+listed too; they exit 0, or 1 with `--strict`.
 """
 
 from __future__ import annotations
@@ -18,14 +20,19 @@ from flexctl.kinds import registry
 from flexctl.kinds.configuration import load_config
 
 
-def summary(config: ConfigBase) -> str:
-    """`Valid: 2 locations, 1 gateway, ...` with every counted kind, in dependency order."""
+def summary(config: ConfigBase, warnings: int = 0, strict: bool = False) -> str:
+    """`Valid: 2 locations, 1 gateway, ...` with every counted kind, in dependency order, and
+    the number of warnings."""
     parts = []
     for kind in registry():
         number = kind.count(config)
         if number is not None:
             parts.append(f"{number} {kind.noun if number == 1 else kind.plural}")
-    return f"Valid: {', '.join(parts)}."
+    if not warnings:
+        return f"Valid: {', '.join(parts)}."
+    noun = "warning" if warnings == 1 else "warnings"
+    verdict = ", which --strict does not allow" if strict else ""
+    return f"Valid: {', '.join(parts)}; {warnings} {noun}{verdict}."
 
 
 @click.command("validate", cls=Command, examples=[
@@ -33,8 +40,10 @@ def summary(config: ConfigBase) -> str:
     ("A directory of YAML files, or one file", "flexctl validate examples/harbor-works\n"
      "flexctl validate config/plans.yaml"),
     ("The errors as JSON, for CI annotations", "flexctl validate config --format json"),
-], exit_codes=[(0, "valid: one summary line"), (1, "invalid: every error, as "
-                "file:line:col: path: message"), USAGE])
+    ("Also fail on the pricing lint's warnings", "flexctl validate config --strict"),
+], exit_codes=[(0, "valid (warnings, if any, are listed): one summary line"),
+               (1, "invalid: every error, as file:line:col: path: message; or, with --strict, "
+                   "a warning"), USAGE])
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -42,15 +51,18 @@ def summary(config: ConfigBase) -> str:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="text, or json: the errors as a JSON list on stdout (for CI annotations).",
+    help="text, or json: the errors (or warnings) as a JSON list on stdout (for CI "
+    "annotations).",
 )
-def command(path: Path, output_format: str) -> None:
+@click.option("--strict", is_flag=True, help="exit 1 when the pricing lint warns")
+def command(path: Path, output_format: str, strict: bool) -> None:
     """Validate the configuration at PATH offline, with every error at once.
 
     PATH is a YAML file or a directory whose `*.yaml` and `*.yml` files (hidden ones skipped) are
     merged into one configuration; it defaults to the current directory. Validation needs no
     credentials and reads no secret: it checks the format, the references between sections
-    and the billing rules, and reports each problem with its file, line and column.
+    and the billing rules, and reports each problem with its file, line and column; the pricing
+    lint's warnings come with stable codes.
     """
     try:
         loaded = load_config(path)
@@ -59,8 +71,14 @@ def command(path: Path, output_format: str) -> None:
             raise  # flexctl.cli prints every issue on stderr and exits 1
         click.echo(json.dumps([issue.as_dict() for issue in exc.issues], indent=2))
         raise click.exceptions.Exit(1) from None
+    warnings = loaded.warnings
+    line = summary(loaded.config, len(warnings), strict)
     if output_format == "json":
-        click.echo("[]")
-        click.echo(summary(loaded.config), err=True)
+        click.echo(json.dumps([issue.as_dict() for issue in warnings], indent=2))
+        click.echo(line, err=True)
     else:
-        click.echo(summary(loaded.config))
+        for warning in warnings:
+            click.echo(str(warning), err=True)
+        click.echo(line)
+    if strict and warnings:
+        raise click.exceptions.Exit(1)

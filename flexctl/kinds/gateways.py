@@ -22,7 +22,8 @@ from flexctl.config.types import ConfigBase, Model, ObjectId, Ref, SecretRef, lo
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import EXTENSION, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj, RuleContext
+from flexctl.kinds.base import MoneyContext, Obj, RuleContext
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 from flexctl.kinds.refs import RefMap
 
 
@@ -198,6 +199,22 @@ class Gateways(KeyedKind):
             return None
         names = "; ".join(f"{obj.address}.{name}: {why}" for name, why in missing.items())
         return f"{names}; a new gateway must send its secret: make it readable, then plan again"
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """A gateway decides where future payments go; a new key for the same account does
+        not change that."""
+        if before is None:
+            return MoneyEffect(Effect.FUTURE, note="future payments can be collected through it")
+        if after is None:
+            return MoneyEffect(Effect.FUTURE,
+                               note="future payments can no longer be collected through it")
+        routing = ("provider", "account", "locations", "default")
+        changed = [f for f in routing if f in after.fields and
+                   before.fields.get(f) != after.fields.get(f)]
+        if not changed:
+            return NO_EFFECT
+        return MoneyEffect(Effect.FUTURE, note=f"{', '.join(changed)} changed: where future "
+                                               "payments are collected")
 
     def secrets_needed(
         self, obj: Obj, action: str, changed: Collection[str]

@@ -13,13 +13,17 @@ from typing import Literal
 
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds._fields import CATALOGUE, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj
+from flexctl.kinds._owned import OwnedKind
+from flexctl.kinds.base import MoneyContext, Obj
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 
 BILLING = (("recurring", "month"), ("one_off", "once"))
+PRICED = ("price", "deposit")  # what a membership or fee copies from its plan when created
 
 
 class Visibility(Model):
@@ -61,6 +65,7 @@ class Plan(Model):
     """Whether a membership starting or ending mid-month pays for part of the month."""
     visibility: Visibility = Visibility()
     """Who may see and buy the plan."""
+    ignore_warnings: IgnoreWarnings = []
 
 
 class Plans(KeyedKind):
@@ -111,3 +116,49 @@ class Plans(KeyedKind):
         if problem is None and billing not in ("recurring", "one_off"):
             return f"its billing interval {billing!r} is not supported"
         return problem
+
+    # --- money --------------------------------------------------------------------------------
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """A plan's price (or deposit) is copied into each membership or fee when it is made:
+        a change affects new ones only. The note counts the live ones that keep their own."""
+        if before is None or after is None:
+            return NO_EFFECT  # a new plan bills nothing until something is assigned to it
+        changed = [f for f in PRICED if before.fields.get(f) != after.fields.get(f)]
+        if not changed:
+            return NO_EFFECT
+        was = ", ".join(
+            f"{f} {_amount(before.fields.get(f))} -> {_amount(after.fields.get(f))}"
+            for f in changed
+        )
+        return MoneyEffect(Effect.FUTURE, note=f"{was} {ctx.currency}: {self._keeping(after, ctx)}")
+
+    def _keeping(self, plan: Obj, ctx: MoneyContext) -> str:
+        billing = plan.fields.get("billing")
+        items = [k for k in ctx.kinds if isinstance(k, OwnedKind) and k.plan_billing == billing]
+        parts = []
+        for kind in items:
+            if not ctx.read(kind.name):
+                parts.append(f"new {kind.plural} only")
+                continue
+            keep = sum(
+                1 for obj in ctx.live_where(kind.name, "plan", plan.key)
+                if obj.address not in ctx.removed and _still_billing(kind, obj, ctx)
+            )
+            noun = kind.noun if keep == 1 else kind.plural
+            verb = "keeps its" if keep == 1 else "keep their"
+            parts.append(f"new {kind.plural} only; {keep} live {noun} of this plan {verb} "
+                         "own price")
+        return "; ".join(parts) or "no effect on what is billed"
+
+
+def _amount(value: object) -> str:
+    return "(none)" if value is None else str(value)  # a unit price keeps its 4 decimals
+
+
+def _still_billing(kind: OwnedKind, obj: Obj, ctx: MoneyContext) -> bool:
+    """A membership that has not ended by the as-of date; a fee not yet invoiced."""
+    recurring = kind.recurring(obj, ctx)
+    if recurring is not None:
+        return recurring.running(ctx.as_of)
+    return not obj.meta.get("invoiced")

@@ -15,13 +15,15 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import BUSINESS_DAY_HOURS, IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import CATALOGUE, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import MoneyContext, Obj
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 from flexctl.kinds.refs import RefMap
 
 UNIT = (("hour", "hour"), ("day", "day"))
@@ -81,6 +83,7 @@ class Rate(Model):
     """Location keys where the rate applies; omitted = all."""
     revenue_account: Ref | None = None
     """Key of a revenue account."""
+    ignore_warnings: IgnoreWarnings = []
 
 
 def _component_name(component: Mapping[str, Any]) -> str | None:
@@ -144,6 +147,28 @@ class Rates(KeyedKind):
                     )
                 checker.amount((*path, component), value)
 
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        for key, rate in self.entries(config).items():
+            path, ignore = (self.name, key), rate.ignore_warnings
+            full_day = rate.full_day_price
+            day = rate.price * BUSINESS_DAY_HOURS
+            if rate.unit == "hour" and full_day is not None and day < full_day:
+                checker.warn((*path, "full_day_price"), "FX101", (
+                    f"{BUSINESS_DAY_HOURS} hours at {rate.price} cost {day}, less than the "
+                    f"full-day price {full_day}: a whole day is cheaper by the hour"), ignore)
+            half = rate.half_day_price
+            if rate.unit == "day" and half is not None and half > rate.price:
+                checker.warn((*path, "half_day_price"), "FX102", (
+                    f"half a day costs {half}, more than the whole day's price {rate.price}"),
+                    ignore)
+            for component, what in (("weekend_price", "weekend"), ("off_hours_price",
+                                                                   "off-hours")):
+                value = getattr(rate, component)
+                if value is not None and value > rate.price:
+                    checker.warn((*path, component), "FX103", (
+                        f"the {what} price {value} is above the regular price {rate.price}"),
+                        ignore)
+
     def desired_one(
         self, key: str, model: BaseModel, config: ConfigBase, secrets: SecretResolver
     ) -> Obj:
@@ -188,6 +213,22 @@ class Rates(KeyedKind):
                 component[f] = f == flag
             components.append(component)
         body["rates"] = components
+
+    # --- money ----------------------------------------------------------------------------
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """A rate prices bookings as they are made: what is already booked keeps its charge."""
+        if before is None:
+            return MoneyEffect(Effect.FUTURE, note="a new rate: affects future bookings")
+        if after is None:
+            return MoneyEffect(Effect.FUTURE, note="no longer offered: affects future bookings")
+        prices = ("price", *COMPONENTS)
+        changed = [f for f in prices if f in after.fields and
+                   before.fields.get(f) != after.fields.get(f)]
+        if not changed:
+            return NO_EFFECT
+        return MoneyEffect(Effect.FUTURE, note=f"{', '.join(changed)} changed: affects future "
+                                               "bookings; bookings already made keep their charge")
 
     # --- export ---------------------------------------------------------------------------
 

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from flexctl.kinds import registry
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, OWNER, Kind, Obj, Profile, RuleContext
 from flexctl.reconcile import manual
-from flexctl.reconcile.plan import Change
+from flexctl.reconcile.plan import UNVERIFIED_PREFIX, Change
 
 
 class LiveState(Protocol):
@@ -270,7 +270,7 @@ def _unverified(kind: Kind, obj: Obj, why: str, ctx: _Context) -> Change:
     note = kind.verify_note(obj)
     return Change(
         address=obj.address, kind=kind.name, action="manual",
-        reason=f"unverified: {why}; flexctl cannot tell whether it matches",
+        reason=f"{UNVERIFIED_PREFIX}{why}; flexctl cannot tell whether it matches",
         changed_paths=(), after=_sorted(obj.fields), id=obj.id,
         instructions=f"{steps} {note}" if note else steps,
     )
