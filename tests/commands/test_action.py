@@ -144,12 +144,6 @@ def use_action(workspace: Path, event: str = "push", **given: str) -> Run:
     return run
 
 
-def has_report_option() -> bool:
-    from flexctl.commands.plan import command
-
-    return any("--report" in p.opts for p in command.params)
-
-
 @pytest.mark.slow
 def test_the_actions_scripts_on_the_sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
                                             ) -> None:
@@ -157,9 +151,7 @@ def test_the_actions_scripts_on_the_sandbox(tmp_path: Path, monkeypatch: pytest.
     for name in ("FLEXCTL_API_URL", "FLEXCTL_ORG", "NO_COLOR"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HARBOR_STRIPE_SECRET_KEY", "sk_test_action_4242")
-    # The finance report comes with another change; until plan has --report, plan without it.
-    report = {} if has_report_option() else {"report": ""}
-    use = dict(config="config", **report)
+    use = {"config": "config"}
 
     assert use_action(tmp_path, command="validate", **use).ok
     invoicing = tmp_path / "config" / "invoicing.yaml"
@@ -169,7 +161,8 @@ def test_the_actions_scripts_on_the_sandbox(tmp_path: Path, monkeypatch: pytest.
     assert not blocked.ok and blocked.outputs["plan"] == {"exitcode": "3"}
     assert "Comment the plan on the pull request" in blocked.ran
     assert blocked.ran[-1] == "Fail when something is blocked"
-    assert blocked.uploaded[:2] == ["flexctl-plan.json", "flexctl-plan.md"]
+    assert blocked.uploaded == ["flexctl-plan.json", "flexctl-plan.md", "flexctl-report.html"]
+    assert "<html" in (tmp_path / "flexctl-report.html").read_text(encoding="utf-8").lower()
     assert "automatic bill run" in blocked.summary
 
     subprocess.run([BIN / "flexctl", "emulator", "account", "--status", "active", "config"],
