@@ -235,7 +235,7 @@ def _confirmed(auto_approve: bool) -> bool:
 
 def _execute(session: Session, run: PlanRun, options: ApplyOptions) -> Executor:
     executor = session.apply(run, workers=options.workers,
-                             progress=ProgressLine(sys.stderr.isatty()),
+                             progress=ProgressLine(interactive_stderr()),
                              on_interrupt=_say_waiting)
     if session.journal_path is not None and run.plan.changes:
         click.echo(f"The journal of this apply is in {session.journal_path}.", err=True)
@@ -279,6 +279,11 @@ def _report(executor: Executor, run: PlanRun, fmt: str, plan_id: str | None = No
 
 
 # --- progress on stderr -------------------------------------------------------------------------
+
+
+def interactive_stderr() -> bool:
+    """A terminal that can rewrite a line in place: not a pipe, not TERM=dumb."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
 class ProgressLine:

@@ -14,6 +14,7 @@ import click
 import pytest
 
 from flexctl.cli import COMMANDS, cli, main
+from flexctl.commands.apply import interactive_stderr
 from flexctl.commands.helptext import Documented
 from flexctl.commands.options import use_color
 from flexctl.wording import counted
@@ -190,3 +191,13 @@ def test_the_storefront_fix_without_a_section_says_what_to_add(sandbox: Sandbox)
     (sandbox.root / "storefront.yaml").unlink()
     result = sandbox.run("check", "--format", "text")
     assert "fix: add `storefront: {enabled: true, plans: [...], rates: [...]}`" in result.out
+
+
+@pytest.mark.parametrize(("tty", "term", "rewrites"), [
+    (True, "xterm", True), (True, "dumb", False), (False, "xterm", False)])
+def test_apply_progress_rewrites_its_line_only_on_a_capable_terminal(
+    tty: bool, term: str, rewrites: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TERM", term)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: tty)
+    assert interactive_stderr() is rewrites
