@@ -86,9 +86,9 @@ def section(path: str, command: click.Command) -> list[str]:
 def render_commands() -> str:
     """The markdown reference of every command."""
     ctx = click.Context(cli, info_name="flexctl")
-    global_options = [row for row in options_table(cli, ctx)]
-    codes = exit_codes(cli)[2:] if isinstance(cli, Documented) else []
-    lines = [INTRO.format(global_options="\n".join(global_options),
+    assert isinstance(cli, Documented)
+    codes = exit_codes(cli)[2:]  # the table without its "Exit codes:" title
+    lines = [INTRO.format(global_options="\n".join(options_table(cli, ctx)),
                           exit_codes="\n".join(codes).rstrip())]
     for path, command in walk():
         lines += section(path, command)
