@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 import click
 
 from flexctl import __version__
+from flexctl.commands.helptext import INTERRUPTED, USAGE, Group
 from flexctl.errors import ConfigError, FlexctlError
 from flexctl.platform import stopping
 from flexctl.redaction import RedactingFilter, RedactingStream
@@ -95,7 +96,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(Group):
     """A group whose commands are imported when they run, not when flexctl starts."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -111,14 +112,50 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+# Global flags that users also type after the command (`flexctl plan --debug`).
+GLOBAL_FLAGS = ("--debug", "--no-color")
+
+
+@click.group(
+    cls=LazyGroup,
+    invoke_without_command=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    epilog="Run `flexctl COMMAND --help` for a command's options, examples and exit codes. "
+    "Shell completion: eval \"$(_FLEXCTL_COMPLETE=bash_source flexctl)\" in ~/.bashrc "
+    "(zsh_source for zsh, fish_source for fish).",
+    examples=[
+        ("Try the example configuration on the embedded sandbox (no account needed)",
+         "export HARBOR_STRIPE_SECRET_KEY=sk_test_sandbox_4242\n"
+         "flexctl validate examples/harbor-works\n"
+         "flexctl plan examples/harbor-works\n"
+         "flexctl apply examples/harbor-works"),
+    ],
+    exit_codes=[
+        (0, "success; for plan --detailed-exitcode and drift: no changes"),
+        (1, "an error (one line on stderr, never a traceback)"),
+        (2, "changes present (plan --detailed-exitcode), drift, or not ready (check)"),
+        (3, "something is blocked, or a saved plan is stale"),
+        USAGE, INTERRUPTED,
+    ],
+)
 @click.version_option(__version__, prog_name="flexctl")
 @click.option("--debug", is_flag=True, help="Log HTTP traffic (secrets redacted); show tracebacks.")
+@click.option("--no-color", is_flag=True,
+              help="No colours in the output (also NO_COLOR=1, and TERM=dumb).")
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
-    """Keep an OfficeRnD Flex organization's billing configuration in git."""
+def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
+    """Keep an OfficeRnD Flex organization's billing configuration in git.
+
+    Validate the YAML offline, plan against the live organization, apply the plan, and check
+    what stands between the organization and its first payment. Every command that talks to
+    a platform runs on the embedded sandbox unless --api-url says otherwise.
+    """
     ctx.ensure_object(dict)
     ctx.obj["debug"] = debug
+    ctx.obj["no_color"] = no_color
+    if ctx.invoked_subcommand is None:  # `flexctl` alone: the help, as a friendly start
+        click.echo(ctx.get_help())
+        return
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
         for handler in logging.getLogger().handlers:
@@ -145,8 +182,9 @@ def _run(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     stopping.reset()
     debug = "--debug" in args
-    if debug:  # accepted after the command too (`flexctl plan --debug`), as users type it
-        args = ["--debug", *(a for a in args if a != "--debug")]
+    given = [flag for flag in GLOBAL_FLAGS if flag in args]
+    if given:  # accepted after the command too (`flexctl plan --debug`), as users type it
+        args = [*given, *(a for a in args if a not in given)]
     try:
         result = cli.main(args=args, prog_name="flexctl", standalone_mode=False)
     except click.exceptions.Exit as exc:

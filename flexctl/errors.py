@@ -57,9 +57,13 @@ class ConfigIssue:
     column: int  # 1-based
     path: str  # dotted path, e.g. "plans.hot-desk.price"
     message: str
+    code: str = ""  # a warning's stable code ("FX103"); empty for an error
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}: {self.path or '<root>'}: {self.message}"
+        # A key may hold a control character (a "\r" key): one issue stays one line.
+        where = f"{self.file}:{self.line}:{self.column}: {for_terminal(self.path) or '<root>'}"
+        text = f"warning {self.code}: {self.message}" if self.code else self.message
+        return f"{where}: {for_terminal(text)}"
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -68,6 +72,8 @@ class ConfigIssue:
             "column": self.column,
             "path": self.path,
             "message": self.message,
+            "severity": "warning" if self.code else "error",
+            "code": self.code or None,
         }
 
 

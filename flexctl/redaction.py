@@ -125,7 +125,9 @@ class RedactingStream(io.TextIOBase):
     def wrapped(self) -> TextIO:
         return self._stream
 
-    def write(self, text: str) -> int:
+    def write(self, text: str | bytes) -> int:
+        if isinstance(text, bytes):  # click echoes bytes (shell completion) to a text stream
+            text = text.decode(self.encoding or "utf-8", "replace")
         with self._lock:
             pending = self._pending + text
             cut = pending.rfind("\n") + 1

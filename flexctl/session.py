@@ -32,12 +32,12 @@ from flexctl.export.build import Export, build_export
 from flexctl.export.currency import configured_currency, live_currency
 from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry, with_references
-from flexctl.kinds.base import Obj, Profile
+from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient, profile_for_url
 from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import ORG_ENV, Target, TargetOptions
+from flexctl.platform.target import ORG_ENV, Target, TargetOptions, activation_step
 from flexctl.readiness.checklist import Readiness, readiness
 from flexctl.readiness.doctor import Diagnosis, Doctor
 from flexctl.readiness.smoke import (
@@ -51,6 +51,7 @@ from flexctl.readiness.smoke import (
 from flexctl.readiness.variants import clock, rate_limits, variants
 from flexctl.reconcile.apply import Executor, Progress, execute
 from flexctl.reconcile.diff import diff
+from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 from flexctl.reconcile.saved_plan import binding_mismatch
 from flexctl.state.confirmations import (
@@ -93,14 +94,19 @@ def make_plan(
     force: bool = False,
     safety: bool = True,
     today: date | None = None,
+    as_of: date | None = None,
+    activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
 ) -> PlanRun:
     """Read the target and plan the config against it (nothing is written).
 
-    `force` lifts the safety ratio (with a warning); `safety=False` skips it (drift reports);
+    `force` lifts the safety ratio and the money guards (with a warning); `safety=False` skips
+    them (drift reports). `as_of` is the date of the money summary's run-rate (default today).
+    `activation` is how the account becomes Active on this target (for blocked bill runs).
     `confirmations` are the manual steps confirmed by hand (`flexctl confirm`).
     """
     config = loaded.config
+    today = today or datetime.now(UTC).date()
     desired = desired_state(loaded, secrets, kinds)
     snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
                              complete=config.policy.prune)
@@ -111,7 +117,8 @@ def make_plan(
         selected,
         profile=client.profile,
         prune=config.policy.prune,
-        today=today or datetime.now(UTC).date(),
+        today=today,
+        activation=activation,
         confirmations=confirmations,
     )
     plan = build_plan(
@@ -126,6 +133,7 @@ def make_plan(
         target=snapshot.target,
         config_digest=loaded.digest,
         warnings=secrets.warnings,
+        money=MoneyOptions(config.currency, as_of or today, config.policy.money),
         confirmed=result.confirmed,
     )
     chosen = list(kinds) if kinds is not None else None
@@ -193,6 +201,11 @@ class Session:
     def config(self) -> ConfigBase:
         return self.loaded_config().config
 
+    def activation(self) -> str:
+        """How the account becomes Active on this target (the sandbox names its command)."""
+        root = self.loaded.root if self.loaded is not None else None
+        return activation_step(self.target.with_profile(self.client.profile), root)
+
     def described_target(self) -> dict[str, str | None]:
         """The target as plans record it, with the profile the client detected."""
         return self.target.with_profile(self.client.profile).describe()
@@ -209,11 +222,17 @@ class Session:
     # --- plan and apply -----------------------------------------------------------------------
 
     def plan(
-        self, kinds: Sequence[str] | None = None, *, force: bool = False, safety: bool = True
+        self,
+        kinds: Sequence[str] | None = None,
+        *,
+        force: bool = False,
+        safety: bool = True,
+        as_of: date | None = None,
     ) -> PlanRun:
         """Read the target and plan the configuration (nothing is written)."""
         run = make_plan(self.loaded_config(), self.client, self.described_target(),
                         secrets=self.secrets, kinds=kinds, force=force, safety=safety,
+                        as_of=as_of, activation=self.activation(),
                         confirmations=self.confirmations())
         return replace(run, binding=self.target.binding())
 
@@ -258,7 +277,8 @@ class Session:
         desired = desired_state(self.loaded_config(), self.secrets)
         snapshot = read_snapshot(self.client, desired, self.config.currency, all_objects=True,
                                  target=self.described_target())
-        return readiness(self.config, desired, snapshot, self.confirmations()), snapshot
+        return readiness(self.config, desired, snapshot, self.activation(),
+                         self.confirmations()), snapshot
 
     def smoke_test(
         self,

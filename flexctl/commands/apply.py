@@ -16,12 +16,20 @@ import os
 import signal
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import NoReturn
 
 import click
 
-from flexctl.commands.options import format_option, kind_options, target_options, use_color
+from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
+from flexctl.commands.options import (
+    as_of_option,
+    format_option,
+    kind_options,
+    target_options,
+    use_color,
+)
 from flexctl.errors import PlanError, StalePlanError, UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor
@@ -45,6 +53,7 @@ from flexctl.reconcile.saved_plan import (
     stale_reasons,
 )
 from flexctl.session import PlanRun, Session
+from flexctl.wording import counted
 
 FORCED = "allowed by --force"
 PROMPT = "Do you want to perform these actions? Only 'yes' will be accepted to approve"
@@ -61,17 +70,36 @@ class ApplyOptions:
     workers: int
     target_opts: TargetOptions
     lock_timeout: float = 0.0
+    as_of: date | None = None
     detailed: bool = False
 
 
-@click.command("apply")
+@click.command("apply", cls=Command, examples=[
+    ("Plan, confirm, apply the configuration in the current directory", "flexctl apply"),
+    ("Without a question (CI, scripts)", "flexctl apply config --auto-approve"),
+    ("Exactly a plan saved and reviewed before (refused if anything changed since)",
+     "flexctl plan config -o plan.json\nflexctl apply plan.json"),
+    ("In CI on the real platform: fail the job while admin-portal steps remain",
+     "flexctl apply config --auto-approve --detailed-exitcode"),
+], exit_codes=[
+    (0, "everything that could be applied was (manual steps are listed); with "
+        "--detailed-exitcode, the live organization matches the configuration"),
+    (1, "an error, a failed change, the confirmation refused, or another apply holds the "
+        "lock"),
+    (2, "with --detailed-exitcode: everything that could be applied was, but manual steps "
+        "remain (listed last, each with how it is recorded as done)"),
+    (3, "something is blocked, or a saved plan is stale, already applied or bound to "
+        "another target (nothing was written)"),
+    USAGE, INTERRUPTED,
+])
 @click.argument("path", default=".", metavar="[PATH | PLANFILE]",
                 type=click.Path(path_type=str))
 @click.option("--config", "config", metavar="PATH", type=click.Path(path_type=str),
               help="with a PLANFILE: the configuration it was made from "
                    "(default: the path recorded in the plan file)")
 @click.option("--auto-approve", is_flag=True, help="apply without asking for confirmation")
-@click.option("--force", is_flag=True, help="allow plans above policy.max_change_ratio")
+@click.option("--force", is_flag=True,
+              help="allow plans above policy.max_change_ratio or a policy.money guard")
 @click.option("--detailed-exitcode", "detailed", is_flag=True,
               help="exit 2 when manual steps remain, 0 only when the organization matches")
 @format_option(("text", "json"), help="how the journal is printed")
@@ -80,6 +108,7 @@ class ApplyOptions:
 @click.option("--lock-timeout", type=click.FloatRange(0, 86400), default=0.0,
               metavar="SECONDS", show_default=True,
               help="how long to wait for another apply on the same target to finish")
+@as_of_option
 @kind_options
 @target_options
 def command(
@@ -91,12 +120,20 @@ def command(
     fmt: str,
     parallelism: int,
     lock_timeout: float,
+    as_of: date | None,
     kinds: list[str] | None,
     target_opts: TargetOptions,
 ) -> int:
-    """Apply the configuration (or a plan saved with `flexctl plan -o`) to the organization."""
+    """Apply the configuration, or a plan saved with `flexctl plan -o`, to the organization.
+
+    With PATH (a configuration; default: the current directory), apply plans, prints the plan
+    and asks for confirmation; a plan with anything blocked is refused as a whole. With
+    PLANFILE (a .json file from `flexctl plan -o`), it applies exactly that plan after checking
+    that nothing changed since it was made. Changes run in dependency order; the journal of
+    every outcome is printed and kept in .flexctl/journals/.
+    """
     options = ApplyOptions(path, config, auto_approve, force, fmt, kinds, parallelism,
-                           target_opts, lock_timeout, detailed)
+                           target_opts, lock_timeout, as_of, detailed)
     saved = _saved_plan(path)
     if saved is None:
         if config is not None:
@@ -104,6 +141,8 @@ def command(
         return _apply_config(options)
     if kinds is not None:
         raise UsageError("--target-kinds/--exclude-kinds cannot narrow a saved plan")
+    if as_of is not None:
+        raise UsageError("--as-of cannot change a saved plan: it keeps the date it was made for")
     return _apply_saved(saved, options)
 
 
@@ -121,7 +160,7 @@ def _saved_plan(path: str) -> SavedPlan | None:
 def _apply_config(options: ApplyOptions) -> int:
     with (Session.open(options.path, options.target_opts) as session,
           session.lock(options.lock_timeout)):
-        run = session.plan(options.kinds, force=options.force)
+        run = session.plan(options.kinds, force=options.force, as_of=options.as_of)
         _show_plan(run, options.fmt, options.path)
         _refuse_blocked(run, options.fmt)
         if _has_writes(run) and not _confirmed(options.auto_approve):
@@ -144,7 +183,7 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
         if when is not None:
             raise StalePlanError(f"the plan {saved.path} was already applied ({when}); "
                                  "make a new plan with `flexctl plan -o`")
-        run = session.plan(kinds, force=force)
+        run = session.plan(kinds, force=force, as_of=saved.as_of)
         reasons = stale_reasons(saved, run.plan)
         if reasons:
             raise StalePlanError(
@@ -183,8 +222,10 @@ def _refuse_blocked(run: PlanRun, fmt: str) -> None:
             document["blocked"] = [{"address": c.address, "reason": c.reason} for c in blocked]
             click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         raise StalePlanError(
-            f"{len(blocked)} change(s) blocked ({', '.join(c.address for c in blocked)}); "
-            "nothing was applied. Resolve them (or use --force for the safety ratio) first"
+            f"{counted(len(blocked), 'change')} blocked "
+            f"({', '.join(c.address for c in blocked)}); "
+            "nothing was applied. Resolve them (or use --force for the safety ratio and the "
+            "money guards) first"
         )
 
 
@@ -210,7 +251,7 @@ def _execute(
     session: Session, run: PlanRun, options: ApplyOptions, config_path: str
 ) -> Executor:
     executor = session.apply(run, workers=options.workers,
-                             progress=ProgressLine(sys.stderr.isatty()),
+                             progress=ProgressLine(interactive_stderr()),
                              on_interrupt=_say_waiting)
     if session.journal_path is not None and run.plan.changes:
         click.echo(f"The journal of this apply is in {session.journal_path}.", err=True)
@@ -234,7 +275,7 @@ def _stop_at_once() -> NoReturn:
 def _say_waiting(in_flight: list[str]) -> None:
     shown = ", ".join(in_flight[:5]) + (f" and {len(in_flight) - 5} more"
                                         if len(in_flight) > 5 else "")
-    waiting = f"waiting for {len(in_flight)} change(s) in flight: {shown}" if in_flight \
+    waiting = f"waiting for {counted(len(in_flight), 'change')} in flight: {shown}" if in_flight \
         else "nothing is in flight"
     click.echo(f"\nInterrupted: starting nothing new; {waiting}. Press Ctrl-C again to stop at "
                "once.", err=True)
@@ -264,6 +305,11 @@ def _report(
 
 
 # --- progress on stderr -------------------------------------------------------------------------
+
+
+def interactive_stderr() -> bool:
+    """A terminal that can rewrite a line in place: not a pipe, not TERM=dumb."""
+    return sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
 
 
 class ProgressLine:

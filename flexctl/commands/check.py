@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
 from flexctl.commands.options import format_option, target_options
 from flexctl.config.currency import minor_units
 from flexctl.errors import UsageError
@@ -113,20 +114,38 @@ def render_json(result: Readiness, smoke: SmokeResult | None) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-@click.command("check")
+@click.command("check", cls=Command, examples=[
+    ("The checklist for the configuration in the current directory", "flexctl check"),
+    ("Also charge 1.00 to a tagged test member, then remove everything it made",
+     "flexctl check --smoke-test"),
+    ("A declined card, to see how a failed payment reads",
+     "flexctl check --smoke-test --card tok_chargeDeclined"),
+], exit_codes=[
+    (0, "every step ready (steps the target cannot show do not count against it); the "
+        "smoke test, if asked for, passed or could not run"),
+    (1, "an error, a failing smoke-test step, or a cleanup that left something behind"),
+    (2, "a step is not ready, or the smoke test's payment was declined"),
+    USAGE, INTERRUPTED,
+])
 @click.argument("path", default=".", type=click.Path(path_type=str))
-@format_option(("text", "json"))
+@format_option(("text", "json"), help="text for people, json for scripts")
 @click.option("--smoke-test", "smoke", is_flag=True,
               help="also charge a small amount to a tagged test member, then clean up")
-@click.option("--amount", default="1.00", show_default=True, callback=_amount,
+@click.option("--amount", default="1.00", show_default=True, callback=_amount, metavar="AMOUNT",
               help="the smoke test's charge, in the config's currency")
-@click.option("--card", default="tok_visa", show_default=True,
+@click.option("--card", default="tok_visa", show_default=True, metavar="TOKEN",
               help="the smoke test's card: a Stripe test token (tok_visa, tok_chargeDeclined, ...)")
 @target_options
 def command(
     path: str, fmt: str, smoke: bool, amount: Decimal, card: str, target_opts: TargetOptions
 ) -> int:
-    """Check what still stands between the organization and its first payment."""
+    """Check what still stands between the organization and its first payment.
+
+    Six steps against the live target and the configuration: a payment gateway, services,
+    customers, the bill run, invoicing automation and the storefront. Each is ready, not
+    ready (with what is missing and the exact fix) or cannot be verified on this target (with
+    where to look in the admin portal). Nothing is written, unless --smoke-test is given.
+    """
     result, smoke_result, warnings = run_check(path, target_opts, smoke, amount, card)
     for warning in warnings:
         click.echo(f"Warning: {warning}", err=True)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import click
 
+from flexctl.commands.helptext import Command
 from flexctl.errors import UsageError
 from flexctl.sanitize import for_terminal
 from flexctl.session import confirm_manual_steps
@@ -26,7 +27,17 @@ AFTER = {"new": "", "renewed": " (again: its configuration or the note changed)"
          "current": " (already: nothing changed)"}
 
 
-@click.command("confirm")
+@click.command("confirm", cls=Command, examples=[
+    ("Record that the Stripe gateway and the invoicing settings are set up in the portal",
+     "flexctl confirm gateways.stripe invoicing --note \"connected by Ann\""),
+    ("Every manual step only a person can confirm, for a configuration elsewhere",
+     "flexctl confirm --all --config my-space"),
+], exit_codes=[
+    (0, "recorded in confirmations.yaml (or already current)"),
+    (1, "the configuration or confirmations.yaml is invalid, or the file cannot be written"),
+    (64, "usage: no address and no --all, both, an address the configuration lacks, or an "
+         "object of a kind the platform reads (nothing is written)"),
+])
 @click.argument("addresses", nargs=-1, metavar="ADDRESS...")
 @click.option("--all", "every", is_flag=True,
               help="confirm every object of the configuration that only a person can confirm")
@@ -34,7 +45,14 @@ AFTER = {"new": "", "renewed": " (again: its configuration or the note changed)"
 @click.option("--config", "config", default=".", show_default=True, metavar="PATH",
               type=click.Path(path_type=str), help="the configuration (a file or a directory)")
 def command(addresses: tuple[str, ...], every: bool, note: str | None, config: str) -> int:
-    """Record manual steps the platform's API cannot verify as done by hand."""
+    """Record manual steps the platform's API cannot verify as done by hand.
+
+    For objects of kinds the real platform cannot read (payment gateways, invoicing settings,
+    the storefront), a plan can never see that their manual step was done. confirm records,
+    in confirmations.yaml beside the configuration, the digest of each object's configuration,
+    who confirmed it (git identity, else the login name) and when; plan, drift and check then
+    count it as done until its configuration changes. No target is read.
+    """
     if every and addresses:
         raise UsageError("give addresses or --all, not both")
     if not every and not addresses:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import click
 
+from flexctl.commands.helptext import USAGE, Command
 from flexctl.commands.options import format_option, target_options
 from flexctl.config.loader import peek
 from flexctl.platform.target import ORG_ENV, TargetOptions
@@ -47,12 +48,29 @@ def render_json(diagnosis: Diagnosis) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
-@click.command("doctor")
+@click.command("doctor", cls=Command, examples=[
+    ("The real organization, with credentials in the environment",
+     "flexctl doctor --org my-space --api-url https://app.officernd.com/api/v2"),
+    ("As JSON, for a script", "flexctl doctor config --format json"),
+], exit_codes=[
+    (0, "every check ok (or skipped: nothing to look at)"),
+    (1, "a check failed (or an error before any check)"),
+    (2, "a warning"),
+    USAGE,
+])
 @click.argument("path", default=".", type=click.Path(path_type=Path))
-@format_option(("text", "json"))
+@format_option(("text", "json"), help="text for people, json for scripts")
 @target_options
 def command(path: Path, fmt: str, target_opts: TargetOptions) -> int:
-    """Check what flexctl needs of the target (token, scopes, lists, paging, fields, ...)."""
+    """Check, by reading only, what flexctl needs of the target: the first command against a
+    real organization.
+
+    The token and the scopes each command needs, the organization (and a regional host), each
+    kind's list, paging by 50 with cursors, $select, the fields of each kind, modifiedAt
+    filters, rate-limit headers, the account status, clock skew, and which variant of the
+    platform's undocumented behaviours it shows. The organization is --org, else FLEXCTL_ORG,
+    else the organization of the configuration at PATH (default: the current directory).
+    """
     org = target_opts.org or os.environ.get(ORG_ENV) or peek(path, "organization")
     root = path if path.is_dir() else path.parent
     with Session.open(None, target_opts, org=org, root=root) as session:

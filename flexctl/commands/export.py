@@ -8,19 +8,28 @@ manual steps confirmed in `confirmations.yaml`). Exit 0 or 1.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import shlex
 import shutil
-import tempfile
 from pathlib import Path
 
 import click
 
+from flexctl.commands.helptext import INTERRUPTED, Command
 from flexctl.commands.options import parse_kinds, target_options
-from flexctl.config.loader import CONFIRMATIONS_FILE
+from flexctl.config.loader import (
+    CONFIRMATIONS_FILE,
+    declared_organization,
+    display_name,
+    holds_configuration,
+)
 from flexctl.errors import ConfigError, FlexctlError, UsageError
 from flexctl.export.build import SCHEMA_FILE, Export
-from flexctl.kinds.configuration import load_config, schema_text
-from flexctl.platform.target import TargetOptions
+from flexctl.fileio import make_staging_directory
+from flexctl.kinds import count_of
+from flexctl.kinds.configuration import load_config, schema_text, top_level_keys
+from flexctl.platform.target import ORG_ENV, SANDBOX_DB, Target, TargetOptions
 from flexctl.session import Session
 
 
@@ -45,7 +54,7 @@ def write_export(export: Export, out: Path, force: bool) -> None:
 
 def _write_staged(export: Export, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name or 'export'}.", dir=out.parent))
+    staging = make_staging_directory(out.parent, f".{out.name or 'export'}.")
     try:
         for name, text in {**export.files, SCHEMA_FILE: schema_text()}.items():
             path = staging / name
@@ -75,9 +84,66 @@ def _move_into(staging: Path, out: Path) -> None:
             os.replace(path, target)
 
 
-@click.command("export")
-@click.option("-o", "--out", "out", default=".", show_default=True,
-              type=click.Path(file_okay=False, path_type=Path), help="directory to write")
+def enclosing_configuration(out: Path) -> Path | None:
+    """The configuration directory DIR lies inside, if any: every YAML file under that
+    directory (hidden ones aside) is merged into it, so an export there would be too."""
+    absolute = Path(os.path.abspath(out))
+    known = top_level_keys()
+    for ancestor in absolute.parents:
+        below = absolute.relative_to(ancestor).parts
+        if any(part.startswith(".") for part in below):
+            continue  # hidden directories are not read as configuration
+        if holds_configuration(ancestor, known):
+            return ancestor
+    return None
+
+
+def standing_organization(out: Path) -> str | None:
+    """The organization of the configuration export stands in: DIR's own (an export that
+    replaces it), else the current directory's."""
+    known = top_level_keys()
+    for directory in (out, Path.cwd()):
+        if directory.is_dir() and holds_configuration(directory, known):
+            organization = declared_organization(directory)
+            if organization:
+                return organization
+    return None
+
+
+def next_step(out: Path, target: Target, options: TargetOptions) -> str:
+    """The commands that check the export, on the very target it was read from (planning DIR
+    alone would open DIR's own sandbox, a new and empty one)."""
+    words = ["flexctl", "plan", str(out)]
+    if target.sandbox_db is not None:
+        if os.path.abspath(target.sandbox_db) != os.path.abspath(out / SANDBOX_DB):
+            words += ["--api-url", f"local:{display_name(target.sandbox_db)}"]
+    else:
+        words += ["--api-url", target.api_url]
+        if options.token_url:
+            words += ["--token-url", options.token_url]
+    return (f"Next: flexctl validate {shlex.quote(str(out))} && {shlex.join(words)} "
+            "(expect no changes).")
+
+
+@click.command("export", cls=Command, examples=[
+    ("Start a configuration from an organization already on OfficeRnD",
+     "mkdir config && cd config\n"
+     "flexctl export --org my-space --api-url https://app.officernd.com/api/v2 --currency EUR"),
+    ("Export again over the configuration in the current directory (its organization is "
+     "read from it)", "flexctl export --force"),
+    ("Only some kinds (and the kinds they reference)", "flexctl export -o catalogue "
+     "--kinds plans,rates"),
+], exit_codes=[
+    (0, "exported"),
+    (1, "an error (nothing was written)"),
+    (64, "usage error, or DIR is not empty (without --force) or inside another "
+         "configuration (nothing was written)"),
+    INTERRUPTED,
+])
+@click.option("-o", "--out", "out", default=".", show_default=True, metavar="DIR",
+              type=click.Path(file_okay=False, path_type=Path),
+              help="directory to write; it must be empty (or use --force) and outside any "
+                   "other configuration")
 @click.option("--kinds", metavar="K,..",
               help="comma-separated kinds to export (the kinds they reference come along)")
 @click.option("--force", is_flag=True, help="replace the YAML files of a non-empty DIR")
@@ -88,11 +154,27 @@ def _move_into(staging: Path, out: Path) -> None:
 def command(
     out: Path, kinds: str | None, force: bool, currency: str | None, target_opts: TargetOptions
 ) -> int:
-    """Write the live organization as flexctl configuration files."""
+    """Write the live organization as flexctl configuration files.
+
+    Reads every object of the organization (or of --kinds) and writes a configuration that
+    validates and plans with no changes against the same target: one file per area, keys
+    made from names, every object pinned to its live twin by `id:`, secrets as {env: ...}
+    references, never values. The files are written all at once or not at all.
+    """
     if currency is not None and not (len(currency) == 3 and currency.isalpha()):
         raise UsageError(f"--currency must be an ISO 4217 code such as EUR, not {currency!r}")
     if has_content(out) and not force:  # before any request: a cheap, certain refusal
         raise UsageError(f"{out} is not empty; use --force to replace its configuration files")
+    enclosing = enclosing_configuration(out)
+    if enclosing is not None:
+        where = display_name(enclosing)
+        raise UsageError(
+            f"{out} is inside the configuration at {where}: every YAML file under {where} "
+            "is merged into it, and the export would be too. Export to a directory outside "
+            f"it, or replace that configuration itself (flexctl export -o {where} --force)"
+        )
+    if not (target_opts.org or os.environ.get(ORG_ENV)):
+        target_opts = dataclasses.replace(target_opts, org=standing_organization(out))
     with Session.open(None, target_opts) as session:
         # The platform names its currency only on invoices: a configuration of the same
         # organization (the one DIR holds, or the current directory's) knows it too.
@@ -100,14 +182,9 @@ def command(
                                 configured=(out, Path.cwd()))
         target = session.target
     write_export(export, out, force)
-    summary = ", ".join(f"{n} {kind}" for kind, n in export.counts.items()) or "nothing"
+    summary = ", ".join(count_of(kind, n) for kind, n in export.counts.items()) or "nothing"
     click.echo(f"Exported {target.org} to {out}: {summary}.")
     for line in export.skipped:
         click.echo(f"Not exported: {line}", err=True)
-    # A sandbox lives beside its config: planning OUT alone would open a new, empty one.
-    where = f" --api-url local:{target.sandbox_db}" if target.sandbox_db else ""
-    click.echo(
-        f"Next: flexctl validate {out} && flexctl plan {out}{where} (expect no changes).",
-        err=True,
-    )
+    click.echo(next_step(out, target, target_opts), err=True)
     return 0

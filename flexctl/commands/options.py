@@ -4,6 +4,7 @@
   as one `target_opts: TargetOptions`;
 - `kind_options`: `--target-kinds --exclude-kinds`, given as `kinds: list[str] | None`;
 - `format_option(...)`: `--format`;
+- `as_of_option`: `--as-of DATE`, given as `as_of: date | None`;
 - `use_color()`: whether stdout gets colours.
 """
 
@@ -13,6 +14,7 @@ import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any, TypeVar, cast
 
 import click
@@ -80,6 +82,18 @@ def format_option(choices: Sequence[str], help: str | None = None) -> Callable[[
                         show_default=True, help=help)
 
 
+def _to_date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
+    return value.date() if value is not None else None
+
+
+def as_of_option(fn: F) -> F:
+    """Add `--as-of DATE`; the command receives `as_of: date | None` (None: today)."""
+    return click.option(
+        "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_to_date,
+        metavar="DATE", help="the date of the money summary's run-rate (YYYY-MM-DD; "
+                             "default today)")(fn)
+
+
 def parse_kinds(target_kinds: str | None, exclude_kinds: str | None) -> list[str] | None:
     """`--target-kinds` / `--exclude-kinds` as the kinds to plan; None means every kind.
 
@@ -109,5 +123,11 @@ def _names(text: str, known: Sequence[str], option: str) -> list[str]:
 
 
 def use_color() -> bool:
-    """Colours only on a terminal, and never when NO_COLOR is set (https://no-color.org)."""
-    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    """Colours only on a terminal that shows them: never with `--no-color`, when NO_COLOR is
+    set (https://no-color.org) or on a dumb terminal (TERM=dumb, as in Emacs shells)."""
+    ctx = click.get_current_context(silent=True)
+    settings = ctx.find_object(dict) if ctx is not None else None
+    if settings and settings.get("no_color"):
+        return False
+    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")

@@ -2,6 +2,8 @@
 
 Exit 0 with a one-line summary when valid; exit 1 with every error as
 `file:line:col: dotted.path: message` (or, with `--format json`, a JSON list on stdout).
+A valid configuration's pricing warnings (`file:line:col: path: warning FX103: message`) are
+listed too; they exit 0, or 1 with `--strict`.
 
 With `--profile officernd` (the default when `FLEXCTL_API_URL` names the real platform) it also
 warns, on stderr and without failing, about what the real platform will ask for that the
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import click
 
+from flexctl.commands.helptext import USAGE, Command
 from flexctl.config.types import ConfigBase
 from flexctl.errors import ConfigError
 from flexctl.kinds import registry
@@ -25,14 +28,19 @@ from flexctl.platform.client import profile_for_url
 from flexctl.platform.target import API_URL_ENV
 
 
-def summary(config: ConfigBase) -> str:
-    """`Valid: 2 locations, 1 gateway, ...` with every counted kind, in dependency order."""
+def summary(config: ConfigBase, warnings: int = 0, strict: bool = False) -> str:
+    """`Valid: 2 locations, 1 gateway, ...` with every counted kind, in dependency order, and
+    the number of warnings."""
     parts = []
     for kind in registry():
         number = kind.count(config)
         if number is not None:
             parts.append(f"{number} {kind.noun if number == 1 else kind.plural}")
-    return f"Valid: {', '.join(parts)}."
+    if not warnings:
+        return f"Valid: {', '.join(parts)}."
+    noun = "warning" if warnings == 1 else "warnings"
+    verdict = ", which --strict does not allow" if strict else ""
+    return f"Valid: {', '.join(parts)}; {warnings} {noun}{verdict}."
 
 
 def profile_warnings(loaded: LoadedConfig, profile: Profile | None) -> list[str]:
@@ -50,7 +58,17 @@ def _profile(value: str | None) -> Profile | None:
     return profile_for_url(os.environ.get(API_URL_ENV) or "")
 
 
-@click.command("validate")
+@click.command("validate", cls=Command, examples=[
+    ("Validate the configuration in the current directory", "flexctl validate"),
+    ("A directory of YAML files, or one file", "flexctl validate examples/harbor-works\n"
+     "flexctl validate config/plans.yaml"),
+    ("The errors as JSON, for CI annotations", "flexctl validate config --format json"),
+    ("Also fail on the pricing lint's warnings", "flexctl validate config --strict"),
+    ("Also warn about what the real platform will ask for", "flexctl validate config "
+     "--profile officernd"),
+], exit_codes=[(0, "valid (warnings, if any, are listed): one summary line"),
+               (1, "invalid: every error, as file:line:col: path: message; or, with --strict, "
+                   "a warning"), USAGE])
 @click.argument("path", default=".", type=click.Path(path_type=Path))
 @click.option(
     "--format",
@@ -58,13 +76,22 @@ def _profile(value: str | None) -> Profile | None:
     type=click.Choice(["text", "json"]),
     default="text",
     show_default=True,
-    help="json: print the errors as a JSON list on stdout (for CI annotations).",
+    help="text, or json: the errors (or warnings) as a JSON list on stdout (for CI "
+    "annotations).",
 )
+@click.option("--strict", is_flag=True, help="exit 1 when the pricing lint warns")
 @click.option("--profile", type=click.Choice([p.value for p in Profile]),
               help="also warn about what a target of this profile will ask for (default: "
                    f"officernd when {API_URL_ENV} names the real platform)")
-def command(path: Path, output_format: str, profile: str | None) -> None:
-    """Validate the configuration at PATH (a YAML file or a directory) offline."""
+def command(path: Path, output_format: str, strict: bool, profile: str | None) -> None:
+    """Validate the configuration at PATH offline, with every error at once.
+
+    PATH is a YAML file or a directory whose `*.yaml` and `*.yml` files (hidden ones skipped) are
+    merged into one configuration; it defaults to the current directory. Validation needs no
+    credentials and reads no secret: it checks the format, the references between sections
+    and the billing rules, and reports each problem with its file, line and column; the pricing
+    lint's warnings come with stable codes.
+    """
     try:
         loaded = load_config(path)
     except ConfigError as exc:
@@ -72,10 +99,16 @@ def command(path: Path, output_format: str, profile: str | None) -> None:
             raise  # flexctl.cli prints every issue on stderr and exits 1
         click.echo(json.dumps([issue.as_dict() for issue in exc.issues], indent=2))
         raise click.exceptions.Exit(1) from None
-    for warning in profile_warnings(loaded, _profile(profile)):
-        click.echo(f"Warning: {warning}", err=True)
+    for advice in profile_warnings(loaded, _profile(profile)):  # never fails validation
+        click.echo(f"Warning: {advice}", err=True)
+    warnings = loaded.warnings
+    line = summary(loaded.config, len(warnings), strict)
     if output_format == "json":
-        click.echo("[]")
-        click.echo(summary(loaded.config), err=True)
+        click.echo(json.dumps([issue.as_dict() for issue in warnings], indent=2))
+        click.echo(line, err=True)
     else:
-        click.echo(summary(loaded.config))
+        for warning in warnings:
+            click.echo(str(warning), err=True)
+        click.echo(line)
+    if strict and warnings:
+        raise click.exceptions.Exit(1)

@@ -59,6 +59,7 @@ class YamlProblem(Exception):
         self.column = column
         self.message = message
         self.path = path  # the key or list item at fault, when there is one
+        self.foreign = False  # the file looks like another tool's, not a broken flexctl file
 
 
 @dataclass

@@ -11,6 +11,7 @@ collected and raised at once as a `ConfigError`.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import stat
@@ -126,20 +127,30 @@ def peek(path: FsPath, key: str) -> str | None:
     return None
 
 
-def load_tree(path: FsPath, keyed_sections: Collection[str] = ()) -> SourceTree:
+def load_tree(
+    path: FsPath, keyed_sections: Collection[str] = (), known: Collection[str] = ()
+) -> SourceTree:
     """Read and merge a config file or directory; raise ConfigError listing every problem.
 
-    A null section among `keyed_sections` (every entry commented out) merges as empty."""
+    A null section among `keyed_sections` (every entry commented out) merges as empty. In a
+    directory, a file with none of the `known` top-level keys is another tool's (a
+    docker-compose.yml): an error that says to move it out, not a clash of its keys."""
     files = _files_of(path)
     names = [display_name(file) for file in files]
     issues: list[ConfigIssue] = []
     documents: list[Document] = []
+    in_directory = path.is_dir()
     for file, file_name in zip(files, names, strict=True):
         try:
             document = read_document(file)
+            if in_directory and known:
+                _refuse_foreign(document, known)
         except YamlProblem as problem:
             where = (file_name, problem.line, problem.column, dotted(problem.path))
-            issues.append(ConfigIssue(*where, problem.message))
+            message = problem.message
+            if in_directory and problem.foreign:
+                message += f"; {_MOVE_IT_OUT.format(directory=display_name(path))}"
+            issues.append(ConfigIssue(*where, message))
             continue
         issues.extend(_duplicate_issues(file_name, document))
         documents.append(document)
@@ -174,6 +185,54 @@ def _duplicate_issues(name: str, document: Document) -> list[ConfigIssue]:
     return issues
 
 
+_MOVE_IT_OUT = (
+    "flexctl reads every .yaml and .yml file under {directory}, so if this file belongs to "
+    "another tool, move it out of that directory (or keep the configuration in a directory of "
+    "its own; hidden directories such as .github/ are skipped)"
+)
+
+
+def _refuse_foreign(document: Document, known: Collection[str]) -> None:
+    """Refuse a file that is not flexctl's: no top-level key flexctl knows (a `version` that
+    is not 1 does not count) and none that looks like a misspelt one."""
+    keys = [str(key) for key in document.value]
+    ours = [k for k in keys if k in known and (k != "version" or document.value[k] == 1)]
+    typos = [k for k in keys if k not in known
+             and difflib.get_close_matches(k, list(known), n=1, cutoff=0.75)]
+    if ours or typos:
+        return
+    shown = ", ".join(f"'{key}'" for key in keys[:5]) + (", ..." if len(keys) > 5 else "")
+    problem = YamlProblem(1, 1, f"this is not a flexctl configuration file (its top-level "
+                                f"keys are {shown})")
+    problem.foreign = True
+    raise problem
+
+
+def declared_organization(path: FsPath) -> str | None:
+    """The `organization` the configuration at PATH declares, read without validating it;
+    None when PATH holds none (or its files cannot be read: that is validate's business)."""
+    return peek(path, "organization")
+
+
+def holds_configuration(directory: FsPath, known: Collection[str]) -> bool:
+    """Whether a YAML file directly in `directory` has a top-level key flexctl knows: the
+    directory is (part of) a configuration, and every YAML file under it would be merged."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return False
+    for name in names:
+        if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
+            continue
+        try:
+            document = read_document(FsPath(directory, name))
+        except YamlProblem:
+            continue
+        if any(key in known and key != "version" for key in document.value):
+            return True
+    return False
+
+
 def read_document(file: FsPath) -> Document:
     """One YAML file whose top level is a mapping, with positions; `YamlProblem` otherwise."""
     text = _read_text(file)
@@ -184,7 +243,9 @@ def read_document(file: FsPath) -> Document:
         raise YamlProblem(1, 1, "the file holds no configuration (only comments or null)")
     if not isinstance(document.value, dict):
         kind = "a list" if isinstance(document.value, list) else "a single value"
-        raise YamlProblem(1, 1, f"the top level must be a mapping of sections, got {kind}")
+        problem = YamlProblem(1, 1, f"the top level must be a mapping of sections, got {kind}")
+        problem.foreign = True  # a list at the top: an Ansible playbook, say
+        raise problem
     return document
 
 

@@ -1,4 +1,5 @@
-"""Located semantic rules: the `Checker` each kind's `check` hook reports its problems to.
+"""Located semantic rules: the `Checker` each kind's `check` hook reports its problems to (and
+its `lint` hook its warnings).
 
 The checker knows where every key was written (the position index) and which parts of the
 configuration failed the schema (left out of the config it checks, so references to them are
@@ -8,7 +9,8 @@ not reported a second time). Every rule runs and every problem is collected.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -46,6 +48,7 @@ class Checker:
         index: Locator,
         broken: Broken,
         nouns: Mapping[str, str],
+        ignored: Collection[str] = (),
     ) -> None:
         self.sections = sections  # section -> {key: model}, for references
         self.currency = currency
@@ -53,10 +56,19 @@ class Checker:
         self.broken = broken
         self.nouns = nouns  # section -> noun in messages ("revenue account")
         self.issues: list[ConfigIssue] = []
+        self.warnings: list[ConfigIssue] = []  # the pricing lint's (see flexctl.config.lint)
+        self.ignored = frozenset(ignored)  # warning codes `policy.ignore_warnings` silences
         self.minor = minor_units(currency)
 
     def add(self, path: KeyPath, message: str) -> None:
         self.issues.append(self.index.issue(path, message))
+
+    def warn(self, path: KeyPath, code: str, message: str, ignore: Collection[str] = ()) -> None:
+        """A located warning, unless the object (`ignore`: its `ignore_warnings`) or the policy
+        silences its code."""
+        if code in self.ignored or code in ignore:
+            return
+        self.warnings.append(replace(self.index.issue(path, message), code=code))
 
     def ref(self, path: KeyPath, key: str | None, section: str) -> bool:
         """Report `key` if it is not a key of `section`; True when it resolves."""

@@ -30,7 +30,8 @@ def json_schema(model: type[BaseModel], keyed_sections: Iterable[str]) -> dict[s
         "$schema": SCHEMA_DIALECT,
         "$id": SCHEMA_ID,
         "title": "flexctl configuration (version 1)",
-        "description": "OfficeRnD Flex billing configuration as code; see the flexctl README.",
+        "description": "OfficeRnD Flex billing configuration as code; every field is described "
+        "in docs/configuration.md of the flexctl repository.",
     }
     # An editor checks each file on its own, and a configuration split over a directory has
     # `version`, `organization` and `currency` in one file only: whether they are present is

@@ -23,6 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.scalars import describe
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
@@ -72,7 +73,9 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+    # A field's docstring is its description in the JSON Schema (editors show it).
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True,
+                              use_attribute_docstrings=True)
 
 
 def is_slug(key: str) -> bool:
@@ -86,12 +89,14 @@ class EnvSecret(Model):
     """A secret read from an environment variable at plan/apply time."""
 
     env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+    """The name of the environment variable."""
 
 
 class FileSecret(Model):
     """A secret read from a file (a relative path is relative to the YAML file naming it)."""
 
     file: Annotated[str, StringConstraints(min_length=1)]
+    """The path of the file holding the secret (its content, without the final line break)."""
 
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -155,6 +160,30 @@ Ratio = Annotated[
     BeforeValidator(_ratio),
     WithJsonSchema({"type": "number", "minimum": 0, "maximum": 1}),
 ]
+# A percentage (of a run-rate): exact and non-negative, and above 100 where that means something.
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_amount),
+    AfterValidator(_non_negative),
+    WithJsonSchema({"type": "number", "minimum": 0}),
+]
+
+
+class MoneyPolicy(Model):
+    """`policy.money`: what a plan may do to money before it is blocked (unless `--force`)."""
+
+    max_monthly_decrease: Amount | None = Field(
+        None, description="Block a plan that lowers the monthly run-rate of the configured "
+        "customers by more than this amount."
+    )
+    max_customer_change_percent: Percent | None = Field(
+        None, description="Block a plan that changes one customer's monthly run-rate by more "
+        "than this percentage of it (up or down)."
+    )
+    allow_money_movement: bool = Field(
+        False, description="Allow changes that move money by themselves, such as turning on "
+        "automatic payment collection; false blocks them."
+    )
 
 
 class PolicyBase(Model):
@@ -168,6 +197,10 @@ class PolicyBase(Model):
         description="Updates and deletes over existing objects of a kind (10+) that block a "
         "plan unless forced.",
     )
+    money: MoneyPolicy = Field(
+        MoneyPolicy(), description="Money guards: what a plan may do to what customers pay."
+    )
+    ignore_warnings: IgnoreWarnings = []
 
 
 class ConfigBase(Model):
@@ -182,7 +215,8 @@ class ConfigBase(Model):
         description="ISO 4217 code; every amount is an exact decimal in this currency."
     )
     policy: PolicyBase = Field(
-        PolicyBase(), description="What flexctl may delete, and its safety threshold."
+        PolicyBase(), description="What flexctl may delete, its safety thresholds and money "
+        "guards, and the pricing-lint warnings it does not report."
     )
 
     def section(self, name: str) -> Any:

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from functools import cache
 
 from flexctl.kinds.base import Kind
+from flexctl.wording import counted
 
 _extra: list[Kind] = []
 
@@ -58,6 +59,12 @@ def get(name: str) -> Kind:
         if kind.name == name:
             return kind
     raise KeyError(f"unknown kind {name!r}; kinds are: {', '.join(names())}")
+
+
+def count_of(name: str, number: int) -> str:
+    """`number` objects of the kind `name` in words: "1 gateway", "3 tax rates"."""
+    kind = next((k for k in registry() if k.name == name), None)
+    return counted(number, kind.noun, kind.plural) if kind else f"{number} {name}"
 
 
 @contextmanager

@@ -14,8 +14,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from pydantic import Field as ModelField
-
 from flexctl.config.rules import Checker, KeyPath
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase, Email, Model, Name, ObjectId, Ref
@@ -41,22 +39,33 @@ CUSTOMER_FIELDS = (
 
 class BillingDetails(Model):
     billing_name: str | None = None
+    """The name on invoices, when it differs from the customer's."""
     vat_number: str | None = None
+    """The VAT number on invoices."""
     registration_number: str | None = None
+    """The company registration number on invoices."""
 
 
 class Customer(Model):
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live customer this entry is pinned to."""
     name: Name
+    """The name, as in the admin portal."""
     email: Email | None = None
+    """The billing email address."""
     location: Ref
-    start: date | None = ModelField(
-        None, description="First day as a customer (YYYY-MM-DD); omitted = the day of the "
-        "apply that creates it (the admin portal asks for one).")
+    """The key of the customer's home location."""
+    start: date | None = None
+    """First day as a customer (YYYY-MM-DD); omitted = the day of the apply that creates it
+    (the admin portal asks for one)."""
     description: str | None = None
+    """Free text shown in the admin portal."""
     billing_details: BillingDetails | None = None
+    """What invoices show about the customer."""
     memberships: list[Membership] = []
+    """Recurring plans the customer pays for."""
     fees: list[Fee] = []
+    """One-off charges on the customer."""
 
 
 class CustomerKind(KeyedKind):

@@ -121,6 +121,21 @@ class OwnedKind(FieldKind):
                     checker.add(path, f"duplicate {self.noun}: same {self.identity_words} as "
                                       f"{self.name}[{first}]")
 
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        """A plan priced 0 that items use without a price of their own: they bill nothing."""
+        plans = checker.sections.get(PLANS, {})
+        free: dict[str, int] = {}
+        for _, _, customer in self.owners(config):
+            for item in self.items(customer):
+                plan = plans.get(item.plan)
+                if plan is not None and item.price is None and plan.price == 0:
+                    free[item.plan] = free.get(item.plan, 0) + 1
+        for key, count in sorted(free.items()):
+            what = f"1 {self.noun} uses it" if count == 1 else f"{count} {self.plural} use it"
+            checker.warn((PLANS, key, "price"), "FX106", (
+                f"the price is 0 and {what} without a price of its own: nothing is billed"),
+                plans[key].ignore_warnings)
+
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         """Hook: rules of one item beyond its references, amount and identity."""
 

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from flexctl.config.currency import minor_units
+from flexctl.config.lint import IGNORE_FIELD
 from flexctl.errors import PlanError
 from flexctl.kinds.refs import RefMap
 
@@ -89,8 +90,9 @@ def unique_slug(base: str, taken: set[str]) -> str:
 
 
 def written(model: BaseModel, exclude: Iterable[str] = (), prefix: str = "") -> dict[str, Any]:
-    """The fields the user wrote, nested models flattened with dots (`visibility.members`)."""
-    skip = set(exclude)
+    """The fields the user wrote, nested models flattened with dots (`visibility.members`);
+    never `ignore_warnings`, which is for validate, not the platform."""
+    skip = {*exclude, IGNORE_FIELD}
     out: dict[str, Any] = {}
     for name in model.model_fields_set:
         if name in skip:

@@ -25,11 +25,15 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from flexctl.config.currency import minor_units
 from flexctl.kinds._values import slugify
+from flexctl.kinds.money import Charge, MoneyEffect, Recurring, rounded, terms_effect
 
 if TYPE_CHECKING:
     from flexctl.config.rules import Checker
@@ -39,6 +43,9 @@ if TYPE_CHECKING:
 
 Scalar = Any  # str | bool | int | Decimal | date | None | tuple[...]
 OWNER = "customer"  # the changed path of an owned object pinned to another owner's twin
+# How an account becomes Active on the real platform; a sandbox names its own command instead
+# (`flexctl.platform.target.activation_step`).
+ACTIVATE_ON_PLATFORM = "finish onboarding with OfficeRnD so the account becomes Active"
 
 
 class Profile(StrEnum):
@@ -95,8 +102,64 @@ class RuleContext:
     profile: Profile
     today: date
     account_status: str | None = None  # "onboarding" | "active"; None when the target hides it
+    activation: str = ACTIVATE_ON_PLATFORM  # how the account becomes Active on this target
     # Owners (customer addresses) that have invoiced items: billing history, never deleted.
     owners_with_history: frozenset[str] = frozenset()
+
+
+class MoneyContext:
+    """What the kinds' money hooks may consult, built once per plan by the engine; its indexes
+    are made on first use, so a plan that needs none pays nothing for them."""
+
+    def __init__(
+        self,
+        currency: str,
+        as_of: date,
+        *,
+        kinds: Sequence[Kind],
+        desired: Mapping[str, Sequence[Obj]],
+        live: Mapping[str, Sequence[Obj]],
+        removed: Collection[str] = (),
+    ) -> None:
+        self.currency = currency
+        self.as_of = as_of
+        self.digits = minor_units(currency)
+        self.kinds = kinds
+        self.desired = desired
+        self.live = live
+        self.removed = removed  # live addresses the plan deletes or replaces
+        self._where: dict[tuple[str, str], dict[Any, list[Obj]]] = {}
+
+    def round(self, amount: Decimal) -> Decimal:
+        """A line total to the currency's minor unit, half up."""
+        return rounded(amount, self.digits)
+
+    def read(self, kind: str) -> bool:
+        """Whether the plan read the live objects of `kind` (else their count is unknown)."""
+        return kind in self.live
+
+    @cached_property
+    def by_address(self) -> Mapping[str, Obj]:
+        """Desired objects, and live ones at addresses the config does not declare."""
+        found = {obj.address: obj for objs in self.live.values() for obj in objs}
+        found.update((obj.address, obj) for objs in self.desired.values() for obj in objs)
+        return found
+
+    def live_where(self, kind: str, name: str, value: Any) -> list[Obj]:
+        """Live objects of `kind` whose field `name` is `value` (one index per kind and field)."""
+        index = self._where.get((kind, name))
+        if index is None:
+            index = {}
+            for obj in self.live.get(kind, ()):
+                index.setdefault(obj.fields.get(name), []).append(obj)
+            self._where[(kind, name)] = index
+        return index.get(value, [])
+
+    def price_of(self, address: str) -> Decimal | None:
+        """The `price` of an object as the plan leaves it (desired, else live)."""
+        obj = self.by_address.get(address)
+        price = obj.fields.get("price") if obj is not None else None
+        return price if isinstance(price, Decimal) else None
 
 
 @dataclass(frozen=True)
@@ -193,6 +256,8 @@ class Kind:
         """Located advice, not errors, for a configuration meant for a target of `profile`
         (`flexctl validate --profile`): what that target's platform will ask for."""
         return ()
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        """Pricing warnings (`checker.warn`, codes in `flexctl.config.lint`) of a valid config."""
 
     def count(self, config: ConfigBase) -> int | None:
         """How many objects the config declares (None: a setting, not counted)."""
@@ -355,6 +420,24 @@ class Kind:
         """Whether, on a platform with no update route for this kind at all, an update may
         delete the object and create it again (only what billing history never refers to)."""
         return False
+    # --- money (see flexctl.kinds.money) ------------------------------------------------------
+
+    def recurring(self, obj: Obj, ctx: MoneyContext) -> Recurring | None:
+        """The monthly price an object bills and over which period (a membership), or None."""
+        return None
+
+    def charge(self, obj: Obj, ctx: MoneyContext) -> Charge | None:
+        """The one-off line an object bills (a fee), or None."""
+        return None
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """What a change from `before` to `after` (None: absent) does to money.
+
+        By default, what the objects' `recurring` or `charge` terms say (no terms: no effect).
+        """
+        old = None if before is None else self.recurring(before, ctx) or self.charge(before, ctx)
+        new = None if after is None else self.recurring(after, ctx) or self.charge(after, ctx)
+        return terms_effect(old, new, ctx.as_of, ctx.digits)
 
     # --- export -------------------------------------------------------------------------------
 

@@ -56,6 +56,11 @@ def config_model() -> type[ConfigBase]:
     return _model(registry())
 
 
+def top_level_keys() -> frozenset[str]:
+    """Every key a configuration file may have at its top level."""
+    return frozenset(config_model().model_fields)
+
+
 def schema_text() -> str:
     """The JSON Schema text `flexctl schema` prints and the repository commits."""
     return schema.schema_text(config_model(), keyed_sections(registry()))
@@ -70,6 +75,7 @@ class LoadedConfig:
     root: Path  # absolute: PATH itself if a directory, else its parent
     digest: str  # "sha256:<hex>" of the canonical content (comments and layout excluded)
     index: PositionIndex
+    warnings: tuple[ConfigIssue, ...] = ()  # the pricing lint's, located (never errors)
 
     def locate(self, path: KeyPath) -> tuple[str, int, int]:
         """(file, line, column) of a path such as ("plans", "hot-desk", "price")."""
@@ -89,28 +95,33 @@ def load_config(path: str | Path) -> LoadedConfig:
 def _load(source: Path) -> LoadedConfig:
     kinds = registry()
     keyed = keyed_sections(kinds)
-    tree = load_tree(source, keyed)
+    tree = load_tree(source, keyed, top_level_keys())
     validated = validation.validate(tree.data, tree.index, config_model(), keyed)
     issues = validated.issues
     config = validated.config
+    warnings: list[ConfigIssue] = []
     if isinstance(config, ConfigBase):
-        issues = issues + check(config, tree.index, validated.broken, kinds)
+        checker = check(config, tree.index, validated.broken, kinds)
+        issues = issues + checker.issues
+        warnings = checker.warnings
     if issues or not isinstance(config, ConfigBase):
         raise ConfigError(issues)
     root = Path(os.path.abspath(source if source.is_dir() else source.parent))
-    return LoadedConfig(config, tree.files, root, digest(tree.data), tree.index)
+    return LoadedConfig(config, tree.files, root, digest(tree.data), tree.index,
+                        tuple(sorted(warnings)))
 
 
 def check(
     config: ConfigBase, index: PositionIndex, broken: Broken, kinds: Sequence[Kind]
-) -> list[ConfigIssue]:
+) -> Checker:
     """Every semantic problem of a config the models accepted: the rules every configuration
-    has (currency, slugs, one object per pinned id), then each kind's own."""
+    has (currency, slugs, one object per pinned id), then each kind's own; then, when there is
+    none, the kinds' pricing warnings (`Kind.lint`)."""
     sections = {k.section: config.section(k.section) for k in kinds if k.section}
     nouns = {k.section: k.noun for k in kinds if k.section}
     checker = Checker(
         {s: v for s, v in sections.items() if isinstance(v, dict)},
-        config.currency, index, broken, nouns,
+        config.currency, index, broken, nouns, ignored=config.policy.ignore_warnings,
     )
     if "currency" not in broken and config.currency not in CURRENCIES:
         checker.add(("currency",), f"'{config.currency}' is not an ISO 4217 currency code")
@@ -127,7 +138,12 @@ def check(
             if other != where:
                 checker.add((*path, "id"), f"id {pin} is already pinned by {other}")
         kind.check(config, checker)
-    return checker.issues
+    checker.amount(("policy", "money", "max_monthly_decrease"),
+                   config.policy.money.max_monthly_decrease)
+    if not checker.issues and not broken:
+        for kind in kinds:
+            kind.lint(config, checker)
+    return checker
 
 
 def digest(data: dict[str, Any]) -> str:

@@ -13,16 +13,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date
+from decimal import Decimal
 from types import MappingProxyType
 from typing import Annotated, Any
 
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import COMMUNITY, Field
-from flexctl.kinds._owned import OwnedKind
-from flexctl.kinds.base import Obj, Removal, RuleContext
+from flexctl.kinds._owned import PLANS, OwnedKind
+from flexctl.kinds.base import MoneyContext, Obj, Removal, RuleContext
+from flexctl.kinds.money import ZERO, Charge
 from flexctl.kinds.refs import RefMap
 
 
@@ -30,16 +33,21 @@ class Fee(Model):
     """A one-off charge on a customer."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live fee this line is pinned to."""
     plan: Ref = ModelField(description="Key of a one-off plan.")
     date: date
+    """The day it is charged (YYYY-MM-DD)."""
     quantity: Annotated[int, ModelField(ge=1)] = 1
+    """How many units of the plan, e.g. 400 printed pages."""
     price: Amount | None = ModelField(
         None, description="Unit price (up to 4 decimals); omitted = the plan's price."
     )
     name: Name | None = ModelField(
         None, description="Invoice line name; omitted = the plan's name."
     )
-    location: Ref | None = None  # None = the customer's location
+    location: Ref | None = None
+    """Location key; omitted = the customer's location."""
+    ignore_warnings: IgnoreWarnings = []
 
 
 def name_key(name: Any, plan_name: Any) -> str:
@@ -152,6 +160,28 @@ class Fees(OwnedKind):
 
     def may_prune(self, live: Obj) -> bool:
         return not live.meta.get("booking")  # a booking's charge: no config can declare one
+
+    # --- money --------------------------------------------------------------------------------
+
+    def charge(self, obj: Obj, ctx: MoneyContext) -> Charge:
+        """quantity x unit price, rounded half up to the currency per line. The unit price is
+        the fee's own, else its plan's: the configuration's for a new fee (what apply sends),
+        else the live plan's."""
+        plan = obj.fields.get("plan")
+        unit = obj.fields.get("price")
+        if unit is None:
+            unit = obj.meta.get("create_defaults", {}).get("price")
+        if unit is None:
+            unit = ctx.price_of(f"{PLANS}.{plan}")
+        quantity = obj.fields.get("quantity")
+        count = Decimal(quantity) if isinstance(quantity, int | Decimal) else Decimal(1)
+        on = obj.fields.get("date")
+        return Charge(
+            amount=ctx.round(count * unit) if isinstance(unit, Decimal) else ZERO,
+            on=on if isinstance(on, date) else None,
+            group=str(plan),
+            invoiced=bool(obj.meta.get("invoiced")),
+        )
 
     # --- export -------------------------------------------------------------------------------
 

@@ -22,13 +22,17 @@ from flexctl.config.types import ConfigBase, Model, ObjectId, Ref, SecretRef, lo
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import EXTENSION, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj, RuleContext
+from flexctl.kinds.base import MoneyContext, Obj, RuleContext
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 from flexctl.kinds.refs import RefMap
 
 
 class _Gateway(Model):
     id: ObjectId | None = None
-    account: Annotated[str, StringConstraints(min_length=1)]  # non-secret identifier
+    """The platform id (24 hex digits) of the live gateway this entry is pinned to."""
+    account: Annotated[str, StringConstraints(min_length=1)]
+    """The account's public identifier at the provider (e.g. acct_... on Stripe); never a
+    secret."""
     locations: list[Ref] | None = ModelField(
         None, description="Location keys; omitted = all locations."
     )
@@ -47,28 +51,39 @@ def _publishable(value: str) -> str:
 
 class StripeGateway(_Gateway):
     provider: Literal["stripe"]
+    """The payment provider."""
     secret_key: SecretRef
+    """Where to read the Stripe secret key (sk_...): {env: NAME} or {file: PATH}."""
     publishable_key: Annotated[str, AfterValidator(_publishable)] | None = None
+    """The Stripe publishable key (pk_...), which is not secret."""
 
 
 class GoCardlessGateway(_Gateway):
     provider: Literal["gocardless"]
+    """The payment provider."""
     access_token: SecretRef
+    """Where to read the GoCardless access token: {env: NAME} or {file: PATH}."""
 
 
 class AuthorizeNetGateway(_Gateway):
     provider: Literal["authorize_net"]
+    """The payment provider."""
     transaction_key: SecretRef
+    """Where to read the Authorize.Net transaction key: {env: NAME} or {file: PATH}."""
 
 
 class PayPalGateway(_Gateway):
     provider: Literal["paypal"]
+    """The payment provider."""
     client_secret: SecretRef
+    """Where to read the PayPal client secret: {env: NAME} or {file: PATH}."""
 
 
 class BankTransferGateway(_Gateway):
     provider: Literal["bank_transfer"]
+    """The payment provider."""
     instructions: str | None = None
+    """What invoices tell customers about paying by bank transfer."""
 
 
 Gateway = Annotated[
@@ -185,6 +200,22 @@ class Gateways(KeyedKind):
             return None
         names = "; ".join(f"{obj.address}.{name}: {why}" for name, why in missing.items())
         return f"{names}; a new gateway must send its secret: make it readable, then plan again"
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """A gateway decides where future payments go; a new key for the same account does
+        not change that."""
+        if before is None:
+            return MoneyEffect(Effect.FUTURE, note="future payments can be collected through it")
+        if after is None:
+            return MoneyEffect(Effect.FUTURE,
+                               note="future payments can no longer be collected through it")
+        routing = ("provider", "account", "locations", "default")
+        changed = [f for f in routing if f in after.fields and
+                   before.fields.get(f) != after.fields.get(f)]
+        if not changed:
+            return NO_EFFECT
+        return MoneyEffect(Effect.FUTURE, note=f"{', '.join(changed)} changed: where future "
+                                               "payments are collected")
 
     def secrets_needed(
         self, obj: Obj, action: str, changed: Collection[str]

@@ -11,9 +11,13 @@ class Location(Model):
     """An existing location, bound by code or name (read-only on OfficeRnD)."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live location this entry is pinned to."""
     name: Name
+    """The name, as in the admin portal; the location is matched by it when it has no code."""
     code: str | None = None
+    """The location's code; the location is matched by it when given."""
     timezone: str | None = None
+    """An IANA time zone such as Europe/Dublin."""
 
 
 class Locations(KeyedKind):

@@ -22,8 +22,11 @@ _EMAIL = re.compile(EMAIL_PATTERN)
 class Member(Customer):
     email: Email = ModelField(description="Members are matched by email, ignoring case; unique.")
     company: Ref | None = None
+    """The key of the member's company."""
     billing_person: bool = False
+    """Whether the member receives the company's invoices (a company needs one to save a card)."""
     contact_person: bool = False
+    """Whether the member is the company's contact."""
 
 
 class Members(CustomerKind):

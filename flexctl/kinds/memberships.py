@@ -18,17 +18,21 @@ to set, even when the configuration leaves the price to the plan (`unfinished`).
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
+from decimal import ROUND_DOWN, Decimal
 from types import MappingProxyType
 from typing import Any
 
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import FAR_BELOW, IgnoreWarnings
 from flexctl.config.rules import Checker
-from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds._fields import COMMUNITY, Field
-from flexctl.kinds._owned import OwnedKind
-from flexctl.kinds.base import OWNER, Obj, Pairing, Removal, RuleContext
+from flexctl.kinds._owned import PLANS, OwnedKind
+from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
+from flexctl.kinds.money import ZERO, MoneyEffect, Recurring, period_note
 from flexctl.kinds.refs import RefMap
 
 DEFERRED = "flexctlDeferred"  # custom property: the fields a create left to an update
@@ -38,6 +42,7 @@ class Membership(Model):
     """A recurring plan assigned to a customer from `start` (to `end`, inclusive)."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live membership this line is pinned to."""
     plan: Ref = ModelField(description="Key of a recurring plan.")
     start: date = ModelField(description="First day (YYYY-MM-DD).")
     end: date | None = ModelField(None, description="Last day, inclusive; omitted = open-ended.")
@@ -45,7 +50,9 @@ class Membership(Model):
     location: Ref | None = ModelField(
         None, description="Location key; omitted = the customer's location."
     )
-    name: Name | None = None  # None = the plan's name
+    name: Name | None = None
+    """The invoice line's name; omitted = the plan's name."""
+    ignore_warnings: IgnoreWarnings = []
 
 
 def end_date(live: Obj, today: date) -> date:
@@ -93,6 +100,19 @@ class Memberships(OwnedKind):
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         if item.end is not None and item.end < item.start:
             checker.add((*path, "end"), f"end {item.end} is before start {item.start}")
+
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        super().lint(config, checker)
+        plans = checker.sections.get(PLANS, {})
+        for owner_kind, key, customer in self.owners(config):
+            for number, item in enumerate(self.items(customer)):
+                plan = plans.get(item.plan)
+                if item.price is None or plan is None or item.price * 100 >= plan.price * FAR_BELOW:
+                    continue
+                share = (item.price * 100 / plan.price).quantize(Decimal(1), ROUND_DOWN)
+                checker.warn((owner_kind, key, self.name, number, "price"), "FX104", (
+                    f"{item.price} is {share}% of plan '{item.plan}''s price {plan.price}: "
+                    "far below it (a missing digit?)"), item.ignore_warnings)
 
     def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
         """Ids of memberships billed on some invoice line: they can only be ended."""
@@ -182,6 +202,28 @@ class Memberships(OwnedKind):
             f"{' and '.join(fixed) or 'membership'} as a separate line starting the next day "
             f"(`start: {end + timedelta(days=1)}`)"
         )
+
+    # --- money --------------------------------------------------------------------------------
+
+    def recurring(self, obj: Obj, ctx: MoneyContext) -> Recurring:
+        """Its own price; one the config omits on a new membership is the plan's price in the
+        configuration, which is what apply sends (the platform's default, 0, if neither)."""
+        price = obj.fields.get("price")
+        if price is None:
+            price = obj.meta.get("create_defaults", {}).get("price")
+        start, end = obj.fields.get("start"), obj.fields.get("end")
+        return Recurring(
+            monthly=price if isinstance(price, Decimal) else ZERO,
+            start=start if isinstance(start, date) else None,
+            end=end if isinstance(end, date) else None,
+            group=str(obj.fields.get("plan")),
+            invoiced=bool(obj.meta.get("invoiced")),
+        )
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        effect = super().money_effect(before, after, ctx)
+        note = "; ".join(n for n in (period_note(effect.before, effect.after), effect.note) if n)
+        return replace(effect, note=note)
 
     def removal(self, live: Obj, ctx: RuleContext) -> Removal:
         """An invoiced membership is ended (see `end_date`), never deleted."""

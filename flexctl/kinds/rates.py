@@ -21,13 +21,15 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic import Field as ModelField
 
+from flexctl.config.lint import BUSINESS_DAY_HOURS, IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import CATALOGUE, Field
 from flexctl.kinds._keyed import KeyedKind
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import MoneyContext, Obj
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 from flexctl.kinds.refs import RefMap
 
 UNIT = (("hour", "hour"), ("day", "day"))
@@ -59,13 +61,18 @@ class Rate(Model):
     """A resource rate: hourly (meeting rooms) or daily (desks, event spaces)."""
 
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live rate this entry is pinned to."""
     name: Name
+    """The name, as in the admin portal; the rate is matched by it when it has no code."""
     code: str | None = None
+    """The rate's code; the rate is matched by it when given."""
     description: str | None = None
+    """Free text shown to customers."""
     unit: Literal["hour", "day"] = ModelField(
         description="hour (meeting rooms) or day (desks, event spaces)."
     )
     price: Amount
+    """The price of one unit (an hour or a day) in business hours."""
     off_hours_price: Amount | None = ModelField(
         None, description="hour rates: price outside business hours."
     )
@@ -84,8 +91,12 @@ class Rate(Model):
     week_price: Amount | None = ModelField(None, description="day rates: price for a week.")
     month_price: Amount | None = ModelField(None, description="day rates: price for a month.")
     resource_type: str | None = None
+    """The resource type it prices, e.g. meeting_room, desk."""
     locations: list[Ref] | None = None
+    """Location keys where the rate applies; omitted = all."""
     revenue_account: Ref | None = None
+    """Key of a revenue account."""
+    ignore_warnings: IgnoreWarnings = []
 
 
 def _component_name(component: Mapping[str, Any], unit: Any) -> str | None:
@@ -158,6 +169,28 @@ class Rates(KeyedKind):
                     )
                 checker.amount((*path, component), value)
 
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        for key, rate in self.entries(config).items():
+            path, ignore = (self.name, key), rate.ignore_warnings
+            full_day = rate.full_day_price
+            day = rate.price * BUSINESS_DAY_HOURS
+            if rate.unit == "hour" and full_day is not None and day < full_day:
+                checker.warn((*path, "full_day_price"), "FX101", (
+                    f"{BUSINESS_DAY_HOURS} hours at {rate.price} cost {day}, less than the "
+                    f"full-day price {full_day}: a whole day is cheaper by the hour"), ignore)
+            half = rate.half_day_price
+            if rate.unit == "day" and half is not None and half > rate.price:
+                checker.warn((*path, "half_day_price"), "FX102", (
+                    f"half a day costs {half}, more than the whole day's price {rate.price}"),
+                    ignore)
+            for component, what in (("weekend_price", "weekend"), ("off_hours_price",
+                                                                   "off-hours")):
+                value = getattr(rate, component)
+                if value is not None and value > rate.price:
+                    checker.warn((*path, component), "FX103", (
+                        f"the {what} price {value} is above the regular price {rate.price}"),
+                        ignore)
+
     def desired_one(
         self, key: str, model: BaseModel, config: ConfigBase, secrets: SecretResolver
     ) -> Obj:
@@ -223,6 +256,22 @@ class Rates(KeyedKind):
                 component[f] = f in flags
             components.append(component)
         body["rates"] = components + list(obj.meta.get(KEPT, ()))
+
+    # --- money ----------------------------------------------------------------------------
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """A rate prices bookings as they are made: what is already booked keeps its charge."""
+        if before is None:
+            return MoneyEffect(Effect.FUTURE, note="a new rate: affects future bookings")
+        if after is None:
+            return MoneyEffect(Effect.FUTURE, note="no longer offered: affects future bookings")
+        prices = ("price", *COMPONENTS)
+        changed = [f for f in prices if f in after.fields and
+                   before.fields.get(f) != after.fields.get(f)]
+        if not changed:
+            return NO_EFFECT
+        return MoneyEffect(Effect.FUTURE, note=f"{', '.join(changed)} changed: affects future "
+                                               "bookings; bookings already made keep their charge")
 
     # --- export ---------------------------------------------------------------------------
 

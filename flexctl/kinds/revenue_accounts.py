@@ -15,10 +15,16 @@ from flexctl.kinds.base import Obj
 
 class RevenueAccount(Model):
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live account this entry is pinned to."""
     name: Name | None = None
+    """The name; the account is matched by it when it has no code (a name or a code is
+    required)."""
     code: str | None = None
+    """The accounting code, e.g. 4000; the account is matched by it when given."""
     description: str | None = None
+    """Free text shown in the admin portal."""
     tax_rate: Ref | None = None
+    """The key of the tax rate applied to income on this account."""
 
     @model_validator(mode="after")
     def _named(self) -> RevenueAccount:
@@ -31,6 +37,7 @@ class RevenueAccounts(KeyedKind):
     name = "revenue_accounts"
     noun = "revenue account"
     plural = "revenue accounts"
+    section_description = "Revenue accounts (accounting codes), bound by code or name."
     rank = 2
     api_path = "revenue-accounts"
     scope_prefix = "flex.billing.revenueAccounts"

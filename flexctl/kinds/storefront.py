@@ -3,19 +3,27 @@ Lists omitted from the config are not managed."""
 
 from __future__ import annotations
 
+from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.types import ConfigBase, Model, Ref
 from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
+from flexctl.kinds.base import MoneyContext, Obj
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 
 
 class Storefront(Model):
     """Growth Hub: what is offered to non-members online."""
 
     enabled: bool
+    """Whether the storefront is online (`false`: not wanted, and that is ready too)."""
     plans: list[Ref] = []
+    """Keys of the plans sold online."""
     rates: list[Ref] = []
+    """Keys of the rates of resources booked online."""
     locations: list[Ref] = []
+    """Keys of the locations shown; empty = all."""
+    ignore_warnings: IgnoreWarnings = []
 
 
 class StorefrontSettings(SingletonKind):
@@ -46,3 +54,44 @@ class StorefrontSettings(SingletonKind):
             return
         for section in ("plans", "rates", "locations"):
             checker.refs((self.name, section), getattr(storefront, section), section)
+
+    def lint(self, config: ConfigBase, checker: Checker) -> None:
+        """Products offered online: each with a price, and a gateway where it is sold."""
+        storefront = config.section(self.name)
+        if storefront is None or not storefront.enabled:
+            return
+        every = list(config.section("locations"))
+        served = {loc for g in config.section("gateways").values() for loc in g.locations or every}
+        offered = storefront.locations or every
+        for section in ("plans", "rates"):
+            products = config.section(section)
+            for number, key in enumerate(getattr(storefront, section)):
+                product = products.get(key)
+                if product is None:
+                    continue
+                path, noun = (self.name, section, number), section[:-1]
+                ignore = (*storefront.ignore_warnings, *product.ignore_warnings)
+                if product.price == 0:
+                    checker.warn(path, "FX106", f"{noun} '{key}' is sold online with a price of "
+                                 "0", ignore)
+                unserved = [loc for loc in product.locations or every
+                            if loc in offered and loc not in served]
+                if unserved:
+                    checker.warn(path, "FX105", (
+                        f"{noun} '{key}' is offered online at {', '.join(unserved)}, where no "
+                        "payment gateway takes its payment"), ignore)
+
+    def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
+        """What non-members can buy online from now on: future sales, nothing charged now."""
+        if after is None:
+            return NO_EFFECT
+        was = before.fields if before is not None else {}
+        changed = [f for f in self.updatable if f in after.fields and after.fields[f] != was.get(f)]
+        if not changed:
+            return NO_EFFECT
+        if "enabled" in changed:
+            what = "non-members can buy online" if after.fields["enabled"] else \
+                "non-members can no longer buy online"
+        else:
+            what = f"{', '.join(sorted(changed))} changed: what non-members can buy online"
+        return MoneyEffect(Effect.FUTURE, note=f"{what}; affects future sales")

@@ -14,15 +14,20 @@ MAX_TAX_RATE = Decimal(100)
 
 class TaxRate(Model):
     id: ObjectId | None = None
+    """The platform id (24 hex digits) of the live tax rate this entry is pinned to."""
     name: Name
+    """The name, as in the admin portal; the rate is matched by it when it has no code."""
     code: str | None = None
-    rate: Amount | None = None  # percent, e.g. 20 or 20.5
+    """The tax rate's code; the rate is matched by it when given."""
+    rate: Amount | None = None
+    """The rate in percent, from 0 to 100, e.g. 20 or 13.5."""
 
 
 class TaxRates(KeyedKind):
     name = "tax_rates"
     noun = "tax rate"
     plural = "tax rates"
+    section_description = "Tax rates, bound by code or name; revenue accounts refer to them."
     rank = 1  # before revenue accounts, which reference a tax rate
     api_path = "tax-rates"
     scope_prefix = "flex.billing.taxRates"

@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import os
 import re
+import shlex
 import sqlite3
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,8 +21,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from flexctl.config.loader import display_name
 from flexctl.errors import TargetError, UsageError
-from flexctl.kinds.base import Profile
+from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Profile
 from flexctl.platform.client import FlexClient, profile_for_url
 from flexctl.platform.http import (
     DEFAULT_RETRY,
@@ -145,6 +147,37 @@ def _resolve_org(flag: str | None, from_env: str | None, config_org: str | None)
     if not _SLUG.match(org):
         raise TargetError(f"invalid organization slug {org!r}")
     return org
+
+
+def activation_step(target: Target, config_root: Path | None) -> str:
+    """How the account becomes Active on this target, as an instruction: the sandbox's own
+    command, a served emulator's harness endpoint, or OfficeRnD finishing the onboarding."""
+    if target.is_local:
+        words = ["flexctl", "emulator", "account", "--status", "active"]
+        if config_root is not None and display_name(config_root) != ".":
+            words.append(display_name(config_root))
+        if target.api_url != LOCAL:
+            words += ["--api-url", target.api_url]
+        return f"activate the sandbox's account with `{shlex.join(words)}`"
+    if target.profile is Profile.FULL:  # only the emulator announces the full profile
+        parts = urlsplit(target.api_url)
+        url = f"{parts.scheme}://{parts.netloc}/_emulator/organizations/{target.org}/account"
+        body = '{"status": "active"}'
+        return (f"activate the emulator's account with `curl -X PUT {url} "
+                f"-H 'Content-Type: application/json' -d '{body}'`")
+    return ACTIVATE_ON_PLATFORM
+
+
+def ensure_sandbox_directory(db: Path) -> None:
+    """Create the default `.flexctl/` beside a configuration; any other directory of a sandbox
+    database must exist (a typo in `local:FILE` must not create a tree of directories)."""
+    if db.parent.is_dir():
+        return
+    if db.parent.name == SANDBOX_DB.parent.name and db.parent.parent.is_dir():
+        db.parent.mkdir(exist_ok=True)
+        return
+    raise TargetError(f"the directory of the sandbox database {db} does not exist; create "
+                      f"{db.parent} first, or fix the path in --api-url local:FILE")
 
 
 def _sandbox_path(url: str, config_root: Path | None) -> Path:
@@ -308,8 +341,8 @@ def _sandbox_app(target: Target) -> Any:
     from flexctl.emulator import create_app  # only local targets pay for importing it
 
     assert target.sandbox_db is not None
+    ensure_sandbox_directory(target.sandbox_db)
     try:
-        target.sandbox_db.parent.mkdir(parents=True, exist_ok=True)
         app = create_app(str(target.sandbox_db), profile="full", orgs=(target.org,))
         app.store.ensure_org(target.org)
     except (OSError, sqlite3.Error) as exc:

@@ -16,11 +16,13 @@ from enum import StrEnum
 from typing import Any
 
 from flexctl.config.types import ConfigBase
+from flexctl.kinds import count_of
 from flexctl.kinds import get as get_kind
-from flexctl.kinds.base import Obj, Profile
+from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.gateways import secret_field
 from flexctl.state.confirmations import Confirmation, Confirmations
 from flexctl.state.snapshot import Snapshot
+from flexctl.wording import counted
 
 APPLY = "run `flexctl apply`"
 INVOICING_PORTAL = "Settings > Billing > Invoicing"
@@ -79,21 +81,21 @@ class Readiness:
 
 
 class Checklist:
-    """The six steps over one snapshot, matched to the config."""
+    """The six steps over one snapshot, matched to the config.
 
-    def __init__(
-        self,
-        config: ConfigBase,
-        desired: Mapping[str, list[Obj]],
-        snapshot: Snapshot,
-        confirmations: Confirmations | None = None,
-    ):
+    `activation` says how the account becomes Active on this target (on a sandbox, its own
+    command; on the platform, OfficeRnD finishing the onboarding)."""
+
+    def __init__(self, config: ConfigBase, desired: Mapping[str, list[Obj]], snapshot: Snapshot,
+                 activation: str = ACTIVATE_ON_PLATFORM,
+                 confirmations: Confirmations | None = None):
         self.config = config
         self.desired = desired
         self.snapshot = snapshot
         self.live = dict(snapshot.objects)
         self.unreadable = dict(snapshot.unreadable)
         self.full = snapshot.target.get("profile") == Profile.FULL.value
+        self.activation = activation
         self.confirmed: dict[str, Confirmation] = {}
         if confirmations is not None:
             self._stand_in(confirmations)
@@ -134,7 +136,7 @@ class Checklist:
             return
         shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5
                                           else "")
-        what = f"{len(missing)} {kind} in the configuration not on the platform: {shown}"
+        what = f"{count_of(kind, len(missing))} in the configuration not on the platform: {shown}"
         if self.full or kind in ("companies", "members", "memberships", "fees"):
             step.lack(what, APPLY)
         else:
@@ -192,8 +194,8 @@ class Checklist:
         recurring = [p for p in plans if p.fields.get("billing") == "recurring"]
         one_off = [p for p in plans if p.fields.get("billing") == "one_off"]
         step.found.append(
-            f"{len(recurring)} recurring plan(s), {len(one_off)} one-off plan(s), "
-            f"{len(rates)} resource rate(s)"
+            f"{counted(len(recurring), 'recurring plan')}, "
+            f"{counted(len(one_off), 'one-off plan')}, {counted(len(rates), 'resource rate')}"
         )
         for kind in ("plans", "rates"):
             self.apply_fix(step, kind, "Billing > Plans" if kind == "plans" else
@@ -216,8 +218,9 @@ class Checklist:
     def customers(self) -> Step:
         step = Step(3, "customers", "Customers exist, with fees where intended")
         counts = {k: len(self.live.get(k, [])) for k in ("companies", "members", "fees")}
-        step.found.append(f"{counts['companies']} company(ies), {counts['members']} member(s), "
-                          f"{counts['fees']} one-off fee(s)")
+        step.found.append(f"{counted(counts['companies'], 'company', 'companies')}, "
+                          f"{counted(counts['members'], 'member')}, "
+                          f"{counted(counts['fees'], 'one-off fee')}")
         for kind in ("companies", "members", "memberships", "fees"):
             self.apply_fix(step, kind, "")
         declared = self.config.section("companies") or self.config.section("members")
@@ -257,7 +260,7 @@ class Checklist:
             step.lack(
                 "the account status is Onboarding: the automatic bill run can only be enabled "
                 "once the account is Active",
-                "finish onboarding with OfficeRnD so the account becomes Active, then "
+                f"{self.activation}, then "
                 + (APPLY if wanted else "set `invoicing.automatic_bill_run: true` and "
                    "run `flexctl apply`"),
             )
@@ -310,14 +313,14 @@ class Checklist:
             step.found.append(f"storefront settings {confirmed.describe()}")
         offered = len(live.get("plans") or ()) + len(live.get("rates") or ())
         step.found.append(f"storefront {'enabled' if live.get('enabled') else 'disabled'}, "
-                          f"{offered} product(s) offered")
+                          f"{counted(offered, 'product')} offered")
         if wanted is not None and not wanted.enabled and not live.get("enabled"):
             step.found.append("disabled as configured")
             return step
         if wanted is not None and self.storefront_differs(live):
             step.lack("the storefront differs from the configuration", APPLY)
         if not live.get("enabled"):
-            step.lack("the storefront is not enabled", _storefront_fix(wanted is not None))
+            step.lack("the storefront is not enabled", _storefront_fix(wanted))
         elif not offered:
             step.lack("the storefront offers no plan or rate",
                       "list plans and rates under `storefront:` and run `flexctl apply`")
@@ -328,8 +331,11 @@ class Checklist:
         return bool(desired) and any(live.get(k) != v for k, v in desired[0].fields.items())
 
 
-def _storefront_fix(declared: bool) -> str:
-    if declared:
+def _storefront_fix(wanted: Any) -> str:
+    """The fix for a disabled storefront, from what the configuration already says."""
+    if wanted is not None and wanted.enabled:
+        return APPLY  # the configuration already enables it: only the platform lags
+    if wanted is not None:
         return "set `storefront.enabled: true` and run `flexctl apply`"
     return ("add `storefront: {enabled: true, plans: [...], rates: [...]}` and run "
             f"`flexctl apply` (or {STOREFRONT_PORTAL})")
@@ -350,9 +356,10 @@ def readiness(
     config: ConfigBase,
     desired: Mapping[str, list[Obj]],
     snapshot: Snapshot,
+    activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
 ) -> Readiness:
-    return Checklist(config, desired, snapshot, confirmations).run()
+    return Checklist(config, desired, snapshot, activation, confirmations).run()
 
 
 # --- rendering ---------------------------------------------------------------------------------

@@ -18,9 +18,9 @@ from datetime import date
 from typing import Any, Protocol
 
 from flexctl.kinds import registry
-from flexctl.kinds.base import OWNER, Kind, Obj, Profile, RuleContext
+from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, OWNER, Kind, Obj, Profile, RuleContext
 from flexctl.reconcile import manual
-from flexctl.reconcile.plan import Change
+from flexctl.reconcile.plan import UNVERIFIED_PREFIX, Change
 from flexctl.state.confirmations import Confirmation, Confirmations
 
 
@@ -61,18 +61,21 @@ def diff(
     profile: Profile,
     prune: Collection[str] = (),
     today: date,
+    activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
 ) -> DiffResult:
     """Changes turning `snapshot` into `desired` for `kinds` (already filtered), unordered.
 
-    `confirmations`: manual steps a person confirmed (`flexctl confirm`); an object the target
-    cannot read whose confirmation holds is done."""
+    `activation` tells the kinds' rules how the account becomes Active on this target;
+    `confirmations` are manual steps a person confirmed (`flexctl confirm`): an object the
+    target cannot read whose confirmation holds is done."""
     owner_kinds = {k.name for k in registry() if k.owns}
     ctx = _Context(
         rules=RuleContext(
             profile=profile,
             today=today,
             account_status=snapshot.account_status,
+            activation=activation,
             owners_with_history=frozenset(
                 o.owner
                 for k in registry() if k.owned
@@ -285,7 +288,7 @@ def _unverified(
              if lapsed else "")
     return Change(
         address=obj.address, kind=kind.name, action="manual",
-        reason=f"{manual.UNVERIFIED}{why}; flexctl cannot tell whether it matches{again}",
+        reason=f"{UNVERIFIED_PREFIX}{why}; flexctl cannot tell whether it matches{again}",
         changed_paths=(), after=_sorted(obj.fields), id=obj.id,
         instructions=f"{steps} {note}" if note else steps,
     )

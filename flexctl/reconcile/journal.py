@@ -18,8 +18,8 @@ from typing import Any, Literal, TextIO
 from flexctl import __version__
 from flexctl.errors import ApiError, ApplyError, TransportError
 from flexctl.kinds import get as get_kind
-from flexctl.reconcile.manual import confirm_command, confirmable
-from flexctl.reconcile.plan import Plan
+from flexctl.reconcile.manual import confirm_command
+from flexctl.reconcile.plan import Plan, is_unverified
 from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS
 from flexctl.redaction import redact
 from flexctl.sanitize import for_terminal
@@ -178,7 +178,7 @@ def render_left(journal: Journal, plan: Plan, config_path: str | None = None) ->
     lines = [f"Left to do by hand ({len(manual)} manual step(s){after}):"]
     for change in manual:
         lines.append(for_terminal(f"  {change.address}: {change.instructions or change.reason}"))
-        if confirmable(change):
+        if is_unverified(change):  # only a person can tell it was done
             lines.append(f"    then record it: {confirm_command(change.address, config_path)}")
         else:
             plural = get_kind(change.kind).plural

@@ -21,9 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from flexctl.kinds.base import Kind, Obj
-from flexctl.reconcile.plan import SENSITIVE, Change
-
-UNVERIFIED = "unverified: "  # how the reason of a manual step the target cannot read starts
+from flexctl.reconcile.plan import SENSITIVE
 
 
 class Describer:
@@ -127,11 +125,6 @@ def verify_steps(kind: Kind, obj: Obj, why: str, describer: Describer) -> str:
         details = describer.fields(kind, obj.fields, skip=("name",))
         what = f"{kind.portal_word} '{label(obj)}' exists" + (f" with {details}" if details else "")
     return f"{_where(kind)}: check by hand that {what} ({why}); change it there if not."
-
-
-def confirmable(change: Change) -> bool:
-    """Whether a change is a manual step only a person can confirm (`flexctl confirm`)."""
-    return change.action == "manual" and change.reason.startswith(UNVERIFIED)
 
 
 def confirm_command(address: str, config_path: str | None = None) -> str:

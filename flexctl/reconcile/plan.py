@@ -16,9 +16,18 @@ from decimal import Decimal
 from functools import cache
 from typing import Any, Literal
 
+from flexctl.config.types import MoneyPolicy
 from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry
-from flexctl.kinds.base import Kind, Obj
+from flexctl.kinds.base import Kind, MoneyContext, Obj
+from flexctl.kinds.money import NO_EFFECT, MoneyEffect
+from flexctl.reconcile.money import (
+    MoneyOptions,
+    MoneySummary,
+    effect_of,
+    guard_findings,
+    summarize,
+)
 from flexctl.state.confirmations import Confirmation
 
 Action = Literal["create", "update", "delete", "replace", "manual", "blocked"]
@@ -27,6 +36,7 @@ ACTIONS: tuple[Action, ...] = ("create", "update", "delete", "replace", "manual"
 API_ACTIONS = frozenset({"create", "update", "delete", "replace"})
 SENSITIVE = "(sensitive)"
 SAFETY_PREFIX = "safety: "
+UNVERIFIED_PREFIX = "unverified: "  # a manual check of what the target cannot read
 
 
 def sensitive_fields() -> frozenset[str]:
@@ -61,6 +71,7 @@ class Change:
     depends_on: tuple[str, ...] = ()
     unchanged_fields: int = 0  # compared fields that are equal (folded into a count in text)
     replaces: str | None = None  # replace: address of the old live object (may differ)
+    money: MoneyEffect | None = None  # what it does to money (None: not computed)
 
     @property
     def data(self) -> dict[str, Any]:
@@ -97,6 +108,7 @@ class Plan:
     unmanaged: Mapping[str, int] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
     object_digests: Mapping[str, str | None] = field(default_factory=dict)
+    money: MoneySummary | None = None
     # Objects the target cannot read that `flexctl confirm` recorded as done: not changes.
     confirmed: Mapping[str, Confirmation] = field(default_factory=dict)
 
@@ -238,6 +250,56 @@ def is_safety_notice(change: Change) -> bool:
     return change.action == "blocked" and change.reason.startswith(SAFETY_PREFIX)
 
 
+def is_unverified(change: Change) -> bool:
+    return change.action == "manual" and change.reason.startswith(UNVERIFIED_PREFIX)
+
+
+def with_money(
+    changes: Sequence[Change],
+    desired: Mapping[str, Sequence[Obj]],
+    live: Mapping[str, Sequence[Obj]],
+    live_by_address: Mapping[str, Obj],
+    options: MoneyOptions,
+) -> tuple[list[Change], MoneySummary]:
+    """Each change with its money effect (asked of its kind), and the plan's money summary.
+
+    The context the kinds consult is made once here; an unverified check changes nothing."""
+    kinds = registry()
+    removed = {c.replaces or c.address for c in changes if c.action in ("delete", "replace")}
+    ctx = MoneyContext(options.currency, options.as_of, kinds=kinds, desired=desired, live=live,
+                       removed=removed)
+    by_name = {k.name: k for k in kinds}
+    objects = ctx.by_address
+    priced = [
+        replace(c, money=NO_EFFECT if is_unverified(c) else
+                effect_of(c, ctx, by_name, live_by_address, objects))
+        for c in changes
+    ]
+    owners = {c.address: obj.owner for c in priced if (obj := objects.get(c.address))}
+    managed = {o.address for k in kinds if k.owns for o in desired.get(k.name, ())}
+    return priced, summarize(priced, ctx, owners, managed)
+
+
+def money_blocks(
+    summary: MoneySummary, guards: MoneyPolicy, policy: SafetyPolicy
+) -> tuple[list[Change], list[str]]:
+    """Blocked notices for the money guards a plan exceeds (`policy.money`); warnings when
+    forced. Like the safety ratio, they guard writes: a drift report skips them."""
+    if not policy.enabled:
+        return [], []
+    blocks: list[Change] = []
+    warnings: list[str] = []
+    for guard, text in guard_findings(summary, guards):
+        if policy.force:
+            warnings.append(f"{text}; allowed by --force")
+        else:
+            blocks.append(Change(address=f"policy.money.{guard}", kind="policy",
+                                 action="blocked", money=NO_EFFECT,
+                                 reason=f"{SAFETY_PREFIX}{text}; review it, then re-run "
+                                        "with --force"))
+    return blocks, warnings
+
+
 def order(changes: Iterable[Change], ranks: Mapping[str, int]) -> tuple[Change, ...]:
     """Dependency order: by kind rank then address; deletes last, in reverse rank order."""
 
@@ -288,13 +350,21 @@ def build_plan(
     target: Mapping[str, Any],
     config_digest: str,
     warnings: Sequence[str] = (),
+    money: MoneyOptions | None = None,
     confirmed: Mapping[str, Confirmation] | None = None,
 ) -> Plan:
-    """Order the diff's changes, apply the safety rule and digest what the plan touches."""
+    """Order the diff's changes, apply the safety rule and digest what the plan touches;
+    with `money`, attach each change's money effect, sum it up and apply the money guards."""
     live_counts = {kind: len(objs) for kind, objs in live.items()}
-    blocks, forced = safety_blocks(changes, live_counts, safety)
-    ordered = order(with_dependencies([*changes, *blocks], desired), ranks)
     by_address = {obj.address: obj for objs in live.values() for obj in objs}
+    summary = None
+    if money is not None:
+        changes, summary = with_money(changes, desired, live, by_address, money)
+    blocks, forced = safety_blocks(changes, live_counts, safety)
+    if summary is not None and money is not None:
+        guarded, forced_money = money_blocks(summary, money.guards, safety)
+        blocks, forced = [*blocks, *guarded], [*forced, *forced_money]
+    ordered = order(with_dependencies([*changes, *blocks], desired), ranks)
     digests: dict[str, str | None] = {}
     for change in ordered:
         if is_safety_notice(change):
@@ -309,5 +379,6 @@ def build_plan(
         unmanaged=dict(sorted(unmanaged.items())),
         warnings=(*warnings, *forced),
         object_digests=digests,
+        money=summary,
         confirmed=dict(sorted((confirmed or {}).items())),
     )

@@ -13,19 +13,26 @@ from typing import Any
 import click
 
 from flexctl import __version__
-from flexctl.reconcile.manual import confirm_command, confirmable
+from flexctl.kinds import count_of
+from flexctl.kinds.money import NO_EFFECT
+from flexctl.reconcile.manual import confirm_command
+from flexctl.reconcile.money import MoneySummary
 from flexctl.reconcile.plan import (
     ACTIONS,
     SENSITIVE,
     Change,
     Plan,
     is_safety_notice,
+    is_unverified,
     jsonable,
     sensitive_fields,
 )
+from flexctl.reconcile.render_money import money_line, money_markdown, money_text
 from flexctl.sanitize import for_markdown, for_terminal
 
-FORMAT_VERSION = "1.0"
+# 1.1 added `money` (the plan's and each change's) and `confirmed`; minor versions only add
+# fields.
+FORMAT_VERSION = "1.1"
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "manual": "!",
            "blocked": "x"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta",
@@ -42,6 +49,11 @@ def plan_data(plan: Plan) -> dict[str, Any]:
     """The plan as the JSON document of SPEC section 3."""
     summary: dict[str, Any] = dict(plan.summary)
     summary["unmanaged"] = dict(plan.unmanaged)
+    money = plan.money
+    changes = [change.data for change in plan.changes]
+    if money is not None:
+        for change, entry in zip(plan.changes, changes, strict=True):
+            entry["money"] = (change.money or NO_EFFECT).data(money.digits)
     return {
         "format_version": FORMAT_VERSION,
         "flexctl_version": __version__,
@@ -49,7 +61,8 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "config_digest": plan.config_digest,
         "live_digest": plan.live_digest,
         "summary": summary,
-        "changes": [change.data for change in plan.changes],
+        "money": money.data() if money is not None else None,
+        "changes": changes,
         "confirmed": [c.data() for c in plan.confirmed.values()],
     }
 
@@ -105,16 +118,21 @@ def _field_lines(change: Change) -> Iterator[str]:
         yield f"({change.unchanged_fields} unchanged {plural} hidden)"
 
 
-def change_lines(change: Change, step: int | None = None) -> list[str]:
-    """A change as plain lines: the symbol and address, its reason, then its fields. Text from
-    the platform or the config is made inert (`for_terminal`): no escape sequence, control or
-    bidi override in a name reaches a terminal or a log."""
+def change_lines(
+    change: Change, step: int | None = None, money: MoneySummary | None = None
+) -> list[str]:
+    """A change as plain lines: the symbol and address, its reason, its money, then its
+    fields. Text from the platform or the config is made inert (`for_terminal`): no escape
+    sequence, control or bidi override in a name reaches a terminal or a log."""
     lines = [f"{SYMBOLS[change.action]:<3} {change.address}"]
     reason = change.reason
     if step is not None:
         reason = f"{reason} (manual step {step})" if reason else f"manual step {step}"
     if reason:
         lines.append(f"      # {reason}")
+    line = money_line(change.money, money.digits, money.currency) if money else None
+    if line:
+        lines.append(f"      {line}")
     if not is_safety_notice(change):
         lines.extend(f"      {line}" for line in _field_lines(change))
     return [for_terminal(line) for line in lines]
@@ -126,7 +144,7 @@ def _steps(plan: Plan) -> dict[str, int]:
 
 
 def _unmanaged_text(unmanaged: Mapping[str, int]) -> str:
-    return ", ".join(f"{count} {kind}" for kind, count in unmanaged.items())
+    return ", ".join(count_of(kind, count) for kind, count in unmanaged.items())
 
 
 def _header(plan: Plan, drift: bool, inert: Callable[[str], str] = for_terminal) -> str:
@@ -153,7 +171,7 @@ def render_text(
         out.append(NO_DRIFT if drift else NO_CHANGES)
     steps = _steps(plan)
     for change in plan.changes:
-        lines = change_lines(change, steps.get(change.address))
+        lines = change_lines(change, steps.get(change.address), plan.money)
         if color:
             lines[0] = click.style(lines[0], fg=COLORS[change.action],
                                    bold=change.action == "blocked")
@@ -163,7 +181,7 @@ def render_text(
         for change in plan.changes:
             if (i := steps.get(change.address)) and change.instructions:
                 out.append(f"  {i}. {for_terminal(change.instructions)}")
-                if confirmable(change):
+                if is_unverified(change):
                     command = confirm_command(change.address, config_path)
                     out.append(f"     then: {for_terminal(command)}")
     if plan.confirmed:
@@ -175,6 +193,8 @@ def render_text(
     if not plan.empty:
         line = summary_line(plan, drift=drift)
         out += ["", click.style(line, bold=True) if color else line]
+        if plan.money is not None:
+            out += ["", *money_text(plan.money)]
     return "\n".join(out) + "\n"
 
 
@@ -196,6 +216,10 @@ def render_markdown(
         return "\n".join(out) + "\n"
     counts = plan.summary
     out += [f"**{summary_line(plan, drift=drift)}**", ""]
+    money: list[str] = []
+    if plan.money is not None:  # money first: it is what a reviewer approves
+        money = [*money_markdown(plan.money, plan.changes, SYMBOLS), "#### Changes", ""]
+    out += money
     out += ["| " + " | ".join(ACTIONS) + " | unmanaged |",
             "|" + " ---: |" * (len(ACTIONS) + 1),
             "| " + " | ".join(str(counts[a]) for a in ACTIONS)
@@ -204,9 +228,9 @@ def render_markdown(
     kinds: dict[str, list[Change]] = {}
     for change in plan.changes:
         kinds.setdefault(change.kind, []).append(change)
-    size, left_out = 0, []
+    size, left_out = sum(len(line) + 1 for line in money), []  # the money shares the budget
     for kind, changes in kinds.items():
-        section = _kind_section(kind, changes, steps)
+        section = _kind_section(kind, changes, steps, plan.money)
         size += sum(len(line) + 1 for line in section)
         if size > MARKDOWN_BUDGET:  # a pull-request comment holds at most 65,536 characters
             left_out.append(f"{len(changes)} {kind}")
@@ -231,7 +255,7 @@ def _task(number: int, change: Change, config_path: str | None) -> str:
     record it as done (a confirm command, or the next plan, which reads it)."""
     # Names come from the platform: no link, HTML, table or code of theirs may take effect.
     text = for_markdown(change.instructions or "")
-    if confirmable(change):
+    if is_unverified(change):
         done = f"Then: {_code(confirm_command(change.address, config_path))}"
     else:
         done = "The next plan verifies it."
@@ -252,12 +276,14 @@ def _confirmed_markdown(plan: Plan) -> list[str]:
     return [*lines, ""]
 
 
-def _kind_section(kind: str, changes: list[Change], steps: Mapping[str, int]) -> list[str]:
+def _kind_section(
+    kind: str, changes: list[Change], steps: Mapping[str, int], money: MoneySummary | None
+) -> list[str]:
     counts: dict[str, int] = {}
     for change in changes:
         counts[change.action] = counts.get(change.action, 0) + 1
     what = ", ".join(f"{counts[a]} {a}" for a in ACTIONS if a in counts)
-    body = [line for c in changes for line in change_lines(c, steps.get(c.address))]
+    body = [line for c in changes for line in change_lines(c, steps.get(c.address), money)]
     fence = "````" if any("```" in line for line in body) else "```"
     return [f"<details><summary><b>{kind}</b>: {what}</summary>", "", f"{fence}diff", *body,
             fence, "", "</details>", ""]

@@ -19,7 +19,7 @@ import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,12 @@ _SHAPE = Draft202012Validator({
             "properties": {"address": {"type": "string"}, "kind": {"type": "string"},
                            "action": {"type": "string"}}}},
         "summary": {"type": "object"},
+        # 1.1: the money summary; its date is what apply re-plans the figures for.
+        "money": {"oneOf": [{"type": "null"}, {
+            "type": "object", "required": ["currency", "as_of"],
+            "properties": {"currency": {"type": "string"},
+                           "as_of": {"type": "string", "format": "date",
+                                     "pattern": r"^\d{4}-\d{2}-\d{2}$"}}}]},
         "kinds": {"oneOf": [_STRINGS, {"type": "null"}]},
         "warnings": _STRINGS,
     },
@@ -104,6 +110,19 @@ class SavedPlan:
     @property
     def summary(self) -> Mapping[str, Any]:
         return dict(self.document["summary"])
+
+    @property
+    def as_of(self) -> date | None:
+        """The date of the plan's money summary (plan format 1.1), so apply re-plans the same
+        figures; None for an older plan."""
+        money = self.document.get("money")
+        if not money:
+            return None
+        try:
+            return date.fromisoformat(money["as_of"])
+        except ValueError:
+            raise PlanError(f"{self.path} has an impossible money.as_of date "
+                            f"{money['as_of']!r}; make a new plan with `flexctl plan -o`") from None
 
 
 def planfile_data(

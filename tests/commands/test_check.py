@@ -6,6 +6,7 @@ the API that it leaves nothing behind."""
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,13 +15,14 @@ from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment
 
 import pytest
 
+from flexctl.cli import main
 from flexctl.commands import check as check_command
 from flexctl.emulator import create_app
 from flexctl.kinds.base import Profile
 from flexctl.platform import target as target_module
 from flexctl.platform.client import FlexClient
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import Target, open_client, resolve_target
+from flexctl.platform.target import Target, activation_step, open_client, resolve_target
 from flexctl.readiness.checklist import Readiness, Step
 from flexctl.readiness.smoke import SMOKE_SCOPES, Outcome, SmokeResult, SmokeStep
 from tests.commands.plan_helpers import ORG, Sandbox, make_sandbox, use_profile, with_faults
@@ -103,11 +105,28 @@ def test_onboarding_account_is_the_bill_run_blocker(sandbox: Sandbox) -> None:
     assert bill_run["missing"] == [
         "the account status is Onboarding: the automatic bill run can only be enabled once "
         "the account is Active"]
-    assert bill_run["fixes"] == [
-        "finish onboarding with OfficeRnD so the account becomes Active, then run `flexctl apply`"]
-    sandbox.set_status("active")
+    # On the sandbox the fix names the sandbox's own command, and that command works.
+    (fix,) = bill_run["fixes"]
+    assert fix.startswith("activate the sandbox's account with `flexctl emulator account "
+                          "--status active ") and fix.endswith(", then run `flexctl apply`")
+    assert "OfficeRnD" not in fix
+    command = shlex.split(fix.split("`")[1])
+    assert command[:5] == ["flexctl", "emulator", "account", "--status", "active"]
+    assert main(command[1:]) == 0
     _, data = check(sandbox)
     assert step(data, "bill_run")["missing"] == ["the automatic bill run is off"]
+
+
+def test_on_the_platform_the_bill_run_fix_is_onboarding_with_officernd() -> None:
+    target = Target(api_url="https://app.officernd.com/api/v2", org=ORG,
+                    profile=Profile.OFFICERND)
+    assert activation_step(target, None) == (
+        "finish onboarding with OfficeRnD so the account becomes Active")
+    served = Target(api_url="http://127.0.0.1:8765/api/v2", org=ORG, profile=Profile.FULL)
+    assert activation_step(served, None) == (
+        "activate the emulator's account with `curl -X PUT "
+        f"http://127.0.0.1:8765/_emulator/organizations/{ORG}/account "
+        "-H 'Content-Type: application/json' -d '{\"status\": \"active\"}'`")
 
 
 def test_half_configured_org(sandbox: Sandbox) -> None:
@@ -182,12 +201,12 @@ def test_officernd_half_configured_org(sandbox: Sandbox, monkeypatch: pytest.Mon
     }
     services = step(data, "services")
     assert services["missing"] == [
-        "1 plans in the configuration not on the platform: plans.day-pass"]
+        "1 plan in the configuration not on the platform: plans.day-pass"]
     assert services["fixes"] == [
         "create them in the admin portal (Billing > Plans); the public API cannot create them"]
     customers = step(data, "customers")
     assert [m.split(":")[0] for m in customers["missing"]] == [
-        "1 fees in the configuration not on the platform"]
+        "1 fee in the configuration not on the platform"]
     assert customers["fixes"] == ["run `flexctl apply`"]
 
 

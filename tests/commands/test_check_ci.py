@@ -17,6 +17,7 @@ from flexctl.cli import cli, main
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOW = REPO / "examples" / "ci" / "github-actions.yml"
+ACTION = REPO / "action.yml"
 HOOKS = REPO / ".pre-commit-hooks.yaml"
 README = REPO / "README.md"
 
@@ -51,36 +52,52 @@ def assert_real_command(args: list[str]) -> None:
         pass
 
 
-def test_workflow_parses_and_calls_real_commands() -> None:
+def action_steps() -> list[dict[str, Any]]:
+    steps: list[dict[str, Any]] = _yaml(ACTION)["runs"]["steps"]
+    return steps
+
+
+def test_the_action_runs_real_commands_and_options() -> None:
+    calls = [call for step in action_steps() for call in flexctl_calls(step.get("run", ""))]
+    assert ["--version"] in calls  # the install step shows what it installed
+    calls = [args for args in calls if args != ["--version"]]
+    for args in calls:
+        assert_real_command(args)
+    assert {args[0] for args in calls} == {"validate", "plan", "apply", "drift", "check"}
+    plan = next(args for args in calls if args[0] == "plan")
+    assert {"-o", "--format", "--detailed-exitcode", "--report"} <= set(plan)
+    assert ["apply", "flexctl-plan.json", "--format", "text"] in calls
+
+
+def test_the_workflow_uses_the_action_for_each_job() -> None:
     workflow = _yaml(WORKFLOW)
     jobs = workflow["jobs"]
     assert set(jobs) == {"validate", "plan", "apply", "drift"}
-    runs = {name: "\n".join(s.get("run", "") for s in job["steps"]) for name, job in jobs.items()}
-    calls = {name: flexctl_calls(script) for name, script in runs.items()}
-    for job_calls in calls.values():
-        for args in job_calls:
-            assert_real_command(args)
-    assert calls["validate"] == [["validate", "config"]]
-    assert ["plan", "config", "--format", "markdown", "--detailed-exitcode"] in calls["plan"]
-    assert calls["apply"] == [
-        ["plan", "config", "-o", "plan.json", "--format", "markdown", "--detailed-exitcode"],
-        ["apply", "plan.json", "--format", "text"],
-    ]
-    assert ["drift", "config", "--format", "markdown"] in calls["drift"]
-    assert "gh pr comment" in runs["plan"]
-    for job in jobs.values():  # one pinned source for flexctl, set once at the top
-        assert {"run": 'pip install "$FLEXCTL_INSTALL"'} in job["steps"]
-    assert workflow["env"]["FLEXCTL_INSTALL"].startswith("flexctl @ git+https://")
+    inputs = set(_yaml(ACTION)["inputs"])
+    used: dict[str, list[str]] = {}
+    for name, job in jobs.items():
+        for step in job["steps"]:
+            if step.get("uses") == "./.flexctl-action":
+                assert set(step["with"]) <= inputs, step
+                used.setdefault(name, []).append(step["with"]["command"])
+            elif step.get("with", {}).get("path") == ".flexctl-action":
+                # flexctl comes from the repository and commit the user chose, nowhere else
+                assert step["with"]["repository"] == "${{ vars.FLEXCTL_REPOSITORY }}"
+                assert step["with"]["ref"] == "${{ vars.FLEXCTL_REF }}"
+    assert used == {"validate": ["validate"], "plan": ["plan"], "apply": ["apply"],
+                    "drift": ["drift", "check"]}
+    assert "pull-requests" in jobs["plan"]["permissions"]
+    assert jobs["apply"]["concurrency"]["group"] == "flexctl-apply"
     on = workflow.get("on", workflow.get(True))  # YAML 1.1 readers turn `on` into True
     assert {"pull_request", "push", "schedule"} <= set(on)
     assert jobs["drift"]["if"].startswith("github.event_name == 'schedule'")
 
 
-def test_readme_shows_the_example_workflow_word_for_word() -> None:
-    section = README.read_text(encoding="utf-8").split("\n## CI integration\n", 1)[1]
-    section = section.split("\n## ", 1)[0]
-    blocks = [b.split("```", 1)[0] for b in section.split("```yaml\n")[1:]]
+def test_the_ci_page_shows_the_example_workflow_word_for_word() -> None:
+    page = (REPO / "docs" / "ci.md").read_text(encoding="utf-8")
+    blocks = [b.split("```", 1)[0] for b in page.split("```yaml\n")[1:]]
     assert WORKFLOW.read_text(encoding="utf-8") in blocks
+    assert "(../examples/ci/github-actions.yml)" in page
 
 
 def test_pre_commit_hook_runs_flexctl_validate() -> None:

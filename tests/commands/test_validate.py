@@ -73,6 +73,8 @@ def test_json_format_lists_every_error(
         "column": 3,
         "path": "plans.hot-desk.price",
         "message": "required key 'price' is missing",
+        "severity": "error",
+        "code": None,
     }
     expected = (REPO / "examples/invalid/typos.expected").read_text().splitlines()
     lines = [f"{e['file']}:{e['line']}:{e['column']}: {e['path']}: {e['message']}" for e in errors]
@@ -93,6 +95,8 @@ def test_json_format_for_unreadable_input(
             "column": 1,
             "path": "",
             "message": "binary content: this is not a YAML text",
+            "severity": "error",
+            "code": None,
         }
     ]
 

@@ -21,18 +21,23 @@ CONFIG = Generated(companies=150)  # 450 creates: 150 companies, members and mem
 MIDWAY = 150  # writes made before the signal
 
 
-def interrupt_midway(app: Emulator, url: str, root: Path, signum: int) -> subprocess.Popen[str]:
+def interrupt_midway(
+    app: Emulator, url: str, root: Path, signum: int, log: Path
+) -> subprocess.Popen[str]:
     """Run `flexctl apply --format json` in a child process and send it `signum` once it
-    has made MIDWAY writes; returns the finished child (its output not yet read)."""
+    has made MIDWAY writes; returns the finished child (its stdout not yet read). Its stderr
+    (the plan, then progress) goes to `log`: a pipe nobody reads while it runs would fill up
+    and stop it before its first write."""
     # Slow writes a little so that the signal lands while many are in flight.
     app.faults.configure([{"fault": "latency", "latency_ms": 30, "method": "POST"}])
-    child = subprocess.Popen(
-        [sys.executable, "-m", "flexctl", "apply", str(root), "--auto-approve",
-         "--format", "json", "--api-url", f"{url}/api/v2", *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(os.environ),
-        # A shell running pytest in the background ignores SIGINT, and children inherit that.
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
+    with log.open("w", encoding="utf-8") as stderr:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "flexctl", "apply", str(root), "--auto-approve",
+             "--format", "json", "--api-url", f"{url}/api/v2", *FAST],
+            stdout=subprocess.PIPE, stderr=stderr, text=True, env=dict(os.environ),
+            # A shell running pytest in the background ignores SIGINT; children inherit that.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        )
     try:
         deadline = time.monotonic() + 30
         while app.stats.writes < MIDWAY and child.poll() is None:
@@ -64,7 +69,7 @@ def test_apply_killed_midway_converges_on_the_next_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     root = CONFIG.write(tmp_path / "config")
     with served(monkeypatch) as (app, url):
-        child = interrupt_midway(app, url, root, signal.SIGKILL)
+        child = interrupt_midway(app, url, root, signal.SIGKILL, tmp_path / "stderr")
         child.communicate(timeout=10)
         assert child.returncode == -signal.SIGKILL
         written = app.stats.writes
@@ -78,8 +83,9 @@ def test_apply_interrupted_with_ctrl_c_reports_and_converges_on_the_next_run(
         monkeypatch: pytest.MonkeyPatch) -> None:
     root = CONFIG.write(tmp_path / "config")
     with served(monkeypatch) as (app, url):
-        child = interrupt_midway(app, url, root, signal.SIGINT)
-        out, err = child.communicate(timeout=30)
+        child = interrupt_midway(app, url, root, signal.SIGINT, tmp_path / "stderr")
+        out, _ = child.communicate(timeout=30)
+        err = (tmp_path / "stderr").read_text(encoding="utf-8")
         assert child.returncode == 130, err
         assert "Traceback" not in err
         assert "Interrupted: run apply again to finish" in err

@@ -185,7 +185,7 @@ def test_json_output_is_pure_json_with_warnings_on_stderr(
     ("plan", "-o", "plan.txt"),
     ("apply", "--parallelism", "0"),
     ("check", "--amount", "500"),
-    ("validate", "--strict"),
+    ("validate", "--pedantic"),
 ])
 def test_usage_errors_exit_64_never_2(
         tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]) -> None:

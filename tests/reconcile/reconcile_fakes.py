@@ -65,6 +65,8 @@ def rich_plan_inputs() -> tuple[dict[str, list[Obj]], FakeSnapshot]:
     """One plan with every action, on the officernd profile (catalogue read-only, gateways and
     invoicing unreadable)."""
     acme, jane = "companies.acme", "members.jane"
+    # A new membership is created with its plan's price from the config (see memberships.py).
+    dedicated = {"create_defaults": {"price": d("400.00")}}
     desired = group(
         obj("locations.downtown", name="Harbor Works Downtown"),
         obj("gateways.stripe-main", provider="stripe", account="acct_1Harbor",
@@ -77,12 +79,12 @@ def rich_plan_inputs() -> tuple[dict[str, list[Obj]], FakeSnapshot]:
         obj(acme, name="Acme Ltd", email="billing@acme.example", location="downtown"),
         obj(jane, name="Jane Doe", email="jane@acme.example", company="acme",
             location="downtown", billing_person=True),
-        obj(f"{acme}.memberships[dedicated-desk@2026-12-01]", owner=acme,
+        obj(f"{acme}.memberships[dedicated-desk@2026-12-01]", owner=acme, meta=dedicated,
             plan="dedicated-desk", start=date(2026, 12, 1), end=None, price=d("380.00")),
-        obj(f"{acme}.memberships[dedicated-desk@2027-01-01]", owner=acme,
+        obj(f"{acme}.memberships[dedicated-desk@2027-01-01]", owner=acme, meta=dedicated,
             plan="dedicated-desk", start=date(2027, 1, 1), end=None),
         obj(f"{jane}.memberships[hot-desk@2027-01-01]", owner=jane, plan="hot-desk",
-            start=date(2027, 1, 1), end=None),
+            meta={"create_defaults": {"price": d("230.00")}}, start=date(2027, 1, 1), end=None),
         obj("invoicing", automatic_bill_run=True, automatic_sending=True),
     )
     desired["fees"] = []  # pruned: managed though none is declared
@@ -97,7 +99,7 @@ def rich_plan_inputs() -> tuple[dict[str, list[Obj]], FakeSnapshot]:
         live(f"{acme}.memberships[hot-desk@2026-12-01]", owner=acme, invoiced=True,
              plan="hot-desk", start=date(2026, 12, 1), end=None, price=d("380.00")),
         live(f"{acme}.memberships[hot-desk@2027-01-01]", owner=acme, plan="hot-desk",
-             start=date(2027, 1, 1), end=None),
+             start=date(2027, 1, 1), end=None, price=d("250.00")),
         live(f"{acme}.fees[printing@2026-11-03]", owner=acme, invoiced=True, plan="printing",
              date=date(2026, 11, 3), quantity=120),
         live(f"{acme}.fees[printing@2026-11-10]", owner=acme, plan="printing",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from flexctl.kinds.base import Profile
 from flexctl.reconcile.diff import diff
+from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 from flexctl.reconcile.render import render_json, render_markdown, render_text
 from tests.reconcile.reconcile_fakes import (
@@ -23,6 +25,7 @@ from tests.reconcile.reconcile_fakes import (
 )
 
 GOLDEN = Path(__file__).parent.parent / "golden"
+AS_OF = date(2027, 1, 15)  # the money summary's date: both acme memberships have started
 TARGET = {"api_url": "local:.flexctl/sandbox.db", "org": "harbor-works", "profile": "officernd"}
 
 
@@ -32,7 +35,7 @@ def rich() -> Plan:
                   today=TODAY)
     return build_plan(result.changes, unmanaged=result.unmanaged, desired=desired,
                       live=snapshot.objects, ranks=RANKS, safety=SafetyPolicy(), target=TARGET,
-                      config_digest="sha256:" + "c" * 64)
+                      config_digest="sha256:" + "c" * 64, money=MoneyOptions("EUR", AS_OF))
 
 
 def check_golden(name: str, text: str) -> None:
@@ -61,12 +64,16 @@ def test_json_golden() -> None:
 def test_json_follows_the_spec_shape() -> None:
     data = json.loads(render_json(rich()))
     assert list(data) == ["format_version", "flexctl_version", "target", "config_digest",
-                          "live_digest", "summary", "changes", "confirmed"]
-    assert data["format_version"] == "1.0"
+                          "live_digest", "summary", "money", "changes", "confirmed"]
+    assert data["format_version"] == "1.1"
     assert data["summary"]["unmanaged"] == {"members": 2}
+    assert list(data["money"]) == ["currency", "as_of", "recurring_monthly", "one_off",
+                                   "customers_affected", "customers"]
     for change in data["changes"]:
         assert list(change) == ["address", "kind", "action", "reason", "changed_paths",
-                                "before", "after", "instructions"]
+                                "before", "after", "instructions", "money"]
+        assert list(change["money"]) == ["effect", "monthly_before", "monthly_after", "one_off",
+                                         "retroactive", "note"]
     hot_desk = next(c for c in data["changes"] if c["address"] == "plans.hot-desk")
     assert hot_desk["before"] == {"price": "250.00"} and hot_desk["after"] == {"price": "230.00"}
 
@@ -77,8 +84,11 @@ def test_text_rules() -> None:
     assert "(1 unchanged field hidden)" in text or "unchanged fields hidden" in text
     assert "secret_key: (sensitive)" in text
     assert "4242" not in text
-    assert text.rstrip().endswith(
-        "Plan: 2 to create, 1 to update, 1 to delete, 1 to replace, 3 manual, 2 blocked.")
+    summary = "Plan: 2 to create, 1 to update, 1 to delete, 1 to replace, 3 manual, 2 blocked."
+    # The money block comes right after the summary line, and ends the text.
+    assert f"\n{summary}\n\nMoney (EUR, run-rate of memberships active on 2027-01-15):\n" in text
+    assert text.rstrip().endswith("companies.acme  monthly 630.00 -> 780.00 (+150.00), "
+                                  "one-off -4.00")
     assert "Unmanaged (not in the configuration, left untouched): 2 members." in text
     assert "\x1b[" not in text
     assert "\x1b[" in render_text(rich(), color=True)

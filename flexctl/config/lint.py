@@ -1,0 +1,31 @@
+"""The pricing lint's warning codes: stable, one line each, silenced by `ignore_warnings` on the
+object (or in `policy` for the whole configuration). Each rule is a kind's `lint` hook."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, get_args
+
+from pydantic import Field
+
+IGNORE_FIELD = "ignore_warnings"  # not an object's field on the platform: never compared
+BUSINESS_DAY_HOURS = 8  # the hours of a day an hourly rate is compared with its full-day price
+FAR_BELOW = 50  # a membership's own price below this percentage of its plan's is "far below"
+
+WarningCode = Literal["FX101", "FX102", "FX103", "FX104", "FX105", "FX106"]
+WARNINGS: dict[str, str] = {
+    "FX101": f"an hourly rate costs less for a whole day ({BUSINESS_DAY_HOURS} hours) than its "
+             "full-day price",
+    "FX102": "a daily rate's half-day price is above its full-day price",
+    "FX103": "a weekend or off-hours price is above the rate's regular price",
+    "FX104": f"a membership's own price is below {FAR_BELOW}% of its plan's price",
+    "FX105": "a storefront product is offered at a location no payment gateway serves",
+    "FX106": "a product that is sold (on the storefront, or assigned without a price of its "
+             "own) has a price of 0",
+}
+assert set(WARNINGS) == set(get_args(WarningCode))
+
+IgnoreWarnings = Annotated[
+    list[WarningCode],
+    Field(description="Pricing-lint warnings (FX1xx codes) that `flexctl validate` does not "
+                      "report here; see the README for what each means."),
+]

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from flexctl.docgen import main
+
+raise SystemExit(main())
