@@ -23,6 +23,7 @@ creates it again where the kind allows it (`Kind.replace_unupdatable`).
 from __future__ import annotations
 
 import builtins
+import copy
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -127,14 +128,14 @@ class Writer:
         if kind.singleton:  # always exists: "creating" it is writing its fields
             self.client.put_singleton(path, body)
             return Done(None)
-        original = dict(body)
+        original = copy.deepcopy(body)  # `_adapt` changes the body (and its properties)
         later = self._adapt(kind, body)
         try:
             done = self._post(kind, obj, path, body)
         except ValidationError as error:
             if not self._learn(kind, path, error):
                 raise
-            body = dict(original)  # a 400 wrote nothing: the POST may be sent again
+            body = copy.deepcopy(original)  # a 400 wrote nothing: the POST may be sent again
             later = self._adapt(kind, body)
             done = self._post(kind, obj, path, body)
         if later:
