@@ -191,20 +191,24 @@ def test_a_failure_stops_the_other_reads_at_their_next_page(
     # Ctrl-C (or a failed read) must not wait for the other kinds to be read to the end: at
     # the platform's pace a large kind takes minutes.
     fake.seed("members", [{"name": f"m{i}"} for i in range(50 * 40)])
+    three_pages = threading.Event()
 
-    def slow(request: httpx.Request) -> httpx.Response:
-        time.sleep(0.005)
+    def counting(request: httpx.Request) -> httpx.Response:
+        pages = sum(1 for r in fake.api_requests("GET") if r.url.path.endswith("/members"))
+        if pages >= 3:
+            three_pages.set()
         return fake.handle(request)
 
-    client = make_client(transport=httpx.MockTransport(slow))
+    client = make_client(transport=httpx.MockTransport(counting))
 
     def work(kind: str) -> int:
         if kind == "plans":
-            time.sleep(0.02)
-            raise failure
+            assert three_pages.wait(10), "the members were never read"
+            raise failure  # the other read is in the middle of its pages
         return len(list(client.list(kind)))
 
     with pytest.raises(type(failure)):
         client.map_concurrently(work, order)
-    assert 0 < client.stats.reads < 20
+    # Stopped at its next page: not the 40 pages of a read to the end (timing-free bound).
+    assert 3 <= client.stats.reads < 40
     assert len(list(client.list("members"))) == 2000  # the client still works afterwards

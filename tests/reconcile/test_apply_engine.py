@@ -4,9 +4,9 @@ unknown outcomes (lost answers, 5xx) without duplicates, replaces, interruption,
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -289,8 +289,10 @@ def test_changes_waiting_for_a_manual_step_are_skipped_not_failed(tmp_path: Path
 
 
 def ctrl_c() -> None:
-    """What a user's Ctrl-C does: SIGINT to this process (its handler runs in the main thread)."""
-    os.kill(os.getpid(), signal.SIGINT)
+    """What a user's Ctrl-C does: SIGINT, handled by the main thread. Sent to that thread, so
+    that its handler runs before the next line (to the process, the kernel may hand it to a
+    worker thread, and the main thread would notice it only a little later)."""
+    signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
 
 
 def test_interrupt_stops_starting_changes_and_rerun_converges(world: World) -> None:
