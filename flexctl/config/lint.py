@@ -27,5 +27,5 @@ assert set(WARNINGS) == set(get_args(WarningCode))
 IgnoreWarnings = Annotated[
     list[WarningCode],
     Field(description="Pricing-lint warnings (FX1xx codes) that `flexctl validate` does not "
-                      "report here; see the README for what each means."),
+                      "report here; see docs/pricing-lint.md for what each means."),
 ]

@@ -275,7 +275,7 @@ class Kind:
 
     def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
         """The natural key of an object with these fields: validate's uniqueness rule, snapshot
-        matching and export all use it (see the README, "Identity")."""
+        matching and export all use it (see docs/kinds.md)."""
         raise NotImplementedError
 
     def natural_key(self, obj: Obj) -> tuple[Any, ...]:
