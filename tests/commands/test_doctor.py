@@ -85,7 +85,7 @@ def test_it_passes_on_both_profiles(doctor: Doctor, profile: str) -> None:
     doctor.setups.append(lambda app: app.store.set_account_status(ORG, "active"))
     code, checks = doctor.run()
     assert code == 0, statuses(checks)
-    assert "companies: 60 object(s)" in details(checks["lists"])
+    assert "companies: 60 objects" in details(checks["lists"])
     assert "the second page holds 10 other objects" in details(checks["paging"])
     assert "read-minute: " in details(checks["rate_limits"]) and "read-day: " in details(
         checks["rate_limits"])
