@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from flexctl.commands.helptext import INTERRUPTED, Command
-from flexctl.commands.options import parse_kinds, target_options
+from flexctl.commands.options import parse_kinds, refresh_option, target_options
 from flexctl.config.loader import (
     CONFIRMATIONS_FILE,
     declared_organization,
@@ -150,6 +150,7 @@ def next_step(out: Path, target: Target, options: TargetOptions) -> str:
 @click.option("--currency", metavar="CODE",
               help="the organization's currency (default: the `currency` of the organization's "
                    "configuration in DIR or the current directory, else its invoices')")
+@refresh_option
 @target_options
 def command(
     out: Path, kinds: str | None, force: bool, currency: str | None, target_opts: TargetOptions
