@@ -35,9 +35,10 @@ from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient, profile_for_url
+from flexctl.platform.environ import ORG_ENV
 from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import ORG_ENV, Target, TargetOptions, activation_step
+from flexctl.platform.target import Target, TargetOptions, activation_step
 from flexctl.readiness.checklist import Readiness, readiness
 from flexctl.readiness.doctor import Diagnosis, Doctor
 from flexctl.readiness.smoke import (

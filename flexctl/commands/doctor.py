@@ -18,7 +18,8 @@ import click
 from flexctl.commands.helptext import USAGE, Command
 from flexctl.commands.options import format_option, target_options
 from flexctl.config.loader import peek
-from flexctl.platform.target import ORG_ENV, TargetOptions
+from flexctl.platform.environ import ORG_ENV
+from flexctl.platform.target import TargetOptions
 from flexctl.readiness.doctor import FAIL, OK, SKIP, WARN, Diagnosis
 from flexctl.sanitize import for_terminal
 from flexctl.session import Session

@@ -29,7 +29,8 @@ from flexctl.export.build import SCHEMA_FILE, Export
 from flexctl.fileio import make_staging_directory
 from flexctl.kinds import count_of
 from flexctl.kinds.configuration import load_config, schema_text, top_level_keys
-from flexctl.platform.target import ORG_ENV, SANDBOX_DB, Target, TargetOptions
+from flexctl.platform.environ import ORG_ENV
+from flexctl.platform.target import SANDBOX_DB, Target, TargetOptions
 from flexctl.session import Session
 
 

@@ -21,8 +21,9 @@ import click
 
 from flexctl.errors import UsageError
 from flexctl.kinds import names as kind_names
+from flexctl.platform.environ import API_URL_ENV, ORG_ENV, TOKEN_URL_ENV
 from flexctl.platform.pacing import Rate
-from flexctl.platform.target import API_URL_ENV, ORG_ENV, TOKEN_URL_ENV, TargetOptions
+from flexctl.platform.target import TargetOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 PLAN_FORMATS = ("text", "json", "markdown")
