@@ -274,7 +274,7 @@ class Session:
     def cohorts(self, as_of: date | None = None) -> CohortReport:
         """The live organization's price cohorts (`flexctl cohorts`); reads only."""
         return read_cohorts(self.client, self.loaded_config(), self.secrets,
-                            as_of=as_of or datetime.now(UTC).date(), exceptions={},
+                            as_of=as_of or datetime.now(UTC).date(),
                             target=self.described_target())
 
     # --- readiness ----------------------------------------------------------------------------

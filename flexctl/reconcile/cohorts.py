@@ -20,9 +20,11 @@ from decimal import Decimal
 from typing import Any
 
 from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase
 from flexctl.kinds import registry
 from flexctl.kinds.base import MoneyContext, Obj
 from flexctl.kinds.money import ZERO, PriceTerm, amount_text
+from flexctl.kinds.repricing import campaigns
 from flexctl.state.desired import LoadedConfigLike, desired_state
 from flexctl.state.snapshot import SnapshotClient, read_snapshot
 
@@ -187,11 +189,11 @@ def read_cohorts(
     secrets: SecretResolver,
     *,
     as_of: date,
-    exceptions: Exceptions,
     target: Mapping[str, Any],
 ) -> CohortReport:
     """Read every live object of the kinds that form cohorts (and what they reference, so
-    that they match the configuration's objects) and group them."""
+    that they match the configuration's objects) and group them, with the customers each
+    repricing campaign excepts."""
     kinds = registry()
     chosen = [k.name for k in kinds if k.cohorts]
     desired = desired_state(loaded, secrets, chosen)
@@ -199,4 +201,11 @@ def read_cohorts(
     snapshot = read_snapshot(client, desired, currency, chosen, all_objects=True, target=target)
     ctx = MoneyContext(currency, as_of, kinds=kinds, desired=desired, live=snapshot.objects)
     declared = {obj.address for name in chosen for obj in desired.get(name, ())}
-    return group(ctx, declared, exceptions, snapshot.target, snapshot.unreadable)
+    return group(ctx, declared, campaign_exceptions(loaded.config), snapshot.target,
+                 snapshot.unreadable)
+
+
+def campaign_exceptions(config: ConfigBase) -> dict[str, frozenset[tuple[str, str]]]:
+    """Campaign key -> the (plan, customer address) pairs its `except` keeps on their price."""
+    return {key: frozenset((campaign.plan, customer) for customer in campaign.except_)
+            for key, campaign in campaigns(config).items() if campaign.except_}

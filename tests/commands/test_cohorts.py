@@ -26,7 +26,8 @@ def by_name(sandbox: Sandbox, path: str, name: str) -> str:
 def seeded(sandbox: Sandbox) -> None:
     """harbor-works as configured, and three memberships outside the configuration: Nora Quinn
     (not declared) on hot desk at the old 225.00 since 2025-06-01, Tidewater's hot desk that
-    ended on 2026-12-31, and Quay Studio's dedicated desk from 2027-03-01."""
+    ended on 2026-12-31, and Quay Studio's dedicated desk from 2027-03-01; then a hot desk
+    campaign that excepts Sofia Rossi (225.00) is added to the configuration."""
     sandbox.seed()
     hot_desk = by_name(sandbox, "plans", "Hot Desk")
     desk = by_name(sandbox, "plans", "Dedicated Desk")
@@ -45,6 +46,10 @@ def seeded(sandbox: Sandbox) -> None:
              "startDate": "2027-03-01", "price": 390},
         ):
             client.create("memberships", body)
+    # A campaign the configuration declares (not applied): Sofia Rossi keeps her price.
+    with (sandbox.root / "repricing.yaml").open("w", encoding="utf-8") as out:
+        out.write("repricing:\n  hot-desk-2027:\n    plan: hot-desk\n    from: 2027-02-01\n"
+                  "    price: 270.00\n    notice_days: 30\n    except: [members.sofia-rossi]\n")
 
 
 def outputs(sandbox: Sandbox) -> tuple[str, str, dict[str, Any]]:
@@ -72,10 +77,12 @@ def test_the_cohorts_of_a_seeded_organization(full: Sandbox) -> None:
     assert (hot_desk["catalogue_price"], hot_desk["ended"], hot_desk["future"]) == \
         ("250.00", 1, 0)
     assert [(c["monthly_price"], c["catalogue"], c["count"], c["monthly_revenue"],
-             c["oldest_start"], c["declared"], c["undeclared"]) for c in hot_desk["cohorts"]] == [
-        ("250.00", True, 1, "250.00", "2026-12-01", 1, []),
+             c["oldest_start"], c["declared"], c["undeclared"], c["excepted"])
+            for c in hot_desk["cohorts"]] == [
+        ("250.00", True, 1, "250.00", "2026-12-01", 1, [], {}),
         ("225.00", False, 2, "450.00", "2025-06-01", 1,
-         ["members.nora-quinn.memberships[hot-desk@2025-06-01]"]),
+         ["members.nora-quinn.memberships[hot-desk@2025-06-01]"],
+         {"hot-desk-2027": ["members.sofia-rossi.memberships[hot-desk@2026-12-01]"]}),
     ]
     desk = next(p for p in data["by_plan"] if p["plan"] == "dedicated-desk")
     assert (desk["count"], desk["future"]) == (2, 1)

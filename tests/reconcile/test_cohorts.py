@@ -4,6 +4,7 @@ declared, undeclared and excepted ones."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
@@ -11,6 +12,7 @@ from decimal import Decimal
 from flexctl.kinds import registry
 from flexctl.kinds.base import MoneyContext, Obj
 from flexctl.reconcile.cohorts import cohort_sizes, group
+from flexctl.reconcile.render_cohorts import render_json, render_markdown, render_text
 
 AS_OF = date(2027, 1, 15)
 TARGET = {"api_url": "local:x.db", "org": "o", "profile": "full"}
@@ -88,3 +90,16 @@ def test_cohort_sizes_count_the_active_ones() -> None:
     assert {k: len(v) for k, v in sizes.items()} == {
         ("desk", Decimal("250.00")): 2, ("desk", Decimal("225.00")): 2,
         ("desk", Decimal("199.99")): 1}
+
+
+def test_a_hostile_plan_name_is_inert_in_every_rendering() -> None:
+    hostile = [plan("desk", "250.00", "Desk\x1b[2J | [x](http://evil) <b>`"),
+               membership("companies.a", "desk", date(2026, 1, 1), "250.00")]
+    report = group(context(hostile), set(), {}, TARGET)
+    text = render_text(report)
+    assert "\x1b" not in text and "Desk\\x1b[2J" in text
+    markdown = render_markdown(report)
+    assert "\x1b" not in markdown and "[x](http" not in markdown and "<b>" not in markdown
+    row = next(line for line in markdown.splitlines() if "`desk`" in line)
+    assert row.count(" | ") == 6  # the name's pipe does not add a column
+    assert json.loads(render_json(report))["by_plan"][0]["name"] == hostile[0].fields["name"]
