@@ -51,6 +51,7 @@ from flexctl.readiness.smoke import (
 )
 from flexctl.readiness.variants import clock, rate_limits, variants
 from flexctl.reconcile.apply import Executor, Progress, execute
+from flexctl.reconcile.cohorts import CohortReport, read_cohorts
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
@@ -280,6 +281,12 @@ class Session:
         sandbox's directory), else the current directory's."""
         root = self.loaded.root if self.loaded is not None else Path.cwd()
         return root / ".flexctl" / "journals"
+
+    def cohorts(self, as_of: date | None = None) -> CohortReport:
+        """The live organization's price cohorts (`flexctl cohorts`); reads only."""
+        return read_cohorts(self.client, self.loaded_config(), self.secrets,
+                            as_of=as_of or datetime.now(UTC).date(),
+                            target=self.described_target())
 
     # --- readiness ----------------------------------------------------------------------------
 
