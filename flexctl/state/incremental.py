@@ -50,10 +50,11 @@ class CountingClient(Protocol):
     ) -> builtins.list[dict[str, Any]]: ...
 
 
-def platform_time(client: CountingClient) -> float:
+def platform_time(client: object) -> float:
     """Now by the platform's clock (the last answer's `Date`, which is no later than now),
     else by this machine's; one second earlier, since `Date` drops the fraction."""
-    stamp = client.observed.get("date")
+    observed = getattr(client, "observed", None)
+    stamp = observed.get("date") if isinstance(observed, Mapping) else None
     if stamp:
         try:
             return parsedate_to_datetime(stamp).timestamp() - 1.0

@@ -27,7 +27,7 @@ from flexctl.kinds._owned import unique_address
 from flexctl.kinds._values import PlatformValueError, unique_slug
 from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.refs import RefMap
-from flexctl.state.incremental import CachedReader
+from flexctl.state.incremental import CachedReader, platform_time
 
 ACCOUNT_PATH = "account"
 
@@ -61,6 +61,7 @@ class Snapshot:
     unreadable: dict[str, str]  # kind -> why the target cannot read it
     refs: RefMap
     account_status: str | None  # "onboarding" | "active"; None when the target hides it
+    read_at: float | None = None  # when the read began, by the platform's clock (epoch s)
 
 
 def read_snapshot(
@@ -82,6 +83,7 @@ def read_snapshot(
     `reader` reads the kinds through the snapshot cache (incremental reads).
     """
     profile = client.profile
+    read_at = platform_time(client)
     wanted = {k.name for k in registry()} if all_objects else set(desired)
     if kinds is not None:
         wanted &= set(kinds)
@@ -118,6 +120,7 @@ def read_snapshot(
         unreadable=unreadable,
         refs=refs,
         account_status=str(account["status"]) if account and account.get("status") else None,
+        read_at=read_at,
     )
 
 
