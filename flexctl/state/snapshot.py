@@ -94,9 +94,9 @@ def read_snapshot(
     jobs: list[tuple[str, Callable[[], Any]]] = [
         (k.name, _fetcher(client, k, k.name in complete, reader)) for k in readable
     ]
-    sources = {k.history_source: k.history_select for k in readable if k.history_source}
-    for path, select in sources.items():
-        jobs.append((path, _lister(client, path, select)))
+    sources = {k.history_source: k for k in readable if k.history_source}
+    for path, kind in sources.items():
+        jobs.append((path, _history(client, path, kind, reader)))
     if profile is Profile.FULL:
         jobs.append((ACCOUNT_PATH, lambda: client.get_singleton(ACCOUNT_PATH)))
     fetched: dict[str, Any] = dict(
@@ -135,6 +135,14 @@ def _fetcher(
     if complete:
         return lambda: client.read_complete(path, select=kind.select)
     return _lister(client, path, kind.select)
+
+
+def _history(
+    client: SnapshotClient, path: str, kind: Kind, reader: CachedReader | None
+) -> Callable[[], Any]:
+    if reader is not None:
+        return lambda: reader.read_path(path, kind.history_select, kind.history_incremental)
+    return _lister(client, path, kind.history_select)
 
 
 def _lister(client: SnapshotClient, path: str, select: tuple[str, ...]) -> Callable[[], Any]:
