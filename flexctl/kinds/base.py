@@ -235,6 +235,7 @@ class Kind:
     # The platform collection whose documents tell which objects are invoiced (history).
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
+    history_incremental: ClassVar[bool] = False  # the platform filters it by `modifiedAt`
     # The platform filters this kind's list by `modifiedAt[$gt]` (reference §2.1), so a cached
     # read asks only for what changed since the last one (`flexctl.state.incremental`).
     incremental: ClassVar[bool] = False
