@@ -10,6 +10,7 @@ unknown keys. Each kind's own model lives in its module under `flexctl/kinds/`; 
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -199,6 +200,12 @@ class PolicyBase(Model):
     )
     money: MoneyPolicy = Field(
         MoneyPolicy(), description="Money guards: what a plan may do to what customers pay."
+    )
+    lock_date: date | None = Field(
+        None, description="Billing periods up to and including this date are closed: a plan "
+        "that would start, end, delete or reprice a membership, or create, change or delete a "
+        "fee, inside them is blocked (the platform's own lock date, where the target exposes "
+        "it, counts too: the later wins)."
     )
     ignore_warnings: IgnoreWarnings = []
 

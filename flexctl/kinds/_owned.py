@@ -166,7 +166,7 @@ class OwnedKind(FieldKind):
     ) -> Obj:
         by_name = self.by_name
         fields: dict[str, Any] = dict(self.implied)
-        for name, value in v.written(item, exclude=("id",)).items():
+        for name, value in v.written(item, exclude=("id", "changes")).items():
             fields[name] = by_name[name].desired(value, config.currency)
         plan = plans.get(str(fields["plan"]))
         defaults = {

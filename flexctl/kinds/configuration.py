@@ -28,13 +28,13 @@ from flexctl.config.rules import Broken, Checker, KeyPath
 from flexctl.config.types import ConfigBase, PolicyBase, is_slug
 from flexctl.errors import ConfigError, ConfigIssue
 from flexctl.gcpause import gc_paused
-from flexctl.kinds import registry
+from flexctl.kinds import registry, repricing
 from flexctl.kinds.base import Kind
 
 
 def keyed_sections(kinds: Sequence[Kind]) -> list[str]:
-    """The sections that map keys to objects."""
-    return [k.section for k in kinds if k.section and not k.singleton]
+    """The sections that map keys to objects (the kinds', then the repricing campaigns)."""
+    return [*(k.section for k in kinds if k.section and not k.singleton), repricing.SECTION]
 
 
 @cache
@@ -48,6 +48,7 @@ def _model(kinds: tuple[Kind, ...]) -> type[ConfigBase]:
     )
     sections: dict[str, Any] = {k.section: k.section_type() for k in kinds if k.section}
     described = Field(policy(), description=ConfigBase.model_fields["policy"].description)
+    sections[repricing.SECTION] = repricing.section_field()
     return create_model("Config", __base__=ConfigBase, policy=(policy, described), **sections)
 
 
@@ -136,7 +137,7 @@ def check(
     if "currency" not in broken and config.currency not in CURRENCIES:
         checker.add(("currency",), f"'{config.currency}' is not an ISO 4217 currency code")
     for section in keyed_sections(kinds):
-        for key in sections[section]:
+        for key in config.section(section):
             if not is_slug(key):
                 checker.add((section, key), f"key '{key}' must be a slug: lowercase letters, "
                             "digits, '-' and '_', starting with a letter or digit")
@@ -148,6 +149,7 @@ def check(
             if other != where:
                 checker.add((*path, "id"), f"id {pin} is already pinned by {other}")
         kind.check(config, checker)
+    repricing.check(config, checker)
     checker.amount(("policy", "money", "max_monthly_decrease"),
                    config.policy.money.max_monthly_decrease)
     if not checker.issues and not broken:

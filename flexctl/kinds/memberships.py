@@ -25,6 +25,7 @@ from types import MappingProxyType
 from typing import Any
 
 from pydantic import Field as ModelField
+from pydantic import model_validator
 
 from flexctl.config.lint import FAR_BELOW, IgnoreWarnings
 from flexctl.config.rules import Checker
@@ -32,10 +33,27 @@ from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import PLANS, OwnedKind
 from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
-from flexctl.kinds.money import ZERO, MoneyEffect, Recurring, period_note
+from flexctl.kinds.money import ZERO, MoneyEffect, PriceTerm, Recurring, period_note
 from flexctl.kinds.refs import RefMap
 
 DEFERRED = "flexctlDeferred"  # custom property: the fields a create left to an update
+
+
+class Change(Model):
+    """A change of the line from a date: on the platform, the membership ends the day before
+    and a new one starts on `from` (see docs/changing-prices.md)."""
+
+    from_: date = ModelField(alias="from", description="The first day of the change "
+                             "(YYYY-MM-DD): after the line's start, on or before its end.")
+    price: Amount | None = ModelField(None, description="The monthly price from that day.")
+    plan: Ref | None = ModelField(None, description="The plan from that day (a plan key).")
+    location: Ref | None = ModelField(None, description="The location from that day.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Change:
+        if self.price is None and self.plan is None and self.location is None:
+            raise ValueError("a change needs at least one of `price`, `plan` or `location`")
+        return self
 
 
 class Membership(Model):
@@ -52,6 +70,9 @@ class Membership(Model):
     )
     name: Name | None = None
     """The invoice line's name; omitted = the plan's name."""
+    changes: list[Change] = []
+    """Changes of price, plan or location from a date, in date order: each one ends the
+    membership the day before and starts a new one."""
     ignore_warnings: IgnoreWarnings = []
 
 
@@ -77,6 +98,7 @@ class Memberships(OwnedKind):
     scope_prefix = "flex.community.memberships"
     portal = "Billing > Memberships"
     date_field = "start"
+    cohorts = True
     plan_billing = "recurring"
     wrong_plan_hint = "charge one-off plans as fees"
     identity_words = "plan and start"
@@ -100,6 +122,25 @@ class Memberships(OwnedKind):
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         if item.end is not None and item.end < item.start:
             checker.add((*path, "end"), f"end {item.end} is before start {item.start}")
+        previous = item.start
+        plans = checker.sections.get(PLANS, {})
+        for number, change in enumerate(item.changes):
+            where = (*path, "changes", number)
+            if change.from_ <= previous:
+                what = "the line's start" if previous == item.start else "the previous change"
+                checker.add((*where, "from"), f"from {change.from_} must be after {what} "
+                            f"({previous})")
+            elif item.end is not None and change.from_ > item.end:
+                checker.add((*where, "from"), f"from {change.from_} is after the line's end "
+                            f"{item.end}")
+            previous = max(previous, change.from_)
+            if change.plan is not None and checker.ref((*where, "plan"), change.plan, PLANS):
+                plan = plans.get(change.plan)
+                if plan is not None and plan.billing != self.plan_billing:
+                    checker.add((*where, "plan"), f"plan '{change.plan}' is {plan.billing}; a "
+                                f"membership needs a {self.plan_billing} plan")
+            checker.ref((*where, "location"), change.location, "locations")
+            checker.amount((*where, "price"), change.price)
 
     def lint(self, config: ConfigBase, checker: Checker) -> None:
         super().lint(config, checker)
@@ -219,6 +260,21 @@ class Memberships(OwnedKind):
             group=str(obj.fields.get("plan")),
             invoiced=bool(obj.meta.get("invoiced")),
         )
+
+    def price_term(self, obj: Obj, ctx: MoneyContext) -> PriceTerm:
+        """Its cohort: its plan and what it pays a month, its own price, else the plan's on the
+        target (the configuration's when the target does not have the plan yet)."""
+        plan_key = str(obj.fields.get("plan"))
+        address = f"{PLANS}.{plan_key}"
+        plan = ctx.live_by_address.get(address) or ctx.by_address.get(address)
+        catalogue = plan.fields.get("price") if plan is not None else None
+        catalogue = catalogue if isinstance(catalogue, Decimal) else None
+        terms = self.recurring(obj, ctx)
+        own = obj.fields.get("price")
+        if not isinstance(own, Decimal) and catalogue is not None:
+            terms = replace(terms, monthly=catalogue)
+        label = str(plan.fields.get("name") or plan_key) if plan is not None else plan_key
+        return PriceTerm(terms, catalogue, label)
 
     def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
         effect = super().money_effect(before, after, ctx)

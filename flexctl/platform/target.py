@@ -364,6 +364,7 @@ class TargetOptions:
     token_url: str | None = None
     read_rate: str | None = None
     write_rate: str | None = None
+    refresh: bool = False  # read every kind in full, not through the snapshot cache
 
     def resolve(self, config_org: str | None, config_root: Path | None) -> Target:
         return resolve_target(self.api_url, self.org, self.token_url, config_org, config_root)
