@@ -29,6 +29,7 @@ from flexctl.errors import (
 )
 from flexctl.export.build import Export, build_export
 from flexctl.export.currency import configured_currency, live_currency
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
@@ -84,6 +85,7 @@ class PlanRun:
     binding: Mapping[str, str | None] = field(default_factory=dict)  # see Target.binding
 
 
+@gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
 def make_plan(
     loaded: Loaded,
     client: SnapshotClient,

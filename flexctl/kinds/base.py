@@ -84,9 +84,9 @@ class Capability:
         return cls(False, False, False, False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obj:
-    """One normalized object of a kind, desired or live."""
+    """One normalized object of a kind, desired or live (slots: a plan holds 100,000s)."""
 
     kind: str  # "plans", "memberships", "invoicing", ...
     # stable plan address: "plans.hot-desk", "companies.acme.memberships[hot-desk@2026-12-01]"
