@@ -135,6 +135,9 @@ def make_plan(
         warnings=secrets.warnings,
         money=MoneyOptions(config.currency, as_of or today, config.policy.money),
         confirmed=result.confirmed,
+        notes=[note for kind in selected if kind.name in desired
+               for note in kind.plan_notes(config, desired[kind.name],
+                                           snapshot.objects.get(kind.name, ()))],
     )
     chosen = list(kinds) if kinds is not None else None
     return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
