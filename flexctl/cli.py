@@ -75,6 +75,12 @@ def _doctor() -> click.Command:
     return command
 
 
+def _notices() -> click.Command:
+    from flexctl.commands.notices import command
+
+    return command
+
+
 def _emulator() -> click.Command:
     from flexctl.commands.emulator import command
 
@@ -92,6 +98,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "check": (_check, "Check what stands between the organization and its first payment."),
     "confirm": (_confirm, "Record manual steps the platform's API cannot verify as done."),
     "doctor": (_doctor, "Check, by reading only, what flexctl needs of the target."),
+    "notices": (_notices, "Write a repricing campaign's notice letters as a mail-merge CSV."),
     "emulator": (_emulator, "Serve the local OfficeRnD Flex emulator, or set its account."),
 }
 

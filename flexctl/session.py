@@ -118,6 +118,7 @@ def make_plan(
         profile=client.profile,
         prune=config.policy.prune,
         today=today,
+        as_of=as_of,
         activation=activation,
         confirmations=confirmations,
     )

@@ -105,6 +105,12 @@ class RuleContext:
     activation: str = ACTIVATE_ON_PLATFORM  # how the account becomes Active on this target
     # Owners (customer addresses) that have invoiced items: billing history, never deleted.
     owners_with_history: frozenset[str] = frozenset()
+    as_of: date | None = None  # the plan's --as-of date, when given
+
+    @property
+    def notice_from(self) -> date:
+        """The day notice periods count from: --as-of, else today."""
+        return self.as_of or self.today
 
 
 class MoneyContext:

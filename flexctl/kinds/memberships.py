@@ -88,6 +88,28 @@ def end_date(live: Obj, today: date) -> date:
     return min(end, current) if isinstance(current, date) else end  # never extend it
 
 
+def _raises(was: Decimal | None, price: Decimal | None, plan_price: Decimal | None) -> bool:
+    new = price if price is not None else plan_price
+    return was is not None and new is not None and new > was
+
+
+def _too_soon(obj: Obj, ctx: RuleContext) -> str | None:
+    """A price rise (a campaign's, or a line's `changes` entry) that starts before its customers
+    have had the notice it needs: blocked with the earliest date that gives it."""
+    notice = obj.meta.get("notice")
+    start = obj.fields.get("start")
+    if not notice or not isinstance(start, date):
+        return None
+    days, who = notice
+    if days <= 0:
+        return None  # no notice asked for
+    earliest = ctx.notice_from + timedelta(days=days)
+    if start >= earliest:
+        return None
+    return (f"{who} needs {days} days' notice: {start} is sooner than {days} days after "
+            f"{ctx.notice_from}; the earliest compliant date is {earliest}")
+
+
 def _plain(value: object) -> str:
     return "(unset)" if value is None else str(value)
 
@@ -183,6 +205,10 @@ class Memberships(OwnedKind):
                 meta["change_note"] = period.note
             if period.campaign:
                 meta["campaign"] = (period.campaign, period.was)
+                days = repricing.campaigns(config)[period.campaign].notice_days
+                meta["notice"] = (days, f"campaign {period.campaign}")
+            elif number and _raises(period.was, period.price, plan_price(period.plan)):
+                meta["notice"] = (config.policy.notice_days, "policy.notice_days")
             out.append((Membership.model_validate(values), meta))
         out[0][1]["change_note"] = f"ends {found[0].end}, the day before its change from " \
                                    f"{found[1].start}"
@@ -246,7 +272,9 @@ class Memberships(OwnedKind):
         fixed: Sequence[str],
         ctx: RuleContext,
     ) -> str | None:
-        if live is None or not live.meta.get("invoiced"):
+        if live is None:
+            return _too_soon(obj, ctx)
+        if not live.meta.get("invoiced"):
             return None
         if "start" in changed:
             return "the membership is invoiced; its start date cannot change"

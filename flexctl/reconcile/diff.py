@@ -61,6 +61,7 @@ def diff(
     profile: Profile,
     prune: Collection[str] = (),
     today: date,
+    as_of: date | None = None,
     activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
 ) -> DiffResult:
@@ -74,6 +75,7 @@ def diff(
         rules=RuleContext(
             profile=profile,
             today=today,
+            as_of=as_of,
             account_status=snapshot.account_status,
             activation=activation,
             owners_with_history=frozenset(

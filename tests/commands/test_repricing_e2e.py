@@ -189,3 +189,58 @@ def _faulty(profile: str, fault: str) -> Callable[[Target], Emulator]:
         return app
 
     return sandbox_app
+
+
+def test_a_campaign_inside_its_notice_period_is_blocked_with_the_earliest_date(
+    sandbox: Sandbox,
+) -> None:
+    reprice(sandbox)
+    late = ("--as-of", "2027-01-10")  # 30 days' notice from then: 2027-02-09 at the earliest
+    result = sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *late)
+    assert result.code == 3, result.out + result.err
+    assert ("campaign hot-desk-2027 needs 30 days' notice: 2027-02-01 is sooner than 30 days "
+            "after 2027-01-10; the earliest compliant date is 2027-02-09") in result.out
+    refused = sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *late)
+    assert refused.code == 3, refused.out + refused.err
+    assert len(memberships(sandbox)) == 6  # nothing written
+    sandbox.edit("organization.yaml", "from: 2027-02-01", "from: 2027-02-09")
+    assert sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *late).code == 2
+
+
+def test_a_line_price_rise_needs_the_policy_notice(sandbox: Sandbox) -> None:
+    reprice(sandbox)
+    sandbox.edit("organization.yaml", "  max_change_ratio: 0.3\n",
+                 "  max_change_ratio: 0.3\n  notice_days: 30\n")
+    result = sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *AS_OF)
+    assert result.code == 3, result.out + result.err
+    assert ("policy.notice_days needs 30 days' notice: 2027-01-01 is sooner than 30 days "
+            "after 2026-12-15; the earliest compliant date is 2027-01-14") in result.out
+
+
+def test_an_invoiced_membership_is_split_by_ending_it(sandbox: Sandbox) -> None:
+    reprice(sandbox)
+    liam = next(d for d in sandbox.live("memberships") if d.get("isPersonal")
+                and str(d["startDate"]).startswith("2026-12-01") and d["price"] == 250)
+    sandbox.invoice(memberships=[str(liam["_id"])])
+    applied = sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *AS_OF)
+    assert applied.code == 0, applied.out + applied.err
+    assert memberships(sandbox) == sorted(SPLIT)
+
+
+def test_notices_csv_has_one_row_per_repriced_membership(sandbox: Sandbox) -> None:
+    reprice(sandbox)
+    sandbox.edit("customers/members.yaml", "    name: Liam Walsh", "    name: =HYPERLINK(x)")
+    sandbox.edit("customers/members.yaml", "      - {plan: hot-desk, start: 2026-12-01}",
+                 "      - {plan: hot-desk, start: 2026-12-01}\n"
+                 "      - {plan: hot-desk, start: 2025-01-01, end: 2026-11-30}")
+    out = sandbox.root.parent / "notices.csv"
+    sandbox.capsys.readouterr()
+    assert main(["notices", "hot-desk-2027", str(sandbox.root), "-o", str(out)]) == 0
+    assert out.read_text(encoding="utf-8") == (
+        "customer,customer_name,billing_contact,billing_email,membership,plan,"
+        "old_monthly_price,new_monthly_price,currency,effective_date\n"
+        "members.liam-walsh,'=HYPERLINK(x),'=HYPERLINK(x),liam.walsh@example.org,"
+        "members.liam-walsh.memberships[hot-desk@2026-12-01],Hot Desk,250.00,270.00,EUR,"
+        "2027-02-01\n")
+    assert "Wrote " in sandbox.capsys.readouterr().err
+    assert main(["notices", "nope", str(sandbox.root)]) == 1
