@@ -129,8 +129,10 @@ def make_plan(
         profile=client.profile,
         prune=config.policy.prune,
         today=today,
+        as_of=as_of,
         activation=activation,
         confirmations=confirmations,
+        lock=(config.policy.lock_date, "policy.lock_date") if config.policy.lock_date else None,
     )
     plan = build_plan(
         result.changes,
@@ -147,6 +149,9 @@ def make_plan(
         money=MoneyOptions(config.currency, as_of or today, config.policy.money)
         if partial is None else None,
         confirmed=result.confirmed,
+        notes=[note for kind in selected if kind.name in desired
+               for note in kind.plan_notes(config, desired[kind.name],
+                                           snapshot.objects.get(kind.name, ()))],
     )
     chosen = list(kinds) if kinds is not None else None
     return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
