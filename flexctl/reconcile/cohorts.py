@@ -13,7 +13,7 @@ This module groups and counts; it names no kind (the kinds with `cohorts` set ta
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,7 +23,7 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.kinds import registry
 from flexctl.kinds.base import MoneyContext, Obj
-from flexctl.kinds.money import ZERO, PriceTerm, amount_text
+from flexctl.kinds.money import ZERO, PriceTerm, Recurring, amount_text
 from flexctl.kinds.repricing import campaigns
 from flexctl.state.desired import LoadedConfigLike, desired_state
 from flexctl.state.snapshot import SnapshotClient, read_snapshot
@@ -119,6 +119,65 @@ def cohort_sizes(ctx: MoneyContext) -> dict[tuple[str, Decimal], list[str]]:
         if term.terms.active_on(ctx.as_of):
             sizes.setdefault(term.cohort, []).append(obj.address)
     return sizes
+
+
+@dataclass(frozen=True)
+class CohortTouch:
+    """A cohort a plan touches: its size on the as-of date, how many of its objects the plan
+    changes (their price, period, plan: anything with a money effect) and how many it brings
+    to that price (new objects, a new price, a replace)."""
+
+    plan: str
+    monthly: Decimal
+    catalogue: bool  # the plan's price on the target now
+    count: int
+    changed: int
+    joining: int
+    noun: str  # what the cohort is made of, in words
+    plural: str
+
+    def describe(self, amount: Callable[[Decimal], str]) -> str:
+        """"hot-desk at 250.00 (catalogue): 14 memberships, 3 changed by this plan"."""
+        parts = [f"{self.count} {self.noun if self.count == 1 else self.plural}"]
+        if self.changed:
+            parts.append(f"{self.changed} changed by this plan")
+        if self.joining:
+            parts.append(f"{self.joining} joining")
+        price = f"{amount(self.monthly)}{' (catalogue)' if self.catalogue else ''}"
+        return f"{self.plan} at {price}: {', '.join(parts)}"
+
+
+def touched(
+    ctx: MoneyContext, changes: Iterable[tuple[str, Recurring | None]]
+) -> tuple[CohortTouch, ...]:
+    """The cohorts that changes touch; each change is (the live address it alters, its
+    recurring terms after it). Cohorts are of live objects active on the as-of date; a change
+    joins the cohort of its terms after if it bills on or after that day."""
+    members: dict[str, tuple[str, Decimal]] = {}
+    sizes: dict[tuple[str, Decimal], int] = {}
+    catalogue: dict[str, Decimal | None] = {}
+    for obj, term in price_terms(ctx):
+        catalogue.setdefault(term.terms.group, term.catalogue)
+        if term.terms.active_on(ctx.as_of):
+            members[obj.address] = term.cohort
+            sizes[term.cohort] = sizes.get(term.cohort, 0) + 1
+    changed: dict[tuple[str, Decimal], int] = {}
+    joining: dict[tuple[str, Decimal], int] = {}
+    for address, after in changes:
+        was = members.get(address)
+        if was is not None:
+            changed[was] = changed.get(was, 0) + 1
+        if after is not None and after.running(ctx.as_of):
+            key = (after.group, after.monthly)
+            if was != key:
+                joining[key] = joining.get(key, 0) + 1
+    kinds = [k for k in ctx.kinds if k.cohorts]
+    noun, plural = (kinds[0].noun, kinds[0].plural) if len(kinds) == 1 else ("object", "objects")
+    return tuple(
+        CohortTouch(plan, price, price == catalogue.get(plan), sizes.get((plan, price), 0),
+                    changed.get((plan, price), 0), joining.get((plan, price), 0), noun, plural)
+        for plan, price in sorted({*changed, *joining}, key=lambda k: (k[0], -k[1]))
+    )
 
 
 def group(

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from flexctl.config.types import MoneyPolicy
 from flexctl.kinds.base import Kind, MoneyContext, Obj
 from flexctl.kinds.money import NO_EFFECT, ZERO, Effect, MoneyEffect, Recurring, amount_text
+from flexctl.reconcile.cohorts import CohortTouch, touched
 
 # Actions whose money counts; a blocked change (and a notice) changes nothing.
 COUNTED = frozenset({"create", "update", "delete", "replace", "manual"})
@@ -85,6 +86,7 @@ class MoneySummary:
     customers: tuple[CustomerMoney, ...]  # affected ones, largest change first
     by_plan: tuple[tuple[str, Decimal, Decimal], ...]  # (plan, before, after) run-rates
     moves_money_now: tuple[str, ...]  # addresses of changes that move money by themselves
+    cohorts: tuple[CohortTouch, ...] = ()  # the price cohorts the changes touch
 
     @property
     def delta(self) -> Decimal:
@@ -111,6 +113,12 @@ class MoneySummary:
                  "monthly_after": self.amount(c.monthly_after),
                  "one_off": self.amount(c.one_off, signed=True)}
                 for c in self.customers
+            ],
+            "cohorts": [
+                {"plan": c.plan, "monthly_price": self.amount(c.monthly),
+                 "catalogue": c.catalogue, "count": c.count, "changed": c.changed,
+                 "joining": c.joining}
+                for c in self.cohorts
             ],
         }
 
@@ -177,10 +185,12 @@ def summarize(
     _live_run_rate(ctx, frozenset(managed), tally)
     added = removed = retro = ZERO
     moving: list[str] = []
+    altered: list[tuple[str, Recurring | None]] = []  # for the cohorts the plan touches
     for change in changes:
         effect = change.money or NO_EFFECT
         if change.action not in COUNTED or effect.effect is Effect.NONE:
             continue
+        altered.append((change.replaces or change.address, effect.after))
         if effect.moves_money:
             moving.append(change.address)
         one_off = effect.one_off or ZERO
@@ -203,6 +213,7 @@ def summarize(
         recurring_before=before, recurring_after=before + sum(tally.delta.values(), ZERO),
         one_off_added=added, one_off_removed=removed, retroactive=retro,
         customers=_customers(tally), by_plan=_by_plan(tally), moves_money_now=tuple(moving),
+        cohorts=touched(ctx, altered),
     )
 
 
