@@ -35,9 +35,10 @@ from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient, profile_for_url
+from flexctl.platform.environ import ORG_ENV
 from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import ORG_ENV, Target, TargetOptions, activation_step
+from flexctl.platform.target import Target, TargetOptions, activation_step
 from flexctl.readiness.checklist import Readiness, readiness
 from flexctl.readiness.doctor import Diagnosis, Doctor
 from flexctl.readiness.smoke import (
@@ -55,6 +56,7 @@ from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
 from flexctl.reconcile.saved_plan import binding_mismatch
+from flexctl.state.cache import SnapshotCache
 from flexctl.state.confirmations import (
     Confirmation,
     Confirmations,
@@ -63,6 +65,7 @@ from flexctl.state.confirmations import (
 )
 from flexctl.state.confirmations import now as confirmation_time
 from flexctl.state.desired import LoadedConfigLike, desired_state
+from flexctl.state.incremental import CachedReader
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
 
 
@@ -98,19 +101,21 @@ def make_plan(
     as_of: date | None = None,
     activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
+    reader: CachedReader | None = None,
 ) -> PlanRun:
     """Read the target and plan the config against it (nothing is written).
 
     `force` lifts the safety ratio and the money guards (with a warning); `safety=False` skips
     them (drift reports). `as_of` is the date of the money summary's run-rate (default today).
     `activation` is how the account becomes Active on this target (for blocked bill runs).
-    `confirmations` are the manual steps confirmed by hand (`flexctl confirm`).
+    `confirmations` are the manual steps confirmed by hand (`flexctl confirm`); `reader`
+    reads through the snapshot cache.
     """
     config = loaded.config
     today = today or datetime.now(UTC).date()
     desired = desired_state(loaded, secrets, kinds)
     snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
-                             complete=config.policy.prune)
+                             complete=config.policy.prune, reader=reader)
     selected = [k for k in registry() if kinds is None or k.name in kinds]
     result = diff(
         desired,
@@ -151,6 +156,7 @@ class Session:
         target: Target,
         secrets: SecretResolver,
         client: FlexClient,
+        cache: SnapshotCache | None = None,
     ) -> None:
         self.loaded = loaded
         self.options = options
@@ -158,6 +164,9 @@ class Session:
         self.secrets = secrets
         self.client = client
         self.journal_path: Path | None = None  # the last apply's journal file
+        # Reads through the snapshot cache (not on the local sandbox, whose reads cost
+        # nothing); `--refresh` reads every kind in full (and stores it).
+        self.reader = CachedReader(client, cache, refresh=options.refresh) if cache else None
 
     @classmethod
     @contextmanager
@@ -190,8 +199,10 @@ class Session:
                 raise StalePlanError("; ".join(mismatch) + "; nothing was applied and no "
                                      "credential was sent")
         secrets = SecretResolver.for_config(loaded) if loaded else SecretResolver()
-        with options.open_client(target, read_only=read_only) as client:
-            yield cls(loaded, options, target, secrets, client)
+        with (SnapshotCache.open(target.api_url, target.org) as cache,
+              options.open_client(target, read_only=read_only) as client):
+            yield cls(loaded, options, target, secrets, client,
+                      None if target.is_local else cache)
 
     def loaded_config(self) -> LoadedConfig:
         if self.loaded is None:
@@ -234,7 +245,7 @@ class Session:
         run = make_plan(self.loaded_config(), self.client, self.described_target(),
                         secrets=self.secrets, kinds=kinds, force=force, safety=safety,
                         as_of=as_of, activation=self.activation(),
-                        confirmations=self.confirmations())
+                        confirmations=self.confirmations(), reader=self.reader)
         return replace(run, binding=self.target.binding())
 
     def apply(
@@ -283,7 +294,7 @@ class Session:
         """The "ready to get paid" checklist over a snapshot of every object."""
         desired = desired_state(self.loaded_config(), self.secrets)
         snapshot = read_snapshot(self.client, desired, self.config.currency, all_objects=True,
-                                 target=self.described_target())
+                                 target=self.described_target(), reader=self.reader)
         return readiness(self.config, desired, snapshot, self.activation(),
                          self.confirmations()), snapshot
 
@@ -336,7 +347,7 @@ class Session:
                   or live_currency(self.client)).upper()
         scope = sorted(with_references(kinds)) if kinds is not None else None
         snapshot = read_snapshot(self.client, {}, chosen, scope, all_objects=True,
-                                 target=self.described_target())
+                                 target=self.described_target(), reader=self.reader)
         return build_export(snapshot, self.target.org, chosen, scope)
 
 

@@ -27,6 +27,7 @@ from flexctl.commands.options import (
     as_of_option,
     format_option,
     kind_options,
+    refresh_option,
     target_options,
     use_color,
 )
@@ -110,6 +111,7 @@ class ApplyOptions:
               help="how long to wait for another apply on the same target to finish")
 @as_of_option
 @kind_options
+@refresh_option
 @target_options
 def command(
     path: str,

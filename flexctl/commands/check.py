@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
-from flexctl.commands.options import format_option, target_options
+from flexctl.commands.options import format_option, refresh_option, target_options
 from flexctl.config.currency import minor_units
 from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
@@ -135,6 +135,7 @@ def render_json(result: Readiness, smoke: SmokeResult | None) -> str:
               help="the smoke test's charge, in the config's currency")
 @click.option("--card", default="tok_visa", show_default=True, metavar="TOKEN",
               help="the smoke test's card: a Stripe test token (tok_visa, tok_chargeDeclined, ...)")
+@refresh_option
 @target_options
 def command(
     path: str, fmt: str, smoke: bool, amount: Decimal, card: str, target_opts: TargetOptions

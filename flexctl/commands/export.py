@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from flexctl.commands.helptext import INTERRUPTED, Command
-from flexctl.commands.options import parse_kinds, target_options
+from flexctl.commands.options import parse_kinds, refresh_option, target_options
 from flexctl.config.loader import (
     CONFIRMATIONS_FILE,
     declared_organization,
@@ -29,7 +29,8 @@ from flexctl.export.build import SCHEMA_FILE, Export
 from flexctl.fileio import make_staging_directory
 from flexctl.kinds import count_of
 from flexctl.kinds.configuration import load_config, schema_text, top_level_keys
-from flexctl.platform.target import ORG_ENV, SANDBOX_DB, Target, TargetOptions
+from flexctl.platform.environ import ORG_ENV
+from flexctl.platform.target import SANDBOX_DB, Target, TargetOptions
 from flexctl.session import Session
 
 
@@ -150,6 +151,7 @@ def next_step(out: Path, target: Target, options: TargetOptions) -> str:
 @click.option("--currency", metavar="CODE",
               help="the organization's currency (default: the `currency` of the organization's "
                    "configuration in DIR or the current directory, else its invoices')")
+@refresh_option
 @target_options
 def command(
     out: Path, kinds: str | None, force: bool, currency: str | None, target_opts: TargetOptions

@@ -18,6 +18,7 @@ from flexctl.commands.options import (
     as_of_option,
     format_option,
     kind_options,
+    refresh_option,
     target_options,
     use_color,
 )
@@ -93,6 +94,7 @@ def warn(run: PlanRun) -> None:
                                         "(one self-contained HTML page)")
 @as_of_option
 @kind_options
+@refresh_option
 @target_options
 def command(
     path: str,

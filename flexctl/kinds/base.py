@@ -235,6 +235,9 @@ class Kind:
     # The platform collection whose documents tell which objects are invoiced (history).
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
+    # The platform filters this kind's list by `modifiedAt[$gt]` (reference §2.1), so a cached
+    # read asks only for what changed since the last one (`flexctl.state.incremental`).
+    incremental: ClassVar[bool] = False
     # API fields every document of the kind carries (the platform requires them): `flexctl
     # doctor` warns when a sample of live documents lacks one. Others may be left out empty.
     expected_fields: ClassVar[frozenset[str]] = frozenset()

@@ -27,6 +27,7 @@ from flexctl.kinds._owned import unique_address
 from flexctl.kinds._values import PlatformValueError, unique_slug
 from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.refs import RefMap
+from flexctl.state.incremental import CachedReader
 
 ACCOUNT_PATH = "account"
 
@@ -71,12 +72,14 @@ def read_snapshot(
     *,
     target: Mapping[str, Any] | None = None,
     complete: Collection[str] = (),
+    reader: CachedReader | None = None,
 ) -> Snapshot:
     """Read the live objects `desired` needs (every kind with `all_objects`), normalized.
 
     `kinds` limits the read to those kinds plus what their references need; `target`
     (`{"api_url", "org"}`) is recorded in the snapshot together with the detected profile;
-    the kinds in `complete` are read against their count (`FlexClient.read_complete`).
+    the kinds in `complete` are read against their count (`FlexClient.read_complete`);
+    `reader` reads the kinds through the snapshot cache (incremental reads).
     """
     profile = client.profile
     wanted = {k.name for k in registry()} if all_objects else set(desired)
@@ -87,7 +90,7 @@ def read_snapshot(
     unreadable = {k.name: k.unreadable_reason for k in to_read if not k.capability(profile).read}
 
     jobs: list[tuple[str, Callable[[], Any]]] = [
-        (k.name, _fetcher(client, k, k.name in complete)) for k in readable
+        (k.name, _fetcher(client, k, k.name in complete, reader)) for k in readable
     ]
     sources = {k.history_source: k.history_select for k in readable if k.history_source}
     for path, select in sources.items():
@@ -118,10 +121,14 @@ def read_snapshot(
     )
 
 
-def _fetcher(client: SnapshotClient, kind: Kind, complete: bool) -> Callable[[], Any]:
+def _fetcher(
+    client: SnapshotClient, kind: Kind, complete: bool, reader: CachedReader | None
+) -> Callable[[], Any]:
     path = kind.api_path or kind.name
     if kind.singleton:
         return lambda: [client.get_singleton(path)]
+    if reader is not None:
+        return lambda: reader.read(kind, complete)
     if complete:
         return lambda: client.read_complete(path, select=kind.select)
     return _lister(client, path, kind.select)
