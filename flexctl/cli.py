@@ -81,6 +81,12 @@ def _cohorts() -> click.Command:
     return command
 
 
+def _notices() -> click.Command:
+    from flexctl.commands.notices import command
+
+    return command
+
+
 def _emulator() -> click.Command:
     from flexctl.commands.emulator import command
 
@@ -99,6 +105,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "confirm": (_confirm, "Record manual steps the platform's API cannot verify as done."),
     "cohorts": (_cohorts, "Show who pays which price for each plan: the grandfathered cohorts."),
     "doctor": (_doctor, "Check, by reading only, what flexctl needs of the target."),
+    "notices": (_notices, "Write a repricing campaign's notice letters as a mail-merge CSV."),
     "emulator": (_emulator, "Serve the local OfficeRnD Flex emulator, or set its account."),
 }
 

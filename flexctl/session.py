@@ -124,6 +124,7 @@ def make_plan(
         profile=client.profile,
         prune=config.policy.prune,
         today=today,
+        as_of=as_of,
         activation=activation,
         confirmations=confirmations,
     )
@@ -141,6 +142,9 @@ def make_plan(
         warnings=secrets.warnings,
         money=MoneyOptions(config.currency, as_of or today, config.policy.money),
         confirmed=result.confirmed,
+        notes=[note for kind in selected if kind.name in desired
+               for note in kind.plan_notes(config, desired[kind.name],
+                                           snapshot.objects.get(kind.name, ()))],
     )
     chosen = list(kinds) if kinds is not None else None
     return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)

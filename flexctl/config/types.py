@@ -201,6 +201,11 @@ class PolicyBase(Model):
     money: MoneyPolicy = Field(
         MoneyPolicy(), description="Money guards: what a plan may do to what customers pay."
     )
+    notice_days: int = Field(
+        0, ge=0, description="Days of notice a price rise on a membership line (a `changes` "
+        "entry) needs: a plan is blocked while its `from` is sooner than this after today "
+        "(campaigns have their own `notice_days`)."
+    )
     lock_date: date | None = Field(
         None, description="Billing periods up to and including this date are closed: a plan "
         "that would start, end, delete or reprice a membership, or create, change or delete a "

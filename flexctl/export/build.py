@@ -195,6 +195,7 @@ class Builder:
                 entry.comments.append(f"not exported: {kind.name} id {item.id}: {exc}")
                 continue
             rows.append(row)
+        rows = kind.export_rows(rows)
         if rows:
             entry.values[kind.name] = rows
             self.items[kind.name] = self.items.get(kind.name, 0) + len(rows)

@@ -150,11 +150,23 @@ class OwnedKind(FieldKind):
         taken: set[str] = set()
         plans: Mapping[str, Any] = config.section(PLANS)
         for owner_kind, key, customer in self.owners(config):
+            owner = f"{owner_kind}.{key}"
             for item in self.items(customer):
-                obj = self.desired_item(f"{owner_kind}.{key}", customer, item, plans, config)
-                address = unique_address(obj.address, taken)
-                out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, obj.meta))
+                follows: str | None = None
+                for part, extra in self.expand(owner, item, config):
+                    obj = self.desired_item(owner, customer, part, plans, config)
+                    address = unique_address(obj.address, taken)
+                    meta = {**obj.meta, **extra}
+                    if follows is not None:
+                        meta["follows"] = follows  # the period before it, on the same line
+                    out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, meta))
+                    follows = address
         return out
+
+    def expand(self, owner: str, item: Any, config: ConfigBase) -> list[tuple[Any, dict[str, Any]]]:
+        """Hook: the objects one line of the config stands for (with meta of their own): the
+        line itself, or one per period of a line with changes (memberships)."""
+        return [(item, {})]
 
     def desired_item(
         self,

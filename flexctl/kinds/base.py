@@ -112,6 +112,12 @@ class RuleContext:
     activation: str = ACTIVATE_ON_PLATFORM  # how the account becomes Active on this target
     # Owners (customer addresses) that have invoiced items: billing history, never deleted.
     owners_with_history: frozenset[str] = frozenset()
+    as_of: date | None = None  # the plan's --as-of date, when given
+
+    @property
+    def notice_from(self) -> date:
+        """The day notice periods count from: --as-of, else today."""
+        return self.as_of or self.today
 
 
 class MoneyContext:
@@ -398,6 +404,23 @@ class Kind:
         """Whether a pruned kind may remove this live object at all (else it is unmanaged)."""
         return True
 
+    def change_note(self, obj: Obj) -> str:
+        """Words a plan shows on a change of `obj` beyond its fields (a membership's period
+        of a line with changes: "price 250.00 -> 270.00 from 2027-01-01")."""
+        return ""
+
+    def plan_notes(
+        self, config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]
+    ) -> list[str]:
+        """Lines a plan shows after its changes about this kind's objects as a whole (the
+        memberships a repricing campaign reaches, and those it does not)."""
+        return []
+
+    def comes_after(self, obj: Obj) -> set[str]:
+        """Addresses whose change in the same plan must be applied before `obj`'s (the
+        membership a line's next period follows)."""
+        return set()
+
     def verify_note(self, obj: Obj) -> str:
         """Words added to the manual check of an object the target cannot read."""
         return ""
@@ -483,6 +506,11 @@ class Kind:
 
     def export_values(self, values: dict[str, Any], comments: dict[str, str], obj: Obj) -> None:
         """Hook: adjust an exported entry's values (and comments after them) in place."""
+
+    def export_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Owned kinds: the exported items of one owner as config lines (memberships fold
+        adjacent periods back into one line with `changes`)."""
+        return rows
 
     def export_item_problem(
         self, obj: Obj, exported: Mapping[str, Mapping[str, Obj]]

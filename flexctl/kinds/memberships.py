@@ -27,11 +27,14 @@ from typing import Any
 from pydantic import Field as ModelField
 from pydantic import model_validator
 
+from flexctl.config.currency import minor_units
 from flexctl.config.lint import FAR_BELOW, IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
+from flexctl.kinds import repricing
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import PLANS, OwnedKind
+from flexctl.kinds._splits import fold, periods
 from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
 from flexctl.kinds.money import ZERO, MoneyEffect, PriceTerm, Recurring, period_note
 from flexctl.kinds.refs import RefMap
@@ -83,6 +86,28 @@ def end_date(live: Obj, today: date) -> date:
     start, current = live.fields.get("start"), live.fields.get("end")
     end = max(start, today) if isinstance(start, date) else today
     return min(end, current) if isinstance(current, date) else end  # never extend it
+
+
+def _raises(was: Decimal | None, price: Decimal | None, plan_price: Decimal | None) -> bool:
+    new = price if price is not None else plan_price
+    return was is not None and new is not None and new > was
+
+
+def _too_soon(obj: Obj, ctx: RuleContext) -> str | None:
+    """A price rise (a campaign's, or a line's `changes` entry) that starts before its customers
+    have had the notice it needs: blocked with the earliest date that gives it."""
+    notice = obj.meta.get("notice")
+    start = obj.fields.get("start")
+    if not notice or not isinstance(start, date):
+        return None
+    days, who = notice
+    if days <= 0:
+        return None  # no notice asked for
+    earliest = ctx.notice_from + timedelta(days=days)
+    if start >= earliest:
+        return None
+    return (f"{who} needs {days} days' notice: {start} is sooner than {days} days after "
+            f"{ctx.notice_from}; the earliest compliant date is {earliest}")
 
 
 def _plain(value: object) -> str:
@@ -155,6 +180,57 @@ class Memberships(OwnedKind):
                     f"{item.price} is {share}% of plan '{item.plan}''s price {plan.price}: "
                     "far below it (a missing digit?)"), item.ignore_warnings)
 
+    # --- a line with changes: one membership per period (see flexctl.kinds._splits) ---------
+
+    def expand(self, owner: str, item: Any, config: ConfigBase) -> list[tuple[Any, dict[str, Any]]]:
+        plans: Mapping[str, Any] = config.section(PLANS)
+
+        def plan_price(key: str) -> Decimal | None:
+            plan = plans.get(key)
+            return plan.price if plan is not None else None
+
+        found = periods(item, owner, repricing.for_plan_all(config), plan_price,
+                        minor_units(config.currency))
+        if len(found) == 1:
+            return [(item, {})]
+        out: list[tuple[Any, dict[str, Any]]] = []
+        for number, period in enumerate(found):
+            values: dict[str, Any] = {"plan": period.plan, "start": period.start}
+            if number == 0 and item.id is not None:
+                values["id"] = item.id
+            for name in ("end", "price", "location", "name"):
+                if getattr(period, name) is not None:
+                    values[name] = getattr(period, name)
+            meta: dict[str, Any] = {"line_start": item.start}
+            if period.note:
+                meta["change_note"] = period.note
+            if period.campaign:
+                meta["campaign"] = (period.campaign, period.was)
+                days = repricing.campaigns(config)[period.campaign].notice_days
+                meta["notice"] = (days, f"campaign {period.campaign}")
+            elif number and _raises(period.was, period.price, plan_price(period.plan)):
+                meta["notice"] = (config.policy.notice_days, "policy.notice_days")
+            out.append((Membership.model_validate(values), meta))
+        out[0][1]["change_note"] = f"ends {found[0].end}, the day before its change from " \
+                                   f"{found[1].start}"
+        return out
+
+    def change_note(self, obj: Obj) -> str:
+        return str(obj.meta.get("change_note", ""))
+
+    def plan_notes(
+        self, config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]
+    ) -> list[str]:
+        return repricing.report(config, desired, live)
+
+    def export_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return fold(rows)
+
+    def comes_after(self, obj: Obj) -> set[str]:
+        """A period's membership is created once the one before it has ended."""
+        follows = obj.meta.get("follows")
+        return {str(follows)} if follows else set()
+
     def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
         """Ids of memberships billed on some invoice line: they can only be ended."""
         ids: set[str] = set()
@@ -197,7 +273,9 @@ class Memberships(OwnedKind):
         fixed: Sequence[str],
         ctx: RuleContext,
     ) -> str | None:
-        if live is None or not live.meta.get("invoiced"):
+        if live is None:
+            return _too_soon(obj, ctx)
+        if not live.meta.get("invoiced"):
             return None
         if "start" in changed:
             return "the membership is invoiced; its start date cannot change"

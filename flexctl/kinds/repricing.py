@@ -24,17 +24,19 @@ unit, half up (`increase_price`). The rules of this module are called by the mem
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
 from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 
+from flexctl.config.currency import minor_units
 from flexctl.config.rules import Checker
 from flexctl.config.scalars import describe
 from flexctl.config.types import Amount, ConfigBase, Model, Ref
-from flexctl.kinds.money import rounded
+from flexctl.kinds.base import Obj
+from flexctl.kinds.money import amount_text, rounded
 
 SECTION = "repricing"
 CUSTOMER_SECTIONS = ("companies", "members")
@@ -140,7 +142,48 @@ def excepted(campaign: Campaign) -> frozenset[str]:
     return frozenset(campaign.except_)
 
 
-def for_plan(config: ConfigBase, plan: str) -> Iterable[tuple[str, Campaign]]:
-    """The campaigns of a plan, earliest first."""
-    found = [(k, c) for k, c in campaigns(config).items() if c.plan == plan]
-    return sorted(found, key=lambda kc: (kc[1].from_, kc[0]))
+def for_plan_all(config: ConfigBase) -> list[tuple[str, Campaign]]:
+    """Every campaign, earliest first."""
+    return sorted(campaigns(config).items(), key=lambda kc: (kc[1].from_, kc[0]))
+
+
+def report(config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]) -> list[str]:
+    """What a plan says of each campaign: the memberships it reprices (old -> new price), its
+    monthly effect, the customers it excepts, and the live memberships of its plan that the
+    configuration does not declare (not reached: never touched)."""
+    digits = minor_units(config.currency)
+    declared = {obj.address for obj in desired}
+    lines: list[str] = []
+    for key, campaign in for_plan_all(config):
+        how = f"price {campaign.price}" if campaign.price is not None else \
+            f"increase {campaign.increase}"
+        reached = [(obj, obj.meta["campaign"][1]) for obj in desired
+                   if obj.meta.get("campaign", (None,))[0] == key]
+        total = sum((obj.fields["price"] - was for obj, was in reached
+                     if isinstance(obj.fields.get("price"), Decimal) and was is not None),
+                    Decimal(0))
+        lines.append(f"campaign {key}: plan {campaign.plan} from {campaign.from_} ({how}, "
+                     f"notice {campaign.notice_days} days): {counted(len(reached))}, "
+                     f"{amount_text(total, digits, signed=True)} a month")
+        for obj, was in sorted(reached, key=lambda pair: pair[0].address):
+            lines.append(f"  {obj.owner}: {amount_text(was, digits)} -> "
+                         f"{amount_text(obj.fields.get('price'), digits)} from {campaign.from_}")
+        for customer in campaign.except_:
+            lines.append(f"  {customer}: excepted, keeps its price")
+        missed = sorted(o.address + (f" (id {o.id})" if o.id else "") for o in live
+                        if o.address not in declared and o.fields.get("plan") == campaign.plan
+                        and _active(o, campaign.from_))
+        if missed:
+            lines.append(f"  not reached (live, not declared in the configuration, left "
+                         f"untouched): {counted(len(missed))}: {', '.join(missed)}")
+    return lines
+
+
+def _active(obj: Obj, day: date) -> bool:
+    start, end = obj.fields.get("start"), obj.fields.get("end")
+    return (not isinstance(start, date) or start <= day) and \
+        (not isinstance(end, date) or end >= day)
+
+
+def counted(number: int) -> str:
+    return f"{number} membership" + ("" if number == 1 else "s")

@@ -61,6 +61,7 @@ def diff(
     profile: Profile,
     prune: Collection[str] = (),
     today: date,
+    as_of: date | None = None,
     activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
 ) -> DiffResult:
@@ -74,6 +75,7 @@ def diff(
         rules=RuleContext(
             profile=profile,
             today=today,
+            as_of=as_of,
             account_status=snapshot.account_status,
             activation=activation,
             owners_with_history=frozenset(
@@ -156,7 +158,7 @@ def _compare(kind: Kind, obj: Obj, live: Obj, ctx: _Context) -> Change | None:
         return None
     base = Change(
         address=obj.address, kind=kind.name, action="update", changed_paths=tuple(changed),
-        before=before, after=after, id=live.id,
+        before=before, after=after, id=live.id, reason=kind.change_note(obj),
         unchanged_fields=len(obj.fields) - len(fields),
     )
     fixed = [f for f in changed if f not in kind.updatable]
@@ -192,6 +194,7 @@ def _create(kind: Kind, obj: Obj, ctx: _Context) -> Change:
     change = Change(
         address=obj.address, kind=kind.name, action="create",
         changed_paths=tuple(sorted(obj.fields)), after=_sorted(obj.fields), id=obj.id,
+        reason=kind.change_note(obj),
     )
     refused = kind.refuse_change(obj, None, sorted(obj.fields), (), ctx.rules)
     if refused:

@@ -190,6 +190,8 @@ def render_text(
     if plan.unmanaged:
         out += ["", f"Unmanaged (not in the configuration, left untouched): "
                     f"{_unmanaged_text(plan.unmanaged)}."]
+    if plan.notes:
+        out += ["", *(f"  {for_terminal(note)}" for note in plan.notes)]
     if not plan.empty:
         line = summary_line(plan, drift=drift)
         out += ["", click.style(line, bold=True) if color else line]
@@ -247,6 +249,8 @@ def render_markdown(
     out += _confirmed_markdown(plan)
     if plan.unmanaged:
         out += [f"Unmanaged (left untouched): {_unmanaged_text(plan.unmanaged)}.", ""]
+    if plan.notes:
+        out += ["#### Repricing", "", "```", *plan.notes, "```", ""]
     return "\n".join(out)
 
 
