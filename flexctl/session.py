@@ -51,7 +51,7 @@ from flexctl.readiness.smoke import (
 )
 from flexctl.readiness.variants import clock, rate_limits, variants
 from flexctl.reconcile.apply import Executor, Progress, execute
-from flexctl.reconcile.cohorts import CohortReport, read_cohorts
+from flexctl.reconcile.cohorts import CohortReport, campaign_exceptions, read_cohorts
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
@@ -140,7 +140,8 @@ def make_plan(
         target=snapshot.target,
         config_digest=loaded.digest,
         warnings=secrets.warnings,
-        money=MoneyOptions(config.currency, as_of or today, config.policy.money),
+        money=MoneyOptions(config.currency, as_of or today, config.policy.money,
+                           campaign_exceptions(config)),
         confirmed=result.confirmed,
         notes=[note for kind in selected if kind.name in desired
                for note in kind.plan_notes(config, desired[kind.name],

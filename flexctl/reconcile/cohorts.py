@@ -124,8 +124,9 @@ def cohort_sizes(ctx: MoneyContext) -> dict[tuple[str, Decimal], list[str]]:
 @dataclass(frozen=True)
 class CohortTouch:
     """A cohort a plan touches: its size on the as-of date, how many of its objects the plan
-    changes (their price, period, plan: anything with a money effect) and how many it brings
-    to that price (new objects, a new price, a replace)."""
+    changes (their price, period, plan: anything with a money effect), how many it brings to
+    that price (new objects, a new price, a replace) and by which campaigns, and how many of
+    its objects a campaign of the plan excepts (they keep their price)."""
 
     plan: str
     monthly: Decimal
@@ -135,6 +136,8 @@ class CohortTouch:
     joining: int
     noun: str  # what the cohort is made of, in words
     plural: str
+    campaigns: tuple[str, ...] = ()  # the campaigns whose changes join it
+    excepted: tuple[tuple[str, int], ...] = ()  # (campaign, how many of it it excepts)
 
     def describe(self, amount: Callable[[Decimal], str]) -> str:
         """"hot-desk at 250.00 (catalogue): 14 memberships, 3 changed by this plan"."""
@@ -142,28 +145,39 @@ class CohortTouch:
         if self.changed:
             parts.append(f"{self.changed} changed by this plan")
         if self.joining:
-            parts.append(f"{self.joining} joining")
+            by = f" (campaign {', '.join(self.campaigns)})" if self.campaigns else ""
+            parts.append(f"{self.joining} joining{by}")
+        parts += [f"{n} excepted by campaign {c} (keeping this price)" for c, n in self.excepted]
         price = f"{amount(self.monthly)}{' (catalogue)' if self.catalogue else ''}"
         return f"{self.plan} at {price}: {', '.join(parts)}"
 
 
+Key = tuple[str, Decimal]  # a cohort: (plan, monthly price)
+
+
 def touched(
-    ctx: MoneyContext, changes: Iterable[tuple[str, Recurring | None]]
+    ctx: MoneyContext,
+    changes: Iterable[tuple[str, Recurring | None, str | None]],
+    exceptions: Exceptions,
 ) -> tuple[CohortTouch, ...]:
     """The cohorts that changes touch; each change is (the live address it alters, its
-    recurring terms after it). Cohorts are of live objects active on the as-of date; a change
-    joins the cohort of its terms after if it bills on or after that day."""
-    members: dict[str, tuple[str, Decimal]] = {}
-    sizes: dict[tuple[str, Decimal], int] = {}
+    recurring terms after it, the campaign that made it). Cohorts are of live objects active on
+    the as-of date; a change joins the cohort of its terms after if it bills on or after that
+    day. The cohorts holding what a campaign of these changes excepts are touched too."""
+    members: dict[str, Key] = {}
+    sizes: dict[Key, int] = {}
     catalogue: dict[str, Decimal | None] = {}
+    owners: dict[Key, list[tuple[str, str]]] = {}
     for obj, term in price_terms(ctx):
         catalogue.setdefault(term.terms.group, term.catalogue)
         if term.terms.active_on(ctx.as_of):
             members[obj.address] = term.cohort
             sizes[term.cohort] = sizes.get(term.cohort, 0) + 1
-    changed: dict[tuple[str, Decimal], int] = {}
-    joining: dict[tuple[str, Decimal], int] = {}
-    for address, after in changes:
+            owners.setdefault(term.cohort, []).append((term.terms.group, str(obj.owner)))
+    changed: dict[Key, int] = {}
+    joining: dict[Key, int] = {}
+    by: dict[Key, set[str]] = {}
+    for address, after, campaign in changes:
         was = members.get(address)
         if was is not None:
             changed[was] = changed.get(was, 0) + 1
@@ -171,12 +185,22 @@ def touched(
             key = (after.group, after.monthly)
             if was != key:
                 joining[key] = joining.get(key, 0) + 1
+                if campaign is not None:
+                    by.setdefault(key, set()).add(campaign)
+    applied = set().union(*by.values())
+    excepted: dict[Key, dict[str, int]] = {}
+    for key, pairs in owners.items():
+        for campaign in sorted(applied & set(exceptions)):
+            if n := sum(1 for pair in pairs if pair in exceptions[campaign]):
+                excepted.setdefault(key, {})[campaign] = n
     kinds = [k for k in ctx.kinds if k.cohorts]
     noun, plural = (kinds[0].noun, kinds[0].plural) if len(kinds) == 1 else ("object", "objects")
     return tuple(
         CohortTouch(plan, price, price == catalogue.get(plan), sizes.get((plan, price), 0),
-                    changed.get((plan, price), 0), joining.get((plan, price), 0), noun, plural)
-        for plan, price in sorted({*changed, *joining}, key=lambda k: (k[0], -k[1]))
+                    changed.get((plan, price), 0), joining.get((plan, price), 0), noun, plural,
+                    tuple(sorted(by.get((plan, price), ()))),
+                    tuple(excepted.get((plan, price), {}).items()))
+        for plan, price in sorted({*changed, *joining, *excepted}, key=lambda k: (k[0], -k[1]))
     )
 
 

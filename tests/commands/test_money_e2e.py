@@ -95,7 +95,7 @@ def test_rich_plan_on_the_full_profile(full: Sandbox) -> None:
         # and the prices it brings memberships to (hot desk at the new plan price 275.00).
         "cohorts": [
             {"plan": plan, "monthly_price": price, "catalogue": catalogue, "count": count,
-             "changed": changed, "joining": joining}
+             "changed": changed, "joining": joining, "campaigns": [], "excepted": {}}
             for plan, price, catalogue, count, changed, joining in [
                 ("dedicated-desk", "420.00", False, 0, 0, 1),
                 ("dedicated-desk", "390.00", True, 2, 2, 0),
