@@ -291,7 +291,7 @@ class Session:
         """The live organization's price cohorts (`flexctl cohorts`); reads only."""
         return read_cohorts(self.client, self.loaded_config(), self.secrets,
                             as_of=as_of or datetime.now(UTC).date(),
-                            target=self.described_target())
+                            target=self.described_target(), reader=self.reader)
 
     # --- readiness ----------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from flexctl.kinds.base import MoneyContext, Obj
 from flexctl.kinds.money import ZERO, PriceTerm, Recurring, amount_text
 from flexctl.kinds.repricing import campaigns
 from flexctl.state.desired import LoadedConfigLike, desired_state
+from flexctl.state.incremental import CachedReader
 from flexctl.state.snapshot import SnapshotClient, read_snapshot
 
 # campaign key -> the (plan, customer address) pairs it leaves on their price (`except`)
@@ -273,15 +274,17 @@ def read_cohorts(
     *,
     as_of: date,
     target: Mapping[str, Any],
+    reader: CachedReader | None = None,
 ) -> CohortReport:
     """Read every live object of the kinds that form cohorts (and what they reference, so
     that they match the configuration's objects) and group them, with the customers each
-    repricing campaign excepts."""
+    repricing campaign excepts. `reader` reads through the snapshot cache."""
     kinds = registry()
     chosen = [k.name for k in kinds if k.cohorts]
     desired = desired_state(loaded, secrets, chosen)
     currency = loaded.config.currency
-    snapshot = read_snapshot(client, desired, currency, chosen, all_objects=True, target=target)
+    snapshot = read_snapshot(client, desired, currency, chosen, all_objects=True, target=target,
+                             reader=reader)
     ctx = MoneyContext(currency, as_of, kinds=kinds, desired=desired, live=snapshot.objects)
     declared = {obj.address for name in chosen for obj in desired.get(name, ())}
     return group(ctx, declared, campaign_exceptions(loaded.config), snapshot.target,
