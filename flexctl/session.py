@@ -50,7 +50,7 @@ from flexctl.readiness.smoke import (
 )
 from flexctl.readiness.variants import clock, rate_limits, variants
 from flexctl.reconcile.apply import Executor, Progress, execute
-from flexctl.reconcile.cohorts import CohortReport, read_cohorts
+from flexctl.reconcile.cohorts import CohortReport, campaign_exceptions, read_cohorts
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
@@ -146,7 +146,8 @@ def make_plan(
         target=snapshot.target,
         config_digest=loaded.digest,
         warnings=secrets.warnings,
-        money=MoneyOptions(config.currency, as_of or today, config.policy.money)
+        money=MoneyOptions(config.currency, as_of or today, config.policy.money,
+                           campaign_exceptions(config))
         if partial is None else None,
         confirmed=result.confirmed,
         notes=[note for kind in selected if kind.name in desired
@@ -312,7 +313,7 @@ class Session:
         """The live organization's price cohorts (`flexctl cohorts`); reads only."""
         return read_cohorts(self.client, self.loaded_config(), self.secrets,
                             as_of=as_of or datetime.now(UTC).date(),
-                            target=self.described_target())
+                            target=self.described_target(), reader=self.reader)
 
     # --- readiness ----------------------------------------------------------------------------
 

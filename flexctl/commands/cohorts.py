@@ -12,7 +12,13 @@ from pathlib import Path
 import click
 
 from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
-from flexctl.commands.options import PLAN_FORMATS, dated_option, format_option, target_options
+from flexctl.commands.options import (
+    PLAN_FORMATS,
+    dated_option,
+    format_option,
+    refresh_option,
+    target_options,
+)
 from flexctl.errors import FlexctlError
 from flexctl.fileio import write_atomic
 from flexctl.platform.target import TargetOptions
@@ -49,6 +55,7 @@ def render(report: CohortReport, fmt: str) -> str:
 @click.option("-o", "--out", "out", type=click.Path(dir_okay=False, path_type=Path),
               metavar="FILE", help="write the report to FILE instead of standard output")
 @dated_option("the day whose active memberships are grouped (YYYY-MM-DD; default today)")
+@refresh_option
 @target_options
 def command(
     path: str, fmt: str, out: Path | None, as_of: date | None, target_opts: TargetOptions

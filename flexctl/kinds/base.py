@@ -482,6 +482,10 @@ class Kind:
         """A recurring object's place in a price cohort (`flexctl cohorts`), or None."""
         return None
 
+    def campaign_of(self, obj: Obj) -> str | None:
+        """The repricing campaign that made a desired object (a membership's period), or None."""
+        return None
+
     def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
         """What a change from `before` to `after` (None: absent) does to money.
 

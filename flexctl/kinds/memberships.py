@@ -222,6 +222,10 @@ class Memberships(OwnedKind):
     def change_note(self, obj: Obj) -> str:
         return str(obj.meta.get("change_note", ""))
 
+    def campaign_of(self, obj: Obj) -> str | None:
+        campaign = obj.meta.get("campaign")
+        return str(campaign[0]) if campaign else None
+
     def plan_notes(
         self, config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]
     ) -> list[str]:

@@ -13,7 +13,7 @@ This module groups and counts; it names no kind (the kinds with `cohorts` set ta
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -23,9 +23,10 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.kinds import registry
 from flexctl.kinds.base import MoneyContext, Obj
-from flexctl.kinds.money import ZERO, PriceTerm, amount_text
+from flexctl.kinds.money import ZERO, PriceTerm, Recurring, amount_text
 from flexctl.kinds.repricing import campaigns
 from flexctl.state.desired import LoadedConfigLike, desired_state
+from flexctl.state.incremental import CachedReader
 from flexctl.state.snapshot import SnapshotClient, read_snapshot
 
 # campaign key -> the (plan, customer address) pairs it leaves on their price (`except`)
@@ -121,6 +122,89 @@ def cohort_sizes(ctx: MoneyContext) -> dict[tuple[str, Decimal], list[str]]:
     return sizes
 
 
+@dataclass(frozen=True)
+class CohortTouch:
+    """A cohort a plan touches: its size on the as-of date, how many of its objects the plan
+    changes (their price, period, plan: anything with a money effect), how many it brings to
+    that price (new objects, a new price, a replace) and by which campaigns, and how many of
+    its objects a campaign of the plan excepts (they keep their price)."""
+
+    plan: str
+    monthly: Decimal
+    catalogue: bool  # the plan's price on the target now
+    count: int
+    changed: int
+    joining: int
+    noun: str  # what the cohort is made of, in words
+    plural: str
+    campaigns: tuple[str, ...] = ()  # the campaigns whose changes join it
+    excepted: tuple[tuple[str, int], ...] = ()  # (campaign, how many of it it excepts)
+
+    def describe(self, amount: Callable[[Decimal], str]) -> str:
+        """"hot-desk at 250.00 (catalogue): 14 memberships, 3 changed by this plan"."""
+        parts = [f"{self.count} {self.noun if self.count == 1 else self.plural}"]
+        if self.changed:
+            parts.append(f"{self.changed} changed by this plan")
+        if self.joining:
+            by = f" (campaign {', '.join(self.campaigns)})" if self.campaigns else ""
+            parts.append(f"{self.joining} joining{by}")
+        parts += [f"{n} excepted by campaign {c} (keeping this price)" for c, n in self.excepted]
+        price = f"{amount(self.monthly)}{' (catalogue)' if self.catalogue else ''}"
+        return f"{self.plan} at {price}: {', '.join(parts)}"
+
+
+Key = tuple[str, Decimal]  # a cohort: (plan, monthly price)
+
+
+def touched(
+    ctx: MoneyContext,
+    changes: Iterable[tuple[str, Recurring | None, str | None]],
+    exceptions: Exceptions,
+) -> tuple[CohortTouch, ...]:
+    """The cohorts that changes touch; each change is (the live address it alters, its
+    recurring terms after it, the campaign that made it). Cohorts are of live objects active on
+    the as-of date; a change joins the cohort of its terms after if it bills on or after that
+    day. The cohorts holding what a campaign of these changes excepts are touched too."""
+    members: dict[str, Key] = {}
+    sizes: dict[Key, int] = {}
+    catalogue: dict[str, Decimal | None] = {}
+    owners: dict[Key, list[tuple[str, str]]] = {}
+    for obj, term in price_terms(ctx):
+        catalogue.setdefault(term.terms.group, term.catalogue)
+        if term.terms.active_on(ctx.as_of):
+            members[obj.address] = term.cohort
+            sizes[term.cohort] = sizes.get(term.cohort, 0) + 1
+            owners.setdefault(term.cohort, []).append((term.terms.group, str(obj.owner)))
+    changed: dict[Key, int] = {}
+    joining: dict[Key, int] = {}
+    by: dict[Key, set[str]] = {}
+    for address, after, campaign in changes:
+        was = members.get(address)
+        if was is not None:
+            changed[was] = changed.get(was, 0) + 1
+        if after is not None and after.running(ctx.as_of):
+            key = (after.group, after.monthly)
+            if was != key:
+                joining[key] = joining.get(key, 0) + 1
+                if campaign is not None:
+                    by.setdefault(key, set()).add(campaign)
+    applied = set().union(*by.values())
+    excepted: dict[Key, dict[str, int]] = {}
+    for key, pairs in owners.items():
+        for campaign in sorted(applied & set(exceptions)):
+            if n := sum(1 for pair in pairs if pair in exceptions[campaign]):
+                excepted.setdefault(key, {})[campaign] = n
+    kinds = [k for k in ctx.kinds if k.cohorts]
+    noun, plural = (kinds[0].noun, kinds[0].plural) if len(kinds) == 1 else ("object", "objects")
+    return tuple(
+        CohortTouch(plan, price, price == catalogue.get(plan), sizes.get((plan, price), 0),
+                    changed.get((plan, price), 0), joining.get((plan, price), 0), noun, plural,
+                    tuple(sorted(by.get((plan, price), ()))),
+                    tuple(excepted.get((plan, price), {}).items()))
+        for plan, price in sorted({*changed, *joining, *excepted}, key=lambda k: (k[0], -k[1]))
+    )
+
+
 def group(
     ctx: MoneyContext,
     declared: Collection[str],
@@ -190,15 +274,17 @@ def read_cohorts(
     *,
     as_of: date,
     target: Mapping[str, Any],
+    reader: CachedReader | None = None,
 ) -> CohortReport:
     """Read every live object of the kinds that form cohorts (and what they reference, so
     that they match the configuration's objects) and group them, with the customers each
-    repricing campaign excepts."""
+    repricing campaign excepts. `reader` reads through the snapshot cache."""
     kinds = registry()
     chosen = [k.name for k in kinds if k.cohorts]
     desired = desired_state(loaded, secrets, chosen)
     currency = loaded.config.currency
-    snapshot = read_snapshot(client, desired, currency, chosen, all_objects=True, target=target)
+    snapshot = read_snapshot(client, desired, currency, chosen, all_objects=True, target=target,
+                             reader=reader)
     ctx = MoneyContext(currency, as_of, kinds=kinds, desired=desired, live=snapshot.objects)
     declared = {obj.address for name in chosen for obj in desired.get(name, ())}
     return group(ctx, declared, campaign_exceptions(loaded.config), snapshot.target,

@@ -134,3 +134,28 @@ def test_an_invalid_configuration_is_located_and_reads_nothing(full: Sandbox) ->
     assert result.code == 1
     assert "services.yaml:" in result.err and "price" in result.err
     assert not full.db.exists()  # the sandbox was never opened
+
+
+@pytest.mark.slow
+def test_a_campaign_in_a_plan_names_its_cohorts_and_the_excepted_one(full: Sandbox) -> None:
+    """Liam Walsh's hot desk (250.00) is repriced to 270.00 from 2027-02-01; Sofia Rossi
+    (225.00) is excepted; Nora Quinn (225.00, not declared) is not reached."""
+    seeded(full)
+    full.edit("repricing.yaml", "notice_days: 30", "notice_days: 0")
+    result = full.run("plan", "--format", "json", *AS_OF)
+    assert result.code == 0, result.err
+    cohorts = json.loads(result.out)["money"]["cohorts"]
+    assert cohorts == [
+        {"plan": "hot-desk", "monthly_price": "270.00", "catalogue": False, "count": 0,
+         "changed": 0, "joining": 1, "campaigns": ["hot-desk-2027"], "excepted": {}},
+        {"plan": "hot-desk", "monthly_price": "250.00", "catalogue": True, "count": 1,
+         "changed": 1, "joining": 0, "campaigns": [], "excepted": {}},
+        {"plan": "hot-desk", "monthly_price": "225.00", "catalogue": False, "count": 2,
+         "changed": 0, "joining": 0, "campaigns": [], "excepted": {"hot-desk-2027": 1}},
+    ]
+    text = full.run("plan", *AS_OF).out
+    assert "    hot-desk at 270.00: 0 memberships, 1 joining (campaign hot-desk-2027)\n" in text
+    assert ("    hot-desk at 225.00: 2 memberships, 1 excepted by campaign hot-desk-2027 "
+            "(keeping this price)\n") in text
+    markdown = full.run("plan", "--format", "markdown", *AS_OF).out
+    assert "- hot-desk at 250.00 (catalogue): 1 membership, 1 changed by this plan\n" in markdown

@@ -11,7 +11,8 @@ from decimal import Decimal
 
 from flexctl.kinds import registry
 from flexctl.kinds.base import MoneyContext, Obj
-from flexctl.reconcile.cohorts import cohort_sizes, group
+from flexctl.kinds.money import Recurring
+from flexctl.reconcile.cohorts import cohort_sizes, group, touched
 from flexctl.reconcile.render_cohorts import render_json, render_markdown, render_text
 
 AS_OF = date(2027, 1, 15)
@@ -103,3 +104,27 @@ def test_a_hostile_plan_name_is_inert_in_every_rendering() -> None:
     row = next(line for line in markdown.splitlines() if "`desk`" in line)
     assert row.count(" | ") == 6  # the name's pipe does not add a column
     assert json.loads(render_json(report))["by_plan"][0]["name"] == hostile[0].fields["name"]
+
+
+def test_the_cohorts_changes_touch() -> None:
+    """Ending a 250.00 desk and creating its successor at 270.00 from a campaign: the 250.00
+    cohort counts one change, the 270.00 one a joiner by that campaign; the 225.00 cohort holds
+    the customer the campaign excepts; a change of a campaign not in the plan names nothing."""
+    ended = LIVE[1]
+    after = Recurring(Decimal("270.00"), date(2027, 2, 1), None, "desk")
+    touches = touched(context(LIVE), [(ended.address, after, "desk-2027")],
+                      {"desk-2027": {("desk", "members.c")}, "later": {("desk", "companies.a")}})
+    assert [(t.monthly, t.count, t.changed, t.joining, t.campaigns, t.excepted)
+            for t in touches] == [
+        (Decimal("270.00"), 0, 0, 1, ("desk-2027",), ()),
+        (Decimal("250.00"), 2, 1, 0, (), ()),
+        (Decimal("225.00"), 2, 0, 0, (), (("desk-2027", 1),)),
+    ]
+    assert touches[0].describe(str) == "desk at 270.00: 0 memberships, 1 joining (campaign " \
+        "desk-2027)"
+    assert touches[1].describe(str) == "desk at 250.00 (catalogue): 2 memberships, 1 changed " \
+        "by this plan"
+    # A new membership that ended before the as-of date joins nothing.
+    gone = Recurring(Decimal("300.00"), date(2026, 1, 1), date(2027, 1, 1), "desk")
+    assert touched(context(LIVE), [("members.x.memberships[desk@2026-01-01]", gone, None)],
+                   {}) == ()
