@@ -32,7 +32,7 @@ from flexctl.sanitize import for_markdown, for_terminal
 
 # 1.1 added `money` (the plan's and each change's) and `confirmed`; minor versions only add
 # fields.
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "manual": "!",
            "blocked": "x"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta",

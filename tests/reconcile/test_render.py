@@ -65,10 +65,10 @@ def test_json_follows_the_spec_shape() -> None:
     data = json.loads(render_json(rich()))
     assert list(data) == ["format_version", "flexctl_version", "target", "config_digest",
                           "live_digest", "summary", "money", "changes", "confirmed"]
-    assert data["format_version"] == "1.1"
+    assert data["format_version"] == "1.2"
     assert data["summary"]["unmanaged"] == {"members": 2}
     assert list(data["money"]) == ["currency", "as_of", "recurring_monthly", "one_off",
-                                   "customers_affected", "customers"]
+                                   "customers_affected", "customers", "timeline"]
     for change in data["changes"]:
         assert list(change) == ["address", "kind", "action", "reason", "changed_paths",
                                 "before", "after", "instructions", "money"]
