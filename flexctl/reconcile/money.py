@@ -11,6 +11,7 @@ totals that the kinds round (see `flexctl.kinds.money`).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -89,6 +90,9 @@ class MoneySummary:
     by_plan: tuple[tuple[str, Decimal, Decimal], ...]  # (plan, before, after) run-rates
     moves_money_now: tuple[str, ...]  # addresses of changes that move money by themselves
     cohorts: tuple[CohortTouch, ...] = ()  # the price cohorts the changes touch
+    # (month "YYYY-MM", before, after): the run-rate on the as-of date, then on the first day
+    # of each of the next 11 months, without and with the plan.
+    timeline: tuple[tuple[str, Decimal, Decimal], ...] = ()
 
     @property
     def delta(self) -> Decimal:
@@ -123,7 +127,20 @@ class MoneySummary:
                  "excepted": dict(c.excepted)}
                 for c in self.cohorts
             ],
+            "timeline": [{"month": month, "before": self.amount(before),
+                          "after": self.amount(after)} for month, before, after in self.timeline],
         }
+
+    def turns(self) -> list[tuple[str, Decimal]]:
+        """(month, monthly difference) where the plan's difference to the run-rate changes
+        after the as-of month: "from 2027-01: +760.00 a month"."""
+        found: list[tuple[str, Decimal]] = []
+        last = self.delta
+        for month, before, after in self.timeline[1:]:
+            if after - before != last:
+                last = after - before
+                found.append((month, last))
+        return found
 
 
 # --- each change's effect ---------------------------------------------------------------------
@@ -217,13 +234,64 @@ def summarize(
             tally.one_off[owner] = tally.one_off.get(owner, ZERO) + one_off
             tally.changes.setdefault(owner, []).append(change.address)
     before = sum(tally.before.values(), ZERO)
+    timeline = _timeline(changes, ctx, frozenset(managed))
     return MoneySummary(
         currency=ctx.currency, as_of=ctx.as_of, digits=ctx.digits,
         recurring_before=before, recurring_after=before + sum(tally.delta.values(), ZERO),
         one_off_added=added, one_off_removed=removed, retroactive=retro,
         customers=_customers(tally), by_plan=_by_plan(tally), moves_money_now=tuple(moving),
         cohorts=touched(ctx, altered, exceptions or {}),
+        timeline=timeline,
     )
+
+
+TIMELINE_MONTHS = 12
+
+
+def timeline_days(as_of: date) -> list[date]:
+    """The as-of date, then the first day of each of the next 11 months."""
+    days = [as_of]
+    for n in range(1, TIMELINE_MONTHS):
+        index = as_of.year * 12 + as_of.month - 1 + n
+        days.append(date(index // 12, index % 12 + 1, 1))
+    return days
+
+
+def _timeline(
+    changes: Sequence[ChangeLike], ctx: MoneyContext, managed: frozenset[str]
+) -> tuple[tuple[str, Decimal, Decimal], ...]:
+    """The run-rate month by month: the live terms of the managed customers, then with each
+    counted change's terms before taken out and after put in (`Recurring.active_on`)."""
+    days = timeline_days(ctx.as_of)
+    before = [ZERO] * (len(days) + 1)  # differences: a term adds from its first day to its last
+    after = [ZERO] * (len(days) + 1)
+
+    def add(totals: list[Decimal], terms: Recurring | None, sign: int) -> None:
+        if terms is None or not terms.monthly:
+            return
+        first = 0 if terms.start is None else bisect_left(days, terms.start)
+        last = len(days) if terms.end is None else bisect_right(days, terms.end)
+        if first < last:
+            totals[first] += sign * terms.monthly
+            totals[last] -= sign * terms.monthly
+
+    for kind in ctx.kinds:
+        if kind.owned:
+            for obj in ctx.live.get(kind.name, ()):
+                if obj.owner in managed:
+                    add(before, kind.recurring(obj, ctx), 1)
+    for change in changes:
+        effect = change.money
+        if change.action in COUNTED and effect is not None and effect.effect is not Effect.NONE:
+            add(after, effect.before, -1)
+            add(after, effect.after, 1)
+    out = []
+    running = moved = ZERO
+    for number, day in enumerate(days):
+        running += before[number]
+        moved += after[number]
+        out.append((f"{day.year:04d}-{day.month:02d}", running, running + moved))
+    return tuple(out)
 
 
 def _live_run_rate(ctx: MoneyContext, managed: frozenset[str], tally: _Tally) -> None:

@@ -31,7 +31,8 @@ from flexctl.reconcile.render_money import money_line, money_markdown, money_tex
 from flexctl.sanitize import for_markdown, for_terminal
 
 # 1.1 added `money` (the plan's and each change's) and `confirmed`; 1.2 `money.cohorts` (the
-# price cohorts the plan touches); minor versions only add fields.
+# price cohorts the plan touches) and `money.timeline` (the next 12 months' run-rate); minor
+# versions only add fields.
 FORMAT_VERSION = "1.2"
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "manual": "!",
            "blocked": "x"}

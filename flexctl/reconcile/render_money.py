@@ -73,6 +73,7 @@ def money_text(money: MoneySummary) -> list[str]:
     if money.retroactive:
         rows.append(("retroactive", f"{a(money.retroactive, True)} ({RETRO}: charged by the "
                                     "next bill run)"))
+    rows += [("", f"from {month}: {a(delta, True)} a month") for month, delta in money.turns()]
     rows.append(("customers", f"{len(money.customers)} affected"))
     if money.moves_money_now:
         rows.append(("moves money now", ", ".join(money.moves_money_now)))
@@ -114,6 +115,8 @@ def money_markdown(
            "| | before | after | change |", "| --- | ---: | ---: | ---: |",
            f"| monthly run-rate | {a(money.recurring_before)} | {a(money.recurring_after)} "
            f"| {a(money.delta, True)} |",
+           *(f"| from {month} | | | {a(delta, True)} a month |"
+             for month, delta in money.turns()),
            f"| one-off charges | | | {a(money.one_off_added)} added, "
            f"{a(money.one_off_removed)} removed |"]
     if money.retroactive:

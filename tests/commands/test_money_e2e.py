@@ -72,6 +72,10 @@ def test_rich_plan_on_the_full_profile(full: Sandbox) -> None:
     check_golden("money-full.md", markdown)
     check_golden("money-full.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     assert code == 3  # turning on payment collection moves money: blocked by default
+    timeline = data["money"].pop("timeline")
+    # Quay Studio's line ends 2027-11-30: 45.00 a month before, 275.00 after the plan
+    assert [(m["month"], m["before"], m["after"]) for m in timeline
+            if m["after"] != "3260.00"] == [("2027-12", "3005.00", "2985.00")]
     assert data["money"] == {
         "currency": "EUR", "as_of": "2027-01-15",
         "recurring_monthly": {"before": "3050.00", "after": "3260.00", "delta": "+210.00"},

@@ -105,8 +105,16 @@ def test_a_change_and_a_campaign_apply_as_split_memberships(sandbox: Sandbox) ->
             "days): 1 membership, +20.00 a month") in text.out
     assert "    members.liam-walsh: 250.00 -> 270.00 from 2027-02-01" in text.out
     assert "    members.sofia-rossi: excepted, keeps its price" in text.out
+    assert "  monthly run-rate  2660.00 -> 2660.00 (0.00)\n" in text.out
+    assert ("                    from 2027-01: +150.00 a month\n"
+            "                    from 2027-02: +170.00 a month\n") in text.out
     code, data = plan_json(sandbox)
     assert code == 2
+    assert data["format_version"] == "1.2"
+    timeline = [(m["month"], m["before"], m["after"]) for m in data["money"]["timeline"]]
+    assert timeline[:3] == [("2026-12", "2660.00", "2660.00"), ("2027-01", "2660.00", "2810.00"),
+                            ("2027-02", "3050.00", "3220.00")]
+    assert len(timeline) == 12 and timeline[-1][0] == "2027-11"
     assert sorted((c["action"], c["address"]) for c in data["changes"]) == [
         ("create", "companies.acme.memberships[private-office-4@2027-01-01]"),
         ("create", "members.liam-walsh.memberships[hot-desk@2027-02-01]"),

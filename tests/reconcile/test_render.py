@@ -68,7 +68,8 @@ def test_json_follows_the_spec_shape() -> None:
     assert data["format_version"] == "1.2"
     assert data["summary"]["unmanaged"] == {"members": 2}
     assert list(data["money"]) == ["currency", "as_of", "recurring_monthly", "one_off",
-                                   "customers_affected", "customers", "cohorts"]
+                                   "customers_affected", "customers", "cohorts",
+                                   "timeline"]
     for change in data["changes"]:
         assert list(change) == ["address", "kind", "action", "reason", "changed_paths",
                                 "before", "after", "instructions", "money"]
