@@ -191,12 +191,14 @@ class Session:
         bound_to: Mapping[str, str | None] | None = None,
         org: str | None = None,
         root: Path | None = None,
+        progress: Callable[[str, int, int | None], None] | None = None,
     ) -> Iterator[Session]:
         """Load the configuration at `path` (None: no configuration), resolve the target from
         flags, environment and configuration, and open the client; `read_only` asks only for
         read scopes. With `bound_to` (a saved plan's binding), a target that differs from it
         is refused before the client is opened: no credential goes anywhere else. Without a
-        configuration, `org` and `root` stand for its organization and directory."""
+        configuration, `org` and `root` stand for its organization and directory. `progress`
+        is told of every page read (`FlexClient.on_page`)."""
         loaded = load_config(path) if path is not None else None
         org = loaded.config.organization if loaded else org
         if bound_to is not None:
@@ -213,6 +215,7 @@ class Session:
         secrets = SecretResolver.for_config(loaded) if loaded else SecretResolver()
         with (SnapshotCache.open(target.api_url, target.org) as cache,
               options.open_client(target, read_only=read_only) as client):
+            client.on_page = progress
             yield cls(loaded, options, target, secrets, client,
                       None if target.is_local else cache)
 

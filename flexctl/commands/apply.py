@@ -31,6 +31,7 @@ from flexctl.commands.options import (
     target_options,
     use_color,
 )
+from flexctl.commands.readprogress import ReadProgress
 from flexctl.errors import PlanError, StalePlanError, UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor
@@ -160,7 +161,7 @@ def _saved_plan(path: str) -> SavedPlan | None:
 
 
 def _apply_config(options: ApplyOptions) -> int:
-    with (Session.open(options.path, options.target_opts) as session,
+    with (Session.open(options.path, options.target_opts, progress=ReadProgress()) as session,
           session.lock(options.lock_timeout)):
         run = session.plan(options.kinds, force=options.force, as_of=options.as_of)
         _show_plan(run, options.fmt, options.path)
@@ -178,7 +179,8 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
                         "there; pass its new location with --config PATH")
     force = options.force or any(FORCED in w for w in saved.document.get("warnings", ()))
     kinds = saved.document.get("kinds")
-    with (Session.open(config_path, options.target_opts, bound_to=saved.binding) as session,
+    with (Session.open(config_path, options.target_opts, bound_to=saved.binding,
+                       progress=ReadProgress()) as session,
           session.lock(options.lock_timeout)):
         registry = applied_plans_file(session.target)
         when = applied_at(registry, saved.plan_id)

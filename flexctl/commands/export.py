@@ -18,6 +18,7 @@ import click
 
 from flexctl.commands.helptext import INTERRUPTED, Command
 from flexctl.commands.options import parse_kinds, refresh_option, target_options
+from flexctl.commands.readprogress import ReadProgress
 from flexctl.config.loader import (
     CONFIRMATIONS_FILE,
     declared_organization,
@@ -178,7 +179,7 @@ def command(
         )
     if not (target_opts.org or os.environ.get(ORG_ENV)):
         target_opts = dataclasses.replace(target_opts, org=standing_organization(out))
-    with Session.open(None, target_opts) as session:
+    with Session.open(None, target_opts, progress=ReadProgress()) as session:
         # The platform names its currency only on invoices: a configuration of the same
         # organization (the one DIR holds, or the current directory's) knows it too.
         export = session.export(parse_kinds(kinds, None), currency,

@@ -22,6 +22,7 @@ from flexctl.commands.options import (
     target_options,
     use_color,
 )
+from flexctl.commands.readprogress import ReadProgress
 from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.render import render_json, render_markdown, render_text
@@ -44,8 +45,11 @@ def plan_run(
     if is_planfile(path):
         raise UsageError(f"{path} is a saved plan, not a configuration; apply it with "
                          f"`flexctl apply {path}`, or plan the configuration it names")
-    with Session.open(path, target_opts, read_only=True) as session:
-        return session.plan(kinds, force=force, safety=safety, as_of=as_of)
+    progress = ReadProgress()
+    with Session.open(path, target_opts, read_only=True, progress=progress) as session:
+        run = session.plan(kinds, force=force, safety=safety, as_of=as_of)
+    progress.done()
+    return run
 
 
 def render(run: PlanRun, fmt: str, *, drift: bool = False, config_path: str | None = None) -> str:
