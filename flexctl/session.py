@@ -127,6 +127,7 @@ def make_plan(
         as_of=as_of,
         activation=activation,
         confirmations=confirmations,
+        lock=(config.policy.lock_date, "policy.lock_date") if config.policy.lock_date else None,
     )
     plan = build_plan(
         result.changes,

@@ -11,7 +11,8 @@ to create with — the plan's price and name, the customer's location — in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -135,6 +136,33 @@ class OwnedKind(FieldKind):
             checker.warn((PLANS, key, "price"), "FX106", (
                 f"the price is 0 and {what} without a price of its own: nothing is billed"),
                 plans[key].ignore_warnings)
+
+    def closed_reason(
+        self, action: str, before: Obj | None, after: Obj | None, changed: Sequence[str],
+        lock: date,
+    ) -> str | None:
+        """An item created, deleted or replaced, or its date moved, inside the closed period;
+        then what the kind adds (`closed_terms`: a fee's any change, a membership's end or
+        price)."""
+        moved = action in ("create", "delete", "replace") or self.date_field in changed
+        days = [o.fields.get(self.date_field) for o in (before, after) if o is not None]
+        inside = [d for d in days if isinstance(d, date) and d <= lock]
+        if not inside:
+            return None
+        if moved:
+            done = {"create": "created", "delete": "deleted", "replace": "replaced"}
+            what = done.get(action, f"moved ({self.date_field})")
+            return f"a {self.noun} dated {min(inside)} would be {what}"
+        return self.closed_terms(before, after, changed, lock)
+
+    def closed_terms(
+        self, before: Obj | None, after: Obj | None, changed: Sequence[str], lock: date
+    ) -> str | None:
+        """Hook: why changing `changed` of an item dated inside the closed period touches it:
+        by default any change does (a fee's)."""
+        obj = before or after
+        day = obj.fields.get(self.date_field) if obj is not None else None
+        return f"a {self.noun} dated {day} would be changed ({', '.join(changed)})"
 
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         """Hook: rules of one item beyond its references, amount and identity."""

@@ -416,6 +416,14 @@ class Kind:
         memberships a repricing campaign reaches, and those it does not)."""
         return []
 
+    def closed_reason(
+        self, action: str, before: Obj | None, after: Obj | None, changed: Sequence[str],
+        lock: date,
+    ) -> str | None:
+        """Why a change (`action`) of `before` into `after` (None: absent) touches a billing
+        period closed up to and including `lock` (`policy.lock_date`), or None."""
+        return None
+
     def comes_after(self, obj: Obj) -> set[str]:
         """Addresses whose change in the same plan must be applied before `obj`'s (the
         membership a line's next period follows)."""

@@ -227,6 +227,25 @@ class Memberships(OwnedKind):
     ) -> list[str]:
         return repricing.report(config, desired, live)
 
+    def closed_terms(
+        self, before: Obj | None, after: Obj | None, changed: Sequence[str], lock: date
+    ) -> str | None:
+        """Of a membership that started inside the closed period: an end moved to or from a day
+        inside it, or its price changed (from a date after it: a `changes` entry)."""
+        if before is None or after is None:
+            return None
+        if "end" in changed:
+            # Ending on the lock date itself leaves every closed day billed as it was.
+            ends = [e for e in (before.fields.get("end"), after.fields.get("end"))
+                    if isinstance(e, date) and e < lock]
+            if ends:
+                return f"the membership's end would move to or from {min(ends)}"
+        if "price" in changed:
+            return (f"the membership billed the closed period (it started "
+                    f"{before.fields.get('start')}): its price would change for it; add a "
+                    "`changes` entry from a day after the lock date instead")
+        return None
+
     def export_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return fold(rows)
 

@@ -64,6 +64,7 @@ def diff(
     as_of: date | None = None,
     activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
+    lock: tuple[date, str] | None = None,
 ) -> DiffResult:
     """Changes turning `snapshot` into `desired` for `kinds` (already filtered), unordered.
 
@@ -105,7 +106,40 @@ def diff(
                 result.changes.append(_unverified(kind, obj, why, ctx, lapsed))
             continue
         _diff_kind(kind, wanted, list(snapshot.objects.get(kind.name, ())), ctx, result)
+    if lock is not None:
+        result.changes = _closed(result.changes, desired, snapshot.objects, *lock)
     return result
+
+
+def _closed(
+    changes: list[Change],
+    desired: Mapping[str, Sequence[Obj]],
+    live: Mapping[str, Sequence[Obj]],
+    lock: date,
+    source: str,
+) -> list[Change]:
+    """The changes with those that touch a closed billing period (up to and including `lock`,
+    from `source`) blocked, as each kind's `closed_reason` tells."""
+    kinds = {k.name: k for k in registry()}
+    wanted = {o.address: o for objs in desired.values() for o in objs}
+    found = {o.address: o for objs in live.values() for o in objs}
+    out = []
+    for change in changes:
+        kind = kinds.get(change.kind)
+        if kind is None or change.action not in ("create", "update", "delete", "replace"):
+            out.append(change)
+            continue
+        before = found.get(change.replaces or change.address) if change.action != "create" \
+            else None
+        after = wanted.get(change.address) if change.action in ("create", "replace") else None
+        if change.action == "update" and before is not None:
+            after = replace(before, fields={**before.fields, **change.after})
+        reason = kind.closed_reason(change.action, before, after, change.changed_paths, lock)
+        if reason:
+            change = _blocked(change, f"inside the closed billing period (up to and including "
+                                      f"{lock}, {source}): {reason}")
+        out.append(change)
+    return out
 
 
 def _diff_kind(

@@ -244,3 +244,39 @@ def test_notices_csv_has_one_row_per_repriced_membership(sandbox: Sandbox) -> No
         "2027-02-01\n")
     assert "Wrote " in sandbox.capsys.readouterr().err
     assert main(["notices", "nope", str(sandbox.root)]) == 1
+
+
+def lock(sandbox: Sandbox, day: str) -> None:
+    sandbox.edit("organization.yaml", "  max_change_ratio: 0.3\n",
+                 f"  max_change_ratio: 0.3\n  lock_date: {day}\n")
+
+
+def test_a_change_inside_the_closed_period_is_blocked(sandbox: Sandbox) -> None:
+    lock(sandbox, "2026-12-20")
+    sandbox.edit("customers/companies.yaml", "        price: 1750.00          # negotiated: "
+                 "overrides the plan's 1850.00\n",
+                 "        price: 1750.00\n        changes: [{from: 2026-12-15, price: 1900}]\n")
+    sandbox.edit("customers/members.yaml", "      - {plan: key-card, date: 2026-12-02}",
+                 "      - {plan: key-card, date: 2026-12-02}\n"
+                 "      - {plan: key-card, date: 2026-12-10}")
+    result = sandbox.run("plan", "--detailed-exitcode", *AS_OF)
+    assert result.code == 3, result.out + result.err
+    closed = "inside the closed billing period (up to and including 2026-12-20, policy.lock_date)"
+    assert f"{closed}: the membership's end would move to or from 2026-12-14" in result.out
+    assert f"{closed}: a membership dated 2026-12-15 would be created" in result.out
+    assert f"{closed}: a fee dated 2026-12-10 would be created" in result.out
+    assert sandbox.run("apply", "--auto-approve", *AS_OF).code == 3
+
+
+def test_a_split_after_the_lock_date_and_a_retroactive_start_are_allowed(
+    sandbox: Sandbox,
+) -> None:
+    lock(sandbox, "2026-11-30")
+    reprice(sandbox)
+    sandbox.edit("customers/members.yaml", "      - {plan: day-pass, date: 2026-12-05, "
+                 "quantity: 3}", "      - {plan: day-pass, date: 2026-12-05, quantity: 3}\n"
+                 "    memberships:\n      - {plan: hot-desk, start: 2026-12-01}")
+    result = sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *AS_OF)
+    assert result.code == 2, result.out + result.err
+    assert "RETROACTIVE +250.00 EUR" in result.out  # Chen Wei from 2026-12-01, flagged
+    assert "closed billing period" not in result.out
