@@ -24,13 +24,12 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.errors import (
     ApplyError,
-    FlexctlError,
     StalePlanError,
     UsageError,
 )
 from flexctl.export.build import Export, build_export
 from flexctl.export.currency import configured_currency, live_currency
-from flexctl.kinds import get as get_kind
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
@@ -55,15 +54,13 @@ from flexctl.reconcile.cohorts import CohortReport, campaign_exceptions, read_co
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
-from flexctl.reconcile.saved_plan import binding_mismatch
+from flexctl.reconcile.saved_check import touched_snapshot, with_saved_money
+from flexctl.reconcile.saved_plan import SavedPlan, binding_mismatch, stale_reasons
 from flexctl.state.cache import SnapshotCache
 from flexctl.state.confirmations import (
-    Confirmation,
     Confirmations,
-    confirmer,
     load_confirmations,
 )
-from flexctl.state.confirmations import now as confirmation_time
 from flexctl.state.desired import LoadedConfigLike, desired_state
 from flexctl.state.incremental import CachedReader
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
@@ -88,6 +85,7 @@ class PlanRun:
     binding: Mapping[str, str | None] = field(default_factory=dict)  # see Target.binding
 
 
+@gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
 def make_plan(
     loaded: Loaded,
     client: SnapshotClient,
@@ -102,6 +100,7 @@ def make_plan(
     activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
     reader: CachedReader | None = None,
+    partial: tuple[Snapshot, dict[str, list[Obj]]] | None = None,
 ) -> PlanRun:
     """Read the target and plan the config against it (nothing is written).
 
@@ -109,13 +108,19 @@ def make_plan(
     them (drift reports). `as_of` is the date of the money summary's run-rate (default today).
     `activation` is how the account becomes Active on this target (for blocked bill runs).
     `confirmations` are the manual steps confirmed by hand (`flexctl confirm`); `reader`
-    reads through the snapshot cache.
+    reads through the snapshot cache. `partial` (a saved plan's touched objects and their
+    desired twins, `saved_check.touched_snapshot`) is planned without reading and without
+    the safety ratio, the money guards and the money summary, which need everything.
     """
     config = loaded.config
     today = today or datetime.now(UTC).date()
-    desired = desired_state(loaded, secrets, kinds)
-    snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
-                             complete=config.policy.prune, reader=reader)
+    if partial is None:
+        desired = desired_state(loaded, secrets, kinds)
+        snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
+                                 complete=config.policy.prune, reader=reader)
+    else:
+        snapshot, desired = partial
+        safety = False
     selected = [k for k in registry() if kinds is None or k.name in kinds]
     result = diff(
         desired,
@@ -142,7 +147,7 @@ def make_plan(
         config_digest=loaded.digest,
         warnings=secrets.warnings,
         money=MoneyOptions(config.currency, as_of or today, config.policy.money,
-                           campaign_exceptions(config)),
+                           campaign_exceptions(config)) if partial is None else None,
         confirmed=result.confirmed,
         notes=[note for kind in selected if kind.name in desired
                for note in kind.plan_notes(config, desired[kind.name],
@@ -246,12 +251,27 @@ class Session:
         force: bool = False,
         safety: bool = True,
         as_of: date | None = None,
+        saved: SavedPlan | None = None,
     ) -> PlanRun:
-        """Read the target and plan the configuration (nothing is written)."""
-        run = make_plan(self.loaded_config(), self.client, self.described_target(),
-                        secrets=self.secrets, kinds=kinds, force=force, safety=safety,
-                        as_of=as_of, activation=self.activation(),
-                        confirmations=self.confirmations(), reader=self.reader)
+        """Read the target and plan the configuration (nothing is written). With `saved`, the
+        plan is first made from what that saved plan touches alone (`saved_check`): when it
+        comes out exactly as saved, that is the plan; else the whole organization is read."""
+        partial = None
+        if saved is not None:
+            desired = desired_state(self.loaded_config(), self.secrets, kinds)
+            partial = touched_snapshot(self.client, saved.document, desired,
+                                       self.config.currency, self.described_target())
+        for part in ([partial] if partial else []) + [None]:
+            run = make_plan(self.loaded_config(), self.client, self.described_target(),
+                            secrets=self.secrets, kinds=kinds, force=force, safety=safety,
+                            as_of=as_of, activation=self.activation(),
+                            confirmations=self.confirmations(), reader=self.reader,
+                            partial=part)
+            if part is None or saved is None:
+                break
+            if not stale_reasons(saved, run.plan):
+                run = replace(run, plan=with_saved_money(run.plan, saved.document))
+                break
         return replace(run, binding=self.target.binding())
 
     def apply(
@@ -355,57 +375,3 @@ class Session:
         snapshot = read_snapshot(self.client, {}, chosen, scope, all_objects=True,
                                  target=self.described_target(), reader=self.reader)
         return build_export(snapshot, self.target.org, chosen, scope)
-
-
-# --- confirmed manual steps ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Confirmed:
-    """What `confirm_manual_steps` recorded: each confirmation, and whether it is new, renews
-    one that lapsed (the configuration changed) or was already current (left as it was)."""
-
-    path: Path
-    recorded: list[tuple[Confirmation, str]]  # (confirmation, "new" | "renewed" | "current")
-
-
-def confirm_manual_steps(
-    path: str, addresses: Sequence[str], *, every: bool, note: str | None
-) -> Confirmed:
-    """Record manual steps as done by hand (`flexctl confirm`); reads no target.
-
-    Only objects of kinds some target cannot read can be confirmed (a target that reads them
-    verifies them itself); anything else, or an address the configuration lacks, is a
-    `UsageError` and nothing is written."""
-    loaded = load_config(path)
-    desired = desired_state(loaded, SecretResolver.for_config(loaded, environ={}))
-    objects = {o.address: o for objs in desired.values() for o in objs}
-    confirmable = [o for o in objects.values() if get_kind(o.kind).confirmable()]
-    chosen = confirmable if every else [objects[a] for a in addresses if a in objects]
-    problems = [f"{a} is not in the configuration" for a in addresses if a not in objects]
-    problems += [
-        f"{o.address}: the platform's API reads {get_kind(o.kind).plural}; flexctl verifies "
-        "them by reading, there is nothing to confirm"
-        for o in chosen if not get_kind(o.kind).confirmable()
-    ]
-    if problems:
-        can = ", ".join(o.address for o in confirmable) or "none in this configuration"
-        raise UsageError(f"{'; '.join(problems)}; nothing was confirmed (confirmable: {can})")
-    confirmations = load_confirmations(loaded.root, loaded.config.organization)
-    who, when = confirmer(loaded.root), confirmation_time()
-    recorded: list[tuple[Confirmation, str]] = []
-    for obj in chosen:
-        kind = get_kind(obj.kind)
-        current = confirmations.holding(kind, obj)
-        if current is not None and (note is None or note == current.note):
-            recorded.append((current, "current"))
-            continue
-        state = "renewed" if confirmations.lapsed(kind, obj) or current else "new"
-        recorded.append((confirmations.record(kind, obj, who, when, note), state))
-    if any(state != "current" for _, state in recorded):
-        try:
-            confirmations.save()
-        except OSError as exc:
-            raise FlexctlError(f"cannot write {confirmations.path}: {exc.strerror or exc}; "
-                               "nothing was confirmed") from None
-    return Confirmed(confirmations.path, recorded)

@@ -185,7 +185,7 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
         if when is not None:
             raise StalePlanError(f"the plan {saved.path} was already applied ({when}); "
                                  "make a new plan with `flexctl plan -o`")
-        run = session.plan(kinds, force=force, as_of=saved.as_of)
+        run = session.plan(kinds, force=force, as_of=saved.as_of, saved=saved)
         reasons = stale_reasons(saved, run.plan)
         if reasons:
             raise StalePlanError(

@@ -26,6 +26,7 @@ from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.render import render_json, render_markdown, render_text
 from flexctl.reconcile.report import write_report
+from flexctl.reconcile.saved_check import check_data
 from flexctl.reconcile.saved_plan import is_planfile, planfile_data, write_planfile
 from flexctl.session import PlanRun, Session
 
@@ -127,7 +128,8 @@ def command(
         click.echo(f"Wrote the money report to {report}", err=True)
     if out is not None:
         document = planfile_data(run.plan, config_path=Path(path), binding=run.binding,
-                                 desired=run.desired, kinds=run.kinds)
+                                 desired=run.desired, kinds=run.kinds,
+                                 check=check_data(run.plan, run.snapshot, run.desired))
         write_planfile(out, document)
         click.echo(f"Saved the plan to {out}; apply exactly this plan with: "
                    f"flexctl apply {out}", err=True)

@@ -84,9 +84,9 @@ class Capability:
         return cls(False, False, False, False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obj:
-    """One normalized object of a kind, desired or live."""
+    """One normalized object of a kind, desired or live (slots: a plan holds 100,000s)."""
 
     kind: str  # "plans", "memberships", "invoicing", ...
     # stable plan address: "plans.hot-desk", "companies.acme.memberships[hot-desk@2026-12-01]"
@@ -241,6 +241,7 @@ class Kind:
     # The platform collection whose documents tell which objects are invoiced (history).
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
+    history_incremental: ClassVar[bool] = False  # the platform filters it by `modifiedAt`
     # The platform filters this kind's list by `modifiedAt[$gt]` (reference §2.1), so a cached
     # read asks only for what changed since the last one (`flexctl.state.incremental`).
     incremental: ClassVar[bool] = False

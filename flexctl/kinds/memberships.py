@@ -130,6 +130,10 @@ class Memberships(OwnedKind):
     marker = True
     history_source = "payments"  # the invoices: their lines name the memberships they bill
     history_select = ("lines",)
+    # Payments take `modifiedAt[$gt]` (reference §2.1, "probably": a 400 means a full read),
+    # and an invoice's lines change its `modifiedAt`: a year of invoices is read once, then
+    # only what changed (`flexctl.state.incremental`).
+    history_incremental = True
     fields_map = (
         Field("plan", "plan", "ref", ref="plans"),
         Field("start", "startDate", "date"),

@@ -50,10 +50,11 @@ class CountingClient(Protocol):
     ) -> builtins.list[dict[str, Any]]: ...
 
 
-def platform_time(client: CountingClient) -> float:
+def platform_time(client: object) -> float:
     """Now by the platform's clock (the last answer's `Date`, which is no later than now),
     else by this machine's; one second earlier, since `Date` drops the fraction."""
-    stamp = client.observed.get("date")
+    observed = getattr(client, "observed", None)
+    stamp = observed.get("date") if isinstance(observed, Mapping) else None
     if stamp:
         try:
             return parsedate_to_datetime(stamp).timestamp() - 1.0
@@ -80,15 +81,21 @@ class CachedReader:
 
     def read(self, kind: Kind, complete: bool) -> list[dict[str, Any]]:
         """Every document of `kind`'s collection, ordered by `_id`."""
-        path = kind.api_path or kind.name
-        if not kind.incremental:
-            return self._full(path, kind.select, complete, store=False)
-        entry = None if self.refresh else self.cache.entry(path, kind.select)
+        return self.read_path(kind.api_path or kind.name, kind.select, kind.incremental,
+                              complete)
+
+    def read_path(self, path: str, select: tuple[str, ...], incremental: bool,
+                  complete: bool = False) -> list[dict[str, Any]]:
+        """Every document of a collection (`incremental`: the platform filters it by
+        `modifiedAt`, so it is cached and read as a change set), ordered by `_id`."""
+        if not incremental:
+            return self._full(path, select, complete, store=False)
+        entry = None if self.refresh else self.cache.entry(path, select)
         if entry is not None:
-            docs = self._changes(path, kind.select, entry.docs, entry.started)
+            docs = self._changes(path, select, entry.docs, entry.started)
             if docs is not None:
                 return docs
-        return self._full(path, kind.select, complete, store=True)
+        return self._full(path, select, complete, store=True)
 
     def _full(self, path: str, select: tuple[str, ...], complete: bool, *,
               store: bool) -> list[dict[str, Any]]:

@@ -22,12 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flexctl.errors import MalformedAnswerError
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry, with_references
 from flexctl.kinds._owned import unique_address
 from flexctl.kinds._values import PlatformValueError, unique_slug
 from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.refs import RefMap
-from flexctl.state.incremental import CachedReader
+from flexctl.state.incremental import CachedReader, platform_time
 
 ACCOUNT_PATH = "account"
 
@@ -61,8 +62,10 @@ class Snapshot:
     unreadable: dict[str, str]  # kind -> why the target cannot read it
     refs: RefMap
     account_status: str | None  # "onboarding" | "active"; None when the target hides it
+    read_at: float | None = None  # when the read began, by the platform's clock (epoch s)
 
 
+@gc_paused()  # hundreds of thousands of acyclic objects: no collector scans while they come
 def read_snapshot(
     client: SnapshotClient,
     desired: Mapping[str, list[Obj]],
@@ -82,6 +85,7 @@ def read_snapshot(
     `reader` reads the kinds through the snapshot cache (incremental reads).
     """
     profile = client.profile
+    read_at = platform_time(client)
     wanted = {k.name for k in registry()} if all_objects else set(desired)
     if kinds is not None:
         wanted &= set(kinds)
@@ -92,9 +96,9 @@ def read_snapshot(
     jobs: list[tuple[str, Callable[[], Any]]] = [
         (k.name, _fetcher(client, k, k.name in complete, reader)) for k in readable
     ]
-    sources = {k.history_source: k.history_select for k in readable if k.history_source}
-    for path, select in sources.items():
-        jobs.append((path, _lister(client, path, select)))
+    sources = {k.history_source: k for k in readable if k.history_source}
+    for path, kind in sources.items():
+        jobs.append((path, _history(client, path, kind, reader)))
     if profile is Profile.FULL:
         jobs.append((ACCOUNT_PATH, lambda: client.get_singleton(ACCOUNT_PATH)))
     fetched: dict[str, Any] = dict(
@@ -118,6 +122,7 @@ def read_snapshot(
         unreadable=unreadable,
         refs=refs,
         account_status=str(account["status"]) if account and account.get("status") else None,
+        read_at=read_at,
     )
 
 
@@ -132,6 +137,14 @@ def _fetcher(
     if complete:
         return lambda: client.read_complete(path, select=kind.select)
     return _lister(client, path, kind.select)
+
+
+def _history(
+    client: SnapshotClient, path: str, kind: Kind, reader: CachedReader | None
+) -> Callable[[], Any]:
+    if reader is not None:
+        return lambda: reader.read_path(path, kind.history_select, kind.history_incremental)
+    return _lister(client, path, kind.history_select)
 
 
 def _lister(client: SnapshotClient, path: str, select: tuple[str, ...]) -> Callable[[], Any]:

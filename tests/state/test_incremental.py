@@ -15,6 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from flexctl.config.secrets import SecretResolver
@@ -52,6 +53,15 @@ def world(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 def _ids(client: FlexClient, path: str) -> list[str]:
     return [str(doc["_id"]) for doc in client.list(path, select=("_id",))]
+
+
+def _invoice(app: Emulator, client: FlexClient, rng: random.Random) -> None:
+    """Bill a few memberships and fees, as a bill run would (the emulator's harness)."""
+    memberships, fees = _ids(client, "memberships"), _ids(client, "fees")
+    memberships, fees = rng.sample(memberships, min(2, len(memberships))), fees[:1]
+    with httpx.Client(transport=httpx.WSGITransport(app=app), base_url="http://e") as http:
+        http.post(f"/_emulator/organizations/{ORG}/invoices",
+                  json={"memberships": memberships, "fees": fees}).raise_for_status()
 
 
 def _change(client: FlexClient, rng: random.Random, serial: int) -> None:
@@ -116,6 +126,8 @@ def test_incremental_snapshots_and_plans_equal_full_ones(
         app.clock.advance(rng.choice(STEPS))
         for _ in range(rng.randrange(1, 4)):
             _change(client, rng, serial)
+        if rng.random() < 0.2:
+            _invoice(app, client, rng)
         app.clock.advance(rng.choice(STEPS[:3]))
         incremental = read_snapshot(client, desired, "EUR", all_objects=True, reader=snapshots)
         _same(incremental, read_snapshot(client, desired, "EUR", all_objects=True))
@@ -124,7 +136,7 @@ def test_incremental_snapshots_and_plans_equal_full_ones(
         assert render_json(planned.plan) == render_json(full.plan), f"round {serial}"
         assert planned.plan.live_digest == full.plan.live_digest
     # The rounds exercised every path: change sets, and sweeps after deletions.
-    assert snapshots.incremental == {"companies", "members", "fees"}
+    assert snapshots.incremental == {"companies", "members", "fees", "payments"}
     assert snapshots.swept
 
 
@@ -160,8 +172,9 @@ def test_an_incremental_read_asks_only_for_what_changed(
     client.update("fees", fee, {"quantity": 3})
     app.clock.advance(5)
     after = read_snapshot(client, desired, "EUR", all_objects=True, reader=reader)
-    assert spy.changed == {"companies": 0, "members": 0, "fees": 1}
-    assert reader.incremental == {"companies", "members", "fees"} and not reader.swept
+    assert spy.changed == {"companies": 0, "members": 0, "fees": 1, "payments": 0}
+    assert reader.incremental == {"companies", "members", "fees", "payments"}
+    assert not reader.swept
     assert next(o for o in after.objects["fees"] if o.id == fee).fields["quantity"] == 3
     refreshed = CachedReader(spy, SnapshotCache(tmp_path / "c.sqlite"), refresh=True)
     spy.changed.clear()
