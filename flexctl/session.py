@@ -147,8 +147,7 @@ def make_plan(
         config_digest=loaded.digest,
         warnings=secrets.warnings,
         money=MoneyOptions(config.currency, as_of or today, config.policy.money,
-                           campaign_exceptions(config))
-        if partial is None else None,
+                           campaign_exceptions(config)) if partial is None else None,
         confirmed=result.confirmed,
         notes=[note for kind in selected if kind.name in desired
                for note in kind.plan_notes(config, desired[kind.name],
