@@ -29,13 +29,15 @@ from flexctl.errors import (
 )
 from flexctl.export.build import Export, build_export
 from flexctl.export.currency import configured_currency, live_currency
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient, profile_for_url
+from flexctl.platform.environ import ORG_ENV
 from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import ORG_ENV, Target, TargetOptions, activation_step
+from flexctl.platform.target import Target, TargetOptions, activation_step
 from flexctl.readiness.checklist import Readiness, readiness
 from flexctl.readiness.doctor import Diagnosis, Doctor
 from flexctl.readiness.smoke import (
@@ -48,6 +50,7 @@ from flexctl.readiness.smoke import (
 )
 from flexctl.readiness.variants import clock, rate_limits, variants
 from flexctl.reconcile.apply import Executor, Progress, execute
+from flexctl.reconcile.cohorts import CohortReport, campaign_exceptions, read_cohorts
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
@@ -82,6 +85,7 @@ class PlanRun:
     binding: Mapping[str, str | None] = field(default_factory=dict)  # see Target.binding
 
 
+@gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
 def make_plan(
     loaded: Loaded,
     client: SnapshotClient,
@@ -125,8 +129,10 @@ def make_plan(
         profile=client.profile,
         prune=config.policy.prune,
         today=today,
+        as_of=as_of,
         activation=activation,
         confirmations=confirmations,
+        lock=(config.policy.lock_date, "policy.lock_date") if config.policy.lock_date else None,
     )
     plan = build_plan(
         result.changes,
@@ -140,9 +146,12 @@ def make_plan(
         target=snapshot.target,
         config_digest=loaded.digest,
         warnings=secrets.warnings,
-        money=MoneyOptions(config.currency, as_of or today, config.policy.money)
-        if partial is None else None,
+        money=MoneyOptions(config.currency, as_of or today, config.policy.money,
+                           campaign_exceptions(config)) if partial is None else None,
         confirmed=result.confirmed,
+        notes=[note for kind in selected if kind.name in desired
+               for note in kind.plan_notes(config, desired[kind.name],
+                                           snapshot.objects.get(kind.name, ()))],
     )
     chosen = list(kinds) if kinds is not None else None
     return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
@@ -301,6 +310,12 @@ class Session:
         sandbox's directory), else the current directory's."""
         root = self.loaded.root if self.loaded is not None else Path.cwd()
         return root / ".flexctl" / "journals"
+
+    def cohorts(self, as_of: date | None = None) -> CohortReport:
+        """The live organization's price cohorts (`flexctl cohorts`); reads only."""
+        return read_cohorts(self.client, self.loaded_config(), self.secrets,
+                            as_of=as_of or datetime.now(UTC).date(),
+                            target=self.described_target(), reader=self.reader)
 
     # --- readiness ----------------------------------------------------------------------------
 

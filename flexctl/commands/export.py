@@ -29,8 +29,10 @@ from flexctl.errors import ConfigError, FlexctlError, UsageError
 from flexctl.export.build import SCHEMA_FILE, Export
 from flexctl.fileio import make_staging_directory
 from flexctl.kinds import count_of
+from flexctl.kinds import get as get_kind
 from flexctl.kinds.configuration import load_config, schema_text, top_level_keys
-from flexctl.platform.target import ORG_ENV, SANDBOX_DB, Target, TargetOptions
+from flexctl.platform.environ import ORG_ENV
+from flexctl.platform.target import SANDBOX_DB, Target, TargetOptions
 from flexctl.session import Session
 
 
@@ -184,7 +186,8 @@ def command(
                                 configured=(out, Path.cwd()))
         target = session.target
     write_export(export, out, force)
-    summary = ", ".join(count_of(kind, n) for kind, n in export.counts.items()) or "nothing"
+    summary = ", ".join(get_kind(kind).noun if get_kind(kind).singleton else count_of(kind, n)
+                        for kind, n in export.counts.items()) or "nothing"  # not "1 ... settings"
     click.echo(f"Exported {target.org} to {out}: {summary}.")
     for line in export.skipped:
         click.echo(f"Not exported: {line}", err=True)

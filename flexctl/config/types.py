@@ -10,6 +10,7 @@ unknown keys. Each kind's own model lives in its module under `flexctl/kinds/`; 
 from __future__ import annotations
 
 import re
+from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -73,9 +74,9 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class Model(BaseModel):
-    # A field's docstring is its description in the JSON Schema (editors show it).
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True,
-                              use_attribute_docstrings=True)
+    # A field's docstring is its description in the JSON Schema (editors show it), read when
+    # the schema is generated (flexctl.config.docstrings), not as each model is built.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 def is_slug(key: str) -> bool:
@@ -199,6 +200,17 @@ class PolicyBase(Model):
     )
     money: MoneyPolicy = Field(
         MoneyPolicy(), description="Money guards: what a plan may do to what customers pay."
+    )
+    notice_days: int = Field(
+        0, ge=0, description="Days of notice a price rise on a membership line (a `changes` "
+        "entry) needs: a plan is blocked while its `from` is sooner than this after today "
+        "(campaigns have their own `notice_days`)."
+    )
+    lock_date: date | None = Field(
+        None, description="Billing periods up to and including this date are closed: a plan "
+        "that would start, end, delete or reprice a membership, or create, change or delete a "
+        "fee, inside them is blocked (the platform's own lock date, where the target exposes "
+        "it, counts too: the later wins)."
     )
     ignore_warnings: IgnoreWarnings = []
 

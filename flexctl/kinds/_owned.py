@@ -11,7 +11,8 @@ to create with — the plan's price and name, the customer's location — in
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -136,6 +137,33 @@ class OwnedKind(FieldKind):
                 f"the price is 0 and {what} without a price of its own: nothing is billed"),
                 plans[key].ignore_warnings)
 
+    def closed_reason(
+        self, action: str, before: Obj | None, after: Obj | None, changed: Sequence[str],
+        lock: date,
+    ) -> str | None:
+        """An item created, deleted or replaced, or its date moved, inside the closed period;
+        then what the kind adds (`closed_terms`: a fee's any change, a membership's end or
+        price)."""
+        moved = action in ("create", "delete", "replace") or self.date_field in changed
+        days = [o.fields.get(self.date_field) for o in (before, after) if o is not None]
+        inside = [d for d in days if isinstance(d, date) and d <= lock]
+        if not inside:
+            return None
+        if moved:
+            done = {"create": "created", "delete": "deleted", "replace": "replaced"}
+            what = done.get(action, f"moved ({self.date_field})")
+            return f"a {self.noun} dated {min(inside)} would be {what}"
+        return self.closed_terms(before, after, changed, lock)
+
+    def closed_terms(
+        self, before: Obj | None, after: Obj | None, changed: Sequence[str], lock: date
+    ) -> str | None:
+        """Hook: why changing `changed` of an item dated inside the closed period touches it:
+        by default any change does (a fee's)."""
+        obj = before or after
+        day = obj.fields.get(self.date_field) if obj is not None else None
+        return f"a {self.noun} dated {day} would be changed ({', '.join(changed)})"
+
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         """Hook: rules of one item beyond its references, amount and identity."""
 
@@ -150,11 +178,23 @@ class OwnedKind(FieldKind):
         taken: set[str] = set()
         plans: Mapping[str, Any] = config.section(PLANS)
         for owner_kind, key, customer in self.owners(config):
+            owner = f"{owner_kind}.{key}"
             for item in self.items(customer):
-                obj = self.desired_item(f"{owner_kind}.{key}", customer, item, plans, config)
-                address = unique_address(obj.address, taken)
-                out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, obj.meta))
+                follows: str | None = None
+                for part, extra in self.expand(owner, item, config):
+                    obj = self.desired_item(owner, customer, part, plans, config)
+                    address = unique_address(obj.address, taken)
+                    meta = {**obj.meta, **extra}
+                    if follows is not None:
+                        meta["follows"] = follows  # the period before it, on the same line
+                    out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, meta))
+                    follows = address
         return out
+
+    def expand(self, owner: str, item: Any, config: ConfigBase) -> list[tuple[Any, dict[str, Any]]]:
+        """Hook: the objects one line of the config stands for (with meta of their own): the
+        line itself, or one per period of a line with changes (memberships)."""
+        return [(item, {})]
 
     def desired_item(
         self,
@@ -166,7 +206,7 @@ class OwnedKind(FieldKind):
     ) -> Obj:
         by_name = self.by_name
         fields: dict[str, Any] = dict(self.implied)
-        for name, value in v.written(item, exclude=("id",)).items():
+        for name, value in v.written(item, exclude=("id", "changes")).items():
             fields[name] = by_name[name].desired(value, config.currency)
         plan = plans.get(str(fields["plan"]))
         defaults = {

@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from flexctl.config.currency import minor_units
 from flexctl.kinds._values import slugify
-from flexctl.kinds.money import Charge, MoneyEffect, Recurring, rounded, terms_effect
+from flexctl.kinds.money import (
+    Charge,
+    MoneyEffect,
+    PriceTerm,
+    Recurring,
+    rounded,
+    terms_effect,
+)
 
 if TYPE_CHECKING:
     from flexctl.config.rules import Checker
@@ -77,9 +84,9 @@ class Capability:
         return cls(False, False, False, False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obj:
-    """One normalized object of a kind, desired or live."""
+    """One normalized object of a kind, desired or live (slots: a plan holds 100,000s)."""
 
     kind: str  # "plans", "memberships", "invoicing", ...
     # stable plan address: "plans.hot-desk", "companies.acme.memberships[hot-desk@2026-12-01]"
@@ -105,6 +112,12 @@ class RuleContext:
     activation: str = ACTIVATE_ON_PLATFORM  # how the account becomes Active on this target
     # Owners (customer addresses) that have invoiced items: billing history, never deleted.
     owners_with_history: frozenset[str] = frozenset()
+    as_of: date | None = None  # the plan's --as-of date, when given
+
+    @property
+    def notice_from(self) -> date:
+        """The day notice periods count from: --as-of, else today."""
+        return self.as_of or self.today
 
 
 class MoneyContext:
@@ -144,6 +157,11 @@ class MoneyContext:
         found = {obj.address: obj for objs in self.live.values() for obj in objs}
         found.update((obj.address, obj) for objs in self.desired.values() for obj in objs)
         return found
+
+    @cached_property
+    def live_by_address(self) -> Mapping[str, Obj]:
+        """Live objects only, by address (what the target holds now)."""
+        return {obj.address: obj for objs in self.live.values() for obj in objs}
 
     def live_where(self, kind: str, name: str, value: Any) -> list[Obj]:
         """Live objects of `kind` whose field `name` is `value` (one index per kind and field)."""
@@ -208,6 +226,7 @@ class Kind:
     capabilities: ClassVar[Mapping[Profile, Capability]]
     singleton: ClassVar[bool] = False  # invoicing, storefront: one object at address == name
     owned: ClassVar[bool] = False  # memberships, fees: belong to a company or member
+    cohorts: ClassVar[bool] = False  # its objects form price cohorts (`price_term`)
     owns: ClassVar[tuple[str, ...]] = ()  # kinds whose objects belong to this kind's objects
     references: ClassVar[tuple[str, ...]] = ()  # kinds whose keys this kind's fields hold
     unreadable_reason: ClassVar[str] = ""  # why the real platform cannot read this kind
@@ -279,7 +298,7 @@ class Kind:
 
     def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
         """The natural key of an object with these fields: validate's uniqueness rule, snapshot
-        matching and export all use it (see the README, "Identity")."""
+        matching and export all use it (see docs/kinds.md)."""
         raise NotImplementedError
 
     def natural_key(self, obj: Obj) -> tuple[Any, ...]:
@@ -386,6 +405,31 @@ class Kind:
         """Whether a pruned kind may remove this live object at all (else it is unmanaged)."""
         return True
 
+    def change_note(self, obj: Obj) -> str:
+        """Words a plan shows on a change of `obj` beyond its fields (a membership's period
+        of a line with changes: "price 250.00 -> 270.00 from 2027-01-01")."""
+        return ""
+
+    def plan_notes(
+        self, config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]
+    ) -> list[str]:
+        """Lines a plan shows after its changes about this kind's objects as a whole (the
+        memberships a repricing campaign reaches, and those it does not)."""
+        return []
+
+    def closed_reason(
+        self, action: str, before: Obj | None, after: Obj | None, changed: Sequence[str],
+        lock: date,
+    ) -> str | None:
+        """Why a change (`action`) of `before` into `after` (None: absent) touches a billing
+        period closed up to and including `lock` (`policy.lock_date`), or None."""
+        return None
+
+    def comes_after(self, obj: Obj) -> set[str]:
+        """Addresses whose change in the same plan must be applied before `obj`'s (the
+        membership a line's next period follows)."""
+        return set()
+
     def verify_note(self, obj: Obj) -> str:
         """Words added to the manual check of an object the target cannot read."""
         return ""
@@ -434,6 +478,14 @@ class Kind:
         """The one-off line an object bills (a fee), or None."""
         return None
 
+    def price_term(self, obj: Obj, ctx: MoneyContext) -> PriceTerm | None:
+        """A recurring object's place in a price cohort (`flexctl cohorts`), or None."""
+        return None
+
+    def campaign_of(self, obj: Obj) -> str | None:
+        """The repricing campaign that made a desired object (a membership's period), or None."""
+        return None
+
     def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
         """What a change from `before` to `after` (None: absent) does to money.
 
@@ -467,6 +519,11 @@ class Kind:
 
     def export_values(self, values: dict[str, Any], comments: dict[str, str], obj: Obj) -> None:
         """Hook: adjust an exported entry's values (and comments after them) in place."""
+
+    def export_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Owned kinds: the exported items of one owner as config lines (memberships fold
+        adjacent periods back into one line with `changes`)."""
+        return rows
 
     def export_item_problem(
         self, obj: Obj, exported: Mapping[str, Mapping[str, Obj]]

@@ -25,17 +25,38 @@ from types import MappingProxyType
 from typing import Any
 
 from pydantic import Field as ModelField
+from pydantic import model_validator
 
+from flexctl.config.currency import minor_units
 from flexctl.config.lint import FAR_BELOW, IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
+from flexctl.kinds import repricing
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import PLANS, OwnedKind
+from flexctl.kinds._splits import fold, periods
 from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
-from flexctl.kinds.money import ZERO, MoneyEffect, Recurring, period_note
+from flexctl.kinds.money import ZERO, MoneyEffect, PriceTerm, Recurring, period_note
 from flexctl.kinds.refs import RefMap
 
 DEFERRED = "flexctlDeferred"  # custom property: the fields a create left to an update
+
+
+class Change(Model):
+    """A change of the line from a date: on the platform, the membership ends the day before
+    and a new one starts on `from` (see docs/changing-prices.md)."""
+
+    from_: date = ModelField(alias="from", description="The first day of the change "
+                             "(YYYY-MM-DD): after the line's start, on or before its end.")
+    price: Amount | None = ModelField(None, description="The monthly price from that day.")
+    plan: Ref | None = ModelField(None, description="The plan from that day (a plan key).")
+    location: Ref | None = ModelField(None, description="The location from that day.")
+
+    @model_validator(mode="after")
+    def _something(self) -> Change:
+        if self.price is None and self.plan is None and self.location is None:
+            raise ValueError("a change needs at least one of `price`, `plan` or `location`")
+        return self
 
 
 class Membership(Model):
@@ -52,6 +73,9 @@ class Membership(Model):
     )
     name: Name | None = None
     """The invoice line's name; omitted = the plan's name."""
+    changes: list[Change] = []
+    """Changes of price, plan or location from a date, in date order: each one ends the
+    membership the day before and starts a new one."""
     ignore_warnings: IgnoreWarnings = []
 
 
@@ -62,6 +86,28 @@ def end_date(live: Obj, today: date) -> date:
     start, current = live.fields.get("start"), live.fields.get("end")
     end = max(start, today) if isinstance(start, date) else today
     return min(end, current) if isinstance(current, date) else end  # never extend it
+
+
+def _raises(was: Decimal | None, price: Decimal | None, plan_price: Decimal | None) -> bool:
+    new = price if price is not None else plan_price
+    return was is not None and new is not None and new > was
+
+
+def _too_soon(obj: Obj, ctx: RuleContext) -> str | None:
+    """A price rise (a campaign's, or a line's `changes` entry) that starts before its customers
+    have had the notice it needs: blocked with the earliest date that gives it."""
+    notice = obj.meta.get("notice")
+    start = obj.fields.get("start")
+    if not notice or not isinstance(start, date):
+        return None
+    days, who = notice
+    if days <= 0:
+        return None  # no notice asked for
+    earliest = ctx.notice_from + timedelta(days=days)
+    if start >= earliest:
+        return None
+    return (f"{who} needs {days} days' notice: {start} is sooner than {days} days after "
+            f"{ctx.notice_from}; the earliest compliant date is {earliest}")
 
 
 def _plain(value: object) -> str:
@@ -77,6 +123,7 @@ class Memberships(OwnedKind):
     scope_prefix = "flex.community.memberships"
     portal = "Billing > Memberships"
     date_field = "start"
+    cohorts = True
     plan_billing = "recurring"
     wrong_plan_hint = "charge one-off plans as fees"
     identity_words = "plan and start"
@@ -104,6 +151,25 @@ class Memberships(OwnedKind):
     def check_item(self, path: tuple[str | int, ...], item: Any, checker: Checker) -> None:
         if item.end is not None and item.end < item.start:
             checker.add((*path, "end"), f"end {item.end} is before start {item.start}")
+        previous = item.start
+        plans = checker.sections.get(PLANS, {})
+        for number, change in enumerate(item.changes):
+            where = (*path, "changes", number)
+            if change.from_ <= previous:
+                what = "the line's start" if previous == item.start else "the previous change"
+                checker.add((*where, "from"), f"from {change.from_} must be after {what} "
+                            f"({previous})")
+            elif item.end is not None and change.from_ > item.end:
+                checker.add((*where, "from"), f"from {change.from_} is after the line's end "
+                            f"{item.end}")
+            previous = max(previous, change.from_)
+            if change.plan is not None and checker.ref((*where, "plan"), change.plan, PLANS):
+                plan = plans.get(change.plan)
+                if plan is not None and plan.billing != self.plan_billing:
+                    checker.add((*where, "plan"), f"plan '{change.plan}' is {plan.billing}; a "
+                                f"membership needs a {self.plan_billing} plan")
+            checker.ref((*where, "location"), change.location, "locations")
+            checker.amount((*where, "price"), change.price)
 
     def lint(self, config: ConfigBase, checker: Checker) -> None:
         super().lint(config, checker)
@@ -117,6 +183,80 @@ class Memberships(OwnedKind):
                 checker.warn((owner_kind, key, self.name, number, "price"), "FX104", (
                     f"{item.price} is {share}% of plan '{item.plan}''s price {plan.price}: "
                     "far below it (a missing digit?)"), item.ignore_warnings)
+
+    # --- a line with changes: one membership per period (see flexctl.kinds._splits) ---------
+
+    def expand(self, owner: str, item: Any, config: ConfigBase) -> list[tuple[Any, dict[str, Any]]]:
+        plans: Mapping[str, Any] = config.section(PLANS)
+
+        def plan_price(key: str) -> Decimal | None:
+            plan = plans.get(key)
+            return plan.price if plan is not None else None
+
+        found = periods(item, owner, repricing.for_plan_all(config), plan_price,
+                        minor_units(config.currency))
+        if len(found) == 1:
+            return [(item, {})]
+        out: list[tuple[Any, dict[str, Any]]] = []
+        for number, period in enumerate(found):
+            values: dict[str, Any] = {"plan": period.plan, "start": period.start}
+            if number == 0 and item.id is not None:
+                values["id"] = item.id
+            for name in ("end", "price", "location", "name"):
+                if getattr(period, name) is not None:
+                    values[name] = getattr(period, name)
+            meta: dict[str, Any] = {"line_start": item.start}
+            if period.note:
+                meta["change_note"] = period.note
+            if period.campaign:
+                meta["campaign"] = (period.campaign, period.was)
+                days = repricing.campaigns(config)[period.campaign].notice_days
+                meta["notice"] = (days, f"campaign {period.campaign}")
+            elif number and _raises(period.was, period.price, plan_price(period.plan)):
+                meta["notice"] = (config.policy.notice_days, "policy.notice_days")
+            out.append((Membership.model_validate(values), meta))
+        out[0][1]["change_note"] = f"ends {found[0].end}, the day before its change from " \
+                                   f"{found[1].start}"
+        return out
+
+    def change_note(self, obj: Obj) -> str:
+        return str(obj.meta.get("change_note", ""))
+
+    def campaign_of(self, obj: Obj) -> str | None:
+        campaign = obj.meta.get("campaign")
+        return str(campaign[0]) if campaign else None
+
+    def plan_notes(
+        self, config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]
+    ) -> list[str]:
+        return repricing.report(config, desired, live)
+
+    def closed_terms(
+        self, before: Obj | None, after: Obj | None, changed: Sequence[str], lock: date
+    ) -> str | None:
+        """Of a membership that started inside the closed period: an end moved to or from a day
+        inside it, or its price changed (from a date after it: a `changes` entry)."""
+        if before is None or after is None:
+            return None
+        if "end" in changed:
+            # Ending on the lock date itself leaves every closed day billed as it was.
+            ends = [e for e in (before.fields.get("end"), after.fields.get("end"))
+                    if isinstance(e, date) and e < lock]
+            if ends:
+                return f"the membership's end would move to or from {min(ends)}"
+        if "price" in changed:
+            return (f"the membership billed the closed period (it started "
+                    f"{before.fields.get('start')}): its price would change for it; add a "
+                    "`changes` entry from a day after the lock date instead")
+        return None
+
+    def export_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return fold(rows)
+
+    def comes_after(self, obj: Obj) -> set[str]:
+        """A period's membership is created once the one before it has ended."""
+        follows = obj.meta.get("follows")
+        return {str(follows)} if follows else set()
 
     def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
         """Ids of memberships billed on some invoice line: they can only be ended."""
@@ -160,7 +300,9 @@ class Memberships(OwnedKind):
         fixed: Sequence[str],
         ctx: RuleContext,
     ) -> str | None:
-        if live is None or not live.meta.get("invoiced"):
+        if live is None:
+            return _too_soon(obj, ctx)
+        if not live.meta.get("invoiced"):
             return None
         if "start" in changed:
             return "the membership is invoiced; its start date cannot change"
@@ -223,6 +365,21 @@ class Memberships(OwnedKind):
             group=str(obj.fields.get("plan")),
             invoiced=bool(obj.meta.get("invoiced")),
         )
+
+    def price_term(self, obj: Obj, ctx: MoneyContext) -> PriceTerm:
+        """Its cohort: its plan and what it pays a month, its own price, else the plan's on the
+        target (the configuration's when the target does not have the plan yet)."""
+        plan_key = str(obj.fields.get("plan"))
+        address = f"{PLANS}.{plan_key}"
+        plan = ctx.live_by_address.get(address) or ctx.by_address.get(address)
+        catalogue = plan.fields.get("price") if plan is not None else None
+        catalogue = catalogue if isinstance(catalogue, Decimal) else None
+        terms = self.recurring(obj, ctx)
+        own = obj.fields.get("price")
+        if not isinstance(own, Decimal) and catalogue is not None:
+            terms = replace(terms, monthly=catalogue)
+        label = str(plan.fields.get("name") or plan_key) if plan is not None else plan_key
+        return PriceTerm(terms, catalogue, label)
 
     def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
         effect = super().money_effect(before, after, ctx)

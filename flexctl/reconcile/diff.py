@@ -61,8 +61,10 @@ def diff(
     profile: Profile,
     prune: Collection[str] = (),
     today: date,
+    as_of: date | None = None,
     activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
+    lock: tuple[date, str] | None = None,
 ) -> DiffResult:
     """Changes turning `snapshot` into `desired` for `kinds` (already filtered), unordered.
 
@@ -74,6 +76,7 @@ def diff(
         rules=RuleContext(
             profile=profile,
             today=today,
+            as_of=as_of,
             account_status=snapshot.account_status,
             activation=activation,
             owners_with_history=frozenset(
@@ -103,7 +106,40 @@ def diff(
                 result.changes.append(_unverified(kind, obj, why, ctx, lapsed))
             continue
         _diff_kind(kind, wanted, list(snapshot.objects.get(kind.name, ())), ctx, result)
+    if lock is not None:
+        result.changes = _closed(result.changes, desired, snapshot.objects, *lock)
     return result
+
+
+def _closed(
+    changes: list[Change],
+    desired: Mapping[str, Sequence[Obj]],
+    live: Mapping[str, Sequence[Obj]],
+    lock: date,
+    source: str,
+) -> list[Change]:
+    """The changes with those that touch a closed billing period (up to and including `lock`,
+    from `source`) blocked, as each kind's `closed_reason` tells."""
+    kinds = {k.name: k for k in registry()}
+    wanted = {o.address: o for objs in desired.values() for o in objs}
+    found = {o.address: o for objs in live.values() for o in objs}
+    out = []
+    for change in changes:
+        kind = kinds.get(change.kind)
+        if kind is None or change.action not in ("create", "update", "delete", "replace"):
+            out.append(change)
+            continue
+        before = found.get(change.replaces or change.address) if change.action != "create" \
+            else None
+        after = wanted.get(change.address) if change.action in ("create", "replace") else None
+        if change.action == "update" and before is not None:
+            after = replace(before, fields={**before.fields, **change.after})
+        reason = kind.closed_reason(change.action, before, after, change.changed_paths, lock)
+        if reason:
+            change = _blocked(change, f"inside the closed billing period (up to and including "
+                                      f"{lock}, {source}): {reason}")
+        out.append(change)
+    return out
 
 
 def _diff_kind(
@@ -156,7 +192,7 @@ def _compare(kind: Kind, obj: Obj, live: Obj, ctx: _Context) -> Change | None:
         return None
     base = Change(
         address=obj.address, kind=kind.name, action="update", changed_paths=tuple(changed),
-        before=before, after=after, id=live.id,
+        before=before, after=after, id=live.id, reason=kind.change_note(obj),
         unchanged_fields=len(obj.fields) - len(fields),
     )
     fixed = [f for f in changed if f not in kind.updatable]
@@ -192,6 +228,7 @@ def _create(kind: Kind, obj: Obj, ctx: _Context) -> Change:
     change = Change(
         address=obj.address, kind=kind.name, action="create",
         changed_paths=tuple(sorted(obj.fields)), after=_sorted(obj.fields), id=obj.id,
+        reason=kind.change_note(obj),
     )
     refused = kind.refuse_change(obj, None, sorted(obj.fields), (), ctx.rules)
     if refused:

@@ -11,6 +11,7 @@ totals that the kinds round (see `flexctl.kinds.money`).
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,6 +21,7 @@ from typing import Any, Protocol
 from flexctl.config.types import MoneyPolicy
 from flexctl.kinds.base import Kind, MoneyContext, Obj
 from flexctl.kinds.money import NO_EFFECT, ZERO, Effect, MoneyEffect, Recurring, amount_text
+from flexctl.reconcile.cohorts import CohortTouch, Exceptions, touched
 
 # Actions whose money counts; a blocked change (and a notice) changes nothing.
 COUNTED = frozenset({"create", "update", "delete", "replace", "manual"})
@@ -48,6 +50,8 @@ class MoneyOptions:
     currency: str
     as_of: date
     guards: MoneyPolicy = field(default_factory=MoneyPolicy)  # `policy.money`
+    # campaign -> the (plan, customer) pairs its `except` keeps on their price
+    exceptions: Exceptions = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,10 @@ class MoneySummary:
     customers: tuple[CustomerMoney, ...]  # affected ones, largest change first
     by_plan: tuple[tuple[str, Decimal, Decimal], ...]  # (plan, before, after) run-rates
     moves_money_now: tuple[str, ...]  # addresses of changes that move money by themselves
+    cohorts: tuple[CohortTouch, ...] = ()  # the price cohorts the changes touch
+    # (month "YYYY-MM", before, after): the run-rate on the as-of date, then on the first day
+    # of each of the next 11 months, without and with the plan.
+    timeline: tuple[tuple[str, Decimal, Decimal], ...] = ()
 
     @property
     def delta(self) -> Decimal:
@@ -112,7 +120,27 @@ class MoneySummary:
                  "one_off": self.amount(c.one_off, signed=True)}
                 for c in self.customers
             ],
+            "cohorts": [
+                {"plan": c.plan, "monthly_price": self.amount(c.monthly),
+                 "catalogue": c.catalogue, "count": c.count, "changed": c.changed,
+                 "joining": c.joining, "campaigns": list(c.campaigns),
+                 "excepted": dict(c.excepted)}
+                for c in self.cohorts
+            ],
+            "timeline": [{"month": month, "before": self.amount(before),
+                          "after": self.amount(after)} for month, before, after in self.timeline],
         }
+
+    def turns(self) -> list[tuple[str, Decimal]]:
+        """(month, monthly difference) where the plan's difference to the run-rate changes
+        after the as-of month: "from 2027-01: +760.00 a month"."""
+        found: list[tuple[str, Decimal]] = []
+        last = self.delta
+        for month, before, after in self.timeline[1:]:
+            if after - before != last:
+                last = after - before
+                found.append((month, last))
+        return found
 
 
 # --- each change's effect ---------------------------------------------------------------------
@@ -168,19 +196,27 @@ def summarize(
     ctx: MoneyContext,
     owners: Mapping[str, str | None],
     managed: Iterable[str],
+    exceptions: Exceptions | None = None,
 ) -> MoneySummary:
     """Add up the run-rate on the as-of date and every counted change's money.
 
     `owners` maps a change's address to its customer's (None: no customer); `managed` are the
-    customers the configuration declares, whose live memberships make the run-rate."""
+    customers the configuration declares, whose live memberships make the run-rate;
+    `exceptions` what each repricing campaign keeps on its price (for the cohorts touched)."""
     tally = _Tally()
     _live_run_rate(ctx, frozenset(managed), tally)
     added = removed = retro = ZERO
     moving: list[str] = []
+    altered: list[tuple[str, Recurring | None, str | None]] = []  # for the cohorts touched
+    kinds = {k.name: k for k in ctx.kinds}
     for change in changes:
         effect = change.money or NO_EFFECT
         if change.action not in COUNTED or effect.effect is Effect.NONE:
             continue
+        made = ctx.by_address.get(change.address)
+        kind = kinds.get(change.kind)
+        campaign = kind.campaign_of(made) if kind is not None and made is not None else None
+        altered.append((change.replaces or change.address, effect.after, campaign))
         if effect.moves_money:
             moving.append(change.address)
         one_off = effect.one_off or ZERO
@@ -198,12 +234,64 @@ def summarize(
             tally.one_off[owner] = tally.one_off.get(owner, ZERO) + one_off
             tally.changes.setdefault(owner, []).append(change.address)
     before = sum(tally.before.values(), ZERO)
+    timeline = _timeline(changes, ctx, frozenset(managed))
     return MoneySummary(
         currency=ctx.currency, as_of=ctx.as_of, digits=ctx.digits,
         recurring_before=before, recurring_after=before + sum(tally.delta.values(), ZERO),
         one_off_added=added, one_off_removed=removed, retroactive=retro,
         customers=_customers(tally), by_plan=_by_plan(tally), moves_money_now=tuple(moving),
+        cohorts=touched(ctx, altered, exceptions or {}),
+        timeline=timeline,
     )
+
+
+TIMELINE_MONTHS = 12
+
+
+def timeline_days(as_of: date) -> list[date]:
+    """The as-of date, then the first day of each of the next 11 months."""
+    days = [as_of]
+    for n in range(1, TIMELINE_MONTHS):
+        index = as_of.year * 12 + as_of.month - 1 + n
+        days.append(date(index // 12, index % 12 + 1, 1))
+    return days
+
+
+def _timeline(
+    changes: Sequence[ChangeLike], ctx: MoneyContext, managed: frozenset[str]
+) -> tuple[tuple[str, Decimal, Decimal], ...]:
+    """The run-rate month by month: the live terms of the managed customers, then with each
+    counted change's terms before taken out and after put in (`Recurring.active_on`)."""
+    days = timeline_days(ctx.as_of)
+    before = [ZERO] * (len(days) + 1)  # differences: a term adds from its first day to its last
+    after = [ZERO] * (len(days) + 1)
+
+    def add(totals: list[Decimal], terms: Recurring | None, sign: int) -> None:
+        if terms is None or not terms.monthly:
+            return
+        first = 0 if terms.start is None else bisect_left(days, terms.start)
+        last = len(days) if terms.end is None else bisect_right(days, terms.end)
+        if first < last:
+            totals[first] += sign * terms.monthly
+            totals[last] -= sign * terms.monthly
+
+    for kind in ctx.kinds:
+        if kind.owned:
+            for obj in ctx.live.get(kind.name, ()):
+                if obj.owner in managed:
+                    add(before, kind.recurring(obj, ctx), 1)
+    for change in changes:
+        effect = change.money
+        if change.action in COUNTED and effect is not None and effect.effect is not Effect.NONE:
+            add(after, effect.before, -1)
+            add(after, effect.after, 1)
+    out = []
+    running = moved = ZERO
+    for number, day in enumerate(days):
+        running += before[number]
+        moved += after[number]
+        out.append((f"{day.year:04d}-{day.month:02d}", running, running + moved))
+    return tuple(out)
 
 
 def _live_run_rate(ctx: MoneyContext, managed: frozenset[str], tally: _Tally) -> None:

@@ -111,6 +111,8 @@ class Plan:
     money: MoneySummary | None = None
     # Objects the target cannot read that `flexctl confirm` recorded as done: not changes.
     confirmed: Mapping[str, Confirmation] = field(default_factory=dict)
+    # What the kinds say of their objects as a whole (`Kind.plan_notes`): repricing campaigns.
+    notes: tuple[str, ...] = ()
 
     @property
     def summary(self) -> dict[str, int]:
@@ -277,7 +279,7 @@ def with_money(
     ]
     owners = {c.address: obj.owner for c in priced if (obj := objects.get(c.address))}
     managed = {o.address for k in kinds if k.owns for o in desired.get(k.name, ())}
-    return priced, summarize(priced, ctx, owners, managed)
+    return priced, summarize(priced, ctx, owners, managed, options.exceptions)
 
 
 def money_blocks(
@@ -322,6 +324,7 @@ def with_dependencies(
         for c in changes
         if c.action in ("create", "replace") or (c.action in ("manual", "blocked") and not c.id)
     }
+    written = {c.address for c in changes if c.action in ("create", "update", "replace")}
     objs = {obj.address: obj for objs in desired.values() for obj in objs}
     result = []
     for change in changes:
@@ -330,6 +333,8 @@ def with_dependencies(
             result.append(change)
             continue
         needs = {a for a in references(obj) if a in pending and a != change.address}
+        needs |= {a for a in get_kind(obj.kind).comes_after(obj)
+                  if a in written and a != change.address}
         result.append(replace(change, depends_on=tuple(sorted(needs))) if needs else change)
     return result
 
@@ -352,6 +357,7 @@ def build_plan(
     warnings: Sequence[str] = (),
     money: MoneyOptions | None = None,
     confirmed: Mapping[str, Confirmation] | None = None,
+    notes: Sequence[str] = (),
 ) -> Plan:
     """Order the diff's changes, apply the safety rule and digest what the plan touches;
     with `money`, attach each change's money effect, sum it up and apply the money guards."""
@@ -381,4 +387,5 @@ def build_plan(
         object_digests=digests,
         money=summary,
         confirmed=dict(sorted((confirmed or {}).items())),
+        notes=tuple(notes),
     )

@@ -30,9 +30,10 @@ from flexctl.reconcile.plan import (
 from flexctl.reconcile.render_money import money_line, money_markdown, money_text
 from flexctl.sanitize import for_markdown, for_terminal
 
-# 1.1 added `money` (the plan's and each change's) and `confirmed`; minor versions only add
-# fields.
-FORMAT_VERSION = "1.1"
+# 1.1 added `money` (the plan's and each change's) and `confirmed`; 1.2 `money.cohorts` (the
+# price cohorts the plan touches) and `money.timeline` (the next 12 months' run-rate); minor
+# versions only add fields.
+FORMAT_VERSION = "1.2"
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "manual": "!",
            "blocked": "x"}
 COLORS = {"create": "green", "update": "yellow", "delete": "red", "replace": "magenta",
@@ -190,6 +191,8 @@ def render_text(
     if plan.unmanaged:
         out += ["", f"Unmanaged (not in the configuration, left untouched): "
                     f"{_unmanaged_text(plan.unmanaged)}."]
+    if plan.notes:
+        out += ["", *(f"  {for_terminal(note)}" for note in plan.notes)]
     if not plan.empty:
         line = summary_line(plan, drift=drift)
         out += ["", click.style(line, bold=True) if color else line]
@@ -247,6 +250,8 @@ def render_markdown(
     out += _confirmed_markdown(plan)
     if plan.unmanaged:
         out += [f"Unmanaged (left untouched): {_unmanaged_text(plan.unmanaged)}.", ""]
+    if plan.notes:
+        out += ["#### Repricing", "", "```", *plan.notes, "```", ""]
     return "\n".join(out)
 
 

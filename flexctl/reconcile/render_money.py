@@ -73,6 +73,7 @@ def money_text(money: MoneySummary) -> list[str]:
     if money.retroactive:
         rows.append(("retroactive", f"{a(money.retroactive, True)} ({RETRO}: charged by the "
                                     "next bill run)"))
+    rows += [("", f"from {month}: {a(delta, True)} a month") for month, delta in money.turns()]
     rows.append(("customers", f"{len(money.customers)} affected"))
     if money.moves_money_now:
         rows.append(("moves money now", ", ".join(money.moves_money_now)))
@@ -85,6 +86,13 @@ def money_text(money: MoneySummary) -> list[str]:
     if len(money.customers) > len(shown):
         out.append(f"    ... {len(money.customers) - len(shown)} more customers "
                    "(--format markdown or json lists them)")
+    if money.cohorts:
+        out.append("  cohorts touched (plan at the monthly price paid; flexctl cohorts "
+                   "shows them all):")
+        out += [f"    {c.describe(money.amount)}" for c in money.cohorts[:TEXT_CUSTOMERS]]
+        if len(money.cohorts) > TEXT_CUSTOMERS:
+            out.append(f"    ... {len(money.cohorts) - TEXT_CUSTOMERS} more cohorts "
+                       "(--format markdown or json lists them)")
     return out
 
 
@@ -107,6 +115,8 @@ def money_markdown(
            "| | before | after | change |", "| --- | ---: | ---: | ---: |",
            f"| monthly run-rate | {a(money.recurring_before)} | {a(money.recurring_after)} "
            f"| {a(money.delta, True)} |",
+           *(f"| from {month} | | | {a(delta, True)} a month |"
+             for month, delta in money.turns()),
            f"| one-off charges | | | {a(money.one_off_added)} added, "
            f"{a(money.one_off_removed)} removed |"]
     if money.retroactive:
@@ -114,6 +124,14 @@ def money_markdown(
     out += [f"| customers affected | | | {len(money.customers)} |", ""]
     if money.moves_money_now:
         out += [f"**{MOVES}:** " + ", ".join(f"`{x}`" for x in money.moves_money_now), ""]
+    if money.cohorts:
+        shown = money.cohorts[:MARKDOWN_CUSTOMERS]
+        out += ["Price cohorts touched (plan at the monthly price paid):", ""]
+        out += [f"- {c.describe(money.amount)}" for c in shown]
+        if len(money.cohorts) > len(shown):
+            out.append(f"- {len(money.cohorts) - len(shown)} more: see `flexctl plan "
+                       "--format json`")
+        out.append("")
     if money.customers:
         out += _customer_table(money, {c.address: c for c in changes}, symbols)
     return out

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flexctl.errors import MalformedAnswerError
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry, with_references
 from flexctl.kinds._owned import unique_address
 from flexctl.kinds._values import PlatformValueError, unique_slug
@@ -64,6 +65,7 @@ class Snapshot:
     read_at: float | None = None  # when the read began, by the platform's clock (epoch s)
 
 
+@gc_paused()  # hundreds of thousands of acyclic objects: no collector scans while they come
 def read_snapshot(
     client: SnapshotClient,
     desired: Mapping[str, list[Obj]],

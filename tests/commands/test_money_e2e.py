@@ -72,6 +72,10 @@ def test_rich_plan_on_the_full_profile(full: Sandbox) -> None:
     check_golden("money-full.md", markdown)
     check_golden("money-full.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     assert code == 3  # turning on payment collection moves money: blocked by default
+    timeline = data["money"].pop("timeline")
+    # Quay Studio's line ends 2027-11-30: 45.00 a month before, 275.00 after the plan
+    assert [(m["month"], m["before"], m["after"]) for m in timeline
+            if m["after"] != "3260.00"] == [("2027-12", "3005.00", "2985.00")]
     assert data["money"] == {
         "currency": "EUR", "as_of": "2027-01-15",
         "recurring_monthly": {"before": "3050.00", "after": "3260.00", "delta": "+210.00"},
@@ -90,6 +94,21 @@ def test_rich_plan_on_the_full_profile(full: Sandbox) -> None:
              "monthly_after": "0.00", "one_off": "-15.00"},
             {"address": "members.liam-walsh", "monthly_before": "250.00",
              "monthly_after": "250.00", "one_off": "+0.03"},
+        ],
+        # The price cohorts the plan touches: live ones with how many of theirs it changes,
+        # and the prices it brings memberships to (hot desk at the new plan price 275.00).
+        "cohorts": [
+            {"plan": plan, "monthly_price": price, "catalogue": catalogue, "count": count,
+             "changed": changed, "joining": joining, "campaigns": [], "excepted": {}}
+            for plan, price, catalogue, count, changed, joining in [
+                ("dedicated-desk", "420.00", False, 0, 0, 1),
+                ("dedicated-desk", "390.00", True, 2, 2, 0),
+                ("hot-desk", "275.00", False, 0, 0, 1),
+                ("hot-desk", "240.00", False, 0, 0, 1),
+                ("private-office-4", "1850.00", True, 0, 0, 1),
+                ("private-office-4", "1750.00", False, 1, 1, 0),
+                ("virtual-office", "45.00", True, 1, 1, 0),
+            ]
         ],
     }
     money = money_of(data)

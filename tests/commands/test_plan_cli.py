@@ -68,7 +68,7 @@ def test_json_stdout_is_only_json_and_warnings_go_to_stderr(
     result = sandbox.run("plan", "--format", "json")
     assert result.code == 0
     data = json.loads(result.out)
-    assert data["format_version"] == "1.1"
+    assert data["format_version"] == "1.2"
     assert data["target"]["profile"] == "full"
     assert f"environment variable {STRIPE_ENV} is not set" in result.err
 

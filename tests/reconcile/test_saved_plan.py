@@ -112,7 +112,7 @@ def test_write_into_missing_directory_is_a_plan_error(tmp_path: Path) -> None:
 def test_plan_file_is_the_json_plan_plus_extras(tmp_path: Path) -> None:
     _, path = saved(tmp_path)
     data = json.loads(path.read_text())
-    assert data["format_version"] == "1.1"
+    assert data["format_version"] == "1.2"
     assert {"summary", "changes", "live_digest", "config_digest", "target"} <= set(data)
 
 
