@@ -7,8 +7,8 @@ The in-process emulator limits reads to 400 a minute and sends the platform's
 `x-ratelimit-*` headers; flexctl paces itself by them with the emulator's clock and sleep
 injected, so a wait moves the clock instead of sleeping. Reads run one at a time (time is
 virtual; at the platform's pace, concurrency changes nothing). For each step it prints the
-reads, the seconds spent waiting for the budget (the platform's pace; this machine's own time
-is left out), the floor and the ratio to it; the floor is what a budget of 400
+reads, the seconds the pace costs (the emulator's clock moves only by the waits; this
+machine's own time is shown apart), the floor and the ratio to it; the floor is what a budget of 400
 reads a minute allows: (ceil(reads / 400) - 1) minute windows waited out. It also prints the
 same reads at a steady 400 a minute (reads x 0.15 s), the time without a burst.
 
@@ -71,12 +71,13 @@ def floor(reads: int) -> float:
     return (math.ceil(reads / BUDGET) - 1) * 60.0 if reads else 0.0
 
 
-def report(name: str, reads: int, seconds: float, retries: int) -> bool:
+def report(name: str, reads: int, waited: float, wall: float, retries: int) -> bool:
     low = floor(reads)
-    ratio = seconds / low if low else 1.0
-    print(f"{name:<22} {reads:>6} reads  {seconds:>7.1f} s paced  floor {low:>6.1f} s  "
-          f"ratio {ratio:.3f}  (steady 400/min: {reads * 60 / BUDGET:.0f} s; 429s: {retries})")
-    return seconds <= low * 1.05 + 1.0 and retries == 0
+    ratio = waited / low if low else 1.0
+    print(f"{name:<18} {reads:>5} reads  paced {waited:>6.1f} s  floor {low:>5.1f} s  "
+          f"ratio {ratio:.3f}  (steady 400/min: {reads * 60 / BUDGET:.0f} s; this machine: "
+          f"{wall:.1f} s; 429s: {retries})")
+    return (not low or ratio <= 1.05) and retries == 0
 
 
 def seed_invoices(app: Any, count: int) -> None:
@@ -129,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
     data = generate_config_data(args.companies, args.members, args.memberships, args.fees)
     app = create_app(None, profile="full", orgs=(ORG,), rate_limit=f"reads={BUDGET}/min")
     app.clock.real_sleep = False
+    # Only the waits move the emulator's clock: what the platform's pace costs, nothing else.
+    began = time.time()
+    app.clock.now = lambda: began + app.clock.offset  # type: ignore[method-assign]
     seed(app, ORG, config_model().model_validate(data, strict=False))
     seed_invoices(app, args.invoices)
     edited = change_share(data, 0.01)
@@ -144,23 +148,22 @@ def main(argv: list[str] | None = None) -> int:
                       clock=app.clock.now, sleep=app.clock.sleep) as raw):
         client = OneAtATime(raw)
         cache = SnapshotCache(Path(cache_dir) / "bench.sqlite")
-        client.profile  # noqa: B018 - the token, outside the measurement
         app.clock.advance(3600)  # the seeding is long past
+        client.profile  # noqa: B018 - the token, outside the measurement
 
         def step(name: str, fn: Callable[[], Any]) -> Any:
             nonlocal ok
             reads, retries, began = raw.stats.reads, raw.stats.retries, app.clock.now()
             cpu, wall = time.process_time(), time.perf_counter()
             result = fn()
-            # The emulator's clock is wall time plus what the waits moved it: the waits alone.
-            waited = app.clock.now() - began - (time.perf_counter() - wall)
-            ok &= report(name, raw.stats.reads - reads, waited, raw.stats.retries - retries)
-            print(f"{'':<22} ({time.process_time() - cpu:.1f} s CPU, emulator included)")
+            ok &= report(name, raw.stats.reads - reads, app.clock.now() - began,
+                         time.perf_counter() - wall, raw.stats.retries - retries)
+            print(f"{'':<18} ({time.process_time() - cpu:.1f} s CPU, emulator included)")
             return result, raw.stats.reads - reads
 
         (run, full_reads) = step("full plan", lambda: make_plan(
             loaded, client, TARGET, secrets=secrets, reader=CachedReader(client, cache)))
-        print(f"{'':<22} plan: {run.plan.summary} ({edited} objects edited in the config)")
+        print(f"{'':<18} plan: {run.plan.summary} ({edited} objects edited in the config)")
         document = planfile_data(run.plan, config_path=Path("bench.yaml"), binding={},
                                  desired=run.desired,
                                  check=check_data(run.plan, run.snapshot, run.desired))
@@ -174,13 +177,13 @@ def main(argv: list[str] | None = None) -> int:
             return stale_reasons(saved, checked.plan)  # type: ignore[arg-type]
 
         (reasons, check_reads) = step("saved-plan check", check)
-        print(f"{'':<22} {len(document['objects'])} objects touched; stale: {reasons or 'no'}")
+        print(f"{'':<18} {len(document['objects'])} objects touched; stale: {reasons or 'no'}")
         app.clock.advance(86400)
         changed = change_live(raw, 0.01)
         app.clock.advance(60)
         (_, incremental_reads) = step("incremental plan", lambda: make_plan(
             loaded, client, TARGET, secrets=secrets, reader=CachedReader(client, cache)))
-        print(f"{'':<22} after {changed} objects changed on the emulator")
+        print(f"{'':<18} after {changed} objects changed on the emulator")
         cache.close()
     ok &= (not reasons and check_reads <= 20 and incremental_reads <= 300
            and full_reads <= 1100)
