@@ -8,7 +8,8 @@ monthly revenue is the exact sum of its prices (each already in the currency's m
 total is shown with the currency's digits, half up). The cohorts that pay a price other than
 the catalogue's are the grandfathered (or negotiated) ones a repricing must reckon with.
 
-This module groups and counts; it names no kind (the kinds with `cohorts` set take part).
+`group` makes the report of `flexctl cohorts`; `touched` the cohorts a plan's changes touch
+(its money summary). This module names no kind (the kinds with `cohorts` set take part).
 """
 
 from __future__ import annotations
@@ -98,6 +99,12 @@ class CohortReport:
     @property
     def revenue(self) -> Decimal:
         return sum((p.revenue for p in self.plans), ZERO)
+
+
+def nouns(ctx: MoneyContext) -> tuple[str, str]:
+    """What cohorts are made of, in words: the kind's noun and plural ("membership")."""
+    kinds = [k for k in ctx.kinds if k.cohorts]
+    return (kinds[0].noun, kinds[0].plural) if len(kinds) == 1 else ("object", "objects")
 
 
 def price_terms(ctx: MoneyContext) -> list[tuple[Obj, PriceTerm]]:
@@ -194,8 +201,7 @@ def touched(
         for campaign in sorted(applied & set(exceptions)):
             if n := sum(1 for pair in pairs if pair in exceptions[campaign]):
                 excepted.setdefault(key, {})[campaign] = n
-    kinds = [k for k in ctx.kinds if k.cohorts]
-    noun, plural = (kinds[0].noun, kinds[0].plural) if len(kinds) == 1 else ("object", "objects")
+    noun, plural = nouns(ctx)
     return tuple(
         CohortTouch(plan, price, price == catalogue.get(plan), sizes.get((plan, price), 0),
                     changed.get((plan, price), 0), joining.get((plan, price), 0), noun, plural,
@@ -236,10 +242,8 @@ def group(
         cohorts = tuple(_cohort(plan, price, catalogue, prices[price], declared, exceptions)
                         for price in order)
         plans.append(PlanCohorts(plan, label, catalogue, cohorts, *apart[plan]))
-    kinds = [k for k in ctx.kinds if k.cohorts]
-    nouns = {"noun": kinds[0].noun, "plural": kinds[0].plural} if len(kinds) == 1 else {}
     return CohortReport(target, ctx.currency, ctx.digits, day, tuple(plans),
-                        dict(unreadable or {}), **nouns)
+                        dict(unreadable or {}), *nouns(ctx))
 
 
 def _cohort(
