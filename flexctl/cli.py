@@ -75,6 +75,12 @@ def _doctor() -> click.Command:
     return command
 
 
+def _cohorts() -> click.Command:
+    from flexctl.commands.cohorts import command
+
+    return command
+
+
 def _notices() -> click.Command:
     from flexctl.commands.notices import command
 
@@ -97,6 +103,7 @@ COMMANDS: dict[str, tuple[Callable[[], click.Command], str]] = {
     "export": (_export, "Write the live organization as configuration files."),
     "check": (_check, "Check what stands between the organization and its first payment."),
     "confirm": (_confirm, "Record manual steps the platform's API cannot verify as done."),
+    "cohorts": (_cohorts, "Show who pays which price for each plan: the grandfathered cohorts."),
     "doctor": (_doctor, "Check, by reading only, what flexctl needs of the target."),
     "notices": (_notices, "Write a repricing campaign's notice letters as a mail-merge CSV."),
     "emulator": (_emulator, "Serve the local OfficeRnD Flex emulator, or set its account."),

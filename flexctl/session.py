@@ -24,20 +24,20 @@ from flexctl.config.secrets import SecretResolver
 from flexctl.config.types import ConfigBase
 from flexctl.errors import (
     ApplyError,
-    FlexctlError,
     StalePlanError,
     UsageError,
 )
 from flexctl.export.build import Export, build_export
 from flexctl.export.currency import configured_currency, live_currency
-from flexctl.kinds import get as get_kind
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from flexctl.platform.client import FlexClient, profile_for_url
+from flexctl.platform.environ import ORG_ENV
 from flexctl.platform.lock import target_lock
 from flexctl.platform.scopes import profile_scopes
-from flexctl.platform.target import ORG_ENV, Target, TargetOptions, activation_step
+from flexctl.platform.target import Target, TargetOptions, activation_step
 from flexctl.readiness.checklist import Readiness, readiness
 from flexctl.readiness.doctor import Diagnosis, Doctor
 from flexctl.readiness.smoke import (
@@ -50,18 +50,19 @@ from flexctl.readiness.smoke import (
 )
 from flexctl.readiness.variants import clock, rate_limits, variants
 from flexctl.reconcile.apply import Executor, Progress, execute
+from flexctl.reconcile.cohorts import CohortReport, campaign_exceptions, read_cohorts
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.money import MoneyOptions
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
-from flexctl.reconcile.saved_plan import binding_mismatch
+from flexctl.reconcile.saved_check import touched_snapshot, with_saved_money
+from flexctl.reconcile.saved_plan import SavedPlan, binding_mismatch, stale_reasons
+from flexctl.state.cache import SnapshotCache
 from flexctl.state.confirmations import (
-    Confirmation,
     Confirmations,
-    confirmer,
     load_confirmations,
 )
-from flexctl.state.confirmations import now as confirmation_time
 from flexctl.state.desired import LoadedConfigLike, desired_state
+from flexctl.state.incremental import CachedReader
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
 
 
@@ -84,6 +85,7 @@ class PlanRun:
     binding: Mapping[str, str | None] = field(default_factory=dict)  # see Target.binding
 
 
+@gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
 def make_plan(
     loaded: Loaded,
     client: SnapshotClient,
@@ -97,19 +99,28 @@ def make_plan(
     as_of: date | None = None,
     activation: str = ACTIVATE_ON_PLATFORM,
     confirmations: Confirmations | None = None,
+    reader: CachedReader | None = None,
+    partial: tuple[Snapshot, dict[str, list[Obj]]] | None = None,
 ) -> PlanRun:
     """Read the target and plan the config against it (nothing is written).
 
     `force` lifts the safety ratio and the money guards (with a warning); `safety=False` skips
     them (drift reports). `as_of` is the date of the money summary's run-rate (default today).
     `activation` is how the account becomes Active on this target (for blocked bill runs).
-    `confirmations` are the manual steps confirmed by hand (`flexctl confirm`).
+    `confirmations` are the manual steps confirmed by hand (`flexctl confirm`); `reader`
+    reads through the snapshot cache. `partial` (a saved plan's touched objects and their
+    desired twins, `saved_check.touched_snapshot`) is planned without reading and without
+    the safety ratio, the money guards and the money summary, which need everything.
     """
     config = loaded.config
     today = today or datetime.now(UTC).date()
-    desired = desired_state(loaded, secrets, kinds)
-    snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
-                             complete=config.policy.prune)
+    if partial is None:
+        desired = desired_state(loaded, secrets, kinds)
+        snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
+                                 complete=config.policy.prune, reader=reader)
+    else:
+        snapshot, desired = partial
+        safety = False
     selected = [k for k in registry() if kinds is None or k.name in kinds]
     result = diff(
         desired,
@@ -135,7 +146,8 @@ def make_plan(
         target=snapshot.target,
         config_digest=loaded.digest,
         warnings=secrets.warnings,
-        money=MoneyOptions(config.currency, as_of or today, config.policy.money),
+        money=MoneyOptions(config.currency, as_of or today, config.policy.money,
+                           campaign_exceptions(config)) if partial is None else None,
         confirmed=result.confirmed,
         notes=[note for kind in selected if kind.name in desired
                for note in kind.plan_notes(config, desired[kind.name],
@@ -155,6 +167,7 @@ class Session:
         target: Target,
         secrets: SecretResolver,
         client: FlexClient,
+        cache: SnapshotCache | None = None,
     ) -> None:
         self.loaded = loaded
         self.options = options
@@ -162,6 +175,9 @@ class Session:
         self.secrets = secrets
         self.client = client
         self.journal_path: Path | None = None  # the last apply's journal file
+        # Reads through the snapshot cache (not on the local sandbox, whose reads cost
+        # nothing); `--refresh` reads every kind in full (and stores it).
+        self.reader = CachedReader(client, cache, refresh=options.refresh) if cache else None
 
     @classmethod
     @contextmanager
@@ -174,12 +190,14 @@ class Session:
         bound_to: Mapping[str, str | None] | None = None,
         org: str | None = None,
         root: Path | None = None,
+        progress: Callable[[str, int, int | None], None] | None = None,
     ) -> Iterator[Session]:
         """Load the configuration at `path` (None: no configuration), resolve the target from
         flags, environment and configuration, and open the client; `read_only` asks only for
         read scopes. With `bound_to` (a saved plan's binding), a target that differs from it
         is refused before the client is opened: no credential goes anywhere else. Without a
-        configuration, `org` and `root` stand for its organization and directory."""
+        configuration, `org` and `root` stand for its organization and directory. `progress`
+        is told of every page read (`FlexClient.on_page`)."""
         loaded = load_config(path) if path is not None else None
         org = loaded.config.organization if loaded else org
         if bound_to is not None:
@@ -194,8 +212,11 @@ class Session:
                 raise StalePlanError("; ".join(mismatch) + "; nothing was applied and no "
                                      "credential was sent")
         secrets = SecretResolver.for_config(loaded) if loaded else SecretResolver()
-        with options.open_client(target, read_only=read_only) as client:
-            yield cls(loaded, options, target, secrets, client)
+        with (SnapshotCache.open(target.api_url, target.org) as cache,
+              options.open_client(target, read_only=read_only) as client):
+            client.on_page = progress
+            yield cls(loaded, options, target, secrets, client,
+                      None if target.is_local else cache)
 
     def loaded_config(self) -> LoadedConfig:
         if self.loaded is None:
@@ -233,12 +254,27 @@ class Session:
         force: bool = False,
         safety: bool = True,
         as_of: date | None = None,
+        saved: SavedPlan | None = None,
     ) -> PlanRun:
-        """Read the target and plan the configuration (nothing is written)."""
-        run = make_plan(self.loaded_config(), self.client, self.described_target(),
-                        secrets=self.secrets, kinds=kinds, force=force, safety=safety,
-                        as_of=as_of, activation=self.activation(),
-                        confirmations=self.confirmations())
+        """Read the target and plan the configuration (nothing is written). With `saved`, the
+        plan is first made from what that saved plan touches alone (`saved_check`): when it
+        comes out exactly as saved, that is the plan; else the whole organization is read."""
+        partial = None
+        if saved is not None:
+            desired = desired_state(self.loaded_config(), self.secrets, kinds)
+            partial = touched_snapshot(self.client, saved.document, desired,
+                                       self.config.currency, self.described_target())
+        for part in ([partial] if partial else []) + [None]:
+            run = make_plan(self.loaded_config(), self.client, self.described_target(),
+                            secrets=self.secrets, kinds=kinds, force=force, safety=safety,
+                            as_of=as_of, activation=self.activation(),
+                            confirmations=self.confirmations(), reader=self.reader,
+                            partial=part)
+            if part is None or saved is None:
+                break
+            if not stale_reasons(saved, run.plan):
+                run = replace(run, plan=with_saved_money(run.plan, saved.document))
+                break
         return replace(run, binding=self.target.binding())
 
     def apply(
@@ -275,13 +311,19 @@ class Session:
         root = self.loaded.root if self.loaded is not None else Path.cwd()
         return root / ".flexctl" / "journals"
 
+    def cohorts(self, as_of: date | None = None) -> CohortReport:
+        """The live organization's price cohorts (`flexctl cohorts`); reads only."""
+        return read_cohorts(self.client, self.loaded_config(), self.secrets,
+                            as_of=as_of or datetime.now(UTC).date(),
+                            target=self.described_target(), reader=self.reader)
+
     # --- readiness ----------------------------------------------------------------------------
 
     def readiness(self) -> tuple[Readiness, Snapshot]:
         """The "ready to get paid" checklist over a snapshot of every object."""
         desired = desired_state(self.loaded_config(), self.secrets)
         snapshot = read_snapshot(self.client, desired, self.config.currency, all_objects=True,
-                                 target=self.described_target())
+                                 target=self.described_target(), reader=self.reader)
         return readiness(self.config, desired, snapshot, self.activation(),
                          self.confirmations()), snapshot
 
@@ -334,59 +376,5 @@ class Session:
                   or live_currency(self.client)).upper()
         scope = sorted(with_references(kinds)) if kinds is not None else None
         snapshot = read_snapshot(self.client, {}, chosen, scope, all_objects=True,
-                                 target=self.described_target())
+                                 target=self.described_target(), reader=self.reader)
         return build_export(snapshot, self.target.org, chosen, scope)
-
-
-# --- confirmed manual steps ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Confirmed:
-    """What `confirm_manual_steps` recorded: each confirmation, and whether it is new, renews
-    one that lapsed (the configuration changed) or was already current (left as it was)."""
-
-    path: Path
-    recorded: list[tuple[Confirmation, str]]  # (confirmation, "new" | "renewed" | "current")
-
-
-def confirm_manual_steps(
-    path: str, addresses: Sequence[str], *, every: bool, note: str | None
-) -> Confirmed:
-    """Record manual steps as done by hand (`flexctl confirm`); reads no target.
-
-    Only objects of kinds some target cannot read can be confirmed (a target that reads them
-    verifies them itself); anything else, or an address the configuration lacks, is a
-    `UsageError` and nothing is written."""
-    loaded = load_config(path)
-    desired = desired_state(loaded, SecretResolver.for_config(loaded, environ={}))
-    objects = {o.address: o for objs in desired.values() for o in objs}
-    confirmable = [o for o in objects.values() if get_kind(o.kind).confirmable()]
-    chosen = confirmable if every else [objects[a] for a in addresses if a in objects]
-    problems = [f"{a} is not in the configuration" for a in addresses if a not in objects]
-    problems += [
-        f"{o.address}: the platform's API reads {get_kind(o.kind).plural}; flexctl verifies "
-        "them by reading, there is nothing to confirm"
-        for o in chosen if not get_kind(o.kind).confirmable()
-    ]
-    if problems:
-        can = ", ".join(o.address for o in confirmable) or "none in this configuration"
-        raise UsageError(f"{'; '.join(problems)}; nothing was confirmed (confirmable: {can})")
-    confirmations = load_confirmations(loaded.root, loaded.config.organization)
-    who, when = confirmer(loaded.root), confirmation_time()
-    recorded: list[tuple[Confirmation, str]] = []
-    for obj in chosen:
-        kind = get_kind(obj.kind)
-        current = confirmations.holding(kind, obj)
-        if current is not None and (note is None or note == current.note):
-            recorded.append((current, "current"))
-            continue
-        state = "renewed" if confirmations.lapsed(kind, obj) or current else "new"
-        recorded.append((confirmations.record(kind, obj, who, when, note), state))
-    if any(state != "current" for _, state in recorded):
-        try:
-            confirmations.save()
-        except OSError as exc:
-            raise FlexctlError(f"cannot write {confirmations.path}: {exc.strerror or exc}; "
-                               "nothing was confirmed") from None
-    return Confirmed(confirmations.path, recorded)

@@ -27,9 +27,11 @@ from flexctl.commands.options import (
     as_of_option,
     format_option,
     kind_options,
+    refresh_option,
     target_options,
     use_color,
 )
+from flexctl.commands.readprogress import ReadProgress
 from flexctl.errors import PlanError, StalePlanError, UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.apply import DEFAULT_WORKERS, Executor
@@ -110,6 +112,7 @@ class ApplyOptions:
               help="how long to wait for another apply on the same target to finish")
 @as_of_option
 @kind_options
+@refresh_option
 @target_options
 def command(
     path: str,
@@ -158,7 +161,7 @@ def _saved_plan(path: str) -> SavedPlan | None:
 
 
 def _apply_config(options: ApplyOptions) -> int:
-    with (Session.open(options.path, options.target_opts) as session,
+    with (Session.open(options.path, options.target_opts, progress=ReadProgress()) as session,
           session.lock(options.lock_timeout)):
         run = session.plan(options.kinds, force=options.force, as_of=options.as_of)
         _show_plan(run, options.fmt, options.path)
@@ -176,14 +179,15 @@ def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
                         "there; pass its new location with --config PATH")
     force = options.force or any(FORCED in w for w in saved.document.get("warnings", ()))
     kinds = saved.document.get("kinds")
-    with (Session.open(config_path, options.target_opts, bound_to=saved.binding) as session,
+    with (Session.open(config_path, options.target_opts, bound_to=saved.binding,
+                       progress=ReadProgress()) as session,
           session.lock(options.lock_timeout)):
         registry = applied_plans_file(session.target)
         when = applied_at(registry, saved.plan_id)
         if when is not None:
             raise StalePlanError(f"the plan {saved.path} was already applied ({when}); "
                                  "make a new plan with `flexctl plan -o`")
-        run = session.plan(kinds, force=force, as_of=saved.as_of)
+        run = session.plan(kinds, force=force, as_of=saved.as_of, saved=saved)
         reasons = stale_reasons(saved, run.plan)
         if reasons:
             raise StalePlanError(

@@ -15,7 +15,8 @@ from typing import Any
 import click
 
 from flexctl.commands.helptext import INTERRUPTED, USAGE, Command
-from flexctl.commands.options import format_option, target_options
+from flexctl.commands.options import format_option, refresh_option, target_options
+from flexctl.commands.readprogress import ReadProgress
 from flexctl.config.currency import minor_units
 from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
@@ -41,7 +42,7 @@ def run_check(
     path: str, target_opts: TargetOptions, smoke: bool, amount: Decimal, card: str
 ) -> tuple[Readiness, SmokeResult | None, list[str]]:
     """Read the target, run the checklist and, when asked, the smoke test."""
-    with Session.open(path, target_opts) as session:
+    with Session.open(path, target_opts, progress=ReadProgress()) as session:
         currency = session.config.currency
         if smoke and amount != amount.quantize(Decimal(1).scaleb(-minor_units(currency))):
             raise UsageError(f"--amount {amount} has more digits than {currency} allows")
@@ -135,6 +136,7 @@ def render_json(result: Readiness, smoke: SmokeResult | None) -> str:
               help="the smoke test's charge, in the config's currency")
 @click.option("--card", default="tok_visa", show_default=True, metavar="TOKEN",
               help="the smoke test's card: a Stripe test token (tok_visa, tok_chargeDeclined, ...)")
+@refresh_option
 @target_options
 def command(
     path: str, fmt: str, smoke: bool, amount: Decimal, card: str, target_opts: TargetOptions

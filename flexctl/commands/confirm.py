@@ -20,7 +20,7 @@ import click
 from flexctl.commands.helptext import Command
 from flexctl.errors import UsageError
 from flexctl.sanitize import for_terminal
-from flexctl.session import confirm_manual_steps
+from flexctl.state.confirming import confirm_manual_steps
 
 # How each outcome reads after "<address>: confirmed by ... on ...".
 AFTER = {"new": "", "renewed": " (again: its configuration or the note changed)",

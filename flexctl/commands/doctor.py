@@ -18,10 +18,12 @@ import click
 from flexctl.commands.helptext import USAGE, Command
 from flexctl.commands.options import format_option, target_options
 from flexctl.config.loader import peek
-from flexctl.platform.target import ORG_ENV, TargetOptions
+from flexctl.platform.environ import ORG_ENV
+from flexctl.platform.target import TargetOptions
 from flexctl.readiness.doctor import FAIL, OK, SKIP, WARN, Diagnosis
 from flexctl.sanitize import for_terminal
 from flexctl.session import Session
+from flexctl.wording import counted
 
 LABELS = {OK: "ok", SKIP: "skipped", WARN: "WARNING", FAIL: "FAILED"}
 
@@ -36,8 +38,8 @@ def render_text(diagnosis: Diagnosis) -> str:
         if check.fix:
             lines.append(f"             fix: {check.fix}")
     counts = {status: sum(c.status == status for c in diagnosis.checks) for status in LABELS}
-    lines += ["", f"Doctor: {counts[OK]} ok, {counts[WARN]} warning(s), {counts[FAIL]} "
-                  f"failure(s), {counts[SKIP]} skipped."]
+    lines += ["", f"Doctor: {counts[OK]} ok, {counted(counts[WARN], 'warning')}, "
+                  f"{counted(counts[FAIL], 'failure')}, {counts[SKIP]} skipped."]
     # Platform text (names, error bodies) is shown inert.
     return "\n".join(for_terminal(line) for line in lines) + "\n"
 

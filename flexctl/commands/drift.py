@@ -18,6 +18,7 @@ from flexctl.commands.options import (
     as_of_option,
     format_option,
     kind_options,
+    refresh_option,
     target_options,
 )
 from flexctl.commands.plan import plan_run, render, warn
@@ -39,6 +40,7 @@ from flexctl.platform.target import TargetOptions
               "scripts")
 @as_of_option
 @kind_options
+@refresh_option
 @target_options
 def command(
     path: str, fmt: str, as_of: date | None, kinds: list[str] | None, target_opts: TargetOptions

@@ -17,7 +17,8 @@ from pathlib import Path
 import click
 
 from flexctl.commands.helptext import INTERRUPTED, Command
-from flexctl.commands.options import parse_kinds, target_options
+from flexctl.commands.options import parse_kinds, refresh_option, target_options
+from flexctl.commands.readprogress import ReadProgress
 from flexctl.config.loader import (
     CONFIRMATIONS_FILE,
     declared_organization,
@@ -28,8 +29,10 @@ from flexctl.errors import ConfigError, FlexctlError, UsageError
 from flexctl.export.build import SCHEMA_FILE, Export
 from flexctl.fileio import make_staging_directory
 from flexctl.kinds import count_of
+from flexctl.kinds import get as get_kind
 from flexctl.kinds.configuration import load_config, schema_text, top_level_keys
-from flexctl.platform.target import ORG_ENV, SANDBOX_DB, Target, TargetOptions
+from flexctl.platform.environ import ORG_ENV
+from flexctl.platform.target import SANDBOX_DB, Target, TargetOptions
 from flexctl.session import Session
 
 
@@ -150,6 +153,7 @@ def next_step(out: Path, target: Target, options: TargetOptions) -> str:
 @click.option("--currency", metavar="CODE",
               help="the organization's currency (default: the `currency` of the organization's "
                    "configuration in DIR or the current directory, else its invoices')")
+@refresh_option
 @target_options
 def command(
     out: Path, kinds: str | None, force: bool, currency: str | None, target_opts: TargetOptions
@@ -175,14 +179,15 @@ def command(
         )
     if not (target_opts.org or os.environ.get(ORG_ENV)):
         target_opts = dataclasses.replace(target_opts, org=standing_organization(out))
-    with Session.open(None, target_opts) as session:
+    with Session.open(None, target_opts, progress=ReadProgress()) as session:
         # The platform names its currency only on invoices: a configuration of the same
         # organization (the one DIR holds, or the current directory's) knows it too.
         export = session.export(parse_kinds(kinds, None), currency,
                                 configured=(out, Path.cwd()))
         target = session.target
     write_export(export, out, force)
-    summary = ", ".join(count_of(kind, n) for kind, n in export.counts.items()) or "nothing"
+    summary = ", ".join(get_kind(kind).noun if get_kind(kind).singleton else count_of(kind, n)
+                        for kind, n in export.counts.items()) or "nothing"  # not "1 ... settings"
     click.echo(f"Exported {target.org} to {out}: {summary}.")
     for line in export.skipped:
         click.echo(f"Not exported: {line}", err=True)

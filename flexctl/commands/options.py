@@ -1,10 +1,11 @@
 """The command-line options several commands share, and how their values are read.
 
 - `target_options`: `--api-url --org --token-url --read-rate --write-rate`, given to the command
-  as one `target_opts: TargetOptions`;
+  as one `target_opts: TargetOptions`; `refresh_option` (above it) adds `--refresh` to them;
 - `kind_options`: `--target-kinds --exclude-kinds`, given as `kinds: list[str] | None`;
 - `format_option(...)`: `--format`;
-- `as_of_option`: `--as-of DATE`, given as `as_of: date | None`;
+- `as_of_option` (`dated_option(help)` with other words): `--as-of DATE`, given as
+  `as_of: date | None`;
 - `use_color()`: whether stdout gets colours.
 """
 
@@ -21,8 +22,9 @@ import click
 
 from flexctl.errors import UsageError
 from flexctl.kinds import names as kind_names
+from flexctl.platform.environ import API_URL_ENV, ORG_ENV, TOKEN_URL_ENV
 from flexctl.platform.pacing import Rate
-from flexctl.platform.target import API_URL_ENV, ORG_ENV, TOKEN_URL_ENV, TargetOptions
+from flexctl.platform.target import TargetOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 PLAN_FORMATS = ("text", "json", "markdown")
@@ -46,7 +48,8 @@ def target_options(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         names = ("api_url", "org", "token_url", "read_rate", "write_rate")
-        opts = TargetOptions(**{name: kwargs.pop(name) for name in names})
+        opts = TargetOptions(**{name: kwargs.pop(name) for name in names},
+                             refresh=kwargs.pop("refresh", False))
         return fn(*args, target_opts=opts, **kwargs)
 
     return cast(F, _stack(wrapper, [
@@ -60,6 +63,15 @@ def target_options(fn: F) -> F:
         click.option("--write-rate", metavar="RATE", callback=_check_rate,
                      help="client-side write limit, e.g. 100/min [FLEXCTL_WRITE_RATE]"),
     ]))
+
+
+def refresh_option(fn: F) -> F:
+    """Add `--refresh` to a command that reads the organization; place it above
+    `target_options`, which hands it over in `TargetOptions.refresh`."""
+    return click.option(
+        "--refresh", is_flag=True,
+        help="read every kind in full instead of only what changed since the last read "
+             "(the snapshot cache)")(fn)
 
 
 def kind_options(fn: F) -> F:
@@ -77,8 +89,12 @@ def kind_options(fn: F) -> F:
     ]))
 
 
-def format_option(choices: Sequence[str], help: str | None = None) -> Callable[[F], F]:
-    return click.option("--format", "fmt", type=click.Choice(list(choices)), default=choices[0],
+def format_option(
+    choices: Sequence[str], help: str | None = None, short: str | None = None
+) -> Callable[[F], F]:
+    """`--format` (and `short`, e.g. `-f`, where a command offers it)."""
+    names = (short, "--format") if short else ("--format",)
+    return click.option(*names, "fmt", type=click.Choice(list(choices)), default=choices[0],
                         show_default=True, help=help)
 
 
@@ -88,10 +104,14 @@ def _to_date(ctx: click.Context, param: click.Parameter, value: datetime | None)
 
 def as_of_option(fn: F) -> F:
     """Add `--as-of DATE`; the command receives `as_of: date | None` (None: today)."""
-    return click.option(
-        "--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), callback=_to_date,
-        metavar="DATE", help="the date of the money summary's run-rate (YYYY-MM-DD; "
-                             "default today)")(fn)
+    return dated_option("the date of the money summary's run-rate (YYYY-MM-DD; default "
+                        "today)")(fn)
+
+
+def dated_option(help: str) -> Callable[[F], F]:
+    """`--as-of DATE` with the command's own words for what the date is."""
+    return click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
+                        callback=_to_date, metavar="DATE", help=help)
 
 
 def parse_kinds(target_kinds: str | None, exclude_kinds: str | None) -> list[str] | None:

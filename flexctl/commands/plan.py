@@ -18,13 +18,16 @@ from flexctl.commands.options import (
     as_of_option,
     format_option,
     kind_options,
+    refresh_option,
     target_options,
     use_color,
 )
+from flexctl.commands.readprogress import ReadProgress
 from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.render import render_json, render_markdown, render_text
 from flexctl.reconcile.report import write_report
+from flexctl.reconcile.saved_check import check_data
 from flexctl.reconcile.saved_plan import is_planfile, planfile_data, write_planfile
 from flexctl.session import PlanRun, Session
 
@@ -42,8 +45,11 @@ def plan_run(
     if is_planfile(path):
         raise UsageError(f"{path} is a saved plan, not a configuration; apply it with "
                          f"`flexctl apply {path}`, or plan the configuration it names")
-    with Session.open(path, target_opts, read_only=True) as session:
-        return session.plan(kinds, force=force, safety=safety, as_of=as_of)
+    progress = ReadProgress()
+    with Session.open(path, target_opts, read_only=True, progress=progress) as session:
+        run = session.plan(kinds, force=force, safety=safety, as_of=as_of)
+    progress.done()
+    return run
 
 
 def render(run: PlanRun, fmt: str, *, drift: bool = False, config_path: str | None = None) -> str:
@@ -93,6 +99,7 @@ def warn(run: PlanRun) -> None:
                                         "(one self-contained HTML page)")
 @as_of_option
 @kind_options
+@refresh_option
 @target_options
 def command(
     path: str,
@@ -125,7 +132,8 @@ def command(
         click.echo(f"Wrote the money report to {report}", err=True)
     if out is not None:
         document = planfile_data(run.plan, config_path=Path(path), binding=run.binding,
-                                 desired=run.desired, kinds=run.kinds)
+                                 desired=run.desired, kinds=run.kinds,
+                                 check=check_data(run.plan, run.snapshot, run.desired))
         write_planfile(out, document)
         click.echo(f"Saved the plan to {out}; apply exactly this plan with: "
                    f"flexctl apply {out}", err=True)

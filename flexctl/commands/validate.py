@@ -24,8 +24,7 @@ from flexctl.errors import ConfigError
 from flexctl.kinds import registry
 from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
-from flexctl.platform.client import profile_for_url
-from flexctl.platform.target import API_URL_ENV
+from flexctl.platform.environ import API_URL_ENV
 
 
 def summary(config: ConfigBase, warnings: int = 0, strict: bool = False) -> str:
@@ -55,7 +54,12 @@ def profile_warnings(loaded: LoadedConfig, profile: Profile | None) -> list[str]
 def _profile(value: str | None) -> Profile | None:
     if value is not None:
         return Profile(value)
-    return profile_for_url(os.environ.get(API_URL_ENV) or "")
+    url = os.environ.get(API_URL_ENV)
+    if not url:
+        return None
+    from flexctl.platform.client import profile_for_url  # the HTTP stack only when needed
+
+    return profile_for_url(url)
 
 
 @click.command("validate", cls=Command, examples=[

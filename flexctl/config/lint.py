@@ -15,8 +15,9 @@ WarningCode = Literal["FX101", "FX102", "FX103", "FX104", "FX105", "FX106"]
 WARNINGS: dict[str, str] = {
     "FX101": f"an hourly rate costs less for a whole day ({BUSINESS_DAY_HOURS} hours) than its "
              "full-day price",
-    "FX102": "a daily rate's half-day price is above its full-day price",
-    "FX103": "a weekend or off-hours price is above the rate's regular price",
+    "FX102": "a daily rate's half-day price (on weekends too) is above its full-day price",
+    "FX103": "a weekend or off-hours price is above the rate's regular price (a weekend "
+             "half-day above the regular half-day)",
     "FX104": f"a membership's own price is below {FAR_BELOW}% of its plan's price",
     "FX105": "a storefront product is offered at a location no payment gateway serves",
     "FX106": "a product that is sold (on the storefront, or assigned without a price of its "

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from flexctl.config.docstrings import DescribedSchema
 from flexctl.config.types import SLUG_PATTERN
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -24,8 +25,9 @@ SCHEMA_ID = "urn:flexctl:config:v1"
 
 def json_schema(model: type[BaseModel], keyed_sections: Iterable[str]) -> dict[str, Any]:
     """The schema of `model` as a dict: Draft 2020-12, readable by draft-07 editors. The
-    keys of `keyed_sections` must be slugs. Descriptions come from the models' fields."""
-    generated = model.model_json_schema(mode="validation")
+    keys of `keyed_sections` must be slugs. Descriptions come from the models' fields and
+    their docstrings (`flexctl.config.docstrings`)."""
+    generated = model.model_json_schema(mode="validation", schema_generator=DescribedSchema)
     schema: dict[str, Any] = {
         "$schema": SCHEMA_DIALECT,
         "$id": SCHEMA_ID,

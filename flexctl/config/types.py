@@ -74,9 +74,9 @@ CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
 
 
 class Model(BaseModel):
-    # A field's docstring is its description in the JSON Schema (editors show it).
-    model_config = ConfigDict(strict=True, extra="forbid", frozen=True,
-                              use_attribute_docstrings=True)
+    # A field's docstring is its description in the JSON Schema (editors show it), read when
+    # the schema is generated (flexctl.config.docstrings), not as each model is built.
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
 
 
 def is_slug(key: str) -> bool:

@@ -250,10 +250,11 @@ def build_export(
     notes = Section("")  # in the header file, before its sections
     for name, reason in sorted(snapshot.unreadable.items()):
         if name in wanted:
-            portal = get_kind(name).portal
-            where = f" ({portal})" if portal else ""
+            kind = get_kind(name)
+            where = f" ({kind.portal})" if kind.portal else ""
+            them = "it" if kind.singleton else "them"  # the invoicing settings: one section
             builder.skipped.append(f"{name}: {reason}")
-            notes.notes.append(f"{name}: {reason}; add them by hand{where}")
+            notes.notes.append(f"{name}: {reason}; add {them} by hand{where}")
     header = {"version": 1, "organization": org, "currency": currency}
     files = _files(sections, header, notes)
     found = {**{name: len(s.entries) for name, s in sections.items()}, **builder.items}

@@ -118,7 +118,15 @@ def fields_from_api(
     `PlatformValueError` naming that field (found again field by field: the error is rare, the
     loop without it is the hot path of every snapshot)."""
     try:
-        return {f.name: f.from_api(v.get_path(doc, f.api), refs, currency) for f in fields}
+        out: dict[str, Any] = {}
+        get = doc.get
+        for f in fields:
+            raw = v.get_path(doc, f.api) if "." in f.api else get(f.api)
+            if f.type == "str" and (raw is None or type(raw) is str):  # most fields: as sent
+                out[f.name] = raw or None
+            else:
+                out[f.name] = f.from_api(raw, refs, currency)
+        return out
     except _FAILURES:
         for field in fields:
             raw = v.get_path(doc, field.api)

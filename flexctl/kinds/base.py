@@ -33,7 +33,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from flexctl.config.currency import minor_units
 from flexctl.kinds._values import slugify
-from flexctl.kinds.money import Charge, MoneyEffect, Recurring, rounded, terms_effect
+from flexctl.kinds.money import (
+    Charge,
+    MoneyEffect,
+    PriceTerm,
+    Recurring,
+    rounded,
+    terms_effect,
+)
 
 if TYPE_CHECKING:
     from flexctl.config.rules import Checker
@@ -77,9 +84,9 @@ class Capability:
         return cls(False, False, False, False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Obj:
-    """One normalized object of a kind, desired or live."""
+    """One normalized object of a kind, desired or live (slots: a plan holds 100,000s)."""
 
     kind: str  # "plans", "memberships", "invoicing", ...
     # stable plan address: "plans.hot-desk", "companies.acme.memberships[hot-desk@2026-12-01]"
@@ -151,6 +158,11 @@ class MoneyContext:
         found.update((obj.address, obj) for objs in self.desired.values() for obj in objs)
         return found
 
+    @cached_property
+    def live_by_address(self) -> Mapping[str, Obj]:
+        """Live objects only, by address (what the target holds now)."""
+        return {obj.address: obj for objs in self.live.values() for obj in objs}
+
     def live_where(self, kind: str, name: str, value: Any) -> list[Obj]:
         """Live objects of `kind` whose field `name` is `value` (one index per kind and field)."""
         index = self._where.get((kind, name))
@@ -214,6 +226,7 @@ class Kind:
     capabilities: ClassVar[Mapping[Profile, Capability]]
     singleton: ClassVar[bool] = False  # invoicing, storefront: one object at address == name
     owned: ClassVar[bool] = False  # memberships, fees: belong to a company or member
+    cohorts: ClassVar[bool] = False  # its objects form price cohorts (`price_term`)
     owns: ClassVar[tuple[str, ...]] = ()  # kinds whose objects belong to this kind's objects
     references: ClassVar[tuple[str, ...]] = ()  # kinds whose keys this kind's fields hold
     unreadable_reason: ClassVar[str] = ""  # why the real platform cannot read this kind
@@ -228,6 +241,10 @@ class Kind:
     # The platform collection whose documents tell which objects are invoiced (history).
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
+    history_incremental: ClassVar[bool] = False  # the platform filters it by `modifiedAt`
+    # The platform filters this kind's list by `modifiedAt[$gt]` (reference §2.1), so a cached
+    # read asks only for what changed since the last one (`flexctl.state.incremental`).
+    incremental: ClassVar[bool] = False
     # API fields every document of the kind carries (the platform requires them): `flexctl
     # doctor` warns when a sample of live documents lacks one. Others may be left out empty.
     expected_fields: ClassVar[frozenset[str]] = frozenset()
@@ -459,6 +476,14 @@ class Kind:
 
     def charge(self, obj: Obj, ctx: MoneyContext) -> Charge | None:
         """The one-off line an object bills (a fee), or None."""
+        return None
+
+    def price_term(self, obj: Obj, ctx: MoneyContext) -> PriceTerm | None:
+        """A recurring object's place in a price cohort (`flexctl cohorts`), or None."""
+        return None
+
+    def campaign_of(self, obj: Obj) -> str | None:
+        """The repricing campaign that made a desired object (a membership's period), or None."""
         return None
 
     def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:

@@ -18,6 +18,7 @@ class Companies(CustomerKind):
     plural = "companies"
     rank = 6
     api_path = "companies"
+    incremental = True  # `modifiedAt[$gt]` is documented on its list
     scope_prefix = "flex.community.companies"
     portal = "Community > Companies"
     export_file = "customers/companies.yaml"

@@ -61,6 +61,7 @@ class Fees(OwnedKind):
     plural = "fees"
     rank = 9
     api_path = "fees"
+    incremental = True  # `modifiedAt[$gt]` is documented on its list
     scope_prefix = "flex.community.fees"
     portal = "Billing > Fees"
     date_field = "date"

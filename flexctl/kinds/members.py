@@ -35,6 +35,7 @@ class Members(CustomerKind):
     plural = "members"
     rank = 7
     api_path = "members"
+    incremental = True  # `modifiedAt[$gt]` is documented on its list
     scope_prefix = "flex.community.members"
     portal = "Community > Members"
     export_file = "customers/members.yaml"

@@ -36,7 +36,7 @@ from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import PLANS, OwnedKind
 from flexctl.kinds._splits import fold, periods
 from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
-from flexctl.kinds.money import ZERO, MoneyEffect, Recurring, period_note
+from flexctl.kinds.money import ZERO, MoneyEffect, PriceTerm, Recurring, period_note
 from flexctl.kinds.refs import RefMap
 
 DEFERRED = "flexctlDeferred"  # custom property: the fields a create left to an update
@@ -123,12 +123,17 @@ class Memberships(OwnedKind):
     scope_prefix = "flex.community.memberships"
     portal = "Billing > Memberships"
     date_field = "start"
+    cohorts = True
     plan_billing = "recurring"
     wrong_plan_hint = "charge one-off plans as fees"
     identity_words = "plan and start"
     marker = True
     history_source = "payments"  # the invoices: their lines name the memberships they bill
     history_select = ("lines",)
+    # Payments take `modifiedAt[$gt]` (reference §2.1, "probably": a 400 means a full read),
+    # and an invoice's lines change its `modifiedAt`: a year of invoices is read once, then
+    # only what changed (`flexctl.state.incremental`).
+    history_incremental = True
     fields_map = (
         Field("plan", "plan", "ref", ref="plans"),
         Field("start", "startDate", "date"),
@@ -216,6 +221,10 @@ class Memberships(OwnedKind):
 
     def change_note(self, obj: Obj) -> str:
         return str(obj.meta.get("change_note", ""))
+
+    def campaign_of(self, obj: Obj) -> str | None:
+        campaign = obj.meta.get("campaign")
+        return str(campaign[0]) if campaign else None
 
     def plan_notes(
         self, config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]
@@ -356,6 +365,21 @@ class Memberships(OwnedKind):
             group=str(obj.fields.get("plan")),
             invoiced=bool(obj.meta.get("invoiced")),
         )
+
+    def price_term(self, obj: Obj, ctx: MoneyContext) -> PriceTerm:
+        """Its cohort: its plan and what it pays a month, its own price, else the plan's on the
+        target (the configuration's when the target does not have the plan yet)."""
+        plan_key = str(obj.fields.get("plan"))
+        address = f"{PLANS}.{plan_key}"
+        plan = ctx.live_by_address.get(address) or ctx.by_address.get(address)
+        catalogue = plan.fields.get("price") if plan is not None else None
+        catalogue = catalogue if isinstance(catalogue, Decimal) else None
+        terms = self.recurring(obj, ctx)
+        own = obj.fields.get("price")
+        if not isinstance(own, Decimal) and catalogue is not None:
+            terms = replace(terms, monthly=catalogue)
+        label = str(plan.fields.get("name") or plan_key) if plan is not None else plan_key
+        return PriceTerm(terms, catalogue, label)
 
     def money_effect(self, before: Obj | None, after: Obj | None, ctx: MoneyContext) -> MoneyEffect:
         effect = super().money_effect(before, after, ctx)

@@ -16,6 +16,9 @@ Rules stated once, here:
 - a membership counts in the monthly run-rate on a date when it is active that day
   (start <= date <= end); a change's `monthly_before`/`monthly_after` is the object's monthly
   price while it still bills on or after the as-of date, 0 once it has ended by then;
+- a price cohort is what recurring objects of one plan paying one monthly price form
+  (`PriceTerm`: the terms and the plan's catalogue price; `flexctl.reconcile.cohorts` groups
+  them); an object without a price of its own pays the plan's;
 - retroactive: what a change adds to the next bill run for time before the as-of date, on an
   object not yet invoiced: whole monthly periods from the start (start, start + 1 month, ...)
   that began before that date x the monthly price (the platform may prorate a partial first
@@ -87,6 +90,20 @@ class Recurring:
     def past(self, day: date) -> Decimal:
         """What the next bill run charges for time before `day` (nothing once invoiced)."""
         return ZERO if self.invoiced else self.monthly * self.months_before(day)
+
+
+@dataclass(frozen=True, slots=True)
+class PriceTerm:
+    """What a recurring object pays against its plan's catalogue: its place in a price cohort,
+    `(terms.group, terms.monthly)`."""
+
+    terms: Recurring  # monthly: its own price, else the plan's
+    catalogue: Decimal | None  # the plan's price on the target (None: unknown)
+    label: str  # the plan's name, for people
+
+    @property
+    def cohort(self) -> tuple[str, Decimal]:
+        return self.terms.group, self.terms.monthly
 
 
 @dataclass(frozen=True, slots=True)

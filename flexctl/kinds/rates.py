@@ -183,6 +183,18 @@ class Rates(KeyedKind):
                 checker.warn((*path, "half_day_price"), "FX102", (
                     f"half a day costs {half}, more than the whole day's price {rate.price}"),
                     ignore)
+            weekend_half, weekend_day = rate.weekend_half_day_price, rate.weekend_price
+            if rate.unit == "day" and weekend_half is not None:
+                whole = weekend_day if weekend_day is not None else rate.price
+                if weekend_half > whole:
+                    what = "weekend day's" if weekend_day is not None else "day's"
+                    checker.warn((*path, "weekend_half_day_price"), "FX102", (
+                        f"half a weekend day costs {weekend_half}, more than the whole "
+                        f"{what} price {whole}"), ignore)
+                elif half is not None and weekend_half > half:
+                    checker.warn((*path, "weekend_half_day_price"), "FX103", (
+                        f"the weekend half-day price {weekend_half} is above the regular "
+                        f"half-day price {half}"), ignore)
             for component, what in (("weekend_price", "weekend"), ("off_hours_price",
                                                                    "off-hours")):
                 value = getattr(rate, component)

@@ -144,6 +144,8 @@ class FlexClient:
         self._profile: Profile | None = None
         self._profile_lock = threading.Lock()
         self._stop_lists = threading.Event()  # set while `map_concurrently` unwinds
+        # Told of every list page read: (collection, pages so far, pages in all if counted).
+        self.on_page: Callable[[str, int, int | None], None] | None = None
         self.learned = Learned()  # the platform's uncertain behaviours, as this run met them
 
     # -- lifecycle --
@@ -247,6 +249,9 @@ class FlexClient:
             if self._stop_lists.is_set():
                 raise _ListStopped(path)
             results, cursor = read.page(self._session.send("GET", path, params=params))
+            if self.on_page is not None:
+                pages = None if expected is None else max(1, math.ceil(expected / PAGE_SIZE))
+                self.on_page(read.collection, read.pages, pages)
             yield from results
             if cursor is None:
                 return

@@ -354,13 +354,17 @@ class HttpSession:
         except NoAnswer as exc:
             log.debug("%s %s -> %s (%.0f ms)", method, redact_url(str(request.url)), exc.reason,
                       (time.monotonic() - started) * 1000)
+            if not token:
+                self._pacer.observe(method, {})
             raise
         except UnreadableBody as exc:
             raise MalformedAnswerError(method, path, exc.status,
                                        f"the answer cannot be used: {exc}",
                                        outcome_unknown=write) from None
         self._log(method, answer, started)
-        self._observe(answer)
+        limits = self._observe(answer)
+        if not token:
+            self._pacer.observe(method, limits)  # the platform's own budget paces the next
         return answer
 
     def _fetch_token(self) -> Mapping[str, Any]:
@@ -502,7 +506,7 @@ class HttpSession:
         base = self._retry.backoff * 2.0 ** (num - 1)
         return min(self._retry.backoff_cap, base) + self._rng.uniform(0, self._retry.backoff)
 
-    def _observe(self, answer: Answer) -> None:
+    def _observe(self, answer: Answer) -> dict[str, str]:
         profile = answer.headers.get(PROFILE_HEADER)
         if profile and self.announced_profile is None:
             self.announced_profile = profile
@@ -516,6 +520,7 @@ class HttpSession:
                                     if not k.startswith("x-ratelimit-")}, **limits}
             if date:
                 self.observed["date"] = date
+        return limits
 
     def _log(self, method: str, answer: Answer, started: float) -> None:
         if not log.isEnabledFor(logging.DEBUG):

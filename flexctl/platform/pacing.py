@@ -1,24 +1,31 @@
 """Client-side pacing: keep reads and writes under the platform's rate limits.
 
 The platform limits reads and writes independently (reference §3.1; the numbers are not
-published, ~400 reads/min is reported). flexctl paces itself with one token bucket per class of
-request so a large snapshot does not run into 429s, while a burst allowance lets a small plan
-run at full speed.
+published, ~400 reads/min is reported). Its answers carry the budget left
+(`x-ratelimit-{limit,remaining,reset}-{read,write}-{minute,day}`): while they do, flexctl
+spends exactly the minute's remaining budget and then waits for its reset (`HeaderBudget`),
+and warns once when the day's budget runs low. Without them it paces itself with one token
+bucket per class of request, so a large snapshot does not run into 429s while a burst
+allowance lets a small plan run at full speed. A rate given by option or environment is kept
+as a ceiling in both cases.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flexctl.errors import UsageError
 from flexctl.platform.stopping import pause
+
+log = logging.getLogger(__name__)
 
 DEFAULT_READ_RATE = "400/min"
 DEFAULT_WRITE_RATE = "100/min"
@@ -29,6 +36,10 @@ WRITE_RATE_ENV = "FLEXCTL_WRITE_RATE"
 # waits, while the long-run rate stays at the configured limit.
 BURST_SECONDS = 15.0
 WINDOW_SECONDS = 60.0  # a rate of N a minute never sends more than N in any 60 seconds
+
+DAY_WARNING = 0.1  # warn once when less than this share of the day's budget is left
+# A reset larger than this is a point in time (epoch seconds), not seconds to wait.
+_EPOCH = 10 * 86400.0
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
           "hour": 3600.0}
@@ -108,8 +119,87 @@ class TokenBucket:
         return recent[0] + WINDOW_SECONDS - now
 
 
+class HeaderBudget:
+    """The platform's own minute budget for one class of request, as its answers report it.
+
+    `acquire` spends what the last answer said was left, less the requests sent since and
+    not answered yet; at zero it waits for the window's reset. Until an answer carries the
+    headers (and when they stop coming) it does not govern: the caller's bucket does.
+    """
+
+    def __init__(self, kind: str, *, clock: Callable[[], float],
+                 sleep: Callable[[float], None]) -> None:
+        self.kind = kind  # "read" | "write"
+        self._clock = clock
+        self._sleep = sleep
+        self._lock = threading.Lock()
+        self._left: int | None = None  # None: no header seen, the bucket paces
+        self._limit = 0
+        self._reset_at = 0.0
+        self._pending = 0  # sent under this budget, not answered yet
+        self._warned = False
+
+    @property
+    def governs(self) -> bool:
+        return self._left is not None
+
+    def acquire(self) -> bool:
+        """Wait until one request fits the budget; False when no budget is known."""
+        while True:
+            with self._lock:
+                if self._left is None:
+                    return False
+                now = self._clock()
+                if now >= self._reset_at and self._left <= 0:
+                    self._left = self._limit  # a new window: the next answer says exactly
+                if self._left > 0:
+                    self._left -= 1
+                    self._pending += 1
+                    return True
+                wait = self._reset_at - now
+            self._sleep(max(wait, 0.001))
+
+    def observe(self, headers: Mapping[str, str], *, spent: bool) -> None:
+        """Take an answer's headers (`spent`: it answers a request this budget let go)."""
+        minute = _budget(headers, self.kind, "minute")
+        with self._lock:
+            if spent:
+                self._pending = max(0, self._pending - 1)
+            if minute is None:
+                if spent:
+                    self._left = None  # answers stopped carrying the budget: the bucket paces
+                return
+            limit, remaining, reset = minute
+            self._limit = limit
+            self._left = max(0, remaining - self._pending)
+            self._reset_at = self._clock() + _seconds(reset)
+        day = _budget(headers, self.kind, "day")
+        if day is not None and not self._warned and day[1] < day[0] * DAY_WARNING:
+            self._warned = True
+            log.warning("the platform's %s budget for the day is nearly spent: %d of %d left "
+                        "(it resets in %.1f h); a large run may be stopped by 429s until then",
+                        self.kind, day[1], day[0], _seconds(day[2]) / 3600)
+
+
+def _budget(headers: Mapping[str, str], kind: str, window: str) -> tuple[int, int, float] | None:
+    """(limit, remaining, reset) of one window, or None when absent or not numbers."""
+    try:
+        return (int(headers[f"x-ratelimit-limit-{kind}-{window}"]),
+                int(headers[f"x-ratelimit-remaining-{kind}-{window}"]),
+                float(headers[f"x-ratelimit-reset-{kind}-{window}"]))
+    except (KeyError, ValueError):
+        return None
+
+
+def _seconds(reset: float) -> float:
+    """Seconds until a reset given as seconds to wait or as a point in time."""
+    return max(0.0, reset - time.time()) if reset > _EPOCH else max(0.0, reset)
+
+
 class Pacer:
-    """One bucket for reads (GET) and one for writes (POST, PUT, DELETE)."""
+    """One bucket for reads (GET) and one for writes (POST, PUT, DELETE), each overruled by
+    the platform's reported budget while answers carry one (a rate the user set stays a
+    ceiling)."""
 
     def __init__(
         self,
@@ -118,9 +208,13 @@ class Pacer:
         *,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = pause,
+        ceilings: frozenset[str] = frozenset(),
     ) -> None:
         self.reads = TokenBucket(read_rate, clock=clock, sleep=sleep)
         self.writes = TokenBucket(write_rate, clock=clock, sleep=sleep)
+        self.budgets = {kind: HeaderBudget(kind, clock=clock, sleep=sleep)
+                        for kind in ("read", "write")}
+        self._ceilings = ceilings  # "read"/"write": the rate was set by the user
 
     @classmethod
     def from_settings(
@@ -132,9 +226,20 @@ class Pacer:
         sleep: Callable[[float], None] = pause,
     ) -> Pacer:
         """Rates from options, else `FLEXCTL_READ_RATE`/`FLEXCTL_WRITE_RATE`, else defaults."""
-        reads = read_rate or os.environ.get(READ_RATE_ENV) or DEFAULT_READ_RATE
-        writes = write_rate or os.environ.get(WRITE_RATE_ENV) or DEFAULT_WRITE_RATE
-        return cls(Rate.parse(reads), Rate.parse(writes), clock=clock, sleep=sleep)
+        reads = read_rate or os.environ.get(READ_RATE_ENV)
+        writes = write_rate or os.environ.get(WRITE_RATE_ENV)
+        ceilings = frozenset(k for k, v in (("read", reads), ("write", writes)) if v)
+        return cls(Rate.parse(reads or DEFAULT_READ_RATE),
+                   Rate.parse(writes or DEFAULT_WRITE_RATE), clock=clock, sleep=sleep,
+                   ceilings=ceilings)
 
     def acquire(self, method: str) -> None:
-        (self.reads if method.upper() == "GET" else self.writes).acquire()
+        kind = "read" if method.upper() == "GET" else "write"
+        if not self.budgets[kind].acquire() or kind in self._ceilings:
+            (self.reads if kind == "read" else self.writes).acquire()
+
+    def observe(self, method: str, headers: Mapping[str, str]) -> None:
+        """An answer to a request paced here, with its `x-ratelimit-*` headers (lower case)."""
+        kind = "read" if method.upper() == "GET" else "write"
+        for name, budget in self.budgets.items():
+            budget.observe(headers, spent=name == kind)

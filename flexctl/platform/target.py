@@ -25,6 +25,15 @@ from flexctl.config.loader import display_name
 from flexctl.errors import TargetError, UsageError
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Profile
 from flexctl.platform.client import FlexClient, profile_for_url
+from flexctl.platform.environ import (
+    API_URL_ENV,
+    CLIENT_ID_ENV,
+    CLIENT_SECRET_ENV,
+    ORG_ENV,
+    SCOPES_ENV,
+    TIMEOUT_ENV,
+    TOKEN_URL_ENV,
+)
 from flexctl.platform.http import (
     DEFAULT_RETRY,
     DEFAULT_TIMEOUTS,
@@ -37,13 +46,6 @@ from flexctl.platform.scopes import parse_scopes, profile_scopes
 
 log = logging.getLogger("flexctl.target")
 
-API_URL_ENV = "FLEXCTL_API_URL"
-ORG_ENV = "FLEXCTL_ORG"
-TOKEN_URL_ENV = "FLEXCTL_TOKEN_URL"
-CLIENT_ID_ENV = "FLEXCTL_CLIENT_ID"
-CLIENT_SECRET_ENV = "FLEXCTL_CLIENT_SECRET"
-SCOPES_ENV = "FLEXCTL_SCOPES"
-TIMEOUT_ENV = "FLEXCTL_TIMEOUT"
 
 LOCAL = "local"
 SANDBOX_DB = Path(".flexctl") / "sandbox.db"
@@ -362,6 +364,7 @@ class TargetOptions:
     token_url: str | None = None
     read_rate: str | None = None
     write_rate: str | None = None
+    refresh: bool = False  # read every kind in full, not through the snapshot cache
 
     def resolve(self, config_org: str | None, config_root: Path | None) -> Target:
         return resolve_target(self.api_url, self.org, self.token_url, config_org, config_root)

@@ -19,6 +19,7 @@ from flexctl.kinds import registry
 from flexctl.kinds.base import Kind, Profile
 from flexctl.platform.client import PAGE_SIZE, FlexClient
 from flexctl.platform.scopes import ORGANIZATION_READ, command_scopes
+from flexctl.wording import counted
 
 OK, WARN, FAIL, SKIP = "ok", "warning", "failure", "skipped"
 INVOICES = "payments"  # read for history and export's currency, besides the kinds
@@ -248,7 +249,7 @@ class Doctor:
                 check.set(FAIL, "flexctl reads every kind it manages: see the error")
                 continue
             self.samples[path] = Sample(path, docs, envelope, count)
-            check.details.append(f"{path}: {count} object(s)")
+            check.details.append(f"{path}: {counted(count, 'object')}")
         return check
 
     def paging(self) -> Check:
@@ -312,7 +313,7 @@ class Doctor:
             ignored = sorted(keys - set(kind.select) - {"_id"})
             line = f"{kind.name}: {len(sample.docs)} looked at"
             if ignored:
-                line += f"; ignored {len(ignored)} field(s) ({', '.join(ignored[:4])}...)"
+                line += f"; ignored {counted(len(ignored), 'field')} ({', '.join(ignored[:4])}...)"
             check.details.append(line)
             if missing:
                 check.details.append(f"{kind.name}: none has {', '.join(missing)}")

@@ -10,6 +10,7 @@ updates a fee, what a member create needs) apply learns on its first such write.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -114,6 +115,7 @@ def _full_last_page(client: FlexClient, samples: Collection[Sample]) -> str:
 def _single_get(client: FlexClient, sample: Sample | None) -> str:
     """How a single membership GET shows an empty end date and properties."""
     open_ended = [d for d in sample.docs if not d.get("endDate")] if sample else []
+    open_ended.sort(key=lambda d: bool(d.get("properties")))  # flexctl's marks say nothing
     if not open_ended:
         return "a single GET's empty fields: cannot tell (no open-ended membership)"
     try:
@@ -122,8 +124,12 @@ def _single_get(client: FlexClient, sample: Sample | None) -> str:
         return f"a single GET's empty fields: cannot tell ({error})"
     shown = []
     for name in EMPTY_FIELDS:
-        value = doc.get(name, "(absent)")
-        shown.append(f"{name} {'absent' if value == '(absent)' else repr(value)}")
+        if name not in doc:
+            shown.append(f"{name} absent")
+        elif doc[name] in (None, {}, ""):
+            shown.append(f"{name} {json.dumps(doc[name])}")  # as the platform wrote it
+        else:
+            shown.append(f"{name} cannot tell (not empty on this one)")
     return f"a single GET's empty fields: {', '.join(shown)} (flexctl reads them alike)"
 
 

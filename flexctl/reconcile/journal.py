@@ -23,6 +23,7 @@ from flexctl.reconcile.plan import Plan, is_unverified
 from flexctl.reconcile.render import FORMAT_VERSION, SYMBOLS
 from flexctl.redaction import redact
 from flexctl.sanitize import for_terminal
+from flexctl.wording import counted
 
 Status = Literal["applied", "failed", "skipped", "manual"]
 STATUSES: tuple[Status, ...] = ("applied", "failed", "skipped", "manual")
@@ -173,9 +174,11 @@ def render_left(journal: Journal, plan: Plan, config_path: str | None = None) ->
     if not manual:
         return ""
     waiting = sum(1 for e in journal if e.status == "skipped" and e.manual_step is not None)
-    after = f"; {waiting} change(s) wait for them" if waiting else ""
+    verb = "waits" if waiting == 1 else "wait"
+    steps = "it" if len(manual) == 1 else "them"
+    after = f"; {counted(waiting, 'change')} {verb} for {steps}" if waiting else ""
     where = f" {shlex.quote(config_path)}" if config_path not in (None, ".") else ""
-    lines = [f"Left to do by hand ({len(manual)} manual step(s){after}):"]
+    lines = [f"Left to do by hand ({counted(len(manual), 'manual step')}{after}):"]
     for change in manual:
         lines.append(for_terminal(f"  {change.address}: {change.instructions or change.reason}"))
         if is_unverified(change):  # only a person can tell it was done

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from flexctl.config.types import MoneyPolicy
 from flexctl.kinds.base import Kind, MoneyContext, Obj
 from flexctl.kinds.money import NO_EFFECT, ZERO, Effect, MoneyEffect, Recurring, amount_text
+from flexctl.reconcile.cohorts import CohortTouch, Exceptions, touched
 
 # Actions whose money counts; a blocked change (and a notice) changes nothing.
 COUNTED = frozenset({"create", "update", "delete", "replace", "manual"})
@@ -49,6 +50,8 @@ class MoneyOptions:
     currency: str
     as_of: date
     guards: MoneyPolicy = field(default_factory=MoneyPolicy)  # `policy.money`
+    # campaign -> the (plan, customer) pairs its `except` keeps on their price
+    exceptions: Exceptions = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class MoneySummary:
     customers: tuple[CustomerMoney, ...]  # affected ones, largest change first
     by_plan: tuple[tuple[str, Decimal, Decimal], ...]  # (plan, before, after) run-rates
     moves_money_now: tuple[str, ...]  # addresses of changes that move money by themselves
+    cohorts: tuple[CohortTouch, ...] = ()  # the price cohorts the changes touch
     # (month "YYYY-MM", before, after): the run-rate on the as-of date, then on the first day
     # of each of the next 11 months, without and with the plan.
     timeline: tuple[tuple[str, Decimal, Decimal], ...] = ()
@@ -115,6 +119,13 @@ class MoneySummary:
                  "monthly_after": self.amount(c.monthly_after),
                  "one_off": self.amount(c.one_off, signed=True)}
                 for c in self.customers
+            ],
+            "cohorts": [
+                {"plan": c.plan, "monthly_price": self.amount(c.monthly),
+                 "catalogue": c.catalogue, "count": c.count, "changed": c.changed,
+                 "joining": c.joining, "campaigns": list(c.campaigns),
+                 "excepted": dict(c.excepted)}
+                for c in self.cohorts
             ],
             "timeline": [{"month": month, "before": self.amount(before),
                           "after": self.amount(after)} for month, before, after in self.timeline],
@@ -185,19 +196,27 @@ def summarize(
     ctx: MoneyContext,
     owners: Mapping[str, str | None],
     managed: Iterable[str],
+    exceptions: Exceptions | None = None,
 ) -> MoneySummary:
     """Add up the run-rate on the as-of date and every counted change's money.
 
     `owners` maps a change's address to its customer's (None: no customer); `managed` are the
-    customers the configuration declares, whose live memberships make the run-rate."""
+    customers the configuration declares, whose live memberships make the run-rate;
+    `exceptions` what each repricing campaign keeps on its price (for the cohorts touched)."""
     tally = _Tally()
     _live_run_rate(ctx, frozenset(managed), tally)
     added = removed = retro = ZERO
     moving: list[str] = []
+    altered: list[tuple[str, Recurring | None, str | None]] = []  # for the cohorts touched
+    kinds = {k.name: k for k in ctx.kinds}
     for change in changes:
         effect = change.money or NO_EFFECT
         if change.action not in COUNTED or effect.effect is Effect.NONE:
             continue
+        made = ctx.by_address.get(change.address)
+        kind = kinds.get(change.kind)
+        campaign = kind.campaign_of(made) if kind is not None and made is not None else None
+        altered.append((change.replaces or change.address, effect.after, campaign))
         if effect.moves_money:
             moving.append(change.address)
         one_off = effect.one_off or ZERO
@@ -221,6 +240,7 @@ def summarize(
         recurring_before=before, recurring_after=before + sum(tally.delta.values(), ZERO),
         one_off_added=added, one_off_removed=removed, retroactive=retro,
         customers=_customers(tally), by_plan=_by_plan(tally), moves_money_now=tuple(moving),
+        cohorts=touched(ctx, altered, exceptions or {}),
         timeline=timeline,
     )
 

@@ -279,7 +279,7 @@ def with_money(
     ]
     owners = {c.address: obj.owner for c in priced if (obj := objects.get(c.address))}
     managed = {o.address for k in kinds if k.owns for o in desired.get(k.name, ())}
-    return priced, summarize(priced, ctx, owners, managed)
+    return priced, summarize(priced, ctx, owners, managed, options.exceptions)
 
 
 def money_blocks(

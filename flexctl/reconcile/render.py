@@ -30,8 +30,9 @@ from flexctl.reconcile.plan import (
 from flexctl.reconcile.render_money import money_line, money_markdown, money_text
 from flexctl.sanitize import for_markdown, for_terminal
 
-# 1.1 added `money` (the plan's and each change's) and `confirmed`; minor versions only add
-# fields.
+# 1.1 added `money` (the plan's and each change's) and `confirmed`; 1.2 `money.cohorts` (the
+# price cohorts the plan touches) and `money.timeline` (the next 12 months' run-rate); minor
+# versions only add fields.
 FORMAT_VERSION = "1.2"
 SYMBOLS = {"create": "+", "update": "~", "delete": "-", "replace": "-/+", "manual": "!",
            "blocked": "x"}

@@ -86,6 +86,13 @@ def money_text(money: MoneySummary) -> list[str]:
     if len(money.customers) > len(shown):
         out.append(f"    ... {len(money.customers) - len(shown)} more customers "
                    "(--format markdown or json lists them)")
+    if money.cohorts:
+        out.append("  cohorts touched (plan at the monthly price paid; flexctl cohorts "
+                   "shows them all):")
+        out += [f"    {c.describe(money.amount)}" for c in money.cohorts[:TEXT_CUSTOMERS]]
+        if len(money.cohorts) > TEXT_CUSTOMERS:
+            out.append(f"    ... {len(money.cohorts) - TEXT_CUSTOMERS} more cohorts "
+                       "(--format markdown or json lists them)")
     return out
 
 
@@ -117,6 +124,14 @@ def money_markdown(
     out += [f"| customers affected | | | {len(money.customers)} |", ""]
     if money.moves_money_now:
         out += [f"**{MOVES}:** " + ", ".join(f"`{x}`" for x in money.moves_money_now), ""]
+    if money.cohorts:
+        shown = money.cohorts[:MARKDOWN_CUSTOMERS]
+        out += ["Price cohorts touched (plan at the monthly price paid):", ""]
+        out += [f"- {c.describe(money.amount)}" for c in shown]
+        if len(money.cohorts) > len(shown):
+            out.append(f"- {len(money.cohorts) - len(shown)} more: see `flexctl plan "
+                       "--format json`")
+        out.append("")
     if money.customers:
         out += _customer_table(money, {c.address: c for c in changes}, symbols)
     return out

@@ -1,7 +1,8 @@
 """The saved plan (`flexctl plan -o FILE`): the JSON plan plus what `apply` needs to trust it.
 
 Beyond the JSON plan it records the target it is bound to (`binding`: API, token host and
-organization), a random plan id (so apply can refuse a plan it already applied), when and from
+organization), what apply needs to check the plan by reading only what it touches (`check`,
+see `saved_check`), a random plan id (so apply can refuse a plan it already applied), when and from
 which config it was made, for every address the plan touches the digest of the live object as
 planned (`null`: it must not exist yet), and the kinds it was limited to (`kinds`, null for
 all). Changes carry their live `id`, `depends_on` and `replaces`. Secrets appear only as
@@ -134,6 +135,7 @@ def planfile_data(
     kinds: Sequence[str] | None = None,
     plan_id: str | None = None,
     created_at: datetime | None = None,
+    check: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The plan file's document (see the module docstring)."""
     doc = plan_data(plan)
@@ -151,6 +153,8 @@ def planfile_data(
         secret_fingerprints=_fingerprints(desired, touched),
         warnings=list(plan.warnings),
     )
+    if check is not None:
+        doc["check"] = dict(check)  # see flexctl.reconcile.saved_check
     return doc
 
 

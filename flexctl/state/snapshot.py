@@ -22,11 +22,13 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from flexctl.errors import MalformedAnswerError
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry, with_references
 from flexctl.kinds._owned import unique_address
 from flexctl.kinds._values import PlatformValueError, unique_slug
 from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.refs import RefMap
+from flexctl.state.incremental import CachedReader, platform_time
 
 ACCOUNT_PATH = "account"
 
@@ -60,8 +62,10 @@ class Snapshot:
     unreadable: dict[str, str]  # kind -> why the target cannot read it
     refs: RefMap
     account_status: str | None  # "onboarding" | "active"; None when the target hides it
+    read_at: float | None = None  # when the read began, by the platform's clock (epoch s)
 
 
+@gc_paused()  # hundreds of thousands of acyclic objects: no collector scans while they come
 def read_snapshot(
     client: SnapshotClient,
     desired: Mapping[str, list[Obj]],
@@ -71,14 +75,17 @@ def read_snapshot(
     *,
     target: Mapping[str, Any] | None = None,
     complete: Collection[str] = (),
+    reader: CachedReader | None = None,
 ) -> Snapshot:
     """Read the live objects `desired` needs (every kind with `all_objects`), normalized.
 
     `kinds` limits the read to those kinds plus what their references need; `target`
     (`{"api_url", "org"}`) is recorded in the snapshot together with the detected profile;
-    the kinds in `complete` are read against their count (`FlexClient.read_complete`).
+    the kinds in `complete` are read against their count (`FlexClient.read_complete`);
+    `reader` reads the kinds through the snapshot cache (incremental reads).
     """
     profile = client.profile
+    read_at = platform_time(client)
     wanted = {k.name for k in registry()} if all_objects else set(desired)
     if kinds is not None:
         wanted &= set(kinds)
@@ -87,11 +94,11 @@ def read_snapshot(
     unreadable = {k.name: k.unreadable_reason for k in to_read if not k.capability(profile).read}
 
     jobs: list[tuple[str, Callable[[], Any]]] = [
-        (k.name, _fetcher(client, k, k.name in complete)) for k in readable
+        (k.name, _fetcher(client, k, k.name in complete, reader)) for k in readable
     ]
-    sources = {k.history_source: k.history_select for k in readable if k.history_source}
-    for path, select in sources.items():
-        jobs.append((path, _lister(client, path, select)))
+    sources = {k.history_source: k for k in readable if k.history_source}
+    for path, kind in sources.items():
+        jobs.append((path, _history(client, path, kind, reader)))
     if profile is Profile.FULL:
         jobs.append((ACCOUNT_PATH, lambda: client.get_singleton(ACCOUNT_PATH)))
     fetched: dict[str, Any] = dict(
@@ -115,16 +122,29 @@ def read_snapshot(
         unreadable=unreadable,
         refs=refs,
         account_status=str(account["status"]) if account and account.get("status") else None,
+        read_at=read_at,
     )
 
 
-def _fetcher(client: SnapshotClient, kind: Kind, complete: bool) -> Callable[[], Any]:
+def _fetcher(
+    client: SnapshotClient, kind: Kind, complete: bool, reader: CachedReader | None
+) -> Callable[[], Any]:
     path = kind.api_path or kind.name
     if kind.singleton:
         return lambda: [client.get_singleton(path)]
+    if reader is not None:
+        return lambda: reader.read(kind, complete)
     if complete:
         return lambda: client.read_complete(path, select=kind.select)
     return _lister(client, path, kind.select)
+
+
+def _history(
+    client: SnapshotClient, path: str, kind: Kind, reader: CachedReader | None
+) -> Callable[[], Any]:
+    if reader is not None:
+        return lambda: reader.read_path(path, kind.history_select, kind.history_incremental)
+    return _lister(client, path, kind.history_select)
 
 
 def _lister(client: SnapshotClient, path: str, select: tuple[str, ...]) -> Callable[[], Any]:

@@ -85,7 +85,7 @@ def test_it_passes_on_both_profiles(doctor: Doctor, profile: str) -> None:
     doctor.setups.append(lambda app: app.store.set_account_status(ORG, "active"))
     code, checks = doctor.run()
     assert code == 0, statuses(checks)
-    assert "companies: 60 object(s)" in details(checks["lists"])
+    assert "companies: 60 objects" in details(checks["lists"])
     assert "the second page holds 10 other objects" in details(checks["paging"])
     assert "read-minute: " in details(checks["rate_limits"]) and "read-day: " in details(
         checks["rate_limits"])
@@ -200,4 +200,35 @@ def test_the_variants_reading_can_tell(doctor: Doctor) -> None:
     assert "billing settings: not readable with these scopes" in found
     doctor.options = {"dialect": "no_cursor=null,single_get=null"}
     found = details(doctor.run()[1]["variants"])
-    assert "cursorPrev: null" in found and "endDate None, properties None" in found
+    assert "cursorPrev: null" in found and "endDate null, properties null" in found
+
+
+def test_the_single_get_is_described_as_the_platform_wrote_it(doctor: Doctor) -> None:
+    """On the `full` profile an empty end date and properties come back as `null` and `{}`;
+    a membership whose properties hold something (flexctl's mark) tells nothing of them."""
+    app = create_app(str(doctor.db), profile="full", orgs=(ORG,))
+    try:
+        plan = app.store.find(ORG, "plans", "name", "Hot Desk")[0]["_id"]
+        company = app.store.find(ORG, "companies", "name", "Company 00")[0]["_id"]
+        location = app.store.find(ORG, "locations", "name", "Harbor Works Downtown")[0]["_id"]
+        apply_seed(app, {ORG: {"memberships": [
+            {"name": "Hot Desk", "plan": plan, "company": company, "location": location,
+             "startDate": "2026-12-01", "price": Decimal(250),
+             "properties": {"flexctl": "companies.company-00.memberships[hot-desk@2026-12-01]"}},
+        ]}}, only_new=False)
+    finally:
+        app.store.close()
+    doctor.profile = "full"
+    found = details(doctor.run()[1]["variants"])
+    assert ("a single GET's empty fields: endDate null, properties cannot tell (not empty on "
+            "this one)") in found
+    app = create_app(str(doctor.db), profile="full", orgs=(ORG,))
+    try:
+        apply_seed(app, {ORG: {"memberships": [
+            {"name": "Hot Desk", "plan": plan, "company": company, "location": location,
+             "startDate": "2026-12-02", "price": Decimal(250)}]}}, only_new=False)
+    finally:
+        app.store.close()
+    found = details(doctor.run()[1]["variants"])
+    assert "a single GET's empty fields: endDate null, properties {}" in found
+    assert "None" not in found

@@ -93,7 +93,8 @@ def test_export_validates_and_plan_against_the_same_target_is_empty(
     memberships = sum(len(c.memberships) for c in customers)
     fees = sum(len(c.fees) for c in customers)
     assert memberships and fees
-    assert f"members, {memberships} memberships, {fees} fees, 1 invoicing" in result.out
+    assert f"members, {memberships} memberships, {fees} fees, invoicing settings, storefront " \
+        "settings." in result.out
     assert cli("validate", str(out)).code == 0
     plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")
     assert plan.code == 0, plan.out + plan.err
@@ -204,7 +205,8 @@ def test_export_on_the_officernd_profile_comments_what_it_cannot_read(
         "# gateways: the OfficeRnD public API does not expose payment gateways; add them by "
         "hand (Settings > Integrations > Payment Gateways)" in organization_yaml
     )
-    assert "# invoicing: the OfficeRnD public API does not expose" in organization_yaml
+    assert ("# invoicing: the OfficeRnD public API does not expose the invoicing automation "
+            "settings; add it by hand (Settings > Billing > Invoicing)") in organization_yaml
     assert "gateways.yaml" not in files(out) and "storefront.yaml" not in files(out)
     plan = cli("plan", str(out), "--api-url", f"local:{db}", "--detailed-exitcode")
     assert plan.code == 0, plan.out + plan.err

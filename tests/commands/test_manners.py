@@ -18,7 +18,7 @@ from flexctl.commands.apply import interactive_stderr
 from flexctl.commands.helptext import Documented
 from flexctl.commands.options import use_color
 from flexctl.wording import counted
-from tests.commands.plan_helpers import Sandbox, make_sandbox
+from tests.commands.plan_helpers import Sandbox, make_sandbox, use_profile
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -170,6 +170,42 @@ def test_check_counts_in_the_singular_and_the_plural(
     assert "found: 1 recurring plan, 1 one-off plan, 0 resource rates" in out
     assert "found: 1 company, 1 member, 1 one-off fee" in out
     assert "(s)" not in out and "(ies)" not in out
+
+
+def test_apply_and_doctor_count_in_the_singular_and_the_plural(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the real platform's profile, the steps left after apply and doctor's lines count
+    their nouns; nothing reads "step(s)"."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    for name in ("FLEXCTL_API_URL", "FLEXCTL_ORG", "FLEXCTL_TOKEN_URL", "FLEXCTL_SCOPES"):
+        monkeypatch.delenv(name, raising=False)
+    use_profile(monkeypatch, "officernd")
+    (tmp_path / ".flexctl").mkdir()  # the sandbox's directory (the seam does not make it)
+    (tmp_path / "flexctl.yaml").write_text(SMALL, encoding="utf-8")
+    assert main(["apply", "--auto-approve", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "Left to do by hand (3 manual steps; 3 changes wait for them):" in out
+    assert main(["doctor", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "locations: 0 objects" in out and "revenue-accounts: 4 objects" in out
+    assert "Doctor: 10 ok, 0 warnings, 0 failures, 2 skipped." in out
+
+    (tmp_path / "flexctl.yaml").write_text(
+        SMALL.replace("  day: {name: Day Pass, billing: one_off, price: 20.00}\n", "")
+        .replace("    fees:\n      - {plan: day, date: 2027-01-05}\n", ""), encoding="utf-8")
+    with pytest.MonkeyPatch.context() as patch:  # the location exists, made in the portal
+        use_profile(patch, "full")
+        assert main(["apply", "--auto-approve", str(tmp_path)]) == 0
+    capsys.readouterr()
+    (tmp_path / "flexctl.yaml").write_text(
+        SMALL.replace("  day: {name: Day Pass, billing: one_off, price: 20.00}\n", "")
+        .replace("    fees:\n      - {plan: day, date: 2027-01-05}\n",
+                 "    memberships:\n      - {plan: desk, start: 2027-01-01, price: 90.00}\n")
+        .replace("price: 100.00", "price: 110.00"), encoding="utf-8")
+    assert main(["apply", "--auto-approve", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "(s)" not in out and "(1 manual step):" in out, out
 
 
 def test_the_storefront_fix_reads_the_configuration(sandbox: Sandbox) -> None:

@@ -95,6 +95,21 @@ def test_rich_plan_on_the_full_profile(full: Sandbox) -> None:
             {"address": "members.liam-walsh", "monthly_before": "250.00",
              "monthly_after": "250.00", "one_off": "+0.03"},
         ],
+        # The price cohorts the plan touches: live ones with how many of theirs it changes,
+        # and the prices it brings memberships to (hot desk at the new plan price 275.00).
+        "cohorts": [
+            {"plan": plan, "monthly_price": price, "catalogue": catalogue, "count": count,
+             "changed": changed, "joining": joining, "campaigns": [], "excepted": {}}
+            for plan, price, catalogue, count, changed, joining in [
+                ("dedicated-desk", "420.00", False, 0, 0, 1),
+                ("dedicated-desk", "390.00", True, 2, 2, 0),
+                ("hot-desk", "275.00", False, 0, 0, 1),
+                ("hot-desk", "240.00", False, 0, 0, 1),
+                ("private-office-4", "1850.00", True, 0, 0, 1),
+                ("private-office-4", "1750.00", False, 1, 1, 0),
+                ("virtual-office", "45.00", True, 1, 1, 0),
+            ]
+        ],
     }
     money = money_of(data)
     assert money["invoicing"]["effect"] == "moves_money_now"

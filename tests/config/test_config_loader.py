@@ -58,7 +58,9 @@ def test_values_are_exact(write: Write) -> None:
 def test_positions_of_keys_and_list_items(write: Write) -> None:
     write("c.yaml", HEAD + LOCATIONS + PLANS + COMPANIES)
     loaded = load_config("c.yaml")
-    assert loaded.locate(("plans", "hot-desk", "price")) == ("c.yaml", 11, 5)
+    assert "index" not in vars(loaded)  # positions are not kept once the config is valid
+    assert loaded.locate(("plans", "hot-desk", "price")) == ("c.yaml", 11, 5)  # read again
+    assert "index" in vars(loaded)  # once
     assert loaded.locate(("plans", "printing", "price")) == ("c.yaml", 12, 48)
     assert loaded.locate(("companies", "acme", "memberships", 0)) == ("c.yaml", 18, 9)
     assert loaded.locate(("companies", "acme", "memberships", 1, "price")) == ("c.yaml", 20, 45)

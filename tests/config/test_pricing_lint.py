@@ -110,6 +110,34 @@ def test_each_rule_is_quiet_on_its_passing_config(run: Run, write: Write, code: 
     assert (result.code, result.err) == (0, "")
 
 
+HALL = "half_day_price: 300.00}"
+HALL_LINE = "  hall: {name: Hall, unit: day, price: 500.00, "  # line 14 of the base config
+
+
+@pytest.mark.parametrize(("components", "warning"), [
+    ("half_day_price: 300.00, weekend_half_day_price: 550.00}",
+     "FX102: half a weekend day costs 550.00, more than the whole day's price 500.00"),
+    ("half_day_price: 300.00, weekend_price: 400.00, weekend_half_day_price: 450.00}",
+     "FX102: half a weekend day costs 450.00, more than the whole weekend day's price 400.00"),
+    ("half_day_price: 300.00, weekend_half_day_price: 320.00}",
+     "FX103: the weekend half-day price 320.00 is above the regular half-day price 300.00"),
+    ("half_day_price: 300.00, weekend_half_day_price: 320.00, ignore_warnings: [FX103]}", None),
+    ("half_day_price: 300.00, weekend_half_day_price: 250.00}", None),
+])
+def test_a_weekend_half_day_is_checked_like_a_half_day(
+    run: Run, write: Write, components: str, warning: str | None
+) -> None:
+    write("cfg.yaml", config([(HALL, components)]))
+    result = run("validate", "cfg.yaml")
+    assert result.code == 0
+    if warning is None:
+        assert result.err == ""
+    else:
+        column = len(HALL_LINE) + components.index("weekend_half_day_price") + 1
+        assert result.err == (f"cfg.yaml:14:{column}: rates.hall.weekend_half_day_price: "
+                              f"warning {warning}\n")
+
+
 def test_every_code_has_a_rule_and_a_case() -> None:
     assert sorted(CASES) == sorted(WARNINGS)
 

@@ -24,7 +24,7 @@ def test_manual_steps_are_confirmed_and_come_back_when_the_configuration_changes
         root = str(p.root)
         code, out, err = p.run("apply", root, "--auto-approve", "--detailed-exitcode")
         assert code == 2, err
-        left = out[out.index("Left to do by hand (4 manual step(s)):"):]
+        left = out[out.index("Left to do by hand (4 manual steps):"):]
         for address in UNREADABLE:
             assert f"then record it: flexctl confirm {address} --config {root}" in left
         assert "Apply: 23 applied, 0 failed, 0 skipped, 4 manual." in out

@@ -176,7 +176,10 @@ def test_a_read_short_of_the_count_plans_no_delete(
         return None
 
     meddling = platform.meddle(lose_one)
-    code, _, err = run(capsys, "apply", str(root), "--auto-approve", *platform.api)
+    # A full read (an incremental one would take the companies from the cache and the
+    # count, and read no page of them with anything in it to lose).
+    code, _, err = run(capsys, "apply", str(root), "--auto-approve", "--refresh",
+                       *platform.api)
     assert code == 1
     assert "it found 2 objects where the platform counts 3" in err, err
     assert meddling.writes == []
@@ -259,9 +262,20 @@ def test_two_applies_at_once_give_one_success_one_lock_error_and_no_duplicate(
     (root / "flexctl.yaml").write_text(text, encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXCTL_")}
     command = [sys.executable, "-m", "flexctl", "apply", str(root), "--auto-approve"]
-    children = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                 text=True, env=env) for _ in range(2)]
-    results = [(child.wait(timeout=120), *child.communicate()) for child in children]
+    # The first apply is paced (15 writes a second after a burst of 225) so that it still holds
+    # the lock, seconds later, when the second starts: the second starts only once the first has
+    # applied a change, so the race does not depend on how loaded the machine is.
+    first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env={**env, "FLEXCTL_WRITE_RATE": "15/s"})
+    assert first.stderr is not None
+    seen = []
+    for line in first.stderr:
+        seen.append(line)
+        if "applied" in line:
+            break
+    second = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              env=env)
+    results = [(child.wait(timeout=120), *child.communicate()) for child in (first, second)]
     codes = sorted(code for code, _, _ in results)
     assert codes == [0, 1], results
     loser = next(err for code, _, err in results if code == 1)

@@ -9,6 +9,7 @@ import signal
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -462,3 +463,45 @@ def test_invoiced_membership_removed_from_the_config_is_ended(world: World) -> N
     ended = next(d for d in world.docs("memberships") if d["_id"] == quay["_id"])
     assert ended["endDate"] != quay["endDate"]
     assert world.plan().plan.empty
+
+
+def test_at_most_workers_changes_are_in_flight_and_each_runs_once(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    changes = tuple(Change(f"members.m{i}", "members", "update", id=f"m{i}") for i in range(60))
+    plan = Plan(target={}, config_digest="", live_digest="", changes=changes)
+    lock, gate = threading.Lock(), threading.Event()
+    flight = {"now": 0, "most": 0}
+    ran: Counter[str] = Counter()
+
+    def execute_one(self: Executor, change: Change) -> Entry:
+        with lock:
+            flight["now"] += 1
+            flight["most"] = max(flight["most"], flight["now"])
+            ran[change.address] += 1
+        gate.wait(0.002)  # long enough for the scheduler to try to start more
+        with lock:
+            flight["now"] -= 1
+        return Entry(change.address, change.kind, change.action, "applied", "", change.id)
+
+    class CountingPool(ThreadPoolExecutor):  # submitted and not finished: queued ones too
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+            future = super().submit(fn, *args, **kwargs)
+            with lock:
+                flight["submitted"] += 1
+                flight["pending"] = flight["submitted"] - flight["finished"]
+                flight["most_pending"] = max(flight["most_pending"], flight["pending"])
+            future.add_done_callback(lambda _: finished())
+            return future
+
+    def finished() -> None:
+        with lock:
+            flight["finished"] += 1
+
+    flight.update(submitted=0, finished=0, pending=0, most_pending=0)
+    monkeypatch.setattr("flexctl.reconcile.apply.ThreadPoolExecutor", CountingPool)
+    monkeypatch.setattr(Executor, "_execute", execute_one)
+    executor = Executor(plan=plan, desired={}, live={}, writer=None, workers=3)  # type: ignore[arg-type]
+    journal = executor.run()
+    assert flight["most"] == 3 and flight["most_pending"] == 3  # none waits queued in the pool
+    assert ran == Counter({c.address: 1 for c in changes})
+    assert [e.status for e in journal] == ["applied"] * 60

@@ -69,7 +69,8 @@ def test_json_follows_the_spec_shape() -> None:
     assert data["format_version"] == "1.2"
     assert data["summary"]["unmanaged"] == {"members": 2}
     assert list(data["money"]) == ["currency", "as_of", "recurring_monthly", "one_off",
-                                   "customers_affected", "customers", "timeline"]
+                                   "customers_affected", "customers", "cohorts",
+                                   "timeline"]
     for change in data["changes"]:
         assert list(change) == ["address", "kind", "action", "reason", "changed_paths",
                                 "before", "after", "instructions", "money"]
@@ -86,10 +87,15 @@ def test_text_rules() -> None:
     assert "secret_key: (sensitive)" in text
     assert "4242" not in text
     summary = "Plan: 2 to create, 1 to update, 1 to delete, 1 to replace, 3 manual, 2 blocked."
-    # The money block comes right after the summary line, and ends the text.
+    # The money block comes right after the summary line, and ends the text with the price
+    # cohorts the plan touches.
     assert f"\n{summary}\n\nMoney (EUR, run-rate of memberships active on 2027-01-15):\n" in text
-    assert text.rstrip().endswith("companies.acme  monthly 630.00 -> 780.00 (+150.00), "
-                                  "one-off -4.00")
+    assert "companies.acme  monthly 630.00 -> 780.00 (+150.00), one-off -4.00\n" in text
+    assert text.rstrip().endswith(
+        "  cohorts touched (plan at the monthly price paid; flexctl cohorts shows them all):\n"
+        "    dedicated-desk at 400.00: 0 memberships, 1 joining\n"
+        "    hot-desk at 250.00 (catalogue): 1 membership, 1 changed by this plan\n"
+        "    hot-desk at 230.00: 0 memberships, 1 joining")
     assert "Unmanaged (not in the configuration, left untouched): 2 members." in text
     assert "\x1b[" not in text
     assert "\x1b[" in render_text(rich(), color=True)

@@ -1,0 +1,127 @@
+"""The snapshot cache file and the reader's doubts: each one a full read, never a wrong one."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from email.utils import formatdate
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flexctl.errors import ApiError, UsageError
+from flexctl.kinds import get
+from flexctl.state.cache import SnapshotCache, cache_dir, cache_file, max_age
+from flexctl.state.incremental import MARGIN, CachedReader, iso
+
+FEES = get("fees")
+T0 = 1_800_000_000.0
+
+
+def test_the_cache_lives_in_the_user_cache_directory_one_file_per_api_and_org() -> None:
+    assert cache_dir({"FLEXCTL_CACHE_DIR": "/x/c", "XDG_CACHE_HOME": "/y"}) == Path("/x/c")
+    assert cache_dir({"XDG_CACHE_HOME": "/y"}) == Path("/y/flexctl")
+    one = cache_file(Path("/c"), "https://app.officernd.com/api/v2", "acme")
+    assert one.name.startswith("app.officernd.com-acme-") and one.suffix == ".sqlite"
+    assert one != cache_file(Path("/c"), "https://app.officernd.com/api/v2", "other")
+    assert one != cache_file(Path("/c"), "https://staging.officernd.com/api/v2", "acme")
+    assert cache_file(Path("/c"), "http://127.0.0.1:8080/api/v2", "../x").parent == Path("/c")
+
+
+def test_the_maximum_age_reads_units_and_refuses_nonsense() -> None:
+    assert max_age({}) == 24 * 3600
+    assert max_age({"FLEXCTL_CACHE_MAX_AGE": "90m"}) == 5400
+    assert max_age({"FLEXCTL_CACHE_MAX_AGE": "0"}) == 0
+    with pytest.raises(UsageError, match="FLEXCTL_CACHE_MAX_AGE"):
+        max_age({"FLEXCTL_CACHE_MAX_AGE": "soon"})
+
+
+def test_an_entry_comes_back_exactly_unless_old_or_selected_otherwise(tmp_path: Path) -> None:
+    now = [T0]
+    cache = SnapshotCache(tmp_path / "c.sqlite", max_age=3600, clock=lambda: now[0])
+    docs: list[dict[str, Any]] = [{"_id": "b", "price": Decimal("12.50"), "quantity": 2},
+                                  {"_id": "a", "price": None}]
+    cache.replace("fees", ("price", "quantity"), docs, started=T0 - 5)
+    entry = cache.entry("fees", ("quantity", "price"))
+    assert entry is not None and entry.started == T0 - 5
+    assert entry.docs == {"a": docs[1], "b": docs[0]}
+    assert isinstance(entry.docs["b"]["price"], Decimal)
+    assert cache.entry("fees", ("price",)) is None  # another $select: read again
+    cache.update("fees", ("price", "quantity"), [{"_id": "c"}], ["a"], started=T0)
+    entry = cache.entry("fees", ("price", "quantity"))
+    assert entry is not None and sorted(entry.docs) == ["b", "c"]
+    now[0] = T0 + 3601
+    assert cache.entry("fees", ("price", "quantity")) is None  # too old
+    now[0] = T0 - 60
+    assert cache.entry("fees", ("price", "quantity")) is None  # this clock went backwards
+
+
+def test_a_corrupt_or_foreign_cache_is_dropped_and_started_again(tmp_path: Path) -> None:
+    path = tmp_path / "c.sqlite"
+    path.write_bytes(b"not a database" * 100)
+    cache = SnapshotCache(path)
+    assert cache.entry("fees", ()) is None
+    assert not path.exists()
+    cache.replace("fees", (), [{"_id": "a"}], started=T0)
+    assert cache.entry("fees", ()) is not None
+    cache.close()
+
+
+class Fake:
+    """A platform of fees: counts, lists (with `modifiedAt[$gt]`), its `Date`."""
+
+    def __init__(self, docs: list[dict[str, Any]], now: float, *, refuse: bool = False) -> None:
+        self.docs = docs
+        self.now = now
+        self.refuse = refuse
+        self.asked: list[Mapping[str, Any]] = []
+
+    @property
+    def observed(self) -> dict[str, str]:
+        return {"date": formatdate(self.now, usegmt=True)}
+
+    def list(self, path: str, select: Iterable[str] = (),
+             filters: Mapping[str, Any] | None = None) -> builtins.list[dict[str, Any]]:
+        self.asked.append(filters or {})
+        if filters and "modifiedAt[$gt]" in filters:
+            if self.refuse:
+                raise ApiError("GET", path, 400, "property modifiedAt should not exist")
+            return [d for d in self.docs if d["modifiedAt"] > filters["modifiedAt[$gt]"]]
+        return list(self.docs)
+
+    def count(self, path: str, filters: Mapping[str, Any] | None = None) -> int:
+        return len(self.docs)
+
+    def read_complete(self, path: str, select: Iterable[str] = ()
+                      ) -> builtins.list[dict[str, Any]]:
+        return list(self.docs)
+
+
+def _doc(n: int, modified: str) -> dict[str, Any]:
+    return {"_id": f"{n:024x}", "modifiedAt": modified}
+
+
+def test_a_platform_that_refuses_the_filter_is_read_in_full(tmp_path: Path) -> None:
+    platform = Fake([_doc(1, "2027-01-15T00:00:00.000Z")], T0)
+    reader = CachedReader(platform, SnapshotCache(tmp_path / "c.sqlite", clock=lambda: T0))
+    reader.read(FEES, complete=False)
+    platform.refuse, platform.now = True, T0 + 3600
+    assert reader.read(FEES, complete=False) == platform.docs
+    assert platform.asked[-1] == {} and not reader.incremental
+
+
+def test_a_platform_clock_before_the_last_read_means_a_full_read(tmp_path: Path) -> None:
+    platform = Fake([_doc(1, "2027-01-15T00:00:00.000Z")], T0)
+    reader = CachedReader(platform, SnapshotCache(tmp_path / "c.sqlite", clock=lambda: T0))
+    reader.read(FEES, complete=False)
+    platform.now = T0 - 3600
+    reader.read(FEES, complete=False)
+    assert platform.asked[-1] == {} and not reader.incremental
+    platform.now = T0 + 3600
+    reader.read(FEES, complete=False)
+    asked = platform.asked[-1]["modifiedAt[$gt]"]
+    # The change set starts at the last read's start by the platform's Date, less the margin.
+    assert asked == iso(T0 - 3600 - 1 - MARGIN)
+    assert reader.incremental == {"fees"}

@@ -1,0 +1,45 @@
+"""Start-up: `flexctl --help` and `flexctl validate` import only what they use (the timing is
+measured by hand, see docs/performance.md; the imports are what a test can hold still)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "harbor-works"
+HEAVY = ("pydantic", "httpx", "jinja2", "ruamel", "werkzeug", "yaml", "rich", "sqlite3")
+
+_PROBE = """
+import json, sys
+from flexctl.cli import main
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
+"""
+
+
+def _imported(*args: str) -> tuple[int, set[str]]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXCTL_")}
+    run = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
+                         check=False, timeout=60, env=env)
+    found = json.loads(run.stderr.strip().splitlines()[-1])
+    return found["code"], {name.split(".")[0] for name in found["modules"]} | set(
+        name for name in found["modules"] if name.startswith("flexctl."))
+
+
+def test_help_imports_no_command_and_no_heavy_library() -> None:
+    code, modules = _imported("--help")
+    assert code == 0
+    assert not {name for name in modules if name.startswith("flexctl.commands.")} - {
+        "flexctl.commands.helptext"}
+    assert not modules & set(HEAVY)
+
+
+def test_validate_loads_no_http_stack_and_no_template_engine() -> None:
+    code, modules = _imported("validate", str(EXAMPLE))
+    assert code == 0
+    assert {"pydantic", "yaml"} <= modules  # it does validate
+    assert not modules & {"httpx", "jinja2", "werkzeug", "rich", "ruamel"}
+    assert "flexctl.platform.client" not in modules
