@@ -65,6 +65,7 @@ def plan_data(plan: Plan) -> dict[str, Any]:
         "money": money.data() if money is not None else None,
         "changes": changes,
         "confirmed": [c.data() for c in plan.confirmed.values()],
+        "notes": list(plan.notes),
     }
 
 

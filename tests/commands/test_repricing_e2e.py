@@ -111,6 +111,8 @@ def test_a_change_and_a_campaign_apply_as_split_memberships(sandbox: Sandbox) ->
     code, data = plan_json(sandbox)
     assert code == 2
     assert data["format_version"] == "1.2"
+    assert data["notes"][1:] == ["  members.liam-walsh: 250.00 -> 270.00 from 2027-02-01",
+                                 "  members.sofia-rossi: excepted, keeps its price"]
     timeline = [(m["month"], m["before"], m["after"]) for m in data["money"]["timeline"]]
     assert timeline[:3] == [("2026-12", "2660.00", "2660.00"), ("2027-01", "2660.00", "2810.00"),
                             ("2027-02", "3050.00", "3220.00")]
@@ -288,3 +290,20 @@ def test_a_split_after_the_lock_date_and_a_retroactive_start_are_allowed(
     assert result.code == 2, result.out + result.err
     assert "RETROACTIVE +250.00 EUR" in result.out  # Chen Wei from 2026-12-01, flagged
     assert "closed billing period" not in result.out
+
+
+def test_live_memberships_the_config_does_not_declare_are_named_not_reached(
+    sandbox: Sandbox,
+) -> None:
+    reprice(sandbox)
+    sandbox.edit("customers/members.yaml", "    memberships:\n      - {plan: hot-desk, "
+                 "start: 2026-12-01, price: 225.00}\n", "")  # Sofia Rossi's is undeclared now
+    sofia = next(d["_id"] for d in sandbox.live("memberships") if d.get("price") == 225)
+    markdown = sandbox.run("plan", "--format", "markdown", *MEMBERSHIPS, *AS_OF)
+    assert markdown.code == 0, markdown.err
+    assert "#### Repricing" in markdown.out
+    assert ("  not reached (live, not declared in the configuration, left untouched): 1 "
+            f"membership: members.sofia-rossi.memberships[hot-desk@2026-12-01] (id {sofia})"
+            ) in markdown.out
+    sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *AS_OF)
+    assert ("Sofia Rossi", "2026-12-01", None, Decimal("225")) in memberships(sandbox)

@@ -64,7 +64,8 @@ def test_json_golden() -> None:
 def test_json_follows_the_spec_shape() -> None:
     data = json.loads(render_json(rich()))
     assert list(data) == ["format_version", "flexctl_version", "target", "config_digest",
-                          "live_digest", "summary", "money", "changes", "confirmed"]
+                          "live_digest", "summary", "money", "changes", "confirmed",
+                          "notes"]
     assert data["format_version"] == "1.2"
     assert data["summary"]["unmanaged"] == {"members": 2}
     assert list(data["money"]) == ["currency", "as_of", "recurring_monthly", "one_off",
