@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from flexctl.cli import main
+from flexctl.cli import entry
 
-raise SystemExit(main())
+entry()

@@ -8,9 +8,13 @@ on stderr.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 import click
 
@@ -185,7 +189,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
     try:
-        return _run(argv)
+        try:
+            return _run(argv)
+        except KeyboardInterrupt:  # a further Ctrl-C while the first was being reported
+            return 130
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -234,3 +241,13 @@ def _run(argv: Sequence[str] | None) -> int:
         click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
         return 1
     return int(result or 0)
+
+
+def entry() -> NoReturn:
+    """The `flexctl` program: run, then exit with the code. Once the code is known, a Ctrl-C
+    while the interpreter winds down (threads still waiting on the network are joined) exits
+    at once with 130, instead of a traceback and death by SIGINT."""
+    code = main()
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
+    sys.exit(code)
