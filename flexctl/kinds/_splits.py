@@ -140,3 +140,25 @@ def fold(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if isinstance(end, date) and isinstance(price, Decimal):
             open_lines[(*same, end + timedelta(days=1))] = (line, price)
     return out
+
+
+def overlap(after: Any, others: Sequence[Any]) -> str | None:
+    """A membership of a customer billed twice: `after` (as the plan leaves it) shares days
+    with a live membership of the same plan that the configuration does not declare and the
+    plan leaves in place (say, the next period of a line whose campaign was removed)."""
+    start, end = after.fields.get("start"), after.fields.get("end")
+    if not isinstance(start, date):
+        return None
+    for other in others:
+        since, until = other.fields.get("start"), other.fields.get("end")
+        if other.fields.get("plan") != after.fields.get("plan") or not isinstance(since, date):
+            continue
+        if (end is None or since <= end) and (until is None or start <= until):
+            first = max(start, since)
+            last = min((d for d in (end, until) if isinstance(d, date)), default=None)
+            days = f"from {first} to {last}" if last else f"from {first} on"
+            return (f"it would overlap {other.address} ({since} .. {until or 'open-ended'}), "
+                    f"a membership of the same plan the configuration does not declare: the "
+                    f"customer would pay twice {days}. Declare that membership (with its "
+                    f"end), or end or remove it first")
+    return None

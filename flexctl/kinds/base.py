@@ -425,6 +425,14 @@ class Kind:
         period closed up to and including `lock` (`policy.lock_date`), or None."""
         return None
 
+    def overlap_reason(
+        self, action: str, after: Obj, changed: Sequence[str], others: Sequence[Obj]
+    ) -> str | None:
+        """Why a change (`action`) leaving `after` must be blocked because of `others`: the
+        live objects of the same owner that the configuration does not declare and the plan
+        leaves in place (as the plan leaves them), or None."""
+        return None
+
     def comes_after(self, obj: Obj) -> set[str]:
         """Addresses whose change in the same plan must be applied before `obj`'s (the
         membership a line's next period follows)."""

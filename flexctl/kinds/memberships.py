@@ -34,7 +34,7 @@ from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
 from flexctl.kinds import repricing
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import PLANS, OwnedKind
-from flexctl.kinds._splits import fold, periods
+from flexctl.kinds._splits import fold, overlap, periods
 from flexctl.kinds.base import OWNER, MoneyContext, Obj, Pairing, Removal, RuleContext
 from flexctl.kinds.money import ZERO, MoneyEffect, PriceTerm, Recurring, period_note
 from flexctl.kinds.refs import RefMap
@@ -309,6 +309,13 @@ class Memberships(OwnedKind):
         if fixed and OWNER not in fixed:
             return self._split_instead(live, fixed, ctx.today)
         return None
+
+    def overlap_reason(
+        self, action: str, after: Obj, changed: Sequence[str], others: Sequence[Obj]
+    ) -> str | None:
+        if action == "update" and not {"start", "end"} & set(changed):
+            return None
+        return overlap(after, others)
 
     def pair_replacements(self, missing: list[Obj], extra: list[Obj]) -> Pairing:
         """A declared membership without a live match and an undeclared live one of the same

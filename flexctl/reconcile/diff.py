@@ -106,9 +106,50 @@ def diff(
                 result.changes.append(_unverified(kind, obj, why, ctx, lapsed))
             continue
         _diff_kind(kind, wanted, list(snapshot.objects.get(kind.name, ())), ctx, result)
+    result.changes = _overlapping(result.changes, desired, snapshot.objects)
     if lock is not None:
         result.changes = _closed(result.changes, desired, snapshot.objects, *lock)
     return result
+
+
+def _overlapping(
+    changes: list[Change], desired: Mapping[str, Sequence[Obj]], live: Mapping[str, Sequence[Obj]]
+) -> list[Change]:
+    """The changes with those blocked that would make an owned object clash with a live one of
+    the same owner the configuration does not declare and the plan leaves in place, as each
+    kind's `overlap_reason` tells (a customer billed twice for the same days)."""
+    kinds = {k.name: k for k in registry()}
+    wanted = {o.address: o for objs in desired.values() for o in objs}
+    gone = {c.replaces or c.address for c in changes if c.action in ("delete", "replace")}
+    updated = {c.address: c for c in changes if c.action == "update"}
+    staying: dict[tuple[str, str | None], list[Obj]] = {}
+    for kind_name, objs in live.items():
+        for obj in objs:
+            if obj.owner is None or obj.address in wanted or obj.address in gone:
+                continue
+            change = updated.get(obj.address)
+            if change is not None:
+                obj = replace(obj, fields={**obj.fields, **change.after})
+            staying.setdefault((kind_name, obj.owner), []).append(obj)
+    if not staying:
+        return changes
+    found = {o.address: o for objs in live.values() for o in objs}
+    out = []
+    for change in changes:
+        kind = kinds.get(change.kind)
+        after = wanted.get(change.address)
+        if kind is None or after is None or after.owner is None \
+                or change.action not in ("create", "update", "replace"):
+            out.append(change)
+            continue
+        before = found.get(change.address)
+        if change.action == "update" and before is not None:
+            after = replace(before, fields={**before.fields, **change.after})
+        others = staying.get((change.kind, after.owner), [])
+        reason = kind.overlap_reason(change.action, after, change.changed_paths, others) \
+            if others else None
+        out.append(_blocked(change, reason) if reason else change)
+    return out
 
 
 def _closed(

@@ -307,3 +307,25 @@ def test_live_memberships_the_config_does_not_declare_are_named_not_reached(
             ) in markdown.out
     sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *AS_OF)
     assert ("Sofia Rossi", "2026-12-01", None, Decimal("225")) in memberships(sandbox)
+
+
+def test_removing_an_applied_campaign_is_blocked_rather_than_billing_twice(
+    sandbox: Sandbox,
+) -> None:
+    reprice(sandbox)
+    assert sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *AS_OF).code == 0
+    assert memberships(sandbox) == sorted(SPLIT)
+    # The campaign goes: Liam Walsh's line would run open-ended again, over the period from
+    # 2027-02-01 that the campaign created and the configuration no longer declares.
+    sandbox.edit("organization.yaml", CAMPAIGN, "\n")
+    result = sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *AS_OF)
+    assert result.code == 3, result.out + result.err
+    assert ("it would overlap members.liam-walsh.memberships[hot-desk@2027-02-01] (2027-02-01 "
+            ".. open-ended), a membership of the same plan the configuration does not declare: "
+            "the customer would pay twice from 2027-02-01 on") in result.out
+    refused = sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *AS_OF)
+    assert refused.code == 3 and memberships(sandbox) == sorted(SPLIT)  # nothing written
+    # Declaring the live period's end on the line (the campaign's effect, by hand) is fine.
+    sandbox.edit("customers/members.yaml", "      - {plan: hot-desk, start: 2026-12-01}",
+                 "      - {plan: hot-desk, start: 2026-12-01, end: 2027-01-31}")
+    assert sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *AS_OF).code == 0
