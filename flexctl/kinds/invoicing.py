@@ -5,14 +5,17 @@ can only be turned on once the account status is Active."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
-from flexctl.config.types import Model
+from flexctl.config.secrets import SecretResolver
+from flexctl.config.types import ConfigBase, Model
 from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
 from flexctl.kinds.base import MoneyContext, Obj, RuleContext
 from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
 
 COLLECTION = "automatic_payment_collection"
+GATEWAYS = "gateways"
 BILL_RUN = "automatic_bill_run"
 # What turning each setting on or off does to future invoices (collection and the bill run
 # together move money by themselves: see `money_effect`).
@@ -58,6 +61,17 @@ class InvoicingSettings(SingletonKind):
     )
     updatable = frozenset(f.name for f in fields_map)
     expected_fields = frozenset({f.api for f in fields_map})
+
+    def desired(self, config: ConfigBase, secrets: SecretResolver) -> list[Obj]:
+        """The settings, applied only after the plan's gateways: automatic payment collection
+        must not start before the gateway it collects through exists."""
+        gateways = config.section(GATEWAYS) or {}
+        return [replace(obj, meta={**obj.meta, "after": tuple(f"{GATEWAYS}.{key}"
+                                                              for key in gateways)})
+                for obj in super().desired(config, secrets)]
+
+    def comes_after(self, obj: Obj) -> set[str]:
+        return set(obj.meta.get("after", ()))
 
     def refuse_change(
         self,

@@ -126,6 +126,18 @@ def test_a_failing_change_skips_only_its_dependents(sandbox: Sandbox,
     assert not data["ok"]
 
 
+def test_invoicing_waits_for_the_gateways(sandbox: Sandbox,
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    # Automatic payment collection must not be turned on before the gateway it collects
+    # through exists: when the gateways cannot be created, the settings are not applied.
+    with_faults(monkeypatch, {"fault": "500", "method": "POST", "path": "/payment-gateways$"})
+    result = sandbox.run("apply", "--auto-approve", "--format", "json")
+    assert result.code == 1
+    entries = {c["address"]: c for c in json.loads(result.out)["changes"]}
+    assert entries["invoicing"]["status"] == "skipped"
+    assert entries["invoicing"]["waits_for"].startswith("gateways.")
+
+
 def test_failure_text_names_address_method_path_status_and_message(
         sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     with_faults(monkeypatch, {"fault": "500", "method": "POST", "path": "/plans$"})
