@@ -110,6 +110,11 @@ def _too_soon(obj: Obj, ctx: RuleContext) -> str | None:
             f"{ctx.notice_from}; the earliest compliant date is {earliest}")
 
 
+def _raised(live: Obj, obj: Obj) -> bool:
+    old, new = live.fields.get("price"), obj.fields.get("price")
+    return isinstance(old, Decimal) and isinstance(new, Decimal) and new > old
+
+
 def _plain(value: object) -> str:
     return "(unset)" if value is None else str(value)
 
@@ -300,8 +305,10 @@ class Memberships(OwnedKind):
         fixed: Sequence[str],
         ctx: RuleContext,
     ) -> str | None:
-        if live is None:
-            return _too_soon(obj, ctx)
+        if live is None or _raised(live, obj):  # a new period, or a period already created
+            too_soon = _too_soon(obj, ctx)  # whose price a campaign now raises further
+            if live is None or too_soon:
+                return too_soon
         if not live.meta.get("invoiced"):
             return None
         if "start" in changed:

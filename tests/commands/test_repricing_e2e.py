@@ -329,3 +329,18 @@ def test_removing_an_applied_campaign_is_blocked_rather_than_billing_twice(
     sandbox.edit("customers/members.yaml", "      - {plan: hot-desk, start: 2026-12-01}",
                  "      - {plan: hot-desk, start: 2026-12-01, end: 2027-01-31}")
     assert sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *AS_OF).code == 0
+
+
+def test_raising_a_created_period_again_inside_its_notice_is_blocked(sandbox: Sandbox) -> None:
+    reprice(sandbox)
+    assert sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *AS_OF).code == 0
+    # The campaign's period from 2027-02-01 exists; raising it further on 2027-01-10 gives its
+    # customers less than the campaign's 30 days' notice.
+    sandbox.edit("organization.yaml", "increase: 8%", "increase: 20%")
+    late = ("--as-of", "2027-01-10")
+    result = sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *late)
+    assert result.code == 3, result.out + result.err
+    assert "the earliest compliant date is 2027-02-09" in result.out
+    # A cut in price needs no notice.
+    sandbox.edit("organization.yaml", "increase: 20%", "price: 260.00")
+    assert sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *late).code == 2
