@@ -8,8 +8,10 @@ error into `file:line:col: dotted.path: message` in the config's own words ("unk
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from datetime import date
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
@@ -104,6 +106,25 @@ def _child(node: Any, part: str | int) -> Any:
     if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
         return node[part]
     return None
+
+
+def _quoted_ok(kind: str, text: str) -> bool:
+    """Whether `text`, written without quotes, would be a value of the expected type."""
+    if kind.startswith("date"):
+        try:
+            date.fromisoformat(text)
+        except ValueError:
+            return False
+        return re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) is not None
+    if kind.startswith("bool"):
+        return text in ("true", "false")
+    if kind.startswith("int"):
+        return re.fullmatch(r"-?\d+", text) is not None
+    return re.fullmatch(r"-?\d+(\.\d+)?", text) is not None
+
+
+def _unquoted_fits(kind: str, value: Any) -> bool:
+    return isinstance(value, str) and _quoted_ok(kind, value)
 
 
 # Stand-ins for malformed top-level settings, so the rules can still check everything else.
@@ -208,7 +229,10 @@ def _message(model: type[BaseModel], error: Any, path: Path, data: dict[str, Any
         hint = difflib.get_close_matches(str(path[-1]), _known_keys(model, path[:-1], data), n=1)
         return f"unknown key '{path[-1]}'" + (f" (did you mean '{hint[0]}'?)" if hint else "")
     if kind in _TYPE_NAMES:
-        return f"expected {_TYPE_NAMES[kind]}, got {describe(value)}"
+        message = f"expected {_TYPE_NAMES[kind]}, got {describe(value)}"
+        if kind.startswith(("date", "decimal", "int", "bool")) and _unquoted_fits(kind, value):
+            message += " (a quoted value is a string: remove the quotes)"
+        return message
     if kind == "literal_error":
         return f"expected {ctx.get('expected')}, got {describe(value)}"
     if kind == "union_tag_invalid":

@@ -38,7 +38,8 @@ CASES = [
     ),
     (
         "invoicing:\n  automatic_sending: 'true'\n",
-        "c.yaml:7:3: invoicing.automatic_sending: expected a boolean (true or false), got 'true'",
+        "c.yaml:7:3: invoicing.automatic_sending: expected a boolean (true or false), got 'true' "
+        "(a quoted value is a string: remove the quotes)",
     ),
     (
         "gateways:\n  s: {provider: stripe, account: a, secret_kye: {env: K}}\n",
@@ -68,7 +69,8 @@ CASES = [
     (
         "members:\n  j:\n    name: J\n    email: j@x.example\n    location: downtown\n"
         "    fees:\n      - {plan: p, date: 2026-12-01}\n      - {plan: p, date: '2026-12-02'}\n",
-        "c.yaml:13:19: members.j.fees[1].date: expected a date (YYYY-MM-DD), got '2026-12-02'",
+        "c.yaml:13:19: members.j.fees[1].date: expected a date (YYYY-MM-DD), got '2026-12-02' "
+        "(a quoted value is a string: remove the quotes)",
     ),
     (
         "companies:\n  a:\n    name: A\n    location: downtown\n    fees:\n"
