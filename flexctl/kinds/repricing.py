@@ -44,10 +44,11 @@ INCREASE_PATTERN = r"^[0-9]+(\.[0-9]+)?%$"
 _INCREASE = re.compile(INCREASE_PATTERN)
 
 
-
 def _increase(value: Any) -> Any:
     if not isinstance(value, str) or not _INCREASE.match(value):
-        raise ValueError(f"expected a percentage such as \"8%\", got {describe(value)}")
+        cut = " (a decrease: give the new `price` instead)" \
+            if isinstance(value, str) and value.startswith("-") else ""
+        raise ValueError(f"expected a percentage such as \"8%\", got {describe(value)}{cut}")
     return value
 
 

@@ -107,6 +107,10 @@ def test_campaign_needs_exactly_one_of_price_or_increase(write: Write) -> None:
                                             "from: 2027-01-01, increase: eight}\n")})
     assert found == ["conf/a.yaml:33:41: repricing.c.increase: expected a percentage such as "
                      "\"8%\", got 'eight'"]
+    found = errors(write, {"a.yaml": config(tail="repricing:\n  c: {plan: hot-desk, "
+                                            "from: 2027-01-01, increase: -5%}\n")})
+    assert found == ["conf/a.yaml:33:41: repricing.c.increase: expected a percentage such as "
+                     "\"8%\", got '-5%' (a decrease: give the new `price` instead)"]
 
 
 def test_campaign_rules_are_located(write: Write) -> None:
