@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flexctl.emulator import jsonutil
 from flexctl.emulator.clock import Clock
 from flexctl.emulator.dialect import Dialect
 from flexctl.emulator.errors import HttpError
@@ -80,9 +81,17 @@ class Faults:
         self._lock = threading.Lock()
 
     def configure(self, spec: str | list[Any] | Mapping[str, Any] | None) -> None:
-        """Replace the rules: a spec string, a list of JSON rules, or `{"spec"|"rules", ...}`."""
+        """Replace the rules: a spec string, a list of JSON rules, or `{"spec"|"rules", ...}`
+        (either of those also as JSON text)."""
         rules: list[Rule] = []
         seed, retry_after = 0, 1
+        if isinstance(spec, str) and spec.lstrip().startswith(("[", "{")):
+            try:  # JSON rules given as text (`emulator serve --faults '[{...}]'`)
+                parsed = jsonutil.loads(spec)
+            except ValueError as exc:
+                raise ValueError(f"bad fault rules: not JSON ({exc})") from None
+            self.configure(parsed if isinstance(parsed, list | Mapping) else str(parsed))
+            return
         if isinstance(spec, str):
             rules, seed, retry_after = _parse_spec(spec)
         elif isinstance(spec, list):

@@ -185,3 +185,13 @@ def test_an_in_process_bug_prints_no_traceback() -> None:
                             timeout=30)
     assert result.stdout.strip() == "500"
     assert result.stderr == ""
+
+
+def test_json_rules_given_as_text_work_as_the_command_line_gives_them() -> None:
+    faults = Faults(Clock())
+    faults.configure('[{"fault": "500", "rate": 1, "method": "POST", "path": "/members$"}]')
+    assert [r.describe()["fault"] for r in faults.rules] == ["500"]
+    faults.configure('{"spec": "429:0.5", "seed": 7}')
+    assert [r.describe()["fault"] for r in faults.rules] == ["429"]
+    with pytest.raises(ValueError, match="bad fault rules: not JSON"):
+        faults.configure('[{"fault": "500",')
