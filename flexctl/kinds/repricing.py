@@ -163,9 +163,14 @@ def report(config: ConfigBase, desired: Sequence[Obj], live: Sequence[Obj]) -> l
         total = sum((obj.fields["price"] - was for obj, was in reached
                      if isinstance(obj.fields.get("price"), Decimal) and was is not None),
                     Decimal(0))
+        held = {o.address: o.fields.get("price") for o in live}
+        done = bool(reached) and all(
+            obj.address in held and held[obj.address] == obj.fields.get("price")
+            for obj, _ in reached)
         lines.append(f"campaign {key}: plan {campaign.plan} from {campaign.from_} ({how}, "
                      f"notice {campaign.notice_days} days): {counted(len(reached))}, "
-                     f"{amount_text(total, digits, signed=True)} a month")
+                     f"{amount_text(total, digits, signed=True)} a month"
+                     + (" (in place on the platform)" if done else ""))
         for obj, was in sorted(reached, key=lambda pair: pair[0].address):
             lines.append(f"  {obj.owner}: {amount_text(was, digits)} -> "
                          f"{amount_text(obj.fields.get('price'), digits)} from {campaign.from_}")

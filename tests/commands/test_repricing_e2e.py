@@ -133,6 +133,9 @@ def test_a_change_and_a_campaign_apply_as_split_memberships(sandbox: Sandbox) ->
     assert applied.code == 0, applied.out + applied.err
     assert memberships(sandbox) == sorted(SPLIT)
     assert plan_json(sandbox)[0] == 0
+    after = sandbox.run("plan", *MEMBERSHIPS, *AS_OF).out
+    assert ("campaign hot-desk-2027: plan hot-desk from 2027-02-01 (increase 8%, notice 30 "
+            "days): 1 membership, +20.00 a month (in place on the platform)") in after
 
 
 def test_export_folds_the_split_back_into_a_line_with_changes(
