@@ -23,7 +23,7 @@ from flexctl.kinds import _values as v
 from flexctl.kinds._fields import EXTENSION, Field
 from flexctl.kinds._keyed import KeyedKind
 from flexctl.kinds.base import MoneyContext, Obj, RuleContext
-from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect, changed_fields
 from flexctl.kinds.refs import RefMap
 
 
@@ -210,8 +210,7 @@ class Gateways(KeyedKind):
             return MoneyEffect(Effect.FUTURE,
                                note="future payments can no longer be collected through it")
         routing = ("provider", "account", "locations", "default")
-        changed = [f for f in routing if f in after.fields and
-                   before.fields.get(f) != after.fields.get(f)]
+        changed = changed_fields(before.fields, after.fields, routing)
         if not changed:
             return NO_EFFECT
         return MoneyEffect(Effect.FUTURE, note=f"{', '.join(changed)} changed: where future "

@@ -12,7 +12,7 @@ from flexctl.config.types import ConfigBase, Model
 from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
 from flexctl.kinds.base import MoneyContext, Obj, RuleContext
-from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect, changed_fields
 
 COLLECTION = "automatic_payment_collection"
 GATEWAYS = "gateways"
@@ -101,7 +101,7 @@ class InvoicingSettings(SingletonKind):
         if after is None:
             return NO_EFFECT
         was = before.fields if before is not None else {}
-        changed = [f for f in EFFECTS if f in after.fields and after.fields[f] != was.get(f)]
+        changed = changed_fields(was, after.fields, EFFECTS)
         if not changed:
             return NO_EFFECT
         words = "; ".join(

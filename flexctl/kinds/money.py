@@ -28,6 +28,7 @@ Rules stated once, here:
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -154,6 +155,14 @@ class MoneyEffect:
 
 
 NO_EFFECT = MoneyEffect()
+
+
+def changed_fields(
+    before: Mapping[str, Any] | None, after: Mapping[str, Any], names: Iterable[str]
+) -> list[str]:
+    """Those of `names` that `after` writes with another value than `before` (None: absent)."""
+    was = before or {}
+    return [name for name in names if name in after and after[name] != was.get(name)]
 
 
 def rounded(amount: Decimal, digits: int) -> Decimal:

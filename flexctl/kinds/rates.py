@@ -29,7 +29,7 @@ from flexctl.kinds import _values as v
 from flexctl.kinds._fields import CATALOGUE, Field
 from flexctl.kinds._keyed import KeyedKind
 from flexctl.kinds.base import MoneyContext, Obj
-from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect, changed_fields
 from flexctl.kinds.refs import RefMap
 
 UNIT = (("hour", "hour"), ("day", "day"))
@@ -278,8 +278,7 @@ class Rates(KeyedKind):
         if after is None:
             return MoneyEffect(Effect.FUTURE, note="no longer offered: affects future bookings")
         prices = ("price", *COMPONENTS)
-        changed = [f for f in prices if f in after.fields and
-                   before.fields.get(f) != after.fields.get(f)]
+        changed = changed_fields(before.fields, after.fields, prices)
         if not changed:
             return NO_EFFECT
         return MoneyEffect(Effect.FUTURE, note=f"{', '.join(changed)} changed: affects future "

@@ -9,7 +9,7 @@ from flexctl.config.types import ConfigBase, Model, Ref
 from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
 from flexctl.kinds.base import MoneyContext, Obj
-from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect
+from flexctl.kinds.money import NO_EFFECT, Effect, MoneyEffect, changed_fields
 
 
 class Storefront(Model):
@@ -85,8 +85,7 @@ class StorefrontSettings(SingletonKind):
         """What non-members can buy online from now on: future sales, nothing charged now."""
         if after is None:
             return NO_EFFECT
-        was = before.fields if before is not None else {}
-        changed = [f for f in self.updatable if f in after.fields and after.fields[f] != was.get(f)]
+        changed = changed_fields(before.fields if before else None, after.fields, self.updatable)
         if not changed:
             return NO_EFFECT
         if "enabled" in changed:
