@@ -120,6 +120,7 @@ def _overlapping(
     kind's `overlap_reason` tells (a customer billed twice for the same days)."""
     kinds = {k.name: k for k in registry()}
     wanted = {o.address: o for objs in desired.values() for o in objs}
+    found = {o.address: o for objs in live.values() for o in objs}
     gone = {c.replaces or c.address for c in changes if c.action in ("delete", "replace")}
     updated = {c.address: c for c in changes if c.action == "update"}
     staying: dict[tuple[str, str | None], list[Obj]] = {}
@@ -128,28 +129,36 @@ def _overlapping(
             if obj.owner is None or obj.address in wanted or obj.address in gone:
                 continue
             change = updated.get(obj.address)
-            if change is not None:
-                obj = replace(obj, fields={**obj.fields, **change.after})
-            staying.setdefault((kind_name, obj.owner), []).append(obj)
+            left = _outcome(change, wanted, found)[1] if change is not None else obj
+            staying.setdefault((kind_name, obj.owner), []).append(left or obj)
     if not staying:
         return changes
-    found = {o.address: o for objs in live.values() for o in objs}
     out = []
     for change in changes:
         kind = kinds.get(change.kind)
-        after = wanted.get(change.address)
+        after = _outcome(change, wanted, found)[1] if change.address in wanted else None
         if kind is None or after is None or after.owner is None \
                 or change.action not in ("create", "update", "replace"):
             out.append(change)
             continue
-        before = found.get(change.address)
-        if change.action == "update" and before is not None:
-            after = replace(before, fields={**before.fields, **change.after})
         others = staying.get((change.kind, after.owner), [])
         reason = kind.overlap_reason(change.action, after, change.changed_paths, others) \
             if others else None
         out.append(_blocked(change, reason) if reason else change)
     return out
+
+
+def _outcome(
+    change: Change, wanted: Mapping[str, Obj], found: Mapping[str, Obj]
+) -> tuple[Obj | None, Obj | None]:
+    """(before, after) of a change: the live object it changes (None for a create) and the
+    object it leaves (the desired one for a create or replace, the live one with the change's
+    fields for an update; None for a delete)."""
+    before = found.get(change.replaces or change.address) if change.action != "create" else None
+    after = wanted.get(change.address) if change.action in ("create", "replace") else None
+    if change.action == "update" and before is not None:
+        after = replace(before, fields={**before.fields, **change.after})
+    return before, after
 
 
 def _closed(
@@ -170,11 +179,7 @@ def _closed(
         if kind is None or change.action not in ("create", "update", "delete", "replace"):
             out.append(change)
             continue
-        before = found.get(change.replaces or change.address) if change.action != "create" \
-            else None
-        after = wanted.get(change.address) if change.action in ("create", "replace") else None
-        if change.action == "update" and before is not None:
-            after = replace(before, fields={**before.fields, **change.after})
+        before, after = _outcome(change, wanted, found)
         reason = kind.closed_reason(change.action, before, after, change.changed_paths, lock)
         if reason:
             change = _blocked(change, f"inside the closed billing period (up to and including "
