@@ -26,6 +26,16 @@ class Documented:
     examples: tuple[Example, ...] = ()
     exit_codes: tuple[ExitCode, ...] = ()
 
+    def __init__(
+        self,
+        *args: Any,
+        examples: Sequence[Example] = (),
+        exit_codes: Sequence[ExitCode] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)  # click's Command or Group, next in the order
+        self.document(examples, exit_codes)
+
     def document(self, examples: Sequence[Example], exit_codes: Sequence[ExitCode]) -> None:
         self.examples = tuple(examples)
         self.exit_codes = tuple(exit_codes)
@@ -47,16 +57,6 @@ class Documented:
 class Command(Documented, click.Command):
     """A flexctl command: click's, with examples and exit codes in its help."""
 
-    def __init__(
-        self,
-        *args: Any,
-        examples: Sequence[Example] = (),
-        exit_codes: Sequence[ExitCode] = (),
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.document(examples, exit_codes)
-
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self.format_examples(formatter)
         super().format_epilog(ctx, formatter)
@@ -64,16 +64,6 @@ class Command(Documented, click.Command):
 
 class Group(Documented, click.Group):
     """A flexctl command group: its commands listed with their whole one-line help."""
-
-    def __init__(
-        self,
-        *args: Any,
-        examples: Sequence[Example] = (),
-        exit_codes: Sequence[ExitCode] = (),
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        self.document(examples, exit_codes)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = []
