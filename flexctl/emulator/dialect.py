@@ -26,6 +26,9 @@ Settings and their variants (the first one is the default):
 - single_get: absent | null | empty. A single membership GET shows an open-ended `endDate`,
   the non-owner of `company`/`member` and empty `properties` as absent, as `null`, or as lists
   do (`null`, `{}`). `endDate` set to null by a PUT is always shown as `null`.
+- customer_in: accept | reject. GET /payments with `company[$in]=a,b,...` or `member[$in]`
+  (the reference documents only `company=` and `member=` for payments, `[$in]` for others):
+  answered, or 400 `property company[$in] should not exist` like any undocumented filter.
 - region: absent | same | elsewhere. GET /organizations/{org} (the v2 document shows none)
   carries no `regionInfo`, or `regionInfo.regionUrl` naming the host asked, or another host
   (the organization lives on a regional host, as v1 answers for some).
@@ -60,11 +63,14 @@ NoCursor = Literal["absent", "null"]
 FullLastPage = Literal["no-cursor", "empty-page"]
 SingleGet = Literal["absent", "null", "empty"]
 Region = Literal["absent", "same", "elsewhere"]
+CustomerIn = Literal["accept", "reject"]
 # The host `region=elsewhere` names: a regional host of the platform's, not this emulator.
 ELSEWHERE = "https://eu1.officernd.example"
 
 # Fields a membership POST may refuse (the platform manages them).
 MEMBERSHIP_MANAGED = frozenset({"price", "intervalCount", "deposit"})
+# Collections whose customer filters may take `[$in]` (`customer_in`).
+CUSTOMER_IN = {"payments": frozenset({"company", "member"})}
 # What the admin UI makes mandatory, which the strict variant asks of a POST.
 STRICT_REQUIRED = {"members": ("location", "startDate", "status"), "companies": ("location",)}
 
@@ -84,6 +90,7 @@ class Dialect:
     full_last_page: FullLastPage = "no-cursor"
     single_get: SingleGet = "absent"
     region: Region = "absent"
+    customer_in: CustomerIn = "accept"
 
     @classmethod
     def for_profile(cls, profile: str) -> Dialect:
@@ -145,6 +152,10 @@ class Dialect:
     def has_route(self, path: str) -> bool:
         """Whether the platform has this collection or settings path at all."""
         return not (path == "billing-settings" and self.billing_settings == "not-found")
+
+    def in_filters(self, path: str) -> frozenset[str]:
+        """Filters of this collection that take `[$in]` beyond the resource's own."""
+        return CUSTOMER_IN.get(path, frozenset()) if self.customer_in == "accept" else frozenset()
 
     def refused_on_create(self, path: str) -> frozenset[str]:
         """Fields a POST to this collection refuses beyond the resource's own rules."""

@@ -89,15 +89,18 @@ def parse_limit(args: MultiDict[str, str]) -> int:
     return limit if limit > 0 else 20  # staging answered $limit=0 with 20 items
 
 
-def parse_filters(args: MultiDict[str, str], resource: Resource) -> Where:
-    """Translate the documented filters into SQL; collect every problem into one 400."""
+def parse_filters(
+    args: MultiDict[str, str], resource: Resource, in_filters: frozenset[str] = frozenset()
+) -> Where:
+    """Translate the documented filters into SQL; collect every problem into one 400.
+    `in_filters`: filters that take `[$in]` beyond the resource's own (the dialect's)."""
     where: Where = []
     errors: list[str] = []
     for key in args:
         if key in RESERVED:
             continue
         values = args.getlist(key)
-        problem = _one_filter(key, values, resource, where)
+        problem = _one_filter(key, values, resource, where, in_filters)
         if problem:
             errors.append(problem)
     if errors:
@@ -105,7 +108,8 @@ def parse_filters(args: MultiDict[str, str], resource: Resource) -> Where:
     return where
 
 
-def _one_filter(key: str, values: list[str], resource: Resource, where: Where) -> str | None:
+def _one_filter(key: str, values: list[str], resource: Resource, where: Where,
+                in_filters: frozenset[str] = frozenset()) -> str | None:
     match = _OPERATOR_KEY.match(key)
     name, operator = (match.group(1), match.group(2)) if match else (key, None)
     kind = resource.filters.get(name)
@@ -122,7 +126,7 @@ def _one_filter(key: str, values: list[str], resource: Resource, where: Where) -
     column = "id" if name == "_id" else field_expr(name)
     if operator is None:
         return _equality(key, kind, column, value, where)
-    if operator == "$in" and name in resource.in_filters:
+    if operator == "$in" and (name in resource.in_filters or name in in_filters):
         items = [v for v in value.split(",") if v]
         if len(items) > MAX_LIMIT:  # observed on _id[$in]: at most 50 values
             return f"{key} must contain no more than {MAX_LIMIT} elements"
@@ -184,7 +188,7 @@ def list_page(
     ignored, a field left out of every document."""
     limit = parse_limit(args)
     select = parse_select(args)
-    where = parse_filters(args, resource)
+    where = parse_filters(args, resource, dialect.in_filters(resource.path))
     if "short_page" in shaping:
         limit = min(limit, SHORT_PAGE)
     if "ignore_select" in shaping:

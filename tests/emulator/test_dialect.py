@@ -52,7 +52,7 @@ def test_every_variant_changes_one_setting_at_a_time() -> None:
     base = Dialect.for_profile("full")
     found = dict(base.every_variant())
     expected = sum(len(choices) - 1 for choices in Dialect.variants().values())
-    assert len(found) == expected == 17
+    assert len(found) == expected == 18
     for label, dialect in found.items():
         name, variant = label.split("=")
         changed = {k: v for k, v in dialect.describe().items() if v != base.describe()[k]}
