@@ -288,3 +288,23 @@ def test_payments_filters(make_emu: Callable[..., Emu]) -> None:
     assert found(**{"modifiedAt[$gte]": invoice["modifiedAt"]}) == 1
     body = nest_error(emu.get("payments", params={"fee": fee["_id"]}), 400)
     assert body["message"] == ["property fee should not exist"]
+
+
+@pytest.mark.parametrize("profile", ["full", "officernd"])
+def test_payments_by_customers_in_one_query_unless_refused(
+    make_emu: Callable[..., Emu], profile: str
+) -> None:
+    emu = make_emu(profile=profile)
+    org = "demo"
+    a, b, c = (emu.app.store.new_id() for _ in range(3))
+    for customer in (a, b, c, a):
+        emu.app.store.insert(org, "payments", {"company": customer, "documentType": "invoice"})
+    found = emu.get("payments", params={"company[$in]": f"{a},{b}"}).json()["results"]
+    assert sorted(p["company"] for p in found) == sorted([a, a, b])
+    assert emu.get("payments", params={"member[$in]": a}).json()["results"] == []
+    refused = make_emu(profile=profile, dialect="customer_in=reject")
+    body = nest_error(refused.get("payments", params={"company[$in]": f"{a},{b}"}), 400)
+    assert body["message"] == ["property company[$in] should not exist"]
+    assert refused.get("payments", params={"company": a}).status_code == 200
+    # the filters stay the platform's: no `[$in]` on another customer field, nor `location`
+    nest_error(emu.get("payments", params={"location[$in]": a}), 400)
