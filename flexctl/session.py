@@ -62,8 +62,13 @@ from flexctl.state.confirmations import (
     load_confirmations,
 )
 from flexctl.state.desired import LoadedConfigLike, desired_state
+from flexctl.state.history import HistoryClient, InvoiceHistory
 from flexctl.state.incremental import CachedReader
 from flexctl.state.snapshot import Snapshot, SnapshotClient, read_snapshot
+
+
+class PlanClient(SnapshotClient, HistoryClient, Protocol):
+    """The part of `FlexClient` a plan uses: the snapshot's reads and the invoices'."""
 
 
 class Loaded(LoadedConfigLike, Protocol):
@@ -88,7 +93,7 @@ class PlanRun:
 @gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
 def make_plan(
     loaded: Loaded,
-    client: SnapshotClient,
+    client: PlanClient,
     target: dict[str, Any],
     *,
     secrets: SecretResolver,
@@ -122,18 +127,27 @@ def make_plan(
         snapshot, desired = partial
         safety = False
     selected = [k for k in registry() if kinds is None or k.name in kinds]
-    result = diff(
-        desired,
-        snapshot,
-        selected,
-        profile=client.profile,
-        prune=config.policy.prune,
-        today=today,
-        as_of=as_of,
-        activation=activation,
-        confirmations=confirmations,
-        lock=(config.policy.lock_date, "policy.lock_date") if config.policy.lock_date else None,
-    )
+    # A saved plan's touched objects carry the invoiced state the plan was made with.
+    history = InvoiceHistory(client) if partial is None else None
+    while True:
+        result = diff(
+            desired,
+            snapshot,
+            selected,
+            profile=client.profile,
+            prune=config.policy.prune,
+            today=today,
+            as_of=as_of,
+            activation=activation,
+            confirmations=confirmations,
+            lock=(config.policy.lock_date, "policy.lock_date") if config.policy.lock_date
+            else None,
+        )
+        # The invoices of the customers whose changes depend on them; planned again when
+        # they show an object invoiced (`flexctl.state.history`).
+        if history is None or not history.settle(result.changes, snapshot.objects,
+                                                 snapshot.refs):
+            break
     plan = build_plan(
         result.changes,
         unmanaged=result.unmanaged,

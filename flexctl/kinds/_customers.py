@@ -10,7 +10,7 @@ member's status when the platform asks for it (`create_fallbacks`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -97,6 +97,13 @@ class CustomerKind(KeyedKind):
         super().check(config, checker)
         for key, customer in self.entries(config).items():
             checker.ref((self.name, key, "location"), customer.location, "locations")
+
+    def history_needed(
+        self, live: Obj, action: str, owned: Mapping[str, Sequence[Obj]]
+    ) -> Iterable[Obj]:
+        """Whether a customer may be deleted depends on its invoiced memberships (`removal`):
+        a removal (whatever it became: delete, blocked, manual) does; an update does not."""
+        return () if action == "update" else owned.get(live.address, ())
 
     def removal(self, live: Obj, ctx: RuleContext) -> Removal:
         if live.address in ctx.owners_with_history:

@@ -241,7 +241,6 @@ class Kind:
     # The platform collection whose documents tell which objects are invoiced (history).
     history_source: ClassVar[str | None] = None
     history_select: ClassVar[tuple[str, ...]] = ()  # what of those documents to read
-    history_incremental: ClassVar[bool] = False  # the platform filters it by `modifiedAt`
     # The platform filters this kind's list by `modifiedAt[$gt]` (reference §2.1), so a cached
     # read asks only for what changed since the last one (`flexctl.state.incremental`).
     incremental: ClassVar[bool] = False
@@ -366,6 +365,15 @@ class Kind:
     def history_ids(self, docs: Iterable[Mapping[str, Any]]) -> set[str]:
         """Ids of this kind's objects that documents of `history_source` bill."""
         return set()
+
+    def history_needed(
+        self, live: Obj, action: str, owned: Mapping[str, Sequence[Obj]]
+    ) -> Iterable[Obj]:
+        """The live objects (of kinds with a `history_source`) whose invoiced state decides
+        what a planned change (`action`) of `live` becomes: their customers' invoices are read
+        and the plan made again (`flexctl.state.history`). `owned` maps a customer's address to
+        its live objects of those kinds. Nothing by default: the change does not depend on it."""
+        return ()
 
     # --- plan rules ---------------------------------------------------------------------------
 

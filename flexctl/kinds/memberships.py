@@ -135,10 +135,6 @@ class Memberships(OwnedKind):
     marker = True
     history_source = "payments"  # the invoices: their lines name the memberships they bill
     history_select = ("lines",)
-    # Payments take `modifiedAt[$gt]` (reference §2.1, "probably": a 400 means a full read),
-    # and an invoice's lines change its `modifiedAt`: a year of invoices is read once, then
-    # only what changed (`flexctl.state.incremental`).
-    history_incremental = True
     fields_map = (
         Field("plan", "plan", "ref", ref="plans"),
         Field("start", "startDate", "date"),
@@ -272,6 +268,14 @@ class Memberships(OwnedKind):
                 if line.get("membership"):
                     ids.add(str(line["membership"]))
         return ids
+
+    def history_needed(
+        self, live: Obj, action: str, owned: Mapping[str, Sequence[Obj]]
+    ) -> Iterable[Obj]:
+        """Every change of a live membership depends on whether it is invoiced: its start date
+        (blocked), its removal (ended, not deleted), a replace (split instead) and the money a
+        change adds for the past (nothing once invoiced). A create has no history."""
+        return (live,)
 
     def defer(self, body: dict[str, Any], later: Collection[str]) -> None:
         body.setdefault("properties", {})[DEFERRED] = ",".join(sorted(later))

@@ -9,9 +9,9 @@ unmanaged — except a second live object with the natural key of a declared one
 `meta["duplicate_of"]` (two applies at once, or a retry the platform did not deduplicate) so
 the plan blocks on it instead of calling it unmanaged. Kinds whose undeclared objects may be
 deleted (`complete`: the pruned ones) are read with their count checked, so no delete is planned
-from a partial read. Requests: one list per page of 50 per kind read, plus the collection that tells
-which objects of a kind are invoiced (its `history_source`: the invoices, for memberships) when
-such a kind is read, plus the account status on targets that expose it.
+from a partial read. Requests: one list per page of 50 per kind read, plus the account status on
+targets that expose it. Which objects are invoiced (billing history) is not read here: a plan
+reads the invoices of the customers its changes concern (`flexctl.state.history`).
 """
 
 from __future__ import annotations
@@ -96,9 +96,6 @@ def read_snapshot(
     jobs: list[tuple[str, Callable[[], Any]]] = [
         (k.name, _fetcher(client, k, k.name in complete, reader)) for k in readable
     ]
-    sources = {k.history_source: k for k in readable if k.history_source}
-    for path, kind in sources.items():
-        jobs.append((path, _history(client, path, kind, reader)))
     if profile is Profile.FULL:
         jobs.append((ACCOUNT_PATH, lambda: client.get_singleton(ACCOUNT_PATH)))
     fetched: dict[str, Any] = dict(
@@ -106,14 +103,10 @@ def read_snapshot(
     )
 
     refs = RefMap()
-    history = {path: fetched.pop(path) for path in sources}
     objects: dict[str, list[Obj]] = {}
     for kind in readable:
         raw = fetched.pop(kind.name)  # dropped as soon as it is normalized
-        invoiced = kind.history_ids(history[kind.history_source]) if kind.history_source else set()
-        objects[kind.name] = normalize_kind(
-            kind, raw, desired.get(kind.name, ()), refs, currency, invoiced
-        )
+        objects[kind.name] = normalize_kind(kind, raw, desired.get(kind.name, ()), refs, currency)
     account = fetched.get(ACCOUNT_PATH)
     return Snapshot(
         target={**(target or {}), "profile": profile.value},
@@ -137,14 +130,6 @@ def _fetcher(
     if complete:
         return lambda: client.read_complete(path, select=kind.select)
     return _lister(client, path, kind.select)
-
-
-def _history(
-    client: SnapshotClient, path: str, kind: Kind, reader: CachedReader | None
-) -> Callable[[], Any]:
-    if reader is not None:
-        return lambda: reader.read_path(path, kind.history_select, kind.history_incremental)
-    return _lister(client, path, kind.history_select)
 
 
 def _lister(client: SnapshotClient, path: str, select: tuple[str, ...]) -> Callable[[], Any]:
