@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-from flexctl.errors import AuthError, FlexctlError, NotFoundError
+from flexctl.errors import AuthError, FlexctlError, NotFoundError, ValidationError
 from flexctl.platform.client import PAGE_SIZE, FlexClient
 from flexctl.readiness.doctor import BILLING_SETTINGS, OK, SKIP, WARN, Check, Doctor, Sample
 
@@ -26,6 +26,7 @@ WRITES = ("a membership POST with its price, the verb that updates a fee and wha
           "company create needs: only a write tells; apply learns them on its first one")
 # Fields a single GET of a membership may leave out when empty (the platform's QA saw that).
 EMPTY_FIELDS = ("endDate", "properties")
+NO_ID = "0" * 24  # an id no object has: a filter's shape is checked, nothing is found
 
 
 def variants(doctor: Doctor) -> Check:
@@ -37,6 +38,7 @@ def variants(doctor: Doctor) -> Check:
     samples = doctor.samples.values()
     check.details += [_cursors(samples), _full_last_page(client, samples),
                       _single_get(client, doctor.samples.get("memberships")),
+                      _customers_at_once(client, doctor.samples.get("companies")),
                       _billing_settings(client)]
     limits = any(k.startswith("x-ratelimit-") for k in client.observed)
     check.details.append(f"rate-limit headers: {'present' if limits else 'absent'}")
@@ -131,6 +133,22 @@ def _single_get(client: FlexClient, sample: Sample | None) -> str:
         else:
             shown.append(f"{name} cannot tell (not empty on this one)")
     return f"a single GET's empty fields: {', '.join(shown)} (flexctl reads them alike)"
+
+
+def _customers_at_once(client: FlexClient, sample: Sample | None) -> str:
+    """Whether payments take `company[$in]`: a plan then asks for 50 customers' invoices at
+    once, else one customer at a time (the reference documents only `company=`)."""
+    ids = [str(d["_id"]) for d in (sample.docs if sample else ()) if d.get("_id")][:2]
+    ids += [NO_ID] * (2 - len(ids))
+    try:
+        client.probe("payments", {"$limit": "1", "$select": "_id",
+                                  "company[$in]": ",".join(ids)})
+    except ValidationError:
+        return ("invoices by customer: one customer a request (payments refuse company[$in]; "
+                "a plan's invoice reads take longer)")
+    except FlexctlError as error:
+        return f"invoices by customer: cannot tell ({error})"
+    return "invoices by customer: 50 customers a request (payments take company[$in])"
 
 
 def _billing_settings(client: FlexClient) -> str:

@@ -198,9 +198,11 @@ def test_the_variants_reading_can_tell(doctor: Doctor) -> None:
     assert "a first page's missing cursorPrev: absent" in found
     assert "a single GET's empty fields: endDate absent, properties absent" in found
     assert "billing settings: not readable with these scopes" in found
-    doctor.options = {"dialect": "no_cursor=null,single_get=null"}
+    assert "invoices by customer: 50 customers a request" in found
+    doctor.options = {"dialect": "no_cursor=null,single_get=null,customer_in=reject"}
     found = details(doctor.run()[1]["variants"])
     assert "cursorPrev: null" in found and "endDate null, properties null" in found
+    assert "invoices by customer: one customer a request" in found
 
 
 def test_the_single_get_is_described_as_the_platform_wrote_it(doctor: Doctor) -> None:
