@@ -21,11 +21,14 @@ from flexctl.emulator.validation import F, is_object_id, validate
 _INVOICE_FIELDS = {"member": F("id"), "company": F("id"), "fees": F("ids")}
 
 
+CUSTOMERS = {"company": "companies", "member": "members"}  # field -> collection
+
+
 def create_invoice(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
     """Invoice the given memberships and fees: one `payments` document, and mark them invoiced."""
     if not ctx.store.org_exists(ctx.org):
         raise server_error("Organization not found")
-    unknown = set(body) - {"memberships", "fees"}
+    unknown = set(body) - {"memberships", "fees", "company", "member"}
     if unknown:
         raise bad_request(*(f"property {k} should not exist" for k in sorted(unknown)))
     picked: list[tuple[str, dict[str, Any]]] = []
@@ -42,7 +45,16 @@ def create_invoice(ctx: Context, body: dict[str, Any]) -> dict[str, Any]:
         raise bad_request("memberships or fees should not be empty")
     payment_id = ctx.store.new_id()
     lines = [_line(kind, doc) for kind, doc in picked]
-    invoice = _invoice(ctx, payment_id, picked[0][1], lines)
+    # Addressed to the first object's customers, or to the one customer the body names (the
+    # platform may address a member's membership to the member's company).
+    named = {k: body[k] for k in CUSTOMERS if body.get(k)}
+    for field, value in named.items():
+        if not is_object_id(value) or ctx.store.get(ctx.org, CUSTOMERS[field], value) is None:
+            raise bad_request(f"{field} must be the id of an existing {field}")
+    addressed = picked[0][1]
+    if named:
+        addressed = {**addressed, "company": None, "member": None, **named}
+    invoice = _invoice(ctx, payment_id, addressed, lines)
     invoice = ctx.store.insert(ctx.org, "payments", ctx.stamp(invoice, created=True))
     for kind, doc in picked:
         ctx.store.mark_invoiced(ctx.org, kind, doc["_id"], payment_id)

@@ -40,6 +40,13 @@ def split_owner(owner: str) -> tuple[str, str]:
     return kind, key
 
 
+def also_billed_to(objects: Mapping[str, Sequence[Obj]]) -> dict[str, str]:
+    """Customer address -> another customer its items' invoices may be addressed to: a member's
+    membership or fee that is not personal is billed to the member's company."""
+    return {obj.address: f"companies.{obj.fields['company']}"
+            for obj in objects.get("members", ()) if obj.fields.get("company")}
+
+
 def owner_of(doc: Mapping[str, Any], refs: RefMap) -> str:
     """The owning customer's address; a member's own item is `isPersonal`."""
     member, company = doc.get("member"), doc.get("company")

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from flexctl.errors import ApiError
 from flexctl.kinds import registry
-from flexctl.kinds._owned import OWNER_FIELD, split_owner
+from flexctl.kinds._owned import OWNER_FIELD, also_billed_to, split_owner
 from flexctl.kinds.base import Kind, Obj
 from flexctl.kinds.refs import RefMap
 from flexctl.platform.learned import Learned
@@ -110,11 +110,12 @@ class InvoiceHistory:
             todo = {owner: ids for owner, ids in customers.items()
                     if (kind_name, owner) not in self.complete and not ids <= self.found}
             if todo:
-                self._read(kind, todo, refs)
+                self._read(kind, todo, refs, also_billed_to(objects))
                 marked |= _mark(objects, kind_name, self.found)
         return marked
 
-    def _read(self, kind: Kind, todo: Mapping[str, set[str]], refs: RefMap) -> None:
+    def _read(self, kind: Kind, todo: Mapping[str, set[str]], refs: RefMap,
+              billed_to: Mapping[str, str]) -> None:
         by_field: dict[str, list[tuple[str, str, set[str]]]] = {}
         for owner, ids in sorted(todo.items()):
             owner_kind, key = split_owner(owner)
@@ -122,6 +123,11 @@ class InvoiceHistory:
             if platform_id is None or owner_kind not in OWNER_FIELD:
                 continue  # a customer not on the platform has no invoices
             by_field.setdefault(OWNER_FIELD[owner_kind], []).append((owner, platform_id, ids))
+            if owner in billed_to:  # its invoices may be addressed to another customer too
+                other_kind, other_key = split_owner(billed_to[owner])
+                other_id = refs.id_of(other_kind, other_key)
+                if other_id is not None:
+                    by_field.setdefault(OWNER_FIELD[other_kind], []).append((owner, other_id, ids))
         batches = [(field, entries[i:i + BATCH]) for field, entries in by_field.items()
                    for i in range(0, len(entries), BATCH)]
         if not batches:
@@ -129,22 +135,25 @@ class InvoiceHistory:
         # The first query alone: where the platform refuses `[$in]`, the rest learn it from it.
         results = [self._search(kind, *batches[0])]
         results += self.client.map_concurrently(lambda b: self._search(kind, *b), batches[1:])
-        for found, complete in results:
+        cut_short: set[str] = set()  # customers with a query that stopped before the end
+        for found, complete, asked in results:
             self.found |= found
-            self.complete |= {(kind.name, owner) for owner in complete}
+            cut_short |= asked - complete
+        self.complete |= {(kind.name, owner) for owner in todo if owner not in cut_short}
 
     def _search(self, kind: Kind, field: str, entries: Sequence[tuple[str, str, set[str]]]
-                ) -> tuple[set[str], set[str]]:
-        """(ids found invoiced, customers read to the end) for one batch of customers."""
+                ) -> tuple[set[str], set[str], set[str]]:
+        """(ids found invoiced, customers read to the end, customers asked) for one batch."""
         wanted = set().union(*(ids for _, _, ids in entries)) - self.found
+        asked = {owner for owner, _, _ in entries}
         found: set[str] = set()
         path = kind.history_source or ""
         for doc in _invoices(self.client, path, kind.history_select, field,
                              [platform_id for _, platform_id, _ in entries]):
             found |= kind.history_ids((doc,))
             if wanted <= found:
-                return found, set()  # the rest cannot change what this plan does
-        return found, {owner for owner, _, _ in entries}
+                return found, set(), asked  # the rest cannot change what this plan does
+        return found, asked, asked
 
 
 def _invoices(client: HistoryClient, path: str, select: tuple[str, ...], field: str,

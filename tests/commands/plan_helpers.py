@@ -90,9 +90,13 @@ class Sandbox:
     def set_status(self, status: str) -> None:
         self.harness("PUT", f"organizations/{ORG}/account", {"status": status})
 
-    def invoice(self, memberships: Iterable[str] = (), fees: Iterable[str] = ()) -> None:
-        self.harness("POST", f"organizations/{ORG}/invoices",
-                     {"memberships": list(memberships), "fees": list(fees)})
+    def invoice(self, memberships: Iterable[str] = (), fees: Iterable[str] = (),
+                company: str | None = None) -> None:
+        """Invoice them, addressed to their first one's customer or to `company`."""
+        body: dict[str, Any] = {"memberships": list(memberships), "fees": list(fees)}
+        if company:
+            body["company"] = company
+        self.harness("POST", f"organizations/{ORG}/invoices", body)
 
     def seed(self) -> None:
         """Create every object of the config on the emulator, as apply would (account active)."""

@@ -80,6 +80,13 @@ def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
         spare = client.create("memberships", {
             "name": "Desk", "startDate": "2026-08-01", "location": location, "plan": plan,
             "member": _doc(client, "memberships", sofia)["member"], "isPersonal": True})
+        # Jane moved to Tidewater on the platform (a drift the plan updates, no history needed).
+        tidewater = client.get("companies", str(live["companies.tidewater"].id))
+        client.update("members", str(live["members.jane-doe"].id), {"company": tidewater["_id"]})
+        jane = client.get("members", str(live["members.jane-doe"].id))
+        janes = client.create("memberships", {
+            "name": "Desk", "startDate": "2026-09-01", "location": location, "plan": plan,
+            "member": jane["_id"], "isPersonal": True})
         client.update("memberships", str(desk.id), {"startDate": "2026-11-01"})
         client.update("memberships", str(quay.id), {"endDate": "2027-06-30"})
     # Billing history: one invoice per customer, as a bill run makes them.
@@ -88,6 +95,8 @@ def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     sandbox.invoice(memberships=[str(liam.id), extra["_id"]])
     sandbox.invoice(memberships=[gone_desk["_id"]])
     sandbox.invoice(memberships=[str(sofia.id)])  # untouched by the plan: never read
+    # A member's membership billed to the member's company, which nothing else asks for.
+    sandbox.invoice(memberships=[janes["_id"]], company=str(jane["company"]))
     with sandbox.client() as client:
         client.update("memberships", str(acme.id), {"price": 1900})  # retroactive if uninvoiced
         client.update("memberships", str(liam.id), {"price": 199})
@@ -137,6 +146,8 @@ def test_the_bounded_read_plans_exactly_as_every_invoice(
     assert any("ended, not deleted" in c.reason for c in liam), liam
     sofia = [c for a, c in changes.items() if a.startswith("members.sofia-rossi.memberships")]
     assert [c.action for c in sofia] == ["delete"]  # uninvoiced: deleted
+    jane = [c for a, c in changes.items() if a.startswith("members.jane-doe.memberships")]
+    assert jane and all("ended, not deleted" in c.reason for c in jane), jane
     # (Sofia's other membership is invoiced: her invoices were read for the one deleted.)
 
     # only the customers of those changes were asked for, company and member apart
@@ -145,13 +156,13 @@ def test_the_bounded_read_plans_exactly_as_every_invoice(
     refs = bounded.snapshot.refs
     customers = {
         "company": {refs.id_of("companies", k) for k in
-                    ("acme", "lighthouse-labs", "quay-studio", "gone-ltd")},
-        "member": {refs.id_of("members", k) for k in ("liam-walsh", "sofia-rossi")},
+                    ("acme", "lighthouse-labs", "quay-studio", "gone-ltd", "tidewater")},
+        "member": {refs.id_of("members", k) for k in ("liam-walsh", "sofia-rossi", "jane-doe")},
     }
     for field, wanted in customers.items():
         named = {v for f in asked for key, values in f.items() if key.split("[")[0] == field
                  for v in ([values] if isinstance(values, str) else values)}
-        assert named == wanted, field  # tidewater (an invoiced fee), chen-wei... never
+        assert named == wanted, field  # chen-wei... never; tidewater only as Jane's company
     if variant == "accept":
         assert all(key.endswith("[$in]") for f in asked for key in f)
         assert len(asked) == 2
