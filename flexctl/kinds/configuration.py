@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import Field, create_model
 
-from flexctl.config import schema, validation
+from flexctl.config import validation
 from flexctl.config.currency import CURRENCIES
 from flexctl.config.loader import PositionIndex, dotted, load_tree
 from flexctl.config.rules import Broken, Checker, KeyPath
@@ -64,6 +64,8 @@ def top_level_keys() -> frozenset[str]:
 
 def schema_text() -> str:
     """The JSON Schema text `flexctl schema` prints and the repository commits."""
+    from flexctl.config import schema  # only `flexctl schema` and its tests describe the format
+
     return schema.schema_text(config_model(), keyed_sections(registry()))
 
 
