@@ -16,7 +16,6 @@ import click
 
 from flexctl import __version__
 from flexctl.commands.helptext import INTERRUPTED, USAGE, Group
-from flexctl.errors import ConfigError, FlexctlError
 from flexctl.platform import stopping
 from flexctl.redaction import RedactingFilter, RedactingStream
 
@@ -226,23 +225,30 @@ def _run(argv: Sequence[str] | None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 1
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        return exc.exit_code
-    except FlexctlError as exc:
-        if debug:
-            _print_traceback()
-        click.echo(f"Error: {exc}", err=True)
-        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    except Exception as exc:  # a bug: still one line unless --debug
-        if debug:
-            _print_traceback()
-        click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
-        return 1
+    except Exception as exc:
+        return _failed(exc, debug)
     return int(result or 0)
+
+
+def _failed(exc: Exception, debug: bool) -> int:
+    """Report an error that is not click's as one line; return the exit code. The error
+    classes are imported here, not at start-up: whatever raised one has loaded them."""
+    from flexctl.errors import ConfigError, FlexctlError
+
+    if isinstance(exc, ConfigError):
+        click.echo(str(exc), err=True)
+        return exc.exit_code
+    if debug:
+        _print_traceback()
+    if isinstance(exc, FlexctlError):
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    # a bug: still one line unless --debug
+    click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
+    return 1
 
 
 def _print_traceback() -> None:
