@@ -98,6 +98,13 @@ class DescribedSchema(GenerateJsonSchema):
         finally:
             self._models.pop()
 
+    def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
+        # A list field's default is made by `list` for each object (pydantic-core would deep-copy
+        # a shared `[]` for every object that omits the field): its default is still [].
+        if schema.get("default_factory") is list:
+            return []
+        return super().get_default_value(schema)
+
     def model_fields_schema(self, schema: core_schema.ModelFieldsSchema) -> JsonSchemaValue:
         docs = field_docs(self._models[-1]) if self._models else {}
         generated = super().model_fields_schema(schema)

@@ -191,7 +191,8 @@ class PolicyBase(Model):
     """`policy:`. The assembled model narrows `prune` to the names of prunable kinds."""
 
     prune: list[str] = Field(
-        [], description="Kinds whose live objects missing from the config are deleted."
+        default_factory=list,
+        description="Kinds whose live objects missing from the config are deleted.",
     )
     max_change_ratio: Ratio = Field(
         Decimal("0.3"),
@@ -212,7 +213,7 @@ class PolicyBase(Model):
         "fee, inside them is blocked (the platform's own lock date, where the target exposes "
         "it, counts too: the later wins)."
     )
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = Field(default_factory=list)
 
 
 class ConfigBase(Model):

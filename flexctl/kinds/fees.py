@@ -47,7 +47,7 @@ class Fee(Model):
     )
     location: Ref | None = None
     """Location key; omitted = the customer's location."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=list)
 
 
 def name_key(name: Any, plan_name: Any) -> str:

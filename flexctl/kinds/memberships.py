@@ -73,10 +73,10 @@ class Membership(Model):
     )
     name: Name | None = None
     """The invoice line's name; omitted = the plan's name."""
-    changes: list[Change] = []
+    changes: list[Change] = ModelField(default_factory=list)
     """Changes of price, plan or location from a date, in date order: each one ends the
     membership the day before and starts a new one."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=list)
 
 
 def end_date(live: Obj, today: date) -> date:

@@ -65,7 +65,7 @@ class Plan(Model):
     """Whether a membership starting or ending mid-month pays for part of the month."""
     visibility: Visibility = Visibility()
     """Who may see and buy the plan."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=list)
 
 
 class Plans(KeyedKind):

@@ -96,7 +96,7 @@ class Rate(Model):
     """Location keys where the rate applies; omitted = all."""
     revenue_account: Ref | None = None
     """Key of a revenue account."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=list)
 
 
 def _component_name(component: Mapping[str, Any], unit: Any) -> str | None:

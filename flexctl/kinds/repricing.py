@@ -70,8 +70,8 @@ class Campaign(Model):
     notice_days: int = Field(0, ge=0, description="Days of notice customers must get: a plan "
                              "is blocked while `from` is sooner than this after today.")
     except_: list[str] = Field(
-        [], alias="except", description="Customers who keep their price, as `companies.KEY` "
-        "or `members.KEY`."
+        default_factory=list, alias="except",
+        description="Customers who keep their price, as `companies.KEY` or `members.KEY`.",
     )
 
     @model_validator(mode="after")

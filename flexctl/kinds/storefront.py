@@ -3,6 +3,8 @@ Lists omitted from the config are not managed."""
 
 from __future__ import annotations
 
+from pydantic import Field as ModelField
+
 from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.types import ConfigBase, Model, Ref
@@ -17,13 +19,13 @@ class Storefront(Model):
 
     enabled: bool
     """Whether the storefront is online (`false`: not wanted, and that is ready too)."""
-    plans: list[Ref] = []
+    plans: list[Ref] = ModelField(default_factory=list)
     """Keys of the plans sold online."""
-    rates: list[Ref] = []
+    rates: list[Ref] = ModelField(default_factory=list)
     """Keys of the rates of resources booked online."""
-    locations: list[Ref] = []
+    locations: list[Ref] = ModelField(default_factory=list)
     """Keys of the locations shown; empty = all."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=list)
 
 
 class StorefrontSettings(SingletonKind):
