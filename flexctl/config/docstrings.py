@@ -99,10 +99,12 @@ class DescribedSchema(GenerateJsonSchema):
             self._models.pop()
 
     def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
-        # A list field's default is made by `list` for each object (pydantic-core would deep-copy
-        # a shared `[]` for every object that omits the field): its default is still [].
-        if schema.get("default_factory") is list:
-            return []
+        # A list or mapping field's default is made by `list` or `dict` for each object
+        # (pydantic-core would deep-copy a shared `[]` for every object that omits the field):
+        # its default is still [] or {}.
+        factory = schema.get("default_factory")
+        if factory is list or factory is dict:
+            return factory()
         return super().get_default_value(schema)
 
     def model_fields_schema(self, schema: core_schema.ModelFieldsSchema) -> JsonSchemaValue:

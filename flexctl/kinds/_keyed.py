@@ -50,7 +50,7 @@ class KeyedKind(FieldKind):
     def section_type(self) -> Any:
         return (
             dict[str, self.model],  # type: ignore[name-defined]
-            ModelField({}, description=self.section_description or None),
+            ModelField(default_factory=dict, description=self.section_description or None),
         )
 
     def entries(self, config: ConfigBase) -> Mapping[str, Any]:

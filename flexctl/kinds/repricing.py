@@ -104,8 +104,9 @@ def campaigns(config: ConfigBase) -> Mapping[str, Campaign]:
 def section_field() -> tuple[Any, Any]:
     """The `repricing` field of the assembled `Config` model."""
     return (dict[str, Campaign], Field(
-        {}, description="Repricing campaigns: a price change of every declared membership of "
-        "a plan from a date, with notice and exceptions (see docs/changing-prices.md)."
+        default_factory=dict,
+        description="Repricing campaigns: a price change of every declared membership of a plan "
+        "from a date, with notice and exceptions (see docs/changing-prices.md).",
     ))
 
 
