@@ -169,7 +169,11 @@ def digest(data: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
+_CANONICAL = frozenset({Decimal, date})  # what the loader makes that JSON has no type for
+
+
 def _canonical(value: Any) -> str:
-    if isinstance(value, Decimal | date):
+    # Called for each amount and date (100,000s at 1x): the class test first, it is the cheapest.
+    if value.__class__ in _CANONICAL or isinstance(value, Decimal | date):
         return str(value)
     raise TypeError(f"unexpected value in a loaded config: {type(value).__name__}")
