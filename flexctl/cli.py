@@ -7,12 +7,8 @@ on stderr.
 
 from __future__ import annotations
 
-import logging
 import os
-import signal
 import sys
-import threading
-import traceback
 from collections.abc import Callable, Sequence
 from typing import NoReturn
 
@@ -20,7 +16,6 @@ import click
 
 from flexctl import __version__
 from flexctl.commands.helptext import INTERRUPTED, USAGE, Group
-from flexctl.errors import ConfigError, FlexctlError
 from flexctl.platform import stopping
 from flexctl.redaction import RedactingFilter, RedactingStream
 
@@ -175,6 +170,8 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
         click.echo(ctx.get_help())
         return
     if debug:
+        import logging  # only for --debug: most runs log nothing
+
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactingFilter())  # every logger's records, not only ours
@@ -186,6 +183,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Everything written to stdout and stderr passes the redactor: no secret flexctl knows (the
     client secret, tokens, the configuration's secrets) is ever shown, even when the platform
     echoes it back."""
+    # pydantic looks for plugins (entry points of every installed distribution) when it builds
+    # the first model; flexctl's models take none, so its own process skips the search, unless
+    # the user set the variable themselves.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     stdout, stderr = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
     try:
@@ -224,23 +225,36 @@ def _run(argv: Sequence[str] | None) -> int:
     except click.ClickException as exc:
         exc.show()
         return 1
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        return exc.exit_code
-    except FlexctlError as exc:
-        if debug:
-            traceback.print_exc()
-        click.echo(f"Error: {exc}", err=True)
-        return exc.exit_code
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    except Exception as exc:  # a bug: still one line unless --debug
-        if debug:
-            traceback.print_exc()
-        click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
-        return 1
+    except Exception as exc:
+        return _failed(exc, debug)
     return int(result or 0)
+
+
+def _failed(exc: Exception, debug: bool) -> int:
+    """Report an error that is not click's as one line; return the exit code. The error
+    classes are imported here, not at start-up: whatever raised one has loaded them."""
+    from flexctl.errors import ConfigError, FlexctlError
+
+    if isinstance(exc, ConfigError):
+        click.echo(str(exc), err=True)
+        return exc.exit_code
+    if debug:
+        _print_traceback()
+    if isinstance(exc, FlexctlError):
+        click.echo(f"Error: {exc}", err=True)
+        return exc.exit_code
+    # a bug: still one line unless --debug
+    click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
+    return 1
+
+
+def _print_traceback() -> None:
+    import traceback  # only with --debug, after an error
+
+    traceback.print_exc()
 
 
 def entry() -> NoReturn:
@@ -248,6 +262,9 @@ def entry() -> NoReturn:
     while the interpreter winds down (threads still waiting on the network are joined) exits
     at once with 130, instead of a traceback and death by SIGINT."""
     code = main()
+    import signal
+    import threading
+
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
     sys.exit(code)

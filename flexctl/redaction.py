@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    import logging
 
 FINGERPRINT_PREFIX = "…"
 # A shorter value would mask ordinary words and numbers wherever they appear ("admin", "2026"),
@@ -89,9 +91,10 @@ def redact(text: str) -> str:
     return text
 
 
-class RedactingFilter(logging.Filter):
+class RedactingFilter:
     """Redacts each record's message. On a handler it sees every record the handler writes;
-    on a logger, only the records of that very logger (not of its children)."""
+    on a logger, only the records of that very logger (not of its children). Logging takes any
+    object with a `filter(record)` method, so this module need not import `logging`."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:

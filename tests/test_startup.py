@@ -21,7 +21,8 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 
 
 def _imported(*args: str) -> tuple[int, set[str]]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXCTL_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FLEXCTL_") and k != "PYDANTIC_DISABLE_PLUGINS"}
     run = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
                          check=False, timeout=60, env=env)
     found = json.loads(run.stderr.strip().splitlines()[-1])
@@ -35,6 +36,8 @@ def test_help_imports_no_command_and_no_heavy_library() -> None:
     assert not {name for name in modules if name.startswith("flexctl.commands.")} - {
         "flexctl.commands.helptext"}
     assert not modules & set(HEAVY)
+    # --debug and errors load these when needed
+    assert not modules & {"logging", "traceback", "dataclasses", "flexctl.errors"}
 
 
 def test_validate_loads_no_http_stack_and_no_template_engine() -> None:
@@ -43,3 +46,27 @@ def test_validate_loads_no_http_stack_and_no_template_engine() -> None:
     assert {"pydantic", "yaml"} <= modules  # it does validate
     assert not modules & {"httpx", "jinja2", "werkzeug", "rich", "ruamel"}
     assert "flexctl.platform.client" not in modules
+    assert not modules & {"logging", "traceback", "flexctl.config.schema"}
+
+
+_PLUGINS_PROBE = """
+import os, sys
+from flexctl.cli import main
+main(["--version"])
+print(repr(os.environ.get("PYDANTIC_DISABLE_PLUGINS")), file=sys.stderr)
+"""
+
+
+def _plugins_setting(**given: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"} | given
+    run = subprocess.run([sys.executable, "-c", _PLUGINS_PROBE], capture_output=True, text=True,
+                         check=True, timeout=60, env=env)
+    return run.stderr.strip().splitlines()[-1]
+
+
+def test_pydantic_plugins_are_not_searched_for_unless_the_user_says() -> None:
+    # The search reads the entry points of every installed distribution; flexctl's models take
+    # no plugin. A value the user set (even empty: plugins on) is theirs.
+    assert _plugins_setting() == "'__all__'"
+    assert _plugins_setting(PYDANTIC_DISABLE_PLUGINS="") == "''"
+    assert _plugins_setting(PYDANTIC_DISABLE_PLUGINS="logfire") == "'logfire'"

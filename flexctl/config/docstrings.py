@@ -25,6 +25,8 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from flexctl.config.types import no_entries, no_items
+
 
 @cache
 def _module_docs(module: str) -> dict[str, dict[str, str]]:
@@ -97,6 +99,14 @@ class DescribedSchema(GenerateJsonSchema):
             return super().model_schema(schema)
         finally:
             self._models.pop()
+
+    def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
+        # A list or mapping field's default is made for each object (`types.no_items`,
+        # `no_entries`; see there why): it is still [] or {}.
+        factory = schema.get("default_factory")
+        if factory is no_items or factory is no_entries:
+            return factory()
+        return super().get_default_value(schema)
 
     def model_fields_schema(self, schema: core_schema.ModelFieldsSchema) -> JsonSchemaValue:
         docs = field_docs(self._models[-1]) if self._models else {}

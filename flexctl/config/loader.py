@@ -16,7 +16,6 @@ import os
 import re
 import stat
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -52,13 +51,17 @@ def display_name(path: FsPath) -> str:
     return absolute if relative.startswith("..") else relative
 
 
-@dataclass
 class PositionIndex:
     """Where each key and list item of the merged configuration was written."""
 
-    names: list[str]  # display name of each file
-    per_file: list[dict[Path, Position]]
-    owners: dict[Path, int]  # top-level key, and (section, key), -> index of the defining file
+    __slots__ = ("names", "owners", "per_file")
+
+    def __init__(
+        self, names: list[str], per_file: list[dict[Path, Position]], owners: dict[Path, int]
+    ) -> None:
+        self.names = names  # display name of each file
+        self.per_file = per_file
+        self.owners = owners  # top-level key, and (section, key), -> index of the defining file
 
     def locate(self, path: Path) -> tuple[str, int, int]:
         """(file, line, column) of `path`, or of its closest written ancestor."""
@@ -85,13 +88,15 @@ def dotted(path: Path) -> str:
     )
 
 
-@dataclass
 class SourceTree:
     """The merged plain values of every file, with their positions."""
 
-    data: dict[str, Any]
-    files: list[FsPath]
-    index: PositionIndex
+    __slots__ = ("data", "files", "index")
+
+    def __init__(self, data: dict[str, Any], files: list[FsPath], index: PositionIndex) -> None:
+        self.data = data
+        self.files = files
+        self.index = index
 
 
 def discover(path: FsPath) -> list[FsPath]:

@@ -101,6 +101,9 @@ class Checker:
         if value is None or "currency" in self.broken:
             return
         allowed = max(self.minor, UNIT_PRICE_DECIMALS) if unit_price else self.minor
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and -exponent <= allowed:
+            return  # no more decimal places written than allowed (most amounts: no counting)
         places = decimal_places(value)
         if places > allowed:
             what = "unit prices of one-off plans and fees" if unit_price else (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
 from datetime import date
 from types import UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -131,13 +130,15 @@ def _unquoted_fits(kind: str, value: Any) -> bool:
 _STAND_INS: dict[str, Any] = {"version": 1, "organization": "invalid", "currency": "XXX"}
 
 
-@dataclass
 class Validated:
     """The models' verdict: every schema issue, and the config built from the rest."""
 
-    config: BaseModel | None  # None when not even the well-formed part makes a config
-    issues: list[ConfigIssue]
-    broken: Broken  # what `config` leaves out because it is malformed
+    __slots__ = ("broken", "config", "issues")
+
+    def __init__(self, config: BaseModel | None, issues: list[ConfigIssue], broken: Broken) -> None:
+        self.config = config  # None when not even the well-formed part makes a config
+        self.issues = issues
+        self.broken = broken  # what `config` leaves out because it is malformed
 
 
 def validate(

@@ -14,9 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pydantic import Field as ModelField
+
 from flexctl.config.rules import Checker, KeyPath
 from flexctl.config.secrets import SecretResolver
-from flexctl.config.types import ConfigBase, Email, Model, Name, ObjectId, Ref
+from flexctl.config.types import ConfigBase, Email, Model, Name, ObjectId, Ref, no_items
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._keyed import KeyedKind
@@ -62,9 +64,9 @@ class Customer(Model):
     """Free text shown in the admin portal."""
     billing_details: BillingDetails | None = None
     """What invoices show about the customer."""
-    memberships: list[Membership] = []
+    memberships: list[Membership] = ModelField(default_factory=no_items)
     """Recurring plans the customer pays for."""
-    fees: list[Fee] = []
+    fees: list[Fee] = ModelField(default_factory=no_items)
     """One-off charges on the customer."""
 
 

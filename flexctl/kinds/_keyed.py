@@ -15,7 +15,7 @@ from pydantic import Field as ModelField
 
 from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
-from flexctl.config.types import ConfigBase
+from flexctl.config.types import ConfigBase, no_entries
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import (
     MARKER,
@@ -50,7 +50,7 @@ class KeyedKind(FieldKind):
     def section_type(self) -> Any:
         return (
             dict[str, self.model],  # type: ignore[name-defined]
-            ModelField({}, description=self.section_description or None),
+            ModelField(default_factory=no_entries, description=self.section_description or None),
         )
 
     def entries(self, config: ConfigBase) -> Mapping[str, Any]:

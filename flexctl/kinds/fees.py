@@ -20,7 +20,7 @@ from typing import Annotated, Any
 from pydantic import Field as ModelField
 
 from flexctl.config.lint import IgnoreWarnings
-from flexctl.config.types import Amount, Model, Name, ObjectId, Ref
+from flexctl.config.types import Amount, Model, Name, ObjectId, Ref, no_items
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import PLANS, OwnedKind
@@ -47,7 +47,7 @@ class Fee(Model):
     )
     location: Ref | None = None
     """Location key; omitted = the customer's location."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=no_items)
 
 
 def name_key(name: Any, plan_name: Any) -> str:

@@ -30,7 +30,7 @@ from pydantic import model_validator
 from flexctl.config.currency import minor_units
 from flexctl.config.lint import FAR_BELOW, IgnoreWarnings
 from flexctl.config.rules import Checker
-from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref, no_items
 from flexctl.kinds import repricing
 from flexctl.kinds._fields import COMMUNITY, Field
 from flexctl.kinds._owned import PLANS, OwnedKind
@@ -73,10 +73,10 @@ class Membership(Model):
     )
     name: Name | None = None
     """The invoice line's name; omitted = the plan's name."""
-    changes: list[Change] = []
+    changes: list[Change] = ModelField(default_factory=no_items)
     """Changes of price, plan or location from a date, in date order: each one ends the
     membership the day before and starts a new one."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=no_items)
 
 
 def end_date(live: Obj, today: date) -> date:

@@ -15,7 +15,7 @@ from pydantic import Field as ModelField
 
 from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.rules import Checker
-from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref, no_items
 from flexctl.kinds._fields import CATALOGUE, Field
 from flexctl.kinds._keyed import KeyedKind
 from flexctl.kinds._owned import OwnedKind
@@ -65,7 +65,7 @@ class Plan(Model):
     """Whether a membership starting or ending mid-month pays for part of the month."""
     visibility: Visibility = Visibility()
     """Who may see and buy the plan."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=no_items)
 
 
 class Plans(KeyedKind):

@@ -24,7 +24,7 @@ from pydantic import Field as ModelField
 from flexctl.config.lint import BUSINESS_DAY_HOURS, IgnoreWarnings
 from flexctl.config.rules import Checker
 from flexctl.config.secrets import SecretResolver
-from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref
+from flexctl.config.types import Amount, ConfigBase, Model, Name, ObjectId, Ref, no_items
 from flexctl.kinds import _values as v
 from flexctl.kinds._fields import CATALOGUE, Field
 from flexctl.kinds._keyed import KeyedKind
@@ -96,7 +96,7 @@ class Rate(Model):
     """Location keys where the rate applies; omitted = all."""
     revenue_account: Ref | None = None
     """Key of a revenue account."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=no_items)
 
 
 def _component_name(component: Mapping[str, Any], unit: Any) -> str | None:

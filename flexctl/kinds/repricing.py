@@ -34,7 +34,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, model_validator
 from flexctl.config.currency import minor_units
 from flexctl.config.rules import Checker
 from flexctl.config.scalars import describe
-from flexctl.config.types import Amount, ConfigBase, Model, Ref
+from flexctl.config.types import Amount, ConfigBase, Model, Ref, no_entries, no_items
 from flexctl.kinds.base import Obj
 from flexctl.kinds.money import amount_text, rounded
 
@@ -70,8 +70,8 @@ class Campaign(Model):
     notice_days: int = Field(0, ge=0, description="Days of notice customers must get: a plan "
                              "is blocked while `from` is sooner than this after today.")
     except_: list[str] = Field(
-        [], alias="except", description="Customers who keep their price, as `companies.KEY` "
-        "or `members.KEY`."
+        default_factory=no_items, alias="except",
+        description="Customers who keep their price, as `companies.KEY` or `members.KEY`.",
     )
 
     @model_validator(mode="after")
@@ -104,8 +104,9 @@ def campaigns(config: ConfigBase) -> Mapping[str, Campaign]:
 def section_field() -> tuple[Any, Any]:
     """The `repricing` field of the assembled `Config` model."""
     return (dict[str, Campaign], Field(
-        {}, description="Repricing campaigns: a price change of every declared membership of "
-        "a plan from a date, with notice and exceptions (see docs/changing-prices.md)."
+        default_factory=no_entries,
+        description="Repricing campaigns: a price change of every declared membership of a plan "
+        "from a date, with notice and exceptions (see docs/changing-prices.md).",
     ))
 
 

@@ -3,9 +3,11 @@ Lists omitted from the config are not managed."""
 
 from __future__ import annotations
 
+from pydantic import Field as ModelField
+
 from flexctl.config.lint import IgnoreWarnings
 from flexctl.config.rules import Checker
-from flexctl.config.types import ConfigBase, Model, Ref
+from flexctl.config.types import ConfigBase, Model, Ref, no_items
 from flexctl.kinds._fields import Field
 from flexctl.kinds._singleton import SingletonKind
 from flexctl.kinds.base import MoneyContext, Obj
@@ -17,13 +19,13 @@ class Storefront(Model):
 
     enabled: bool
     """Whether the storefront is online (`false`: not wanted, and that is ready too)."""
-    plans: list[Ref] = []
+    plans: list[Ref] = ModelField(default_factory=no_items)
     """Keys of the plans sold online."""
-    rates: list[Ref] = []
+    rates: list[Ref] = ModelField(default_factory=no_items)
     """Keys of the rates of resources booked online."""
-    locations: list[Ref] = []
+    locations: list[Ref] = ModelField(default_factory=no_items)
     """Keys of the locations shown; empty = all."""
-    ignore_warnings: IgnoreWarnings = []
+    ignore_warnings: IgnoreWarnings = ModelField(default_factory=no_items)
 
 
 class StorefrontSettings(SingletonKind):

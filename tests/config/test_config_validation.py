@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any, get_args
+
 import pytest
+from pydantic import BaseModel
 
 from flexctl.config.types import EnvSecret, FileSecret
 from flexctl.errors import ConfigError
-from flexctl.kinds.configuration import load_config
+from flexctl.kinds.configuration import config_model, load_config
 from flexctl.kinds.gateways import GoCardlessGateway, StripeGateway
 from tests.config.cfg_helpers import Write
 from tests.config_sections import sections
@@ -147,3 +150,24 @@ def test_ratio_out_of_range(write: Write) -> None:
     assert errors(write, "policy: {max_change_ratio: 1.5}\n") == [
         "c.yaml:6:10: policy.max_change_ratio: must be between 0 and 1",
     ]
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
+    seen.add(model)
+    for field in model.model_fields.values():
+        todo: list[Any] = [field.annotation]
+        while todo:
+            hint = todo.pop()
+            todo.extend(get_args(hint))
+            if isinstance(hint, type) and issubclass(hint, BaseModel) and hint not in seen:
+                _models(hint, seen)
+    return seen
+
+
+def test_no_model_field_has_a_mutable_default() -> None:
+    # pydantic-core deep-copies such a default for every object that omits the field (54,000
+    # times at 1x); a list field takes Field(default_factory=list) instead.
+    mutable = [f"{model.__name__}.{name}" for model in _models(config_model(), set())
+               for name, field in model.model_fields.items()
+               if isinstance(field.default, list | dict | set)]
+    assert mutable == []
