@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any, Literal
 
 from flexctl.config.types import MoneyPolicy
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry
 from flexctl.kinds.base import Kind, MoneyContext, Obj
@@ -195,11 +196,11 @@ def live_digest(objects: Mapping[str, Sequence[Obj]]) -> str:
     every real change), or by its fields when it has no `modifiedAt`: encoding every field of
     a 50,000-object organization would cost more than the whole diff.
     """
-    records = []
-    for objs in objects.values():
-        for obj in objs:
-            modified = obj.meta.get("modifiedAt")
-            records.append((obj.address, obj.id or "", modified or canonical_json(obj.fields)))
+    records = [
+        (obj.address, obj.id or "", obj.meta.get("modifiedAt") or canonical_json(obj.fields))
+        for objs in objects.values()
+        for obj in objs
+    ]
     records.sort()
     return sha256(records)
 
@@ -269,7 +270,7 @@ def with_money(
     kinds = registry()
     removed = {c.replaces or c.address for c in changes if c.action in ("delete", "replace")}
     ctx = MoneyContext(options.currency, options.as_of, kinds=kinds, desired=desired, live=live,
-                       removed=removed)
+                       removed=removed, live_by_address=live_by_address)
     by_name = {k.name: k for k in kinds}
     objects = ctx.by_address
     priced = [
@@ -344,6 +345,7 @@ def references(obj: Obj) -> set[str]:
     return get_kind(obj.kind).referenced(obj)
 
 
+@gc_paused()  # the digests' records and the priced changes are many and acyclic
 def build_plan(
     changes: Sequence[Change],
     *,
