@@ -184,10 +184,12 @@ class OwnedKind(FieldKind):
                 for part, extra in self.expand(owner, item, config):
                     obj = self.desired_item(owner, customer, part, plans, config)
                     address = unique_address(obj.address, taken)
-                    meta = {**obj.meta, **extra}
-                    if follows is not None:
-                        meta["follows"] = follows  # the period before it, on the same line
-                    out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, meta))
+                    if extra or follows is not None or address != obj.address:
+                        meta = {**obj.meta, **extra}
+                        if follows is not None:
+                            meta["follows"] = follows  # the period before it, on the same line
+                        obj = Obj(obj.kind, address, obj.fields, obj.id, obj.owner, meta)
+                    out.append(obj)
                     follows = address
         return out
 
