@@ -326,7 +326,9 @@ def with_dependencies(
         if c.action in ("create", "replace") or (c.action in ("manual", "blocked") and not c.id)
     }
     written = {c.address for c in changes if c.action in ("create", "update", "replace")}
-    objs = {obj.address: obj for objs in desired.values() for obj in objs}
+    addresses = {c.address for c in changes}
+    objs = {obj.address: obj for objs in desired.values() for obj in objs
+            if obj.address in addresses}
     result = []
     for change in changes:
         obj = objs.get(change.address)
