@@ -366,15 +366,20 @@ def build_plan(
     """Order the diff's changes, apply the safety rule and digest what the plan touches;
     with `money`, attach each change's money effect, sum it up and apply the money guards."""
     live_counts = {kind: len(objs) for kind, objs in live.items()}
-    by_address = {obj.address: obj for objs in live.values() for obj in objs}
     summary = None
-    if money is not None:
+    by_address: Mapping[str, Obj] | None = None
+    if money is not None:  # the money needs every live object by address; the digests few
+        by_address = {obj.address: obj for objs in live.values() for obj in objs}
         changes, summary = with_money(changes, desired, live, by_address, money)
     blocks, forced = safety_blocks(changes, live_counts, safety)
     if summary is not None and money is not None:
         guarded, forced_money = money_blocks(summary, money.guards, safety)
         blocks, forced = [*blocks, *guarded], [*forced, *forced_money]
     ordered = order(with_dependencies([*changes, *blocks], desired), ranks)
+    if by_address is None:
+        touched = {change.replaces or change.address for change in ordered}
+        by_address = {obj.address: obj for objs in live.values() for obj in objs
+                      if obj.address in touched}
     digests: dict[str, str | None] = {}
     for change in ordered:
         if is_safety_notice(change):
