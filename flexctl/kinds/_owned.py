@@ -66,6 +66,9 @@ def unique_address(address: str, taken: set[str]) -> str:
     return candidate
 
 
+_NOT_FIELDS = frozenset({"id", "changes"})  # a line's pin and periods: not fields of its own
+
+
 class OwnedKind(FieldKind):
     owned = True
     references = ("locations", "plans", "companies", "members")
@@ -184,17 +187,21 @@ class OwnedKind(FieldKind):
         out: list[Obj] = []
         taken: set[str] = set()
         plans: Mapping[str, Any] = config.section(PLANS)
+        # The plans' prices as create defaults: normalized once per plan, not once per item.
+        prices = {key: v.money(plan.price, config.currency) for key, plan in plans.items()}
         for owner_kind, key, customer in self.owners(config):
             owner = f"{owner_kind}.{key}"
             for item in self.items(customer):
                 follows: str | None = None
                 for part, extra in self.expand(owner, item, config):
-                    obj = self.desired_item(owner, customer, part, plans, config)
+                    obj = self.desired_item(owner, customer, part, plans, config, prices)
                     address = unique_address(obj.address, taken)
-                    meta = {**obj.meta, **extra}
-                    if follows is not None:
-                        meta["follows"] = follows  # the period before it, on the same line
-                    out.append(Obj(obj.kind, address, obj.fields, obj.id, obj.owner, meta))
+                    if extra or follows is not None or address != obj.address:
+                        meta = {**obj.meta, **extra}
+                        if follows is not None:
+                            meta["follows"] = follows  # the period before it, on the same line
+                        obj = Obj(obj.kind, address, obj.fields, obj.id, obj.owner, meta)
+                    out.append(obj)
                     follows = address
         return out
 
@@ -210,20 +217,24 @@ class OwnedKind(FieldKind):
         item: BaseModel,
         plans: Mapping[str, Any],
         config: ConfigBase,
+        prices: Mapping[str, Any],
     ) -> Obj:
-        by_name = self.by_name
+        """The desired object of one item (`prices`: the plans' prices, normalized)."""
+        by_name, currency = self.by_name, config.currency
         fields: dict[str, Any] = dict(self.implied)
-        for name, value in v.written(item, exclude=("id", "changes")).items():
-            fields[name] = by_name[name].desired(value, config.currency)
-        plan = plans.get(str(fields["plan"]))
+        for name, value in v.written(item, exclude=_NOT_FIELDS).items():
+            fields[name] = by_name[name].desired(value, currency)
+        plan_key = str(fields["plan"])
+        plan = plans.get(plan_key)
         defaults = {
             "name": plan.name if plan else None,
-            "price": v.money(plan.price, config.currency) if plan else None,
+            "price": prices[plan_key] if plan else None,
             "location": customer.location,
         }
         meta = {"create_defaults": defaults, **self.desired_meta(fields, defaults)}
-        obj = Obj(self.name, "", fields, id=getattr(item, "id", None), owner=owner, meta=meta)
-        return Obj(obj.kind, self.address_of(obj), fields, obj.id, owner, meta)
+        pin = getattr(item, "id", None)
+        return Obj(self.name, self.address_of(Obj(self.name, "", fields, pin, owner, meta)),
+                   fields, pin, owner, meta)
 
     def desired_meta(
         self, fields: Mapping[str, Any], defaults: Mapping[str, Any]

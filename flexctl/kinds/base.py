@@ -133,7 +133,10 @@ class MoneyContext:
         desired: Mapping[str, Sequence[Obj]],
         live: Mapping[str, Sequence[Obj]],
         removed: Collection[str] = (),
+        live_by_address: Mapping[str, Obj] | None = None,
     ) -> None:
+        if live_by_address is not None:  # the engine's own index of `live`, not made again
+            self.__dict__["live_by_address"] = live_by_address
         self.currency = currency
         self.as_of = as_of
         self.digits = minor_units(currency)
@@ -154,7 +157,7 @@ class MoneyContext:
     @cached_property
     def by_address(self) -> Mapping[str, Obj]:
         """Desired objects, and live ones at addresses the config does not declare."""
-        found = {obj.address: obj for objs in self.live.values() for obj in objs}
+        found = dict(self.live_by_address)
         found.update((obj.address, obj) for objs in self.desired.values() for obj in objs)
         return found
 

@@ -188,6 +188,8 @@ class Memberships(OwnedKind):
     # --- a line with changes: one membership per period (see flexctl.kinds._splits) ---------
 
     def expand(self, owner: str, item: Any, config: ConfigBase) -> list[tuple[Any, dict[str, Any]]]:
+        if not item.changes and not repricing.campaigns(config):
+            return [(item, {})]  # nothing splits the line (the common case: no periods to find)
         plans: Mapping[str, Any] = config.section(PLANS)
 
         def plan_price(key: str) -> Decimal | None:

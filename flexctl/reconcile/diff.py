@@ -17,6 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Protocol
 
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, OWNER, Kind, Obj, Profile, RuleContext
 from flexctl.reconcile import manual
@@ -53,6 +54,7 @@ class _Context:
         return self.rules.profile
 
 
+@gc_paused()  # tens of thousands of acyclic changes and indexes: no collector scans
 def diff(
     desired: Mapping[str, Sequence[Obj]],
     snapshot: LiveState,
@@ -120,30 +122,43 @@ def _overlapping(
     kind's `overlap_reason` tells (a customer billed twice for the same days)."""
     kinds = {k.name: k for k in registry()}
     wanted = {o.address: o for objs in desired.values() for o in objs}
-    found = {o.address: o for objs in live.values() for o in objs}
+    looked_up = {c.replaces or c.address for c in changes}
+    found = {o.address: o for objs in live.values() for o in objs if o.address in looked_up}
     gone = {c.replaces or c.address for c in changes if c.action in ("delete", "replace")}
     updated = {c.address: c for c in changes if c.action == "update"}
+    # What each change that may clash leaves: only its kind's objects of its owner can clash.
+    afters: dict[int, Obj] = {}
+    owners: dict[str, set[str]] = {}  # kind -> owners of those changes
+    for number, change in enumerate(changes):
+        if change.action not in ("create", "update", "replace") or change.kind not in kinds \
+                or change.address not in wanted:
+            continue
+        after = _outcome(change, wanted, found)[1]
+        if after is not None and after.owner is not None:
+            afters[number] = after
+            owners.setdefault(change.kind, set()).add(after.owner)
     staying: dict[tuple[str, str | None], list[Obj]] = {}
     for kind_name, objs in live.items():
+        of_kind = owners.get(kind_name)
+        if not of_kind:
+            continue
         for obj in objs:
-            if obj.owner is None or obj.address in wanted or obj.address in gone:
+            if obj.owner not in of_kind or obj.address in wanted or obj.address in gone:
                 continue
-            change = updated.get(obj.address)
-            left = _outcome(change, wanted, found)[1] if change is not None else obj
+            update = updated.get(obj.address)
+            left = _outcome(update, wanted, found)[1] if update is not None else obj
             staying.setdefault((kind_name, obj.owner), []).append(left or obj)
     if not staying:
         return changes
     out = []
-    for change in changes:
-        kind = kinds.get(change.kind)
-        after = _outcome(change, wanted, found)[1] if change.address in wanted else None
-        if kind is None or after is None or after.owner is None \
-                or change.action not in ("create", "update", "replace"):
+    for number, change in enumerate(changes):
+        after = afters.get(number)
+        if after is None:
             out.append(change)
             continue
         others = staying.get((change.kind, after.owner), [])
-        reason = kind.overlap_reason(change.action, after, change.changed_paths, others) \
-            if others else None
+        reason = kinds[change.kind].overlap_reason(change.action, after, change.changed_paths,
+                                                   others) if others else None
         out.append(_blocked(change, reason) if reason else change)
     return out
 
@@ -199,7 +214,12 @@ def _diff_kind(
             missing.append(obj)
             continue
         # A create of flexctl's that was interrupted may have left a field for the plan to set.
-        change = _compare(kind, kind.unfinished(obj, current), current, ctx)
+        obj = kind.unfinished(obj, current)
+        if obj.owner == current.owner and obj.fields.items() <= current.fields.items():
+            # Every field the desired object carries is live with an equal value: the common
+            # case, decided in C (a field set on neither side, None and missing, goes on).
+            continue
+        change = _compare(kind, obj, current, ctx)
         if change is not None:
             result.changes.append(change)
     declared = {obj.address for obj in wanted}

@@ -204,7 +204,8 @@ def summarize(
     customers the configuration declares, whose live memberships make the run-rate;
     `exceptions` what each repricing campaign keeps on its price (for the cohorts touched)."""
     tally = _Tally()
-    _live_run_rate(ctx, frozenset(managed), tally)
+    live_terms = _live_terms(ctx, frozenset(managed))
+    _live_run_rate(ctx, live_terms, tally)
     added = removed = retro = ZERO
     moving: list[str] = []
     altered: list[tuple[str, Recurring | None, str | None]] = []  # for the cohorts touched
@@ -234,7 +235,7 @@ def summarize(
             tally.one_off[owner] = tally.one_off.get(owner, ZERO) + one_off
             tally.changes.setdefault(owner, []).append(change.address)
     before = sum(tally.before.values(), ZERO)
-    timeline = _timeline(changes, ctx, frozenset(managed))
+    timeline = _timeline(changes, ctx, live_terms)
     return MoneySummary(
         currency=ctx.currency, as_of=ctx.as_of, digits=ctx.digits,
         recurring_before=before, recurring_after=before + sum(tally.delta.values(), ZERO),
@@ -258,7 +259,7 @@ def timeline_days(as_of: date) -> list[date]:
 
 
 def _timeline(
-    changes: Sequence[ChangeLike], ctx: MoneyContext, managed: frozenset[str]
+    changes: Sequence[ChangeLike], ctx: MoneyContext, live_terms: Sequence[tuple[str, Recurring]]
 ) -> tuple[tuple[str, Decimal, Decimal], ...]:
     """The run-rate month by month: the live terms of the managed customers, then with each
     counted change's terms before taken out and after put in (`Recurring.active_on`)."""
@@ -275,11 +276,8 @@ def _timeline(
             totals[first] += sign * terms.monthly
             totals[last] -= sign * terms.monthly
 
-    for kind in ctx.kinds:
-        if kind.owned:
-            for obj in ctx.live.get(kind.name, ()):
-                if obj.owner in managed:
-                    add(before, kind.recurring(obj, ctx), 1)
+    for _, terms in live_terms:
+        add(before, terms, 1)
     for change in changes:
         effect = change.money
         if change.action in COUNTED and effect is not None and effect.effect is not Effect.NONE:
@@ -294,8 +292,10 @@ def _timeline(
     return tuple(out)
 
 
-def _live_run_rate(ctx: MoneyContext, managed: frozenset[str], tally: _Tally) -> None:
-    """The run-rate before the plan: live memberships of managed customers active that day."""
+def _live_terms(ctx: MoneyContext, managed: frozenset[str]) -> list[tuple[str, Recurring]]:
+    """(customer, recurring terms) of every live owned object of a managed customer that has
+    terms: asked of its kind once, for the run-rate and the timeline."""
+    found: list[tuple[str, Recurring]] = []
     for kind in ctx.kinds:
         if not kind.owned:
             continue
@@ -303,13 +303,22 @@ def _live_run_rate(ctx: MoneyContext, managed: frozenset[str], tally: _Tally) ->
             if obj.owner not in managed:
                 continue
             terms = kind.recurring(obj, ctx)
-            if terms is None or not terms.active_on(ctx.as_of):
-                continue
-            owner = str(obj.owner)
-            tally.before[owner] = tally.before.get(owner, ZERO) + terms.monthly
-            row = tally.plan(terms.group)
-            row[0] += terms.monthly
-            row[1] += terms.monthly
+            if terms is not None:
+                found.append((str(obj.owner), terms))
+    return found
+
+
+def _live_run_rate(
+    ctx: MoneyContext, live_terms: Sequence[tuple[str, Recurring]], tally: _Tally
+) -> None:
+    """The run-rate before the plan: live memberships of managed customers active that day."""
+    for owner, terms in live_terms:
+        if not terms.active_on(ctx.as_of):
+            continue
+        tally.before[owner] = tally.before.get(owner, ZERO) + terms.monthly
+        row = tally.plan(terms.group)
+        row[0] += terms.monthly
+        row[1] += terms.monthly
 
 
 def _active(terms: Recurring | None, day: date) -> Decimal:

@@ -17,6 +17,7 @@ from functools import cache
 from typing import Any, Literal
 
 from flexctl.config.types import MoneyPolicy
+from flexctl.gcpause import gc_paused
 from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry
 from flexctl.kinds.base import Kind, MoneyContext, Obj
@@ -195,11 +196,11 @@ def live_digest(objects: Mapping[str, Sequence[Obj]]) -> str:
     every real change), or by its fields when it has no `modifiedAt`: encoding every field of
     a 50,000-object organization would cost more than the whole diff.
     """
-    records = []
-    for objs in objects.values():
-        for obj in objs:
-            modified = obj.meta.get("modifiedAt")
-            records.append((obj.address, obj.id or "", modified or canonical_json(obj.fields)))
+    records = [
+        (obj.address, obj.id or "", obj.meta.get("modifiedAt") or canonical_json(obj.fields))
+        for objs in objects.values()
+        for obj in objs
+    ]
     records.sort()
     return sha256(records)
 
@@ -269,7 +270,7 @@ def with_money(
     kinds = registry()
     removed = {c.replaces or c.address for c in changes if c.action in ("delete", "replace")}
     ctx = MoneyContext(options.currency, options.as_of, kinds=kinds, desired=desired, live=live,
-                       removed=removed)
+                       removed=removed, live_by_address=live_by_address)
     by_name = {k.name: k for k in kinds}
     objects = ctx.by_address
     priced = [
@@ -325,7 +326,9 @@ def with_dependencies(
         if c.action in ("create", "replace") or (c.action in ("manual", "blocked") and not c.id)
     }
     written = {c.address for c in changes if c.action in ("create", "update", "replace")}
-    objs = {obj.address: obj for objs in desired.values() for obj in objs}
+    addresses = {c.address for c in changes}
+    objs = {obj.address: obj for objs in desired.values() for obj in objs
+            if obj.address in addresses}
     result = []
     for change in changes:
         obj = objs.get(change.address)
@@ -344,6 +347,7 @@ def references(obj: Obj) -> set[str]:
     return get_kind(obj.kind).referenced(obj)
 
 
+@gc_paused()  # the digests' records and the priced changes are many and acyclic
 def build_plan(
     changes: Sequence[Change],
     *,
@@ -362,15 +366,20 @@ def build_plan(
     """Order the diff's changes, apply the safety rule and digest what the plan touches;
     with `money`, attach each change's money effect, sum it up and apply the money guards."""
     live_counts = {kind: len(objs) for kind, objs in live.items()}
-    by_address = {obj.address: obj for objs in live.values() for obj in objs}
     summary = None
-    if money is not None:
+    by_address: Mapping[str, Obj] | None = None
+    if money is not None:  # the money needs every live object by address; the digests few
+        by_address = {obj.address: obj for objs in live.values() for obj in objs}
         changes, summary = with_money(changes, desired, live, by_address, money)
     blocks, forced = safety_blocks(changes, live_counts, safety)
     if summary is not None and money is not None:
         guarded, forced_money = money_blocks(summary, money.guards, safety)
         blocks, forced = [*blocks, *guarded], [*forced, *forced_money]
     ordered = order(with_dependencies([*changes, *blocks], desired), ranks)
+    if by_address is None:
+        touched = {change.replaces or change.address for change in ordered}
+        by_address = {obj.address: obj for objs in live.values() for obj in objs
+                      if obj.address in touched}
     digests: dict[str, str | None] = {}
     for change in ordered:
         if is_safety_notice(change):

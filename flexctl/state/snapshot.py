@@ -208,8 +208,10 @@ def _normalized(kind: Kind, doc: Mapping[str, Any], refs: RefMap, currency: str)
 def duplicates(kind: Kind, live: list[Obj], pairs: dict[int, Obj]) -> dict[int, Obj]:
     """Live index -> the declared object an unmatched live object duplicates: it has the
     natural key a declared (unpinned) object was matched by."""
-    claimed = {kind.natural_key(obj): obj for obj in pairs.values() if obj.id is None}
     found: dict[int, Obj] = {}
+    if len(pairs) == len(live):
+        return found  # every live object is matched (the common case): no key is asked again
+    claimed = {kind.natural_key(obj): obj for obj in pairs.values() if obj.id is None}
     if not claimed:
         return found
     for i, obj in enumerate(live):

@@ -334,3 +334,39 @@ def test_a_booking_fee_is_unmanaged_even_when_fees_are_pruned() -> None:
     result = run([obj(ACME, name="Acme Ltd")], [live(ACME, name="Acme Ltd"), booking],
                  prune=["fees"])
     assert result.changes == [] and result.unmanaged == {"fees": 1}
+
+
+def test_an_undeclared_live_membership_left_in_place_blocks_what_would_overlap_it() -> None:
+    globex = "companies.globex"
+    old = live(f"{ACME}.memberships[office@2026-01-01]", owner=ACME, plan="office",
+               start=date(2026, 1, 1), end=None, price=d("100.00"))
+    other = live(f"{globex}.memberships[office@2026-01-01]", owner=globex, plan="office",
+                 start=date(2026, 1, 1), end=date(2026, 12, 31), price=d("100.00"))
+    moved = live(f"{globex}.memberships[office@2026-03-01]", owner=globex, plan="office",
+                 start=date(2026, 3, 1), end=date(2026, 6, 30), price=d("300.00"))
+    new = obj(f"{ACME}.memberships[office@2027-02-01]", owner=ACME, plan="office",
+              start=date(2027, 2, 1), end=None)
+    priced = obj(moved.address, owner=globex, plan="office", start=date(2026, 3, 1),
+                 end=date(2026, 6, 30), price=d("320.00"))
+    later = obj(moved.address, owner=globex, plan="office", start=date(2026, 3, 1), end=None,
+                price=d("300.00"))
+    # The create of acme's overlaps its live undeclared one; globex's price-only update cannot.
+    result = run([new, priced], [old, other, moved])
+    by_address = {c.address: c for c in result.changes}
+    assert by_address[new.address].action == "blocked"
+    assert "overlap" in by_address[new.address].reason
+    assert old.address in by_address[new.address].reason
+    assert by_address[moved.address].action == "update"
+    # An update of its dates does clash with globex's undeclared one, which stays in place.
+    result = run([new, later], [old, other, moved])
+    by_address = {c.address: c for c in result.changes}
+    assert by_address[moved.address].action == "blocked"
+    assert other.address in by_address[moved.address].reason
+    # Pruned and deleted (their customers are declared), they no longer clash with anything.
+    customers = [obj(ACME, name="Acme"), obj(globex, name="Globex")]
+    current = [live(ACME, name="Acme"), live(globex, name="Globex")]
+    result = run([*customers, new, later], [*current, old, other, moved], prune=("memberships",))
+    assert {c.action for c in result.changes if c.address in (old.address, other.address)} \
+        == {"delete"}
+    assert {c.action for c in result.changes if c.address in (new.address, moved.address)} \
+        == {"create", "update"}

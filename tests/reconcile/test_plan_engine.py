@@ -7,7 +7,16 @@ from decimal import Decimal
 
 from flexctl.kinds.base import Obj, Profile
 from flexctl.reconcile.diff import diff
-from flexctl.reconcile.plan import Change, Plan, SafetyPolicy, build_plan, object_digest
+from flexctl.reconcile.plan import (
+    Change,
+    Plan,
+    SafetyPolicy,
+    build_plan,
+    canonical_json,
+    live_digest,
+    object_digest,
+    sha256,
+)
 from tests.reconcile.reconcile_fakes import (
     KINDS,
     RANKS,
@@ -135,6 +144,15 @@ def test_object_digest_changes_with_fields_and_modified_at() -> None:
     touched = Obj(base.kind, base.address, base.fields, base.id,
                   meta={**base.meta, "modifiedAt": "2026-11-02T00:00:00.000Z"})
     assert object_digest(base) != object_digest(touched)
+
+
+def test_live_digest_is_the_digest_of_its_sorted_records() -> None:
+    _, snapshot = rich_plan_inputs()
+    records = sorted(
+        (o.address, o.id or "", o.meta.get("modifiedAt") or canonical_json(o.fields))
+        for objs in snapshot.objects.values() for o in objs
+    )
+    assert live_digest(snapshot.objects) == sha256(records)
 
 
 def test_exit_codes() -> None:
