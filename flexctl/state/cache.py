@@ -28,7 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flexctl.errors import UsageError
-from flexctl.platform.jsonwire import encode_json
+from flexctl.platform.jsonwire import encode_document
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +172,7 @@ class SnapshotCache:
 
     def _write(self, collection: str, select: Iterable[str], started: float,
                docs: Iterable[Mapping[str, Any]], removed: list[str] | None) -> None:
-        rows = [(collection, str(doc["_id"]), encode_json(doc).decode()) for doc in docs]
+        rows = [(collection, str(doc["_id"]), encode_document(doc)) for doc in docs]
         with self._lock:
             self._store(collection, select, started, rows, removed)
 
