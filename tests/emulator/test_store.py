@@ -242,7 +242,8 @@ def test_threaded_server_handles_concurrent_writers() -> None:
 
 def _answers(sock: Any, count: int) -> list[bytes]:
     """`count` whole HTTP answers read from `sock` (each by its Content-Length)."""
-    data, out = b"", []
+    data = b""
+    out: list[bytes] = []
     while len(out) < count:
         head, sep, rest = data.partition(b"\r\n\r\n")
         if sep:
