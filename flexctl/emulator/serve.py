@@ -29,6 +29,10 @@ KEEP_ALIVE_BODY = 1024 * 1024
 
 
 class _QuietHandler(WSGIRequestHandler):
+    # An answer's headers and body go out in two writes: on a kept-alive connection Nagle's
+    # algorithm would hold the body until the client's delayed ACK (40 ms a request).
+    disable_nagle_algorithm = True
+
     def run_wsgi(self) -> None:
         length = self.headers.get("Content-Length", "0").strip() or "0"
         if (self.close_connection or "Transfer-Encoding" in self.headers
