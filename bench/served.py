@@ -4,6 +4,7 @@ flexctl's own CPU: nothing the emulator does is counted in the measuring process
     with served(setup) as emulator:  # setup(app) seeds or configures it, in the child
         ... emulator.url ...          # "http://127.0.0.1:PORT"
     emulator.stats                    # the emulator's request counts, once it has stopped
+    emulator.current_stats()          # ... or while it serves
 """
 
 from __future__ import annotations
@@ -28,6 +29,14 @@ class Served:
     url: str
     stats: dict[str, Any] = field(default_factory=dict)
     cpu: float = 0.0  # the emulator process's CPU seconds, once it has stopped
+    conn: Connection | None = None
+
+    def current_stats(self) -> dict[str, Any]:
+        """The emulator's request counts so far."""
+        assert self.conn is not None
+        self.conn.send("stats")
+        stats: dict[str, Any] = self.conn.recv()
+        return stats
 
 
 def _child(conn: Connection, orgs: tuple[str, ...], setup: Setup | None) -> None:
@@ -41,7 +50,8 @@ def _child(conn: Connection, orgs: tuple[str, ...], setup: Setup | None) -> None
                               daemon=True)
     thread.start()
     conn.send(base_url(server))
-    conn.recv()  # told to stop
+    while conn.recv() == "stats":  # else told to stop
+        conn.send(app.stats.as_dict())
     server.shutdown()
     server.server_close()
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -55,7 +65,7 @@ def served(orgs: tuple[str, ...], setup: Setup | None = None) -> Iterator[Served
     child = multiprocessing.get_context("fork").Process(target=_child,
                                                         args=(theirs, orgs, setup), daemon=True)
     child.start()
-    emulator = Served(ours.recv())
+    emulator = Served(ours.recv(), conn=ours)
     try:
         yield emulator
     finally:

@@ -41,6 +41,10 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
+# Before httpx: it then leaves its command-line tool (and rich) unimported.
+from flexctl.platform import no_httpx_cli  # noqa: F401
+
+# isort: split
 import httpx
 import stamina
 

@@ -17,6 +17,10 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import accumulate, repeat
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring_ascii,
+)
 from typing import Any
 
 # A page is at most 50 objects: even large ones are a few hundred KiB.
@@ -30,8 +34,67 @@ MAX_DIGITS = 40
 
 
 def encode_json(value: Any) -> bytes:
-    """JSON text where a `Decimal` is written as an exact number (`230.00`, never a float)."""
-    return _encode(value).encode("utf-8")
+    """JSON text where a `Decimal` is written as an exact number (`230.00`, never a float);
+    a float anywhere in `value` is refused (`TypeError`), a NaN or infinite amount too."""
+    text = _fast(value, floats=False)
+    if text is None:
+        return _encode(value).encode("utf-8")  # raises for a float, as for a NaN
+    return text.encode("ascii")
+
+
+def encode_document(doc: Any) -> str:
+    """`encode_json` for a document as `decode_json` (or `json.loads(parse_float=Decimal)`)
+    gave it, whose numbers with a fraction are all `Decimal`: not searched for floats (one
+    that came anyway would be written as its repr, and read back as a `Decimal`)."""
+    text = _fast(doc, floats=True)
+    return _encode(doc) if text is None else text
+
+
+# A Decimal leaves the C encoder as a marked string, its digits between these two.
+_OPEN = '"\\u0000D'
+_CLOSE = '\\u0000"'
+
+
+def _fast(value: Any, *, floats: bool) -> str | None:
+    """`value` written by the C encoder, else None: something only `_encode` writes exactly
+    (a `Mapping` that is not a dict, a date, a Decimal subclass, a NaN, a float unless
+    `floats`) or a string of the data's own that looks like a marked Decimal.
+
+    Each `Decimal` goes out as a marked string (`"\\u0000D230.00\\u0000"`, as the C encoder
+    escapes "\\x00D230.00\\x00") whose quotes and markers are then removed. The markers are
+    counted against the Decimals the encoder handed over: a marker that is no Decimal's makes
+    the counts disagree, and nothing is replaced.
+    """
+    decimals: list[None] = []
+
+    def marked(obj: object) -> str:
+        if type(obj) is Decimal and obj.is_finite():
+            decimals.append(None)
+            return f"\x00D{format(obj, 'f')}\x00"
+        raise _Unusual
+
+    try:
+        text: str = c_make_encoder(None, marked, encode_basestring_ascii, None, ":", ",",
+                                   False, False, False)(value, 0)[0]
+    except (_Unusual, TypeError, ValueError):  # ValueError: a NaN or infinite float
+        return None
+    if not floats and _FLOAT.search(_STRING.sub('""', text)):
+        return None
+    if decimals or _CLOSE in text:
+        count = len(decimals)
+        if text.count(_OPEN) != count or text.count(_CLOSE) != count:
+            return None
+        text = text.replace(_OPEN, "").replace(_CLOSE, "")
+    return text
+
+
+class _Unusual(Exception):
+    """A value the fast path leaves to `_encode`."""
+
+
+# A float, as the C encoder writes it (its repr: "0.1", "1e+16"), once strings are blanked:
+# a digit followed by "." or "e" (a Decimal is still a marked string at that point).
+_FLOAT = re.compile(r"[0-9][.eE]")
 
 
 def _encode(value: Any) -> str:

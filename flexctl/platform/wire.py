@@ -20,6 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+# Before httpx: it then leaves its command-line tool (and rich) unimported.
+from flexctl.platform import no_httpx_cli  # noqa: F401
+
+# isort: split
 import httpcore
 import httpx
 

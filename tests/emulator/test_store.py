@@ -238,3 +238,58 @@ def test_threaded_server_handles_concurrent_writers() -> None:
             ids = [i for batch in pool.map(write, range(4)) for i in batch]
     assert len(set(ids)) == 80
     assert app.store.count("demo", "companies") == 80
+
+
+def _answers(sock: Any, count: int) -> list[bytes]:
+    """`count` whole HTTP answers read from `sock` (each by its Content-Length)."""
+    data = b""
+    out: list[bytes] = []
+    while len(out) < count:
+        head, sep, rest = data.partition(b"\r\n\r\n")
+        if sep:
+            length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                              if line.lower().startswith(b"content-length:")))
+            if len(rest) >= length:
+                out.append(head + sep + rest[:length])
+                data = rest[length:]
+                continue
+        chunk = sock.recv(65536)
+        assert chunk, f"the server closed the connection after {len(out)} answers"
+        data += chunk
+    return out
+
+
+def test_served_emulator_keeps_connections_alive_whatever_a_request_body_holds() -> None:
+    import socket
+
+    from flexctl.emulator.serve import serve_background
+
+    app = create_app()
+    with serve_background(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        form = b"grant_type=client_credentials&client_id=emulator&client_secret=emulator"
+        unread = b'{"name": "never read: the route does not exist"}'
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            # A token request, a POST whose body no route reads, then a read: one connection.
+            sock.sendall(b"POST /oauth/token HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\n"
+                         b"Content-Length: %d\r\n\r\n%s" % (len(form), form))
+            (token_answer,) = _answers(sock, 1)
+            token = json.loads(token_answer.partition(b"\r\n\r\n")[2])["access_token"]
+            auth = f"Authorization: Bearer {token}\r\n".encode()
+            sock.sendall(b"POST /nowhere HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+                         % (len(unread), unread)
+                         + b"GET " + ORG.encode() + b"/companies HTTP/1.1\r\nHost: x\r\n"
+                         + auth + b"\r\n")
+            missing, companies = _answers(sock, 2)
+        assert token_answer.startswith(b"HTTP/1.1 200")
+        assert missing.startswith(b"HTTP/1.1 404")
+        assert companies.startswith(b"HTTP/1.1 200")
+        assert b"connection: close" not in companies.lower()
+        # A chunked body is left to werkzeug's runner, which closes the connection.
+        with socket.create_connection((host, int(port)), timeout=10) as sock:
+            sock.sendall(b"POST /nowhere HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                         b"\r\n2\r\n{}\r\n0\r\n\r\n")
+            (closed,) = _answers(sock, 1)
+            assert b"connection: close" in closed.lower()
+            assert sock.recv(10) == b""

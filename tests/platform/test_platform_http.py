@@ -490,3 +490,15 @@ def test_a_bad_timeout_setting_is_a_usage_error(name: str, raw: str) -> None:
 def test_an_explicit_total_deadline_and_budget() -> None:
     timeouts = Timeouts(connect=1, read=5, total=20, budget=50)
     assert (timeouts.deadline, timeouts.retry_budget) == (20, 50)
+
+
+def test_flexctl_does_not_pay_for_the_httpx_command_line_tool() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, flexctl.session, httpx; "
+            "print(sorted(m for m in ('rich', 'pygments') if m in sys.modules), "
+            "callable(httpx.main))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["[]", "True"]

@@ -1,8 +1,10 @@
-"""The JSON decoder's limits: every malformed body is a `MalformedJson` saying why."""
+"""The JSON decoder's limits (every malformed body is a `MalformedJson` saying why), and the
+encoder's fast path: always the exact recursive encoder's text."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -10,7 +12,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flexctl.platform.jsonwire import MAX_BODY_BYTES, MAX_DEPTH, MalformedJson, decode_json
+from flexctl.platform import jsonwire
+from flexctl.platform.jsonwire import (
+    MAX_BODY_BYTES,
+    MAX_DEPTH,
+    MalformedJson,
+    decode_json,
+    encode_document,
+    encode_json,
+)
 
 
 @pytest.mark.parametrize(("body", "reason", "not_json"), [
@@ -75,3 +85,61 @@ def test_any_body_is_a_value_or_malformed_json(body: bytes) -> None:
         assert str(exc)  # says why
     else:
         assert value is None or isinstance(value, dict | list | str | int | Decimal | bool)
+
+
+# --- encoding ------------------------------------------------------------------------------------
+
+MARKER_LIKE = ["\x00D1.5\x00", "\x00D12\x00", "a\x00D1\x00", "\x00D", "\x00", "\\u0000D1\\u0000",
+               '"\x00D1\x00"', "x\x00D-3\x00y"]
+
+
+def _slow(value: Any) -> bytes:
+    return jsonwire._encode(value).encode("utf-8")
+
+
+@pytest.mark.parametrize("text", MARKER_LIKE)
+def test_a_string_that_looks_like_a_marked_decimal_stays_a_string(text: str) -> None:
+    for value in ({"name": text}, {"name": text, "price": Decimal("2.50")},
+                  [Decimal("1"), text, Decimal("-0.10")], {text: Decimal("3")}):
+        assert encode_json(value) == _slow(value)
+        assert encode_document(value) == _slow(value).decode()
+        assert decode_json(encode_json(value)) == value
+
+
+def test_decimals_are_exact_numbers_and_floats_are_refused() -> None:
+    value = {"a": [Decimal("230.00"), Decimal("1E+3"), Decimal("-0"), Decimal("1E-7")],
+             "b": {"c": Decimal("12345678901234567890.123456789")}, "d": "2026-01-01T00:00:00.000Z",
+             "e": "é\u2028", "f": True, "g": None, "h": 3}
+    assert encode_json(value) == _slow(value)
+    assert encode_json(value).startswith(b'{"a":[230.00,1000,-0,0.0000001]')
+    for bad in ({"price": 0.1}, [1e16], {"x": [1.0]}, [float("inf")]):
+        with pytest.raises(TypeError):
+            encode_json(bad)
+    with pytest.raises(ValueError):
+        encode_json({"price": Decimal("NaN")})
+
+
+def test_what_the_c_encoder_leaves_goes_the_exact_way() -> None:
+    class Amount(Decimal):
+        pass
+
+    value = {"when": date(2026, 1, 2), "items": (Amount("1.10"), "x"), "n": Decimal("5")}
+    assert encode_json(value) == b'{"when":"2026-01-02","items":[1.10,"x"],"n":5}'
+    assert encode_document(value) == encode_json(value).decode()
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(alphabet=st.sampled_from("a\x00D1.-\\\"u0"))
+    | st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(alphabet=st.sampled_from("k\x00D1"), max_size=4), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_fast_encoder_writes_what_the_exact_one_writes(value: Any) -> None:
+    assert encode_json(value) == _slow(value)
+    assert encode_document(value) == _slow(value).decode()
+    assert json.loads(encode_document(value), parse_float=Decimal) == value

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import sqlite3
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from email.utils import formatdate
@@ -67,6 +68,26 @@ def test_a_corrupt_or_foreign_cache_is_dropped_and_started_again(tmp_path: Path)
     cache.replace("fees", (), [{"_id": "a"}], started=T0)
     assert cache.entry("fees", ()) is not None
     cache.close()
+
+
+def test_many_documents_come_back_exactly_and_a_damaged_row_drops_the_cache(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "c.sqlite"
+    cache = SnapshotCache(path, clock=lambda: T0)
+    docs = [{"_id": f"{n:05d}", "price": Decimal(f"{n}.50"), "name": f"fee {n}", "tags": [n, "x"]}
+            for n in range(2500)]  # several load batches
+    cache.replace("fees", ("price",), docs, started=T0)
+    entry = cache.entry("fees", ("price",))
+    assert entry is not None and entry.docs == {d["_id"]: d for d in docs}
+    assert all(type(d["price"]) is Decimal for d in entry.docs.values())
+    cache.close()
+    with sqlite3.connect(path) as conn:  # one row now holds two values
+        conn.execute("UPDATE docs SET doc = '1,2' WHERE id = '01234'")
+    conn.close()
+    cache = SnapshotCache(path, clock=lambda: T0)
+    assert cache.entry("fees", ("price",)) is None
+    assert not path.exists()
 
 
 class Fake:
