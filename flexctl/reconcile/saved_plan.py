@@ -24,8 +24,6 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft202012Validator
-
 from flexctl.errors import PlanError
 from flexctl.fileio import write_atomic
 from flexctl.kinds import get as get_kind
@@ -39,7 +37,7 @@ FILE_KIND = "flexctl-plan"
 APPLIED_PLANS = "applied-plans"  # one line per applied plan file: "<plan id> <time> <org>"
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 # What apply reads from a plan file; anything else in it is informative only.
-_SHAPE = Draft202012Validator({
+_SHAPE: dict[str, Any] = {
     "type": "object",
     "required": ["plan_id", "config_path", "config_digest", "target", "binding", "objects",
                  "changes", "summary"],
@@ -68,7 +66,7 @@ _SHAPE = Draft202012Validator({
         "kinds": {"oneOf": [_STRINGS, {"type": "null"}]},
         "warnings": _STRINGS,
     },
-})
+}
 _CHANGE_KEYS = ("address", "kind", "action", "reason", "changed_paths", "before", "after",
                 "instructions")
 
@@ -214,7 +212,9 @@ def load_planfile(path: str | Path) -> SavedPlan:
             f"{path} has plan format {version or 'unknown'}, this flexctl reads "
             f"{FORMAT_VERSION}; make a new plan with `flexctl plan -o`"
         )
-    problem = next(iter(_SHAPE.iter_errors(document)), None)
+    from jsonschema import Draft202012Validator  # only apply PLANFILE reads a plan file
+
+    problem = next(iter(Draft202012Validator(_SHAPE).iter_errors(document)), None)
     if problem is not None:
         where = ".".join(str(p) for p in problem.absolute_path) or "the document"
         raise PlanError(f"{path} is an incomplete or edited plan file ({where}: {problem.message});"
