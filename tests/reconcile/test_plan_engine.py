@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from decimal import Decimal
 
@@ -15,7 +16,6 @@ from flexctl.reconcile.plan import (
     canonical_json,
     live_digest,
     object_digest,
-    sha256,
 )
 from tests.reconcile.reconcile_fakes import (
     KINDS,
@@ -149,10 +149,15 @@ def test_object_digest_changes_with_fields_and_modified_at() -> None:
 def test_live_digest_is_the_digest_of_its_sorted_records() -> None:
     _, snapshot = rich_plan_inputs()
     records = sorted(
-        (o.address, o.id or "", o.meta.get("modifiedAt") or canonical_json(o.fields))
+        "\0".join((o.address, o.id or "", o.meta.get("modifiedAt") or canonical_json(o.fields)))
         for objs in snapshot.objects.values() for o in objs
     )
-    assert live_digest(snapshot.objects) == sha256(records)
+    text = "\n".join(records).encode()
+    assert live_digest(snapshot.objects) == "sha256:" + hashlib.sha256(text).hexdigest()
+    changed = {k: list(v) for k, v in snapshot.objects.items()}
+    first = next(k for k, v in changed.items() if v)
+    changed[first] = changed[first][1:]  # one object fewer: another digest
+    assert live_digest(changed) != live_digest(snapshot.objects)
 
 
 def test_exit_codes() -> None:
