@@ -104,9 +104,9 @@ def read_snapshot(
 
     refs = RefMap()
     objects: dict[str, list[Obj]] = {}
-    for kind in readable:
-        raw = fetched.pop(kind.name)  # dropped as soon as it is normalized
-        objects[kind.name] = normalize_kind(kind, raw, desired.get(kind.name, ()), refs, currency)
+    for kind in readable:  # each kind's documents are dropped as soon as they are normalized
+        objects[kind.name] = normalize_kind(kind, fetched.pop(kind.name),
+                                            desired.get(kind.name, ()), refs, currency)
     account = fetched.get(ACCOUNT_PATH)
     return Snapshot(
         target={**(target or {}), "profile": profile.value},
@@ -146,6 +146,7 @@ def normalize_kind(
 ) -> list[Obj]:
     """Live documents of one kind, normalized and aligned with the desired objects."""
     live = [_normalized(kind, doc, refs, currency) for doc in docs]
+    del docs  # the caller's documents, once normalized, are not needed here any more
     if kind.singleton:
         return live
     wanted = list(desired)
