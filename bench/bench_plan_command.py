@@ -102,6 +102,19 @@ def _change_live(url: str, share: float) -> int:
         return change_live(client, share)
 
 
+def figure(label: str, value: float, unit: str, floor: float, target: float | None) -> bool:
+    """Print one figure with its ratio to the floor and, if it has one, its target; whether
+    the target is met (True without one)."""
+    width = 6 if unit == "s" else 4
+    shown = f"{value:{width}.2f} {unit} " if unit == "s" else f"{value:{width + 2}.0f} {unit}"
+    line = f"  {label} {shown} ({value / floor:.1f}x the floor)"
+    met = target is None or value < target
+    if target is not None:
+        line += f"; target under {target} {unit}: {'met' if met else 'NOT met'}"
+    print(line)
+    return met
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = org_parser(__doc__ or "")
     parser.add_argument("--scales", default="1,2", help="comma-separated multiples of 1x")
@@ -142,29 +155,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{scale}x: plan exited {code}, then {inc_code} (expected 2: changes present)")
             return 1
         print(f"{scale}x: {megabytes:.1f} MB of YAML, {edited} objects changed, {reads} reads")
-        line = f"  CPU      {cpu:6.2f} s  ({cpu / floor_cpu:.1f}x the floor)"
-        if scale == 1:
-            met = cpu < CPU_TARGET_1X
-            line += f"; target under {CPU_TARGET_1X} s: {'met' if met else 'NOT met'}"
-            ok = ok and met
-        print(line)
-        line = f"  peak RSS {peak:6.0f} MB ({peak / floor_mb:.1f}x the floor)"
-        if scale == 2:
-            met = peak < MEMORY_TARGET_2X_MB
-            line += f"; target under {MEMORY_TARGET_2X_MB} MB: {'met' if met else 'NOT met'}"
-            ok = ok and met
-        print(line)
+        ok = figure("CPU     ", cpu, "s", floor_cpu, CPU_TARGET_1X if scale == 1 else None) and ok
+        ok = figure("peak RSS", peak, "MB", floor_mb,
+                    MEMORY_TARGET_2X_MB if scale == 2 else None) and ok
         print(f"  wall     {wall:6.2f} s")
         print(f"  incremental plan after {live} objects changed on the emulator: "
               f"{inc_reads} reads")
-        line = f"  CPU      {inc_cpu:6.2f} s  ({inc_cpu / floor_cpu:.1f}x the floor)"
-        if scale == 1:
-            met = inc_cpu < INCREMENTAL_CPU_TARGET_1X
-            line += (f"; target under {INCREMENTAL_CPU_TARGET_1X} s: "
-                     f"{'met' if met else 'NOT met'}")
-            ok = ok and met
-        print(line)
-        print(f"  peak RSS {inc_peak:6.0f} MB ({inc_peak / floor_mb:.1f}x the floor)")
+        ok = figure("CPU     ", inc_cpu, "s", floor_cpu,
+                    INCREMENTAL_CPU_TARGET_1X if scale == 1 else None) and ok
+        figure("peak RSS", inc_peak, "MB", floor_mb, None)
         print(f"  wall     {inc_wall:6.2f} s  (emulator CPU {emulator.cpu:.2f} s for both runs "
               "and the changes, its own process)")
     return 0 if ok else 1
