@@ -93,7 +93,8 @@ def seed(app: Any, org: str, config: ConfigBase) -> dict[str, int]:
     """Store the config's objects in the emulator directly (no HTTP), as the API would."""
     secrets = SecretResolver(environ={})
     desired = desired_state(SimpleNamespace(config=config), secrets)
-    refs, counts, serial = RefMap(), {}, 0x6000000000000000000000
+    refs, serial = RefMap(), 0x6000000000000000000000
+    counts: dict[str, int] = {}
     app.store.ensure_org(org)
     with app.store.transaction():
         for kind in registry():
@@ -166,14 +167,14 @@ def main(argv: list[str] | None = None) -> int:
         requests = client.stats.reads - reads_before
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-    sizes = {name: len(snap.objects.get(name, ())) for name in snap.kinds_read}
+    sizes = {name: len(objs) for name, objs in snap.objects.items()}  # every kind read
     minimum = sum(max(1, math.ceil(n / 50)) for n in sizes.values())
     unmanaged = sum(1 for objs in snap.objects.values() for _ in objs) - sum(counts.values())
     print(f"objects seeded     {sum(counts.values()):>8}  {counts}")
     print(f"objects read       {sum(sizes.values()):>8}  ({unmanaged} live objects the config "
           "does not declare, e.g. built-in revenue accounts)")
     print(f"requests           {requests:>8}  (minimum {minimum} + "
-          f"{requests - minimum}: invoices list and account status)")
+          f"{requests - minimum}: the account status)")
     print(f"wall seconds       {wall:>8.2f}")
     print(f"flexctl CPU s      {cpu - app.cpu:>8.2f}  (emulator CPU {app.cpu:.2f} s excluded)")
     print(f"peak RSS MB        {peak:>8.0f}  (before the snapshot {rss_before:.0f} MB; whole "
