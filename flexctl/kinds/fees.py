@@ -88,8 +88,7 @@ class Fees(OwnedKind):
         return ("payment", "planType")
 
     def identity(self, fields: Mapping[str, Any]) -> tuple[Any, ...]:
-        # An owned item's (plan, date), then the name (a hot path of matching: spelled out).
-        return (fields.get("plan"), fields.get(self.date_field), fields.get("name_key", ""))
+        return (*super().identity(fields), fields.get("name_key", ""))
 
     def identity_meta(self, item: Any, plan: Any) -> dict[str, Any]:
         return {"name_key": name_key(item.name, plan.name if plan is not None else None)}
