@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from flexctl.errors import ApiError
+from flexctl.kinds import get as get_kind
 from flexctl.kinds import registry
 from flexctl.kinds._owned import OWNER_FIELD, also_billed_to, split_owner
 from flexctl.kinds.base import Kind, Obj
@@ -106,7 +107,7 @@ class InvoiceHistory:
         they bill in `objects`; True when an object was newly marked (plan again)."""
         marked = False
         for kind_name, customers in history_needs(changes, objects).items():
-            kind = next(k for k in registry() if k.name == kind_name)
+            kind = get_kind(kind_name)
             todo = {owner: ids for owner, ids in customers.items()
                     if (kind_name, owner) not in self.complete and not ids <= self.found}
             if todo:
