@@ -242,19 +242,15 @@ def _failed(exc: Exception, debug: bool) -> int:
         click.echo(str(exc), err=True)
         return exc.exit_code
     if debug:
-        _print_traceback()
+        import traceback  # only with --debug, after an error
+
+        traceback.print_exc()
     if isinstance(exc, FlexctlError):
         click.echo(f"Error: {exc}", err=True)
         return exc.exit_code
     # a bug: still one line unless --debug
     click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
     return 1
-
-
-def _print_traceback() -> None:
-    import traceback  # only with --debug, after an error
-
-    traceback.print_exc()
 
 
 def entry() -> NoReturn:
