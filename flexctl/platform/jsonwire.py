@@ -95,6 +95,7 @@ class _Unusual(Exception):
 # A float, as the C encoder writes it (its repr: "0.1", "1e+16"), once strings are blanked:
 # a digit followed by "." or "e" (a Decimal is still a marked string at that point).
 _FLOAT = re.compile(r"[0-9][.eE]")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
 def _encode(value: Any) -> str:
@@ -150,14 +151,16 @@ def decode_json(content: bytes) -> Any:
         raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
 
 
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEPS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
 
 
 def _depth(text: str) -> int:
     """How deep the brackets outside strings nest: never less than the parser would recurse."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    # Escapes go first, a run of backslashes pairing from its left as the parser reads them;
+    # then every quote left opens or closes a string, and every other piece is outside one.
+    bare = text.replace("\\\\", "").replace('\\"', "")
+    brackets = _NOT_BRACKET.sub("", "".join(bare.split('"')[0::2]))
     if not brackets:
         return 0
     # +1 per opening, -1 per closing bracket; the deepest running total, all in C.

@@ -54,6 +54,49 @@ def test_depth_is_counted_outside_strings_only() -> None:
     assert decode_json(b'["a\\"[[[", "\\\\", [[]]]') == ['a"[[[', "\\", [[]]]
 
 
+def _depth_by_scanning(text: str) -> int:
+    """The nesting a character-by-character reader sees outside strings (the reference), up to
+    a backslash outside a string, where a JSON parser stops."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char == "\\":
+            break
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+@settings(max_examples=300)
+@given(st.recursive(st.text(alphabet='ab"\\[]{}', max_size=6),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(alphabet='k"\\[{', max_size=4), inner,
+                                      max_size=3),
+                    max_leaves=12).map(json.dumps))
+def test_depth_of_json_is_what_a_reader_scanning_every_character_sees(text: str) -> None:
+    assert jsonwire._depth(text) == _depth_by_scanning(text)
+
+
+@settings(max_examples=300)
+@given(st.text(alphabet='[]{}"\\ab:,', max_size=60))
+def test_depth_of_any_text_is_never_less_than_a_scanning_reader_sees(text: str) -> None:
+    # Not JSON: the parser refuses it, at the latest where a backslash stands outside a string;
+    # up to there the count may only err upwards.
+    assert max(jsonwire._depth(text), 0) >= _depth_by_scanning(text)
+
+
 def test_numbers_within_the_limits_are_exact() -> None:
     body = b'{"big": 1234567890123456789012345678901234567890, "fine": 0.1, "e": 1.5e39}'
     assert decode_json(body) == {"big": 1234567890123456789012345678901234567890,
