@@ -256,11 +256,39 @@ def _failed(exc: Exception, debug: bool) -> int:
 def entry() -> NoReturn:
     """The `flexctl` program: run, then exit with the code. Once the code is known, a Ctrl-C
     while the interpreter winds down (threads still waiting on the network are joined) exits
-    at once with 130, instead of a traceback and death by SIGINT."""
+    at once with 130, instead of a traceback and death by SIGINT.
+
+    With no other thread left, the process ends at once once its output is flushed and its
+    exit handlers have run, without freeing the configuration, snapshot and plan one object at
+    a time (`flexctl.gcpause.keep_until_exit`): a second's work at 1x, for nothing."""
+    from flexctl.gcpause import hold_until_exit
+
+    hold_until_exit()
     code = main()
     import signal
     import threading
 
+    if threading.active_count() == 1:
+        _end_now(code)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, lambda signum, frame: os._exit(130))
     sys.exit(code)
+
+
+def _end_now(code: int) -> None:
+    """End the process with `code` as the interpreter would, minus freeing every object;
+    return (and let the interpreter end it) if the output cannot be flushed."""
+    import atexit
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe: the interpreter's own exit reports it
+        return
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()  # what the exit handlers wrote
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)

@@ -29,7 +29,7 @@ from flexctl.errors import (
 )
 from flexctl.export.build import Export, build_export
 from flexctl.export.currency import configured_currency, live_currency
-from flexctl.gcpause import gc_paused
+from flexctl.gcpause import gc_paused, keep_until_exit
 from flexctl.kinds import registry, with_references
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, Obj, Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
@@ -168,7 +168,9 @@ def make_plan(
                                            snapshot.objects.get(kind.name, ()))],
     )
     chosen = list(kinds) if kinds is not None else None
-    return PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
+    run = PlanRun(plan=plan, desired=desired, snapshot=snapshot, secrets=secrets, kinds=chosen)
+    keep_until_exit(run)  # the program ends without freeing it object by object
+    return run
 
 
 class Session:

@@ -1,11 +1,14 @@
-"""The entry point: exit codes for interrupts and option placement."""
+"""The entry point: exit codes for interrupts and option placement, and how the program ends."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from flexctl import gcpause
 from flexctl.cli import main
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "harbor-works"
@@ -31,3 +34,36 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
     test_command = blocks[2].split("\n", 1)[0]
     ci_lines = (root / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
     assert "pytest" in test_command and ci_lines[-1] == test_command
+
+
+def _program(code: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`code` then the `flexctl` program (`cli.entry`) with `args`, as its own process."""
+    script = f"{code}\nimport sys\nsys.argv = ['flexctl', *{list(args)!r}]\n" \
+             "from flexctl.cli import entry\nentry()\n"
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False, timeout=120)
+
+
+def test_the_program_ends_with_its_output_flushed_and_exit_handlers_run() -> None:
+    # The program ends without freeing what it kept: everything written must still arrive,
+    # exit handlers still run (after the output), and the exit code is the command's.
+    bye = "import atexit\natexit.register(lambda: print('exit handler ran'))"
+    done = _program(bye, "validate", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("Valid: ") and done.stdout.endswith("exit handler ran\n")
+    refused = _program(bye, "validate", str(EXAMPLE / "no-such-dir"))
+    assert refused.returncode != 0 and refused.stderr and "exit handler ran" in refused.stdout
+
+
+def test_the_program_keeps_its_large_objects_until_it_exits() -> None:
+    # A plan's objects are kept (not freed one by one as the command returns), and only in
+    # the program: a library caller's are freed as usual.
+    probe = (
+        "import flexctl.gcpause as g, atexit, os\n"
+        "atexit.register(lambda: os.write(1, f'kept {len(g._kept or [])}\\n'.encode()))"
+    )
+    done = _program(probe, "plan", str(EXAMPLE))
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.rsplit("kept ", 1)[1]) >= 2  # the loaded config and the plan run
+    assert main(["validate", str(EXAMPLE)]) == 0
+    assert gcpause._kept is None

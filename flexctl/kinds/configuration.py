@@ -27,7 +27,7 @@ from flexctl.config.loader import PositionIndex, dotted, load_tree
 from flexctl.config.rules import Broken, Checker, KeyPath
 from flexctl.config.types import ConfigBase, PolicyBase, is_slug
 from flexctl.errors import ConfigError, ConfigIssue
-from flexctl.gcpause import gc_paused
+from flexctl.gcpause import gc_paused, keep_until_exit
 from flexctl.kinds import registry, repricing
 from flexctl.kinds.base import Kind
 
@@ -102,7 +102,9 @@ class LoadedConfig:
 def load_config(path: str | Path) -> LoadedConfig:
     """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem."""
     with gc_paused():
-        return _load(Path(path))
+        loaded = _load(Path(path))
+    keep_until_exit(loaded)  # the program ends without freeing it object by object
+    return loaded
 
 
 def _load(source: Path) -> LoadedConfig:
