@@ -57,16 +57,16 @@ def installed(into: Path) -> Path:
     script.write_text(SCRIPT.format(python=python))
     script.chmod(0o755)
     found = subprocess.run([str(python), "-c", "import flexctl; print(flexctl.__file__)"],
-                           check=True, capture_output=True, text=True).stdout.strip()
+                           check=True, capture_output=True, text=True, cwd=into).stdout.strip()
     if not found.startswith(str(site)):  # the copy, not the checkout's editable install
         raise SystemExit(f"flexctl was imported from {found}, not from {site}")
     return into / "bin"
 
 
-def wall(command: list[str], env: dict[str, str]) -> float:
+def wall(command: list[str], env: dict[str, str], cwd: Path) -> float:
     began = time.perf_counter()
     done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL, check=False)
+                          stderr=subprocess.DEVNULL, check=False, cwd=cwd)
     elapsed = time.perf_counter() - began
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}")
@@ -89,11 +89,11 @@ def main(argv: list[str] | None = None) -> int:
                                                        str(EXAMPLE)],
         }
         for command in commands.values():  # warm the page cache and the bytecode
-            wall(command, env)
+            wall(command, env, Path(tmp))
         times: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(args.runs):
             for name, command in commands.items():
-                times[name].append(wall(command, env))
+                times[name].append(wall(command, env, Path(tmp)))
     floor = statistics.median(times["python -c pass (floor)"])
     ok = True
     print(f"wall seconds over {args.runs} runs each, alternating (flexctl installed as a "
