@@ -198,7 +198,7 @@ def render_text(
         line = summary_line(plan, drift=drift)
         out += ["", click.style(line, bold=True) if color else line]
         if plan.money is not None:
-            out += ["", *money_text(plan.money)]
+            out += ["", *money_text(plan.money, plan.summary["blocked"])]
     return "\n".join(out) + "\n"
 
 
@@ -222,7 +222,8 @@ def render_markdown(
     out += [f"**{summary_line(plan, drift=drift)}**", ""]
     money: list[str] = []
     if plan.money is not None:  # money first: it is what a reviewer approves
-        money = [*money_markdown(plan.money, plan.changes, SYMBOLS), "#### Changes", ""]
+        money = [*money_markdown(plan.money, plan.changes, SYMBOLS, plan.summary["blocked"]),
+                 "#### Changes", ""]
     out += money
     out += ["| " + " | ".join(ACTIONS) + " | unmanaged |",
             "|" + " ---: |" * (len(ACTIONS) + 1),

@@ -28,6 +28,14 @@ class ChangeView(Protocol):
     def money(self) -> MoneyEffect | None: ...
 
 
+def blocked_note(blocked: int) -> str:
+    """What the figures leave out when changes are blocked: they count the changes apply would
+    make, and apply makes none while one is blocked."""
+    if blocked == 1:
+        return "1 blocked change: apply makes none of these changes until it is resolved"
+    return f"{blocked} blocked changes: apply makes none of these changes until they are resolved"
+
+
 def figures(effect: MoneyEffect, digits: int, currency: str) -> list[str]:
     """The amounts of one change, in words: "monthly 45.00 -> 275.00 EUR", "one-off +0.53 EUR"."""
     def text(amount: Decimal | None, signed: bool = False) -> str:
@@ -62,8 +70,9 @@ def money_line(effect: MoneyEffect | None, digits: int, currency: str) -> str | 
 # --- text ---------------------------------------------------------------------------------------
 
 
-def money_text(money: MoneySummary) -> list[str]:
-    """The short `Money` block printed after the summary line."""
+def money_text(money: MoneySummary, blocked: int = 0) -> list[str]:
+    """The short `Money` block printed after the summary line; `blocked`: how many of the
+    plan's changes are blocked (not counted)."""
     a = money.amount
     rows = [
         ("monthly run-rate", f"{a(money.recurring_before)} -> {a(money.recurring_after)} "
@@ -77,6 +86,8 @@ def money_text(money: MoneySummary) -> list[str]:
     rows.append(("customers", f"{len(money.customers)} affected"))
     if money.moves_money_now:
         rows.append(("moves money now", ", ".join(money.moves_money_now)))
+    if blocked:
+        rows.append(("not counted", blocked_note(blocked)))
     out = [f"Money ({money.currency}, run-rate of memberships active on {money.as_of}):"]
     out += [f"  {label:<17} {value}" for label, value in rows]
     shown = money.customers[:TEXT_CUSTOMERS]
@@ -106,10 +117,11 @@ def _customer_figures(money: MoneySummary, c: CustomerMoney) -> str:
 
 
 def money_markdown(
-    money: MoneySummary, changes: Iterable[ChangeView], symbols: Mapping[str, str]
+    money: MoneySummary, changes: Iterable[ChangeView], symbols: Mapping[str, str],
+    blocked: int = 0,
 ) -> list[str]:
     """The comment's money section: a summary table, then the customers with the largest
-    changes, each followed by its changes."""
+    changes, each followed by its changes; `blocked` as for `money_text`."""
     a = money.amount
     out = [f"#### Money ({money.currency}, as of {money.as_of})", "",
            "| | before | after | change |", "| --- | ---: | ---: | ---: |",
@@ -122,6 +134,8 @@ def money_markdown(
     if money.retroactive:
         out.append(f"| **{RETRO}** (next bill run) | | | {a(money.retroactive, True)} |")
     out += [f"| customers affected | | | {len(money.customers)} |", ""]
+    if blocked:
+        out += [f"**Not counted:** {blocked_note(blocked)}.", ""]
     if money.moves_money_now:
         out += [f"**{MOVES}:** " + ", ".join(f"`{x}`" for x in money.moves_money_now), ""]
     if money.cohorts:

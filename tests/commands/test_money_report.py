@@ -134,3 +134,10 @@ def test_a_report_that_cannot_be_written_is_a_clear_error(
     result = sandbox.run("plan", "--report", str(tmp_path / "no" / "report.html"))
     assert result.code == 1
     assert "Error: cannot write the report" in result.err and "Traceback" not in result.err
+
+
+def test_the_report_says_blocked_changes_are_not_counted(report: Path) -> None:
+    # The scenario has one blocked change: the totals count the others, and apply makes none.
+    page = report.read_text(encoding="utf-8")
+    assert re.search(r'<p id="blocked"><span class="flag">Not counted</span> 1 blocked change: '
+                     r"apply makes none of these changes until it is resolved\.</p>", page)
