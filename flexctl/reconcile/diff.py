@@ -164,16 +164,28 @@ def _overlapping(
 
 
 def _outcome(
-    change: Change, wanted: Mapping[str, Obj], found: Mapping[str, Obj]
+    change: Change, wanted: Mapping[str, Obj], found: Mapping[str, Obj],
+    action: str | None = None,
 ) -> tuple[Obj | None, Obj | None]:
     """(before, after) of a change: the live object it changes (None for a create) and the
     object it leaves (the desired one for a create or replace, the live one with the change's
-    fields for an update; None for a delete)."""
-    before = found.get(change.replaces or change.address) if change.action != "create" else None
-    after = wanted.get(change.address) if change.action in ("create", "replace") else None
-    if change.action == "update" and before is not None:
+    fields for an update; None for a delete). `action`: the change's, unless given."""
+    action = action or change.action
+    before = found.get(change.replaces or change.address) if action != "create" else None
+    after = wanted.get(change.address) if action in ("create", "replace") else None
+    if action == "update" and before is not None:
         after = replace(before, fields={**before.fields, **change.after})
     return before, after
+
+
+def _intended(change: Change, wanted: Mapping[str, Obj], found: Mapping[str, Obj]) -> str:
+    """What a change would do were it not blocked (or made by hand): create, update, delete or
+    replace, from where its objects are."""
+    if change.replaces is not None:
+        return "replace"
+    if change.address not in found:
+        return "create"
+    return "update" if change.address in wanted else "delete"
 
 
 def _closed(
@@ -184,21 +196,26 @@ def _closed(
     source: str,
 ) -> list[Change]:
     """The changes with those that touch a closed billing period (up to and including `lock`,
-    from `source`) blocked, as each kind's `closed_reason` tells."""
+    from `source`) blocked, as each kind's `closed_reason` tells. A change already blocked for
+    another reason gets this one too: whoever lifts the first must know of the second."""
     kinds = {k.name: k for k in registry()}
     wanted = {o.address: o for objs in desired.values() for o in objs}
     found = {o.address: o for objs in live.values() for o in objs}
     out = []
     for change in changes:
         kind = kinds.get(change.kind)
-        if kind is None or change.action not in ("create", "update", "delete", "replace"):
+        action = (_intended(change, wanted, found) if change.action == "blocked"
+                  else change.action)
+        if kind is None or action not in ("create", "update", "delete", "replace"):
             out.append(change)
             continue
-        before, after = _outcome(change, wanted, found)
-        reason = kind.closed_reason(change.action, before, after, change.changed_paths, lock)
+        before, after = _outcome(change, wanted, found, action)
+        reason = kind.closed_reason(action, before, after, change.changed_paths, lock)
         if reason:
-            change = _blocked(change, f"inside the closed billing period (up to and including "
-                                      f"{lock}, {source}): {reason}")
+            closed = (f"inside the closed billing period (up to and including {lock}, "
+                      f"{source}): {reason}")
+            change = _blocked(change, f"{change.reason}; and {closed}"
+                              if change.action == "blocked" else closed)
         out.append(change)
     return out
 

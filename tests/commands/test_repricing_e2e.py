@@ -347,3 +347,17 @@ def test_raising_a_created_period_again_inside_its_notice_is_blocked(sandbox: Sa
     # A cut in price needs no notice.
     sandbox.edit("organization.yaml", "increase: 20%", "price: 260.00")
     assert sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *late).code == 2
+
+
+def test_a_change_that_breaks_the_notice_and_the_lock_date_gives_both_reasons(
+    sandbox: Sandbox,
+) -> None:
+    # Lifting the notice (a later date) must not be the first a reviewer hears of the lock.
+    reprice(sandbox)
+    lock(sandbox, "2027-02-05")
+    late = ("--as-of", "2027-01-10")
+    result = sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *late)
+    assert result.code == 3, result.out + result.err
+    assert ("campaign hot-desk-2027 needs 30 days' notice: 2027-02-01 is sooner than 30 days "
+            "after 2027-01-10; the earliest compliant date is 2027-02-09; and inside the closed "
+            "billing period (up to and including 2027-02-05, policy.lock_date): ") in result.out
