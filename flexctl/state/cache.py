@@ -35,8 +35,9 @@ log = logging.getLogger(__name__)
 CACHE_DIR_ENV = "FLEXCTL_CACHE_DIR"
 CACHE_MAX_AGE_ENV = "FLEXCTL_CACHE_MAX_AGE"
 DEFAULT_MAX_AGE = 24 * 3600.0
-# Bumped whenever what is stored changes meaning: an older file is read in full again.
-FORMAT = "1"
+# Bumped whenever what is stored changes meaning: an older file is emptied (and its
+# collections read in full again). 2: invoices (`payments`) are no longer stored.
+FORMAT = "2"
 _AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$")
 _AGE_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

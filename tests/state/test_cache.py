@@ -146,3 +146,22 @@ def test_a_platform_clock_before_the_last_read_means_a_full_read(tmp_path: Path)
     # The change set starts at the last read's start by the platform's Date, less the margin.
     assert asked == iso(T0 - 3600 - 1 - MARGIN)
     assert reader.incremental == {"fees"}
+
+
+def test_a_file_of_another_format_is_emptied_on_first_use(tmp_path: Path) -> None:
+    # Format 1 stored invoices (`payments`), which nothing reads any more: their rows go.
+    path = tmp_path / "c.sqlite"
+    cache = SnapshotCache(path, clock=lambda: T0)
+    cache.replace("payments", ("amount",), [{"_id": "i1", "amount": Decimal("10.00")}], T0)
+    cache.replace("fees", ("price",), [{"_id": "f1", "price": Decimal("1.00")}], T0)
+    cache.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '1' WHERE key = 'format'")
+    conn.close()
+    reopened = SnapshotCache(path, clock=lambda: T0)
+    assert reopened.entry("fees", ("price",)) is None
+    reopened.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT count(*) FROM docs").fetchone() == (0,)
+        assert conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == ("2",)
+    conn.close()
