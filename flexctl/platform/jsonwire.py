@@ -139,9 +139,14 @@ def decode_json(content: bytes) -> Any:
         raise MalformedJson(f"the body is not UTF-8 (byte {exc.start})", not_json=True) from None
     if not text.strip():
         return None
-    if _depth(text) > MAX_DEPTH:
+    outside = _outside_strings(text)
+    if _nesting(outside) > MAX_DEPTH:
         raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels")
     try:
+        if _UNUSUAL_NUMBER.search(outside) is None:
+            # The common case: no number with an exponent and none longer than the limits
+            # allow, so each is converted as is, without a check per number.
+            return json.loads(text, parse_float=Decimal, parse_constant=_constant)
         return json.loads(text, parse_float=_decimal, parse_int=_integer,
                           parse_constant=_constant)
     except json.JSONDecodeError as exc:
@@ -157,15 +162,30 @@ _STEPS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
 
 def _depth(text: str) -> int:
     """How deep the brackets outside strings nest: never less than the parser would recurse."""
+    return _nesting(_outside_strings(text))
+
+
+def _outside_strings(text: str) -> str:
+    """`text` without its strings, for a JSON parser that reads it up to the first backslash
+    outside a string (where it stops)."""
     # Escapes go first, a run of backslashes pairing from its left as the parser reads them;
     # then every quote left opens or closes a string, and every other piece is outside one.
     bare = text.replace("\\\\", "").replace('\\"', "")
-    brackets = _NOT_BRACKET.sub("", "".join(bare.split('"')[0::2]))
+    return "".join(bare.split('"')[0::2])
+
+
+def _nesting(outside: str) -> int:
+    brackets = _NOT_BRACKET.sub("", outside)
     if not brackets:
         return 0
     # +1 per opening, -1 per closing bracket; the deepest running total, all in C.
     steps = brackets.translate(_STEPS).encode("ascii")
     return int(max(accumulate(map(operator.sub, steps, repeat(1)))))
+
+
+# A number only `_decimal` and `_integer` may convert (they refuse those beyond the limits): one
+# with an exponent, or longer than MAX_DIGITS characters. Any other is within the limits.
+_UNUSUAL_NUMBER = re.compile(rf"[0-9][eE]|[0-9.]{{{MAX_DIGITS + 1}}}")
 
 
 def _too_many_digits(literal: str) -> MalformedJson:

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from flexctl.platform import jsonwire
@@ -95,6 +95,41 @@ def test_depth_of_any_text_is_never_less_than_a_scanning_reader_sees(text: str) 
     # Not JSON: the parser refuses it, at the latest where a backslash stands outside a string;
     # up to there the count may only err upwards.
     assert max(jsonwire._depth(text), 0) >= _depth_by_scanning(text)
+
+
+def _guarded(text: str) -> Any:
+    """What decoding gives when every number is checked (`_decimal`, `_integer`)."""
+    try:
+        return json.loads(text, parse_float=jsonwire._decimal, parse_int=jsonwire._integer,
+                          parse_constant=jsonwire._constant)
+    except MalformedJson as exc:
+        return ("refused", str(exc))
+
+
+def _typed(value: Any) -> Any:
+    return [(type(v).__name__, str(v)) for v in value] if isinstance(value, list) else value
+
+
+NUMBER = r"-?(0|[1-9][0-9]{0,45})(\.[0-9]{1,45})?([eE][+-]?[0-9]{1,3})?"
+
+
+@settings(max_examples=400)
+@given(st.lists(st.from_regex(NUMBER, fullmatch=True), min_size=1, max_size=4))
+@example(["9" * 40, "-" + "9" * 40, "0." + "1" * 39])  # at the limits: accepted either way
+@example(["9" * 41])
+@example(["0." + "0" * 40 + "1"])
+@example(["1" * 20 + "." + "1" * 21])
+@example(["0.1e-40", "1e41"])
+def test_numbers_decode_as_if_each_were_checked(numbers: list[str]) -> None:
+    # Most answers skip the per-number check (no exponent, no number longer than the limits):
+    # the values, their types and every refusal are the same as with it.
+    text = '{"s": "1e999", "n": [' + ", ".join(numbers) + "]}"
+    try:
+        decoded: Any = decode_json(text.encode())["n"]
+    except MalformedJson as exc:
+        decoded = ("refused", str(exc))
+    expected = _guarded(text)
+    assert _typed(decoded) == _typed(expected if isinstance(expected, tuple) else expected["n"])
 
 
 def test_numbers_within_the_limits_are_exact() -> None:
