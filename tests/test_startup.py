@@ -1,5 +1,5 @@
-"""Start-up: `flexctl --help` and `flexctl validate` import only what they use (the timing is
-measured by hand, see docs/performance.md; the imports are what a test can hold still)."""
+"""Start-up: `flexctl --help`, `flexctl validate` and `flexctl plan` import only what they use
+(the timing is measured by bench/bench_startup.py; the imports are what a test can hold still)."""
 
 from __future__ import annotations
 
@@ -47,6 +47,15 @@ def test_validate_loads_no_http_stack_and_no_template_engine() -> None:
     assert not modules & {"httpx", "jinja2", "werkzeug", "rich", "ruamel"}
     assert "flexctl.platform.client" not in modules
     assert not modules & {"logging", "traceback", "flexctl.config.schema"}
+
+
+def test_plan_loads_no_template_engine_and_no_emulator_unless_asked() -> None:
+    # Against an API (here one that refuses the connection) without --report: no jinja2 for
+    # the report, no werkzeug for the embedded sandbox.
+    code, modules = _imported("plan", str(EXAMPLE), "--api-url", "http://127.0.0.1:9/api/v2")
+    assert code != 0
+    assert "flexctl.commands.plan" in modules and "httpx" in modules
+    assert not modules & {"jinja2", "werkzeug", "flexctl.emulator", "flexctl.reconcile.report"}
 
 
 _PLUGINS_PROBE = """

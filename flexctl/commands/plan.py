@@ -26,7 +26,6 @@ from flexctl.commands.readprogress import ReadProgress
 from flexctl.errors import UsageError
 from flexctl.platform.target import TargetOptions
 from flexctl.reconcile.render import render_json, render_markdown, render_text
-from flexctl.reconcile.report import write_report
 from flexctl.reconcile.saved_check import check_data
 from flexctl.reconcile.saved_plan import is_planfile, planfile_data, write_planfile
 from flexctl.session import PlanRun, Session
@@ -128,6 +127,8 @@ def command(
     warn(run)
     click.echo(render(run, fmt, config_path=path), nl=False)
     if report is not None:
+        from flexctl.reconcile.report import write_report  # jinja2: only for a report
+
         write_report(report, run.plan)
         click.echo(f"Wrote the money report to {report}", err=True)
     if out is not None:
