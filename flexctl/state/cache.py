@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import re
 import sqlite3
 import threading
@@ -27,19 +26,17 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flexctl.errors import UsageError
+from flexctl.cachedir import CACHE_DIR_ENV, CACHE_MAX_AGE_ENV, DEFAULT_MAX_AGE, cache_dir, max_age
 from flexctl.platform.jsonwire import encode_document
 
 log = logging.getLogger(__name__)
 
-CACHE_DIR_ENV = "FLEXCTL_CACHE_DIR"
-CACHE_MAX_AGE_ENV = "FLEXCTL_CACHE_MAX_AGE"
-DEFAULT_MAX_AGE = 24 * 3600.0
+__all__ = ["CACHE_DIR_ENV", "CACHE_MAX_AGE_ENV", "DEFAULT_MAX_AGE", "Entry", "SnapshotCache",
+           "cache_dir", "cache_file", "max_age"]
+
 # Bumped whenever what is stored changes meaning: an older file is emptied (and its
 # collections read in full again). 2: invoices (`payments`) are no longer stored.
 FORMAT = "2"
-_AGE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|min|h|d)?\s*$")
-_AGE_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 _SCHEMA = """
@@ -50,27 +47,6 @@ CREATE TABLE IF NOT EXISTS docs (
     collection TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (collection, id)) WITHOUT ROWID;
 """
-
-
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """Where cache files live: `FLEXCTL_CACHE_DIR`, else the XDG cache directory's `flexctl`."""
-    env = os.environ if env is None else env
-    if env.get(CACHE_DIR_ENV):
-        return Path(env[CACHE_DIR_ENV]).expanduser()
-    base = env.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
-    return Path(base) / "flexctl"
-
-
-def max_age(env: Mapping[str, str] | None = None) -> float:
-    """`FLEXCTL_CACHE_MAX_AGE` in seconds ("24h", "90m", "3600", "2d"; 0: always read in full)."""
-    env = os.environ if env is None else env
-    text = env.get(CACHE_MAX_AGE_ENV)
-    if not text:
-        return DEFAULT_MAX_AGE
-    match = _AGE_RE.match(text.lower())
-    if not match:
-        raise UsageError(f"invalid {CACHE_MAX_AGE_ENV} {text!r}: expected e.g. 24h, 90m or 3600")
-    return float(match.group(1)) * _AGE_UNITS[match.group(2) or "s"]
 
 
 def cache_file(directory: Path, api_url: str, org: str) -> Path:
