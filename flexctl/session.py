@@ -208,13 +208,14 @@ class Session:
         root: Path | None = None,
         progress: Callable[[str, int, int | None], None] | None = None,
     ) -> Iterator[Session]:
-        """Load the configuration at `path` (None: no configuration), resolve the target from
+        """Load the configuration at `path` (None: no configuration; `--refresh` loads it anew
+        instead of from the loaded-configuration cache), resolve the target from
         flags, environment and configuration, and open the client; `read_only` asks only for
         read scopes. With `bound_to` (a saved plan's binding), a target that differs from it
         is refused before the client is opened: no credential goes anywhere else. Without a
         configuration, `org` and `root` stand for its organization and directory. `progress`
         is told of every page read (`FlexClient.on_page`)."""
-        loaded = load_config(path) if path is not None else None
+        loaded = load_config(path, refresh=options.refresh) if path is not None else None
         org = loaded.config.organization if loaded else org
         if bound_to is not None:
             requested = options.org or os.environ.get(ORG_ENV) or org

@@ -64,7 +64,7 @@ def _write_staged(export: Export, out: Path) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
         try:
-            load_config(staging)
+            load_config(staging, cache=False)  # checked once, then renamed: no entry to keep
         except ConfigError as exc:  # a bug in export: never leave an invalid config behind
             raise FlexctlError(f"the export does not validate (nothing written):\n{exc}") from None
         _move_into(staging, out)

@@ -15,7 +15,7 @@ import difflib
 import os
 import re
 import stat
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -133,21 +133,25 @@ def peek(path: FsPath, key: str) -> str | None:
 
 
 def load_tree(
-    path: FsPath, keyed_sections: Collection[str] = (), known: Collection[str] = ()
+    path: FsPath, keyed_sections: Collection[str] = (), known: Collection[str] = (),
+    contents: Mapping[FsPath, bytes] | None = None,
 ) -> SourceTree:
     """Read and merge a config file or directory; raise ConfigError listing every problem.
 
     A null section among `keyed_sections` (every entry commented out) merges as empty. In a
     directory, a file with none of the `known` top-level keys is another tool's (a
-    docker-compose.yml): an error that says to move it out, not a clash of its keys."""
-    files = _files_of(path)
+    docker-compose.yml): an error that says to move it out, not a clash of its keys.
+    `contents` holds files already read (`read_bytes`), taken instead of reading them again:
+    what was hashed is then exactly what was parsed."""
+    files = files_of(path)
+    contents = contents or {}
     names = [display_name(file) for file in files]
     issues: list[ConfigIssue] = []
     documents: list[Document] = []
     in_directory = path.is_dir()
     for file, file_name in zip(files, names, strict=True):
         try:
-            document = read_document(file)
+            document = read_document(file, contents.get(file))
             if in_directory and known:
                 _refuse_foreign(document, known)
         except YamlProblem as problem:
@@ -164,8 +168,8 @@ def load_tree(
     return _merge(files, names, documents, keyed_sections)
 
 
-def _files_of(path: FsPath) -> list[FsPath]:
-    """PATH itself, or the YAML files of the directory PATH."""
+def files_of(path: FsPath) -> list[FsPath]:
+    """PATH itself, or the YAML files of the directory PATH; ConfigError when there is none."""
     name = display_name(path)
     try:
         if path.is_dir():
@@ -238,9 +242,10 @@ def holds_configuration(directory: FsPath, known: Collection[str]) -> bool:
     return False
 
 
-def read_document(file: FsPath) -> Document:
-    """One YAML file whose top level is a mapping, with positions; `YamlProblem` otherwise."""
-    text = _read_text(file)
+def read_document(file: FsPath, raw: bytes | None = None) -> Document:
+    """One YAML file whose top level is a mapping, with positions; `YamlProblem` otherwise.
+    `raw`: the file's bytes, already read by `read_bytes`."""
+    text = _read_text(file, raw)
     if not text.strip():
         raise YamlProblem(1, 1, "the file is empty: expected a mapping such as 'version: 1'")
     document = compose(text)
@@ -254,11 +259,12 @@ def read_document(file: FsPath) -> Document:
     return document
 
 
-def _read_text(file: FsPath) -> str:
-    try:
-        raw = _read_bytes(file)
-    except OSError as exc:
-        raise YamlProblem(1, 1, f"cannot read the file: {exc.strerror or exc}") from None
+def _read_text(file: FsPath, raw: bytes | None = None) -> str:
+    if raw is None:
+        try:
+            raw = read_bytes(file)
+        except OSError as exc:
+            raise YamlProblem(1, 1, f"cannot read the file: {exc.strerror or exc}") from None
     nul = raw.find(b"\x00")
     if nul >= 0:
         raise YamlProblem(*offset_position(raw, nul), "binary content: this is not a YAML text")
@@ -283,8 +289,9 @@ def _read_text(file: FsPath) -> str:
     return text
 
 
-def _read_bytes(file: FsPath) -> bytes:
-    """The file's bytes, refusing what is not a regular file or is over the size limit."""
+def read_bytes(file: FsPath) -> bytes:
+    """The file's bytes, refusing (`YamlProblem`) what is not a regular file or is over the
+    size limit."""
     status = file.stat()  # before opening: opening a FIFO would wait for a writer
     if not stat.S_ISREG(status.st_mode):
         raise YamlProblem(1, 1, "cannot read: it is not a regular file")

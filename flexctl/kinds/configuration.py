@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -19,14 +19,16 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, create_model
+from pydantic import BaseModel, Field, create_model
 
-from flexctl.config import validation
+from flexctl.cachedir import max_age
+from flexctl.config import stored, validation
+from flexctl.config.composer import YamlProblem
 from flexctl.config.currency import CURRENCIES
-from flexctl.config.loader import PositionIndex, dotted, load_tree
+from flexctl.config.loader import PositionIndex, dotted, files_of, load_tree, read_bytes
 from flexctl.config.rules import Broken, Checker, KeyPath
 from flexctl.config.types import ConfigBase, PolicyBase, is_slug
-from flexctl.errors import ConfigError, ConfigIssue
+from flexctl.errors import ConfigError, ConfigIssue, UsageError
 from flexctl.gcpause import gc_paused, keep_until_exit
 from flexctl.kinds import registry, repricing
 from flexctl.kinds.base import Kind
@@ -99,18 +101,72 @@ class LoadedConfig:
         return self.index.issue(path, message)
 
 
-def load_config(path: str | Path) -> LoadedConfig:
-    """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem."""
+def load_config(path: str | Path, *, refresh: bool = False, cache: bool = True) -> LoadedConfig:
+    """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem.
+
+    A valid configuration is kept in the loaded-configuration cache (`flexctl.config.stored`)
+    and read back from it while none of its files, nor flexctl, changed. `refresh` loads it
+    anew (and stores it again), as `FLEXCTL_CACHE_MAX_AGE=0` does; `cache=False` neither reads
+    nor writes the cache (a configuration that is checked once, then thrown away)."""
     with gc_paused():
-        loaded = _load(Path(path))
+        source = Path(path)
+        loaded = _cached(source, refresh) if cache else _load(source)
     keep_until_exit(loaded)  # the program ends without freeing it object by object
     return loaded
 
 
-def _load(source: Path) -> LoadedConfig:
+def _cached(source: Path, refresh: bool) -> LoadedConfig:
+    kinds = [f"{type(k).__module__}.{type(k).__qualname__}" for k in registry()]
+    if not all(name.startswith("flexctl.") for name in kinds):
+        return _load(source)  # a kind from elsewhere (tests, extensions): its code is not hashed
+    try:
+        files = files_of(source)
+        contents = {file: read_bytes(file) for file in files}
+    except (ConfigError, YamlProblem, OSError):
+        return _load(source)  # which says what is wrong
+    key = stored.entry_key(source, files, contents, kinds)
+    entry = stored.entry_path(source)
+    model = config_model()
+    dynamic = _dynamic_classes(model)
+    if not refresh and not _reads_off():
+        found = stored.read(entry, key, dynamic)
+        if isinstance(found, tuple) and len(found) == 3 and isinstance(found[0], model):
+            config, digest_, warnings = found
+            stored.debug("%s read from %s", source, entry)
+            return LoadedConfig(config, files, _root(source), digest_, source,
+                                tuple(ConfigIssue(*issue) for issue in warnings))
+    loaded = _load(source, contents)
+    if loaded.files == files:  # else the directory changed while it was read: not stored
+        warnings = [(w.file, w.line, w.column, w.path, w.message, w.code)
+                    for w in loaded.warnings]
+        stored.write(entry, key, (loaded.config, loaded.digest, warnings), dynamic)
+    return loaded
+
+
+def _reads_off() -> bool:
+    """`FLEXCTL_CACHE_MAX_AGE=0`: no cache is read (an invalid value is the snapshot cache's
+    to report)."""
+    try:
+        return max_age() == 0
+    except UsageError:
+        return False
+
+
+def _dynamic_classes(model: type[ConfigBase]) -> dict[str, type[BaseModel]]:
+    """The classes `_model` makes, by the names the cache stores them under."""
+    policy = model.model_fields["policy"].annotation
+    assert isinstance(policy, type) and issubclass(policy, PolicyBase)
+    return {"Config": model, "Policy": policy}
+
+
+def _root(source: Path) -> Path:
+    return Path(os.path.abspath(source if source.is_dir() else source.parent))
+
+
+def _load(source: Path, contents: Mapping[Path, bytes] | None = None) -> LoadedConfig:
     kinds = registry()
     keyed = keyed_sections(kinds)
-    tree = load_tree(source, keyed, top_level_keys())
+    tree = load_tree(source, keyed, top_level_keys(), contents)
     validated = validation.validate(tree.data, tree.index, config_model(), keyed)
     issues = validated.issues
     config = validated.config
@@ -121,8 +177,7 @@ def _load(source: Path) -> LoadedConfig:
         warnings = checker.warnings
     if issues or not isinstance(config, ConfigBase):
         raise ConfigError(issues)
-    root = Path(os.path.abspath(source if source.is_dir() else source.parent))
-    return LoadedConfig(config, tree.files, root, digest(tree.data), source,
+    return LoadedConfig(config, tree.files, _root(source), digest(tree.data), source,
                         tuple(sorted(warnings)))
 
 

@@ -88,7 +88,8 @@ def write_config(root: Path) -> Path:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEXCTL_")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("FLEXCTL_") or k == "FLEXCTL_CACHE_DIR"}  # the test's cache
     env.pop("NO_COLOR", None)
     return {**env, "LITTLE_STRIPE_KEY": STRIPE_KEY, **extra}
 
