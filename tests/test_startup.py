@@ -22,7 +22,7 @@ print(json.dumps({"code": code, "modules": sorted(sys.modules)}), file=sys.stder
 
 def _imported(*args: str) -> tuple[int, set[str]]:
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith("FLEXCTL_") and k != "PYDANTIC_DISABLE_PLUGINS"
+           if (not k.startswith("FLEXCTL_") and k != "PYDANTIC_DISABLE_PLUGINS")
            or k == "FLEXCTL_CACHE_DIR"}  # the test's own cache, never the user's
     run = subprocess.run([sys.executable, "-c", _PROBE, *args], capture_output=True, text=True,
                          check=False, timeout=60, env=env)
