@@ -7,13 +7,14 @@ the path's hash and replaced at each write, so the cache does not grow as the fi
 (and at most `MAX_ENTRIES` paths are kept, the least recently written dropped first).
 
 An entry is used only when its key is exactly the one this run computes (`entry_key`): this
-flexctl's version and the hash of its own source files, the versions of Python, pydantic and
-pydantic-core, the kinds registered, the current directory (messages show paths relative to
-it), the path as given, and the path and sha256 of every file the loader reads (found again
-at each run: a file added or removed changes the key). Anything else (no entry, another key, a
-file that is not the user's own or is writable by others, a damaged or foreign file, any error
-while reading it) is a miss, logged at debug level: the configuration is then loaded as if
-there were no cache. Only valid configurations are stored: errors are always found again.
+flexctl's version and the hash of the source files that load a configuration, the versions of
+Python, pydantic and pydantic-core, the kinds registered, the current directory (messages show
+paths relative to it), the path as given, and the path and sha256 of every file the loader
+reads (found again at each run: a file added or removed changes the key). Anything else (no
+entry, another key, a file that is not the user's own or is writable by others, a damaged or
+foreign file, any error while reading it) is a miss, logged at debug level: the configuration
+is then loaded as if there were no cache. Only valid configurations are stored: errors are
+always found again.
 
 What is stored is what the configuration holds: names, amounts, dates, references to secrets
 (`{env: NAME}`, `{file: PATH}`), never a secret's value (flexctl reads those later, from the
@@ -67,13 +68,18 @@ _STALE_TEMPORARY = 3600.0  # a temporary file this old was left by a crashed run
 # --- the key ------------------------------------------------------------------------------------
 
 
+# What `load_config` runs: the layers contract (pyproject.toml) lets the configuration and the
+# kinds import only each other and the foundation modules at the package's top.
+_CODE = ("*.py", "config/**/*.py", "kinds/**/*.py")
+
+
 @functools.cache
 def code_fingerprint() -> str:
-    """sha256 of flexctl's own source files: any edit of the code is a miss (the version alone
-    does not change while flexctl is developed)."""
+    """sha256 of the source files of what loads a configuration: any edit of that code is a
+    miss (the version alone does not change while flexctl is developed)."""
     package = Path(__file__).resolve().parent.parent
     digest = sha256()
-    for file in sorted(package.rglob("*.py")):
+    for file in sorted({file for pattern in _CODE for file in package.glob(pattern)}):
         digest.update(f"{file.relative_to(package).as_posix()}\n".encode())
         digest.update(sha256(file.read_bytes()).digest())
     return digest.hexdigest()

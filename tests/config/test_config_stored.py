@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import pickle
+import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import date
@@ -390,3 +391,19 @@ def test_no_secret_is_ever_stored(tmp_path: Path, entries: Path,
     data = stored.entry_path(file).read_bytes()
     assert b"STORED_TEST_KEY" in data  # the reference, as written
     assert secret.encode() not in data
+
+
+def test_the_code_hashed_is_all_the_code_a_load_runs() -> None:
+    probe = (
+        "import sys, json\n"
+        "from flexctl.kinds.configuration import load_config\n"
+        f"load_config({str(EXAMPLES / 'harbor-works')!r}, cache=False)\n"
+        "print(json.dumps(sorted(m.__file__ for n, m in list(sys.modules.items())\n"
+        "      if n.startswith('flexctl') and getattr(m, '__file__', None))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          check=True, timeout=60)
+    package = Path(stored.__file__).resolve().parents[1]
+    hashed = {file for pattern in stored._CODE for file in package.glob(pattern)}
+    ran = {Path(file).resolve() for file in json.loads(done.stdout)}
+    assert ran and ran <= hashed
