@@ -8,13 +8,13 @@ the path's hash and replaced at each write, so the cache does not grow as the fi
 
 An entry is used only when its key is exactly the one this run computes (`entry_key`): this
 flexctl's version and the hash of the source files that load a configuration, the versions of
-Python, pydantic and pydantic-core, the kinds registered, the current directory (messages show
-paths relative to it), the path as given, and the path and sha256 of every file the loader
-reads (found again at each run: a file added or removed changes the key). Anything else (no
-entry, another key, a file that is not the user's own or is writable by others, a damaged or
-foreign file, any error while reading it) is a miss, logged at debug level: the configuration
-is then loaded as if there were no cache. Only valid configurations are stored: errors are
-always found again.
+Python, pydantic, pydantic-core and PyYAML (and whether it parses with libyaml), the kinds
+registered, the current directory (messages show paths relative to it), the path as given, and
+the path and sha256 of every file the loader reads (found again at each run: a file added or
+removed changes the key). Anything else (no entry, another key, a file that is not the user's
+own or is writable by others, a damaged or foreign file, any error while reading it) is a miss,
+logged at debug level: the configuration is then loaded as if there were no cache. Only valid
+configurations are stored: errors are always found again.
 
 What is stored is what the configuration holds: names, amounts, dates, references to secrets
 (`{env: NAME}`, `{file: PATH}`), never a secret's value (flexctl reads those later, from the
@@ -43,6 +43,7 @@ from typing import Any
 
 import pydantic
 import pydantic_core
+import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 from pydantic import BaseModel
 
 from flexctl import __version__
@@ -91,7 +92,8 @@ def entry_key(source: Path, files: Sequence[Path], contents: Mapping[Path, bytes
     context = decimal.getcontext()  # the checks' arithmetic (the pricing lint's shares)
     parts = [
         FORMAT, __version__, code_fingerprint(), sys.version, sys.implementation.cache_tag,
-        pydantic.VERSION, pydantic_core.__version__, list(kinds), os.getcwd(), str(source),
+        pydantic.VERSION, pydantic_core.__version__, yaml.__version__, yaml.__with_libyaml__,
+        list(kinds), os.getcwd(), str(source),
         [context.prec, context.rounding, context.Emin, context.Emax, context.capitals,
          context.clamp, sorted(str(signal) for signal, on in context.traps.items() if on)],
         [[str(file), sha256(contents[file]).hexdigest()] for file in files],

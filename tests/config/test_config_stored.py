@@ -19,6 +19,7 @@ from typing import Any
 
 import pydantic
 import pytest
+import yaml  # type: ignore[import-untyped]
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
@@ -367,6 +368,8 @@ def test_the_key_covers_flexctl_python_and_pydantic(tmp_path: Path, reads: Reads
     for target, name, value in [(stored, "__version__", "0.0.0-other"),
                                 (pydantic, "VERSION", "0.0"),
                                 (sys, "version", "other"),
+                                (yaml, "__version__", "0.0"),
+                                (yaml, "__with_libyaml__", False),
                                 (stored, "FORMAT", "other")]:
         with monkeypatch.context() as patched:
             patched.setattr(target, name, value)
