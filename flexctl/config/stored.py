@@ -1,10 +1,11 @@
 """The loaded-configuration cache: a valid configuration's models, kept for the next run.
 
-Reading, validating and checking the 1x configuration (4 MB of YAML, 54,000 objects) costs about
-3 s of CPU; reading its stored models back costs a tenth of that. One file per configuration
-path in the user's cache directory (`flexctl.cachedir`), under `config/`: the file is named by
-the path's hash and replaced at each write, so the cache does not grow as the files are edited
-(and at most `MAX_ENTRIES` paths are kept, the least recently written dropped first).
+Reading, validating and checking the 1x configuration (4 MB of YAML, 54,000 objects) costs
+about 3 s of CPU; reading its stored models back costs a fifth of that or less. One file per
+configuration path in the user's cache directory (`flexctl.cachedir`), under `config/`: the
+file is named by the path's hash and replaced at each write, so the cache does not grow as the
+files are edited (and at most `MAX_ENTRIES` paths are kept, the least recently written dropped
+first).
 
 An entry is used only when its key is exactly the one this run computes (`entry_key`): this
 flexctl's version and the hash of the source files that load a configuration, the versions of
@@ -20,7 +21,7 @@ What is stored is what the configuration holds: names, amounts, dates, reference
 (`{env: NAME}`, `{file: PATH}`), never a secret's value (flexctl reads those later, from the
 environment or the files named). Entries are pickles of the pydantic models written by
 reducers of our own (the class, its `__dict__` and fields set; pydantic's own `__getstate__`
-costs four times as much), read back by an unpickler that accepts only those reducers, the
+costs three times as much), read back by an unpickler that accepts only those reducers, the
 models' classes, `Decimal` and `date`: any other global in a file is refused (a miss).
 """
 
