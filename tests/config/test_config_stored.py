@@ -26,7 +26,7 @@ from pydantic import BaseModel
 
 from flexctl.config import stored
 from flexctl.errors import ConfigError
-from flexctl.kinds import registered
+from flexctl.kinds import configuration, registered
 from flexctl.kinds.configuration import LoadedConfig, load_config
 from tests.architecture.discounts_kind import Discounts
 from tests.reconcile.test_generated_plan import generated
@@ -79,6 +79,12 @@ def write_generated(directory: Path) -> Path:
             lines = [f"{key}: {flow(value)}"]
         (directory / f"{key}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return directory
+
+
+@pytest.fixture(autouse=True)
+def _every_size_is_cached(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The examples here are small: cached all the same (see the size test below)."""
+    monkeypatch.setattr(configuration, "CACHED_FROM_BYTES", 0)
 
 
 class Reads:
@@ -410,3 +416,16 @@ def test_the_code_hashed_is_all_the_code_a_load_runs() -> None:
     hashed = {file for pattern in stored._CODE for file in package.glob(pattern)}
     ran = {Path(file).resolve() for file in json.loads(done.stdout)}
     assert ran and ran <= hashed
+
+
+def test_a_small_configuration_is_not_cached(tmp_path: Path, entries: Path, reads: Reads,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(configuration, "CACHED_FROM_BYTES", len(LINTED.encode()) + 1)
+    file = tmp_path / "flexctl.yaml"
+    file.write_text(LINTED, encoding="utf-8")
+    assert load_config(file) == load_config(file) == load_config(file, cache=False)
+    assert (reads.hits, reads.stores) == (0, 0) and not entries.exists()
+    file.write_text(LINTED + "# one byte more, and it is\n", encoding="utf-8")
+    load_config(file)
+    load_config(file)
+    assert (reads.hits, reads.stores) == (1, 1)
