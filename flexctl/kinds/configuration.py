@@ -106,22 +106,25 @@ class LoadedConfig:
 CACHED_FROM_BYTES = 64 * 1024
 
 
-def load_config(path: str | Path, *, refresh: bool = False, cache: bool = True) -> LoadedConfig:
+def load_config(path: str | Path, *, refresh: bool = False, cache: bool = True,
+                store: bool = True) -> LoadedConfig:
     """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem.
 
     A valid configuration of CACHED_FROM_BYTES or more is kept in the loaded-configuration
     cache (`flexctl.config.stored`) and read back from it while none of its files, nor
-    flexctl, changed. `refresh` loads it
-    anew (and stores it again), as `FLEXCTL_CACHE_MAX_AGE=0` does; `cache=False` neither reads
-    nor writes the cache (a configuration that is checked once, then thrown away)."""
+    flexctl, changed. `refresh` loads it anew (and stores it again), as
+    `FLEXCTL_CACHE_MAX_AGE=0` does; `store=False` uses an entry but does not write one (storing
+    costs a sixth of a load: not for a command CI runs once on a fresh machine); `cache=False`
+    neither reads nor writes the cache (a configuration that is checked once, then thrown
+    away)."""
     with gc_paused():
         source = Path(path)
-        loaded = _cached(source, refresh) if cache else _load(source)
+        loaded = _cached(source, refresh, store) if cache else _load(source)
     keep_until_exit(loaded)  # the program ends without freeing it object by object
     return loaded
 
 
-def _cached(source: Path, refresh: bool) -> LoadedConfig:
+def _cached(source: Path, refresh: bool, store: bool) -> LoadedConfig:
     kinds = [f"{type(k).__module__}.{type(k).__qualname__}" for k in registry()]
     if not all(name.startswith("flexctl.") for name in kinds):
         return _load(source)  # a kind from elsewhere (tests, extensions): its code is not hashed
@@ -146,7 +149,7 @@ def _cached(source: Path, refresh: bool) -> LoadedConfig:
             return LoadedConfig(config, files, _root(source), digest_, source,
                                 tuple(ConfigIssue(*issue) for issue in warnings))
     loaded = _load(source, contents)
-    if loaded.files == files:  # else the directory changed while it was read: not stored
+    if store and loaded.files == files:  # else the directory changed while read: not stored
         warnings = [(w.file, w.line, w.column, w.path, w.message, w.code)
                     for w in loaded.warnings]
         stored.write(entry, key, (loaded.config, loaded.digest, warnings), dynamic)

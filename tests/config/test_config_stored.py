@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+from flexctl.cli import main
 from flexctl.config import stored
 from flexctl.errors import ConfigError
 from flexctl.kinds import configuration, registered
@@ -354,6 +355,19 @@ def test_refresh_and_a_max_age_of_0_load_anew_and_store(tmp_path: Path, reads: R
     monkeypatch.setenv("FLEXCTL_CACHE_MAX_AGE", "soon")  # the snapshot cache reports it
     load_config(file)
     assert reads.hits == 1
+
+
+def test_validate_reads_an_entry_but_never_stores_one(tmp_path: Path, reads: Reads,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # CI validates each change once on a fresh machine: storing would only cost.
+    file = tmp_path / "flexctl.yaml"
+    file.write_text(LINTED, encoding="utf-8")
+    assert main(["validate", str(file)]) == 0
+    assert (reads.hits, reads.stores) == (0, 0)
+    load_config(file)  # a plan stores it
+    assert main(["validate", str(file)]) == 0
+    assert (reads.hits, reads.stores) == (1, 1)
+    capsys.readouterr()
 
 
 def test_a_kind_registered_from_elsewhere_turns_the_cache_off(tmp_path: Path,
