@@ -71,7 +71,7 @@ def refresh_option(fn: F) -> F:
     return click.option(
         "--refresh", is_flag=True,
         help="read every kind in full instead of only what changed since the last read "
-             "(the snapshot cache)")(fn)
+             "(the snapshot cache), and a configuration from its files, not from the cache")(fn)
 
 
 def kind_options(fn: F) -> F:
