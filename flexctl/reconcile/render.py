@@ -76,6 +76,12 @@ def render_json(plan: Plan) -> str:
 # --- shared pieces -----------------------------------------------------------------------------
 
 
+def blocked_counts(plan: Plan) -> tuple[int, int]:
+    """(blocked changes, safety and money guards blocking the plan)."""
+    guards = sum(1 for change in plan.changes if is_safety_notice(change))
+    return plan.summary["blocked"] - guards, guards
+
+
 def summary_line(plan: Plan, *, drift: bool = False) -> str:
     counts = plan.summary
     body = (
@@ -198,7 +204,7 @@ def render_text(
         line = summary_line(plan, drift=drift)
         out += ["", click.style(line, bold=True) if color else line]
         if plan.money is not None:
-            out += ["", *money_text(plan.money, plan.summary["blocked"])]
+            out += ["", *money_text(plan.money, *blocked_counts(plan))]
     return "\n".join(out) + "\n"
 
 
@@ -222,7 +228,7 @@ def render_markdown(
     out += [f"**{summary_line(plan, drift=drift)}**", ""]
     money: list[str] = []
     if plan.money is not None:  # money first: it is what a reviewer approves
-        money = [*money_markdown(plan.money, plan.changes, SYMBOLS, plan.summary["blocked"]),
+        money = [*money_markdown(plan.money, plan.changes, SYMBOLS, *blocked_counts(plan)),
                  "#### Changes", ""]
     out += money
     out += ["| " + " | ".join(ACTIONS) + " | unmanaged |",

@@ -28,12 +28,21 @@ class ChangeView(Protocol):
     def money(self) -> MoneyEffect | None: ...
 
 
-def blocked_note(blocked: int) -> str:
-    """What the figures leave out when changes are blocked: they count the changes apply would
-    make, and apply makes none while one is blocked."""
-    if blocked == 1:
-        return "1 blocked change: apply makes none of these changes until it is resolved"
-    return f"{blocked} blocked changes: apply makes none of these changes until they are resolved"
+def blocked_note(blocked: int, guards: int) -> tuple[str, str] | None:
+    """What a reader of the figures must know when the plan is blocked, as (label, text):
+    blocked changes are not counted, and apply makes no change while anything is blocked.
+    `blocked`: the blocked changes; `guards`: the safety and money guards blocking the plan
+    (their own lines, not changes: nothing is left out of the figures for them)."""
+    if blocked:
+        it = "it is" if blocked == 1 else "they are"
+        changes = "change" if blocked == 1 else "changes"
+        return ("not counted",
+                f"{blocked} blocked {changes}: apply makes none of these changes until {it} "
+                "resolved")
+    if guards:
+        return ("blocked", "a guard blocks the plan (x above): apply makes none of these "
+                           "changes unless it is re-run with --force")
+    return None
 
 
 def figures(effect: MoneyEffect, digits: int, currency: str) -> list[str]:
@@ -70,11 +79,13 @@ def money_line(effect: MoneyEffect | None, digits: int, currency: str) -> str | 
 # --- text ---------------------------------------------------------------------------------------
 
 
-def money_text(money: MoneySummary, blocked: int = 0) -> list[str]:
-    """The short `Money` block printed after the summary line; `blocked`: how many of the
-    plan's changes are blocked (not counted)."""
+def money_text(money: MoneySummary, blocked: int = 0, guards: int = 0) -> list[str]:
+    """The short `Money` block printed after the summary line; `blocked` and `guards` as for
+    `blocked_note` (said first: the figures are read in its light)."""
     a = money.amount
-    rows = [
+    note = blocked_note(blocked, guards)
+    rows = [note] if note else []
+    rows += [
         ("monthly run-rate", f"{a(money.recurring_before)} -> {a(money.recurring_after)} "
                              f"({a(money.delta, True)})"),
         ("one-off", f"{a(money.one_off_added)} added, {a(money.one_off_removed)} removed"),
@@ -86,8 +97,6 @@ def money_text(money: MoneySummary, blocked: int = 0) -> list[str]:
     rows.append(("customers", f"{len(money.customers)} affected"))
     if money.moves_money_now:
         rows.append(("moves money now", ", ".join(money.moves_money_now)))
-    if blocked:
-        rows.append(("not counted", blocked_note(blocked)))
     out = [f"Money ({money.currency}, run-rate of memberships active on {money.as_of}):"]
     out += [f"  {label:<17} {value}" for label, value in rows]
     shown = money.customers[:TEXT_CUSTOMERS]
@@ -118,24 +127,25 @@ def _customer_figures(money: MoneySummary, c: CustomerMoney) -> str:
 
 def money_markdown(
     money: MoneySummary, changes: Iterable[ChangeView], symbols: Mapping[str, str],
-    blocked: int = 0,
+    blocked: int = 0, guards: int = 0,
 ) -> list[str]:
     """The comment's money section: a summary table, then the customers with the largest
-    changes, each followed by its changes; `blocked` as for `money_text`."""
+    changes, each followed by its changes; `blocked` and `guards` as for `blocked_note`."""
     a = money.amount
-    out = [f"#### Money ({money.currency}, as of {money.as_of})", "",
-           "| | before | after | change |", "| --- | ---: | ---: | ---: |",
-           f"| monthly run-rate | {a(money.recurring_before)} | {a(money.recurring_after)} "
-           f"| {a(money.delta, True)} |",
-           *(f"| from {month} | | | {a(delta, True)} a month |"
-             for month, delta in money.turns()),
-           f"| one-off charges | | | {a(money.one_off_added)} added, "
-           f"{a(money.one_off_removed)} removed |"]
+    out = [f"#### Money ({money.currency}, as of {money.as_of})", ""]
+    note = blocked_note(blocked, guards)
+    if note:
+        out += [f"**{note[0].capitalize()}:** {note[1]}.", ""]
+    out += ["| | before | after | change |", "| --- | ---: | ---: | ---: |",
+            f"| monthly run-rate | {a(money.recurring_before)} | {a(money.recurring_after)} "
+            f"| {a(money.delta, True)} |",
+            *(f"| from {month} | | | {a(delta, True)} a month |"
+              for month, delta in money.turns()),
+            f"| one-off charges | | | {a(money.one_off_added)} added, "
+            f"{a(money.one_off_removed)} removed |"]
     if money.retroactive:
         out.append(f"| **{RETRO}** (next bill run) | | | {a(money.retroactive, True)} |")
     out += [f"| customers affected | | | {len(money.customers)} |", ""]
-    if blocked:
-        out += [f"**Not counted:** {blocked_note(blocked)}.", ""]
     if money.moves_money_now:
         out += [f"**{MOVES}:** " + ", ".join(f"`{x}`" for x in money.moves_money_now), ""]
     if money.cohorts:

@@ -21,7 +21,7 @@ from flexctl.fileio import write_atomic
 from flexctl.kinds.money import NO_EFFECT, Effect
 from flexctl.reconcile.money import MoneySummary
 from flexctl.reconcile.plan import Plan, is_safety_notice
-from flexctl.reconcile.render import SYMBOLS, change_lines, summary_line
+from flexctl.reconcile.render import SYMBOLS, blocked_counts, change_lines, summary_line
 from flexctl.reconcile.render_money import MOVES, RETRO, blocked_note, figures
 from flexctl.redaction import redact
 from flexctl.sanitize import for_terminal
@@ -89,7 +89,7 @@ def report_context(plan: Plan) -> dict[str, Any]:
         "money": money,
         "version": __version__,
         "summary_line": summary_line(plan),
-        "blocked_note": blocked_note(plan.summary["blocked"]) if plan.summary["blocked"] else "",
+        "blocked_note": blocked_note(*blocked_counts(plan)),
         "bars": chart(money) if money else [],
         "chart_width": CHART_WIDTH,
         "label_width": LABEL_WIDTH,

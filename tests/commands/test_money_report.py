@@ -136,8 +136,11 @@ def test_a_report_that_cannot_be_written_is_a_clear_error(
     assert "Error: cannot write the report" in result.err and "Traceback" not in result.err
 
 
-def test_the_report_says_blocked_changes_are_not_counted(report: Path) -> None:
-    # The scenario has one blocked change: the totals count the others, and apply makes none.
+def test_the_report_says_the_plan_is_blocked_and_what_that_means(report: Path) -> None:
+    # The scenario trips a money guard: no change is left out of the figures, but apply makes
+    # none of them without --force (blocked changes themselves: the text and markdown goldens).
     page = report.read_text(encoding="utf-8")
-    assert re.search(r'<p id="blocked"><span class="flag">Not counted</span> 1 blocked change: '
-                     r"apply makes none of these changes until it is resolved\.</p>", page)
+    assert re.search(r'<p id="blocked"><span class="flag">Blocked</span> a guard blocks the plan '
+                     r"\(x above\): apply makes none of these changes unless it is re-run with "
+                     r"--force\.</p>", page)
+    assert "not counted" not in page.lower()
