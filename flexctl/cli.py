@@ -7,6 +7,7 @@ on stderr.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -188,15 +189,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     # the user set the variable themselves.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     stdout, stderr = sys.stdout, sys.stderr
-    sys.stdout, sys.stderr = RedactingStream(stdout), RedactingStream(stderr)
+    # A closed descriptor (`flexctl plan >&-`) leaves Python no stream: what would go there
+    # goes nowhere, and the command still runs and says how it ended by its exit code.
+    sys.stdout = RedactingStream(stdout or open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
+    sys.stderr = RedactingStream(stderr or open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115
     try:
         try:
             return _run(argv)
         except KeyboardInterrupt:  # a further Ctrl-C while the first was being reported
             return 130
     finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):  # reported already, if it failed
+                stream.flush()
         sys.stdout, sys.stderr = stdout, stderr
 
 
@@ -248,9 +253,19 @@ def _failed(exc: Exception, debug: bool) -> int:
     if isinstance(exc, FlexctlError):
         click.echo(f"Error: {exc}", err=True)
         return exc.exit_code
+    if isinstance(exc, OSError):  # the system's refusal (a full disk...), not a bug of ours
+        where = f": {exc.filename}" if exc.filename else ""
+        _say(f"Error: {exc.strerror or exc}{where}")
+        return 1
     # a bug: still one line unless --debug
     click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
     return 1
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if stderr can still take it."""
+    with contextlib.suppress(OSError, ValueError):
+        click.echo(line, err=True)
 
 
 def entry() -> NoReturn:
@@ -280,15 +295,14 @@ def _end_now(code: int) -> None:
     return (and let the interpreter end it) if the output cannot be flushed."""
     import atexit
 
+    streams = [stream for stream in (sys.stdout, sys.stderr) if stream is not None]
     try:
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in streams:
+            stream.flush()
     except (OSError, ValueError):  # a closed pipe: the interpreter's own exit reports it
         return
     atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()  # what the exit handlers wrote
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+    for stream in streams:  # what the exit handlers wrote
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -67,3 +68,21 @@ def test_the_program_keeps_its_large_objects_until_it_exits() -> None:
     assert int(done.stdout.rsplit("kept ", 1)[1]) >= 2  # the loaded config and the plan run
     assert main(["validate", str(EXAMPLE)]) == 0
     assert gcpause._kept is None
+
+
+def test_a_closed_standard_output_is_no_crash() -> None:
+    # `flexctl validate >&-`: the output goes nowhere; the exit code still says how it ended.
+    done = subprocess.run([sys.executable, "-m", "flexctl", "validate", str(EXAMPLE)],
+                          stderr=subprocess.PIPE, text=True, check=False, timeout=120,
+                          preexec_fn=lambda: os.close(1))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "Error" not in done.stderr
+
+
+def test_an_output_the_system_refuses_is_one_line_not_an_internal_error() -> None:
+    with open("/dev/full", "w", encoding="utf-8") as full:
+        done = subprocess.run([sys.executable, "-m", "flexctl", "validate", str(EXAMPLE)],
+                              stdout=full, stderr=subprocess.PIPE, text=True, check=False,
+                              timeout=120)
+    assert done.returncode == 1
+    assert done.stderr == "Error: No space left on device\n"
