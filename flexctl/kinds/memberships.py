@@ -243,10 +243,13 @@ class Memberships(OwnedKind):
             return None
         if "end" in changed:
             # Ending on the lock date itself leaves every closed day billed as it was.
-            ends = [e for e in (before.fields.get("end"), after.fields.get("end"))
-                    if isinstance(e, date) and e < lock]
-            if ends:
-                return f"the membership's end would move to or from {min(ends)}"
+            old, new = before.fields.get("end"), after.fields.get("end")
+            if any(isinstance(e, date) and e < lock for e in (old, new)):
+                if old is None:
+                    return f"the membership, open-ended, would end on {new}"
+                if new is None:
+                    return f"the membership's end on {old} would be removed (open-ended)"
+                return f"the membership's end would move from {old} to {new}"
         if "price" in changed:
             return (f"the membership billed the closed period (it started "
                     f"{before.fields.get('start')}): its price would change for it; add a "

@@ -275,7 +275,7 @@ def test_a_change_inside_the_closed_period_is_blocked(sandbox: Sandbox) -> None:
     result = sandbox.run("plan", "--detailed-exitcode", *AS_OF)
     assert result.code == 3, result.out + result.err
     closed = "inside the closed billing period (up to and including 2026-12-20, policy.lock_date)"
-    assert f"{closed}: the membership's end would move to or from 2026-12-14" in result.out
+    assert f"{closed}: the membership, open-ended, would end on 2026-12-14" in result.out
     assert f"{closed}: a membership dated 2026-12-15 would be created" in result.out
     assert f"{closed}: a fee dated 2026-12-10 would be created" in result.out
     assert sandbox.run("apply", "--auto-approve", *AS_OF).code == 3

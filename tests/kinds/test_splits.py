@@ -6,7 +6,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from flexctl.kinds import get
 from flexctl.kinds._splits import fold, periods
+from flexctl.kinds.base import Obj
 from flexctl.kinds.memberships import Membership
 from flexctl.kinds.repricing import Campaign
 
@@ -80,3 +82,23 @@ def test_fold_joins_adjacent_periods_at_another_price_only() -> None:
     assert fold(same_price) == same_price  # a change needs something to change
     moved = [dict(rows[0]), {**rows[1], "location": "riverside"}]
     assert fold(moved) == moved  # another location: two lines
+
+
+def test_a_closed_period_reason_says_how_a_membership_end_moves() -> None:
+    kind = get("memberships")
+    lock = date(2026, 12, 20)
+
+    def obj(end: date | None) -> Obj:
+        return Obj("memberships", "companies.a.memberships[hot-desk@2026-12-01]",
+                   {"plan": "hot-desk", "start": date(2026, 12, 1), "end": end})
+
+    def reason(old: date | None, new: date | None) -> str | None:
+        return kind.closed_reason("update", obj(old), obj(new), ["end"], lock)
+
+    assert reason(None, date(2026, 12, 14)) == (
+        "the membership, open-ended, would end on 2026-12-14")
+    assert reason(date(2026, 12, 10), None) == (
+        "the membership's end on 2026-12-10 would be removed (open-ended)")
+    assert reason(date(2026, 12, 10), date(2026, 12, 31)) == (
+        "the membership's end would move from 2026-12-10 to 2026-12-31")
+    assert reason(date(2026, 12, 20), date(2027, 1, 31)) is None  # ending on the lock date
