@@ -26,13 +26,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flexctl.cachedir import CACHE_DIR_ENV, CACHE_MAX_AGE_ENV, DEFAULT_MAX_AGE, cache_dir, max_age
+from flexctl.cachedir import DEFAULT_MAX_AGE, cache_dir, max_age
 from flexctl.platform.jsonwire import encode_document
 
 log = logging.getLogger(__name__)
-
-__all__ = ["CACHE_DIR_ENV", "CACHE_MAX_AGE_ENV", "DEFAULT_MAX_AGE", "Entry", "SnapshotCache",
-           "cache_dir", "cache_file", "max_age"]
 
 # Bumped whenever what is stored changes meaning: an older file is emptied (and its
 # collections read in full again). 2: invoices (`payments`) are no longer stored.

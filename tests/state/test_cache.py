@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
+from flexctl.cachedir import cache_dir, max_age
 from flexctl.errors import ApiError, UsageError
 from flexctl.kinds import get
-from flexctl.state.cache import SnapshotCache, cache_dir, cache_file, max_age
+from flexctl.state.cache import SnapshotCache, cache_file
 from flexctl.state.incremental import MARGIN, CachedReader, iso
 
 FEES = get("fees")
