@@ -152,17 +152,12 @@ def decode_json(content: bytes) -> Any:
     except json.JSONDecodeError as exc:
         raise MalformedJson(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
                             not_json=True) from None
-    except RecursionError:  # unreachable after _depth; kept so no input can crash a read
+    except RecursionError:  # unreachable after _nesting; kept so no input can crash a read
         raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
 
 
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEPS = str.maketrans({"[": "\x02", "{": "\x02", "]": "\x00", "}": "\x00"})
-
-
-def _depth(text: str) -> int:
-    """How deep the brackets outside strings nest: never less than the parser would recurse."""
-    return _nesting(_outside_strings(text))
 
 
 def _outside_strings(text: str) -> str:
@@ -175,6 +170,8 @@ def _outside_strings(text: str) -> str:
 
 
 def _nesting(outside: str) -> int:
+    """How deep the brackets of `_outside_strings` nest: never less than the parser would
+    recurse."""
     brackets = _NOT_BRACKET.sub("", outside)
     if not brackets:
         return 0

@@ -54,6 +54,11 @@ def test_depth_is_counted_outside_strings_only() -> None:
     assert decode_json(b'["a\\"[[[", "\\\\", [[]]]') == ['a"[[[', "\\", [[]]]
 
 
+def _depth(text: str) -> int:
+    """The nesting `decode_json` checks."""
+    return jsonwire._nesting(jsonwire._outside_strings(text))
+
+
 def _depth_by_scanning(text: str) -> int:
     """The nesting a character-by-character reader sees outside strings (the reference), up to
     a backslash outside a string, where a JSON parser stops."""
@@ -86,7 +91,7 @@ def _depth_by_scanning(text: str) -> int:
                                       max_size=3),
                     max_leaves=12).map(json.dumps))
 def test_depth_of_json_is_what_a_reader_scanning_every_character_sees(text: str) -> None:
-    assert jsonwire._depth(text) == _depth_by_scanning(text)
+    assert _depth(text) == _depth_by_scanning(text)
 
 
 @settings(max_examples=300)
@@ -94,7 +99,7 @@ def test_depth_of_json_is_what_a_reader_scanning_every_character_sees(text: str)
 def test_depth_of_any_text_is_never_less_than_a_scanning_reader_sees(text: str) -> None:
     # Not JSON: the parser refuses it, at the latest where a backslash stands outside a string;
     # up to there the count may only err upwards.
-    assert max(jsonwire._depth(text), 0) >= _depth_by_scanning(text)
+    assert max(_depth(text), 0) >= _depth_by_scanning(text)
 
 
 def _guarded(text: str) -> Any:
