@@ -255,17 +255,12 @@ def _failed(exc: Exception, debug: bool) -> int:
         return exc.exit_code
     if isinstance(exc, OSError):  # the system's refusal (a full disk...), not a bug of ours
         where = f": {exc.filename}" if exc.filename else ""
-        _say(f"Error: {exc.strerror or exc}{where}")
+        with contextlib.suppress(OSError, ValueError):  # stderr may be what refuses
+            click.echo(f"Error: {exc.strerror or exc}{where}", err=True)
         return 1
     # a bug: still one line unless --debug
     click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug)", err=True)
     return 1
-
-
-def _say(line: str) -> None:
-    """One line on stderr, if stderr can still take it."""
-    with contextlib.suppress(OSError, ValueError):
-        click.echo(line, err=True)
 
 
 def entry() -> NoReturn:
