@@ -233,18 +233,19 @@ class OwnedKind(FieldKind):
         }
         meta = {"create_defaults": defaults, **self.desired_meta(fields, defaults)}
         pin = getattr(item, "id", None)
-        return Obj(self.name, self.address_of(Obj(self.name, "", fields, pin, owner, meta)),
-                   fields, pin, owner, meta)
+        return Obj(self.name, self.address_of(owner, fields, meta), fields, pin, owner, meta)
 
     def desired_meta(
         self, fields: Mapping[str, Any], defaults: Mapping[str, Any]
     ) -> dict[str, Any]:
         return {}
 
-    def address_of(self, obj: Obj) -> str:
-        return (
-            f"{obj.owner}.{self.name}[{obj.fields.get('plan')}@{obj.fields.get(self.date_field)}]"
-        )
+    def address_of(
+        self, owner: str | None, fields: Mapping[str, Any], meta: Mapping[str, Any]
+    ) -> str:
+        """The address of an object of `owner` with these fields and meta (the kind's
+        identity in it): `companies.acme.memberships[hot-desk@2026-12-01]`."""
+        return f"{owner}.{self.name}[{fields.get('plan')}@{fields.get(self.date_field)}]"
 
     # --- identity ----------------------------------------------------------------------------
 
@@ -268,8 +269,8 @@ class OwnedKind(FieldKind):
         fields = fields_from_api(self.fields_map, doc, refs, currency)
         meta = v.modified_meta(doc)
         meta.update(self.live_meta(doc, fields, refs))
-        obj = Obj(self.name, "", fields, id=str(doc["_id"]), owner=owner_of(doc, refs), meta=meta)
-        return Obj(obj.kind, self.address_of(obj), fields, obj.id, obj.owner, meta)
+        obj_id, owner = str(doc["_id"]), owner_of(doc, refs)
+        return Obj(self.name, self.address_of(owner, fields, meta), fields, obj_id, owner, meta)
 
     def live_meta(
         self, doc: Mapping[str, Any], fields: Mapping[str, Any], refs: RefMap

@@ -129,9 +129,11 @@ class Fees(OwnedKind):
         same = super().identity(obj.fields) == super().identity(live.fields)
         return same and obj.owner == live.owner and live.fields.get("name") == name
 
-    def address_of(self, obj: Obj) -> str:
-        base = super().address_of(obj)
-        key = obj.meta.get("name_key")
+    def address_of(
+        self, owner: str | None, fields: Mapping[str, Any], meta: Mapping[str, Any]
+    ) -> str:
+        base = super().address_of(owner, fields, meta)
+        key = meta.get("name_key")
         return f"{base[:-1]}#{v.slugify(str(key))}]" if key else base
 
     # --- plan rules ---------------------------------------------------------------------------
