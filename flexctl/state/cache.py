@@ -27,7 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flexctl.cachedir import DEFAULT_MAX_AGE, cache_dir, max_age
-from flexctl.platform.jsonwire import encode_document
+from flexctl.platform.jsonwire import document_encoder
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,8 @@ class SnapshotCache:
     def _write(self, collection: str, select: Iterable[str], started: float,
                docs: Iterable[Mapping[str, Any]], removed: list[str] | None) -> None:
         # Encoded as SQLite takes them: never all of a collection's text at once.
-        rows = ((collection, str(doc["_id"]), encode_document(doc)) for doc in docs)
+        encode = document_encoder()
+        rows = ((collection, str(doc["_id"]), encode(doc)) for doc in docs)
         with self._lock:
             self._store(collection, select, started, rows, removed)
 

@@ -18,6 +18,7 @@ from flexctl.platform.jsonwire import (
     MAX_DEPTH,
     MalformedJson,
     decode_json,
+    document_encoder,
     encode_document,
     encode_json,
 )
@@ -226,3 +227,20 @@ def test_the_fast_encoder_writes_what_the_exact_one_writes(value: Any) -> None:
     assert encode_json(value) == _slow(value)
     assert encode_document(value) == _slow(value).decode()
     assert json.loads(encode_document(value), parse_float=Decimal) == value
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_JSON_VALUES | st.sampled_from(MARKER_LIKE) | st.just(Decimal("NaN")),
+                max_size=6))
+def test_one_encoder_for_many_documents_writes_each_as_alone(values: list[Any]) -> None:
+    # One encoder serves a whole collection: what one document left (a Decimal counted, a
+    # value only the exact encoder writes, a NaN it refuses) must not leak into the next.
+    encode = document_encoder()
+    for value in values:
+        try:
+            alone = encode_document(value)
+        except ValueError:
+            with pytest.raises(ValueError):
+                encode(value)
+            continue
+        assert encode(value) == alone
