@@ -104,11 +104,15 @@ def written(model: BaseModel, exclude: Iterable[str] = (), prefix: str = "") -> 
         if name in skip:
             continue
         value = getattr(model, name)
-        if isinstance(value, BaseModel):
+        # Most values are plain (a string, an amount, a date): no ABC check of BaseModel's.
+        if type(value) not in _PLAIN and isinstance(value, BaseModel):
             out.update(written(value, prefix=f"{prefix}{name}."))
         else:
-            out[f"{prefix}{name}"] = value
+            out[prefix + name if prefix else name] = value
     return out
+
+
+_PLAIN = frozenset({str, Decimal, date, int, bool, type(None), tuple})
 
 
 def get_path(doc: Mapping[str, Any], path: str) -> Any:
