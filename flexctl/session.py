@@ -91,6 +91,11 @@ class PlanRun:
 
 
 @gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
+def utc_today() -> date:
+    """Today in UTC: the day a plan's rules count from (notice, lock dates, periods)."""
+    return datetime.now(UTC).date()
+
+
 def make_plan(
     loaded: Loaded,
     client: PlanClient,
@@ -118,7 +123,7 @@ def make_plan(
     the safety ratio, the money guards and the money summary, which need everything.
     """
     config = loaded.config
-    today = today or datetime.now(UTC).date()
+    today = today or utc_today()
     if partial is None:
         desired = desired_state(loaded, secrets, kinds)
         snapshot = read_snapshot(client, desired, config.currency, kinds, target=target,
@@ -331,7 +336,7 @@ class Session:
     def cohorts(self, as_of: date | None = None) -> CohortReport:
         """The live organization's price cohorts (`flexctl cohorts`); reads only."""
         return read_cohorts(self.client, self.loaded_config(), self.secrets,
-                            as_of=as_of or datetime.now(UTC).date(),
+                            as_of=as_of or utc_today(),
                             target=self.described_target(), reader=self.reader)
 
     # --- readiness ----------------------------------------------------------------------------
@@ -361,7 +366,7 @@ class Session:
         with self.options.open_client(self.target, scopes=scopes) as client:
             return run_smoke_test(client, prepared, amount=amount, card=card,
                                   currency=self.config.currency,
-                                  today=datetime.now(UTC).date(), progress=progress)
+                                  today=utc_today(), progress=progress)
 
     # --- doctor -------------------------------------------------------------------------------
 

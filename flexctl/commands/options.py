@@ -105,7 +105,7 @@ def _to_date(ctx: click.Context, param: click.Parameter, value: datetime | None)
 def as_of_option(fn: F) -> F:
     """Add `--as-of DATE`; the command receives `as_of: date | None` (None: today)."""
     return dated_option("the date of the money summary's run-rate (YYYY-MM-DD; default "
-                        "today)")(fn)
+                        "today); a later one is also the day notice periods count from")(fn)
 
 
 def dated_option(help: str) -> Callable[[F], F]:

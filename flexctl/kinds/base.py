@@ -134,8 +134,10 @@ class RuleContext:
 
     @property
     def notice_from(self) -> date:
-        """The day notice periods count from: --as-of, else today."""
-        return self.as_of or self.today
+        """The day notice periods count from: today, or a later --as-of (a plan previewed as
+        of the day it will be applied). Notice cannot be given in the past: an earlier
+        --as-of moves the run-rate's date, never a notice block."""
+        return max(self.as_of, self.today) if self.as_of is not None else self.today
 
 
 class MoneyContext:

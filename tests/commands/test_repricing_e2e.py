@@ -10,12 +10,14 @@ import json
 import os
 import shutil
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flexctl import session
 from flexctl.cli import main
 from flexctl.emulator import Emulator, create_app
 from flexctl.kinds.base import Profile
@@ -24,6 +26,7 @@ from flexctl.platform.scopes import profile_scopes
 from flexctl.platform.target import Target
 from tests.commands.plan_helpers import Sandbox, make_sandbox
 
+TODAY = date(2026, 12, 2)
 AS_OF = ("--as-of", "2026-12-15")
 MEMBERSHIPS = ("--target-kinds", "memberships")
 CAMPAIGN = """
@@ -43,6 +46,8 @@ def sandbox(request: pytest.FixtureRequest, tmp_path: Path,
     profile = str(request.param)
     if profile == "officernd":
         monkeypatch.setenv("FLEXCTL_SCOPES", " ".join(profile_scopes(Profile.OFFICERND)))
+    # The scenario's dates are fixed: so is the day its notice periods count from.
+    monkeypatch.setattr(session, "utc_today", lambda: TODAY)
     box = make_sandbox(tmp_path, capsys, monkeypatch, profile=profile)
     box.seed()
     return box
@@ -218,6 +223,21 @@ def test_a_campaign_inside_its_notice_period_is_blocked_with_the_earliest_date(
     assert len(memberships(sandbox)) == 6  # nothing written
     sandbox.edit("organization.yaml", "from: 2027-02-01", "from: 2027-02-09")
     assert sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *late).code == 2
+
+
+def test_an_earlier_as_of_never_lifts_a_notice_block(sandbox: Sandbox) -> None:
+    # Notice cannot be given in the past: an --as-of before today moves the run-rate's date,
+    # while the notice still counts from today, and apply refuses the rise as without it.
+    reprice(sandbox)
+    sandbox.edit("organization.yaml", "from: 2027-02-01", "from: 2026-12-20")
+    earlier = ("--as-of", "2026-11-01")
+    result = sandbox.run("plan", "--detailed-exitcode", *MEMBERSHIPS, *earlier)
+    assert result.code == 3, result.out + result.err
+    assert ("campaign hot-desk-2027 needs 30 days' notice: 2026-12-20 is sooner than 30 days "
+            "after 2026-12-02; the earliest compliant date is 2027-01-01") in result.out
+    refused = sandbox.run("apply", "--auto-approve", *MEMBERSHIPS, *earlier)
+    assert refused.code == 3, refused.out + refused.err
+    assert len(memberships(sandbox)) == 6  # nothing written
 
 
 def test_a_line_price_rise_needs_the_policy_notice(sandbox: Sandbox) -> None:

@@ -1,14 +1,16 @@
 """`Obj`, the normalized object: its hand-written `__init__` keeps the frozen dataclass's
-contract (fields, defaults, equality, immutability, replace, pickling)."""
+contract (fields, defaults, equality, immutability, replace, pickling); and `RuleContext`'s
+notice date."""
 
 from __future__ import annotations
 
 import dataclasses
 import pickle
+from datetime import date
 
 import pytest
 
-from flexctl.kinds.base import Obj
+from flexctl.kinds.base import Obj, Profile, RuleContext
 
 
 def test_fields_and_defaults() -> None:
@@ -38,3 +40,12 @@ def test_frozen_replace_and_pickle() -> None:
     assert (moved.address, moved.id, a.address) == ("plans.b", "1", "plans.a")
     assert pickle.loads(pickle.dumps(a)) == a
     assert not hasattr(a, "__dict__")  # slots: a plan holds 100,000s
+
+
+def test_notice_counts_from_today_or_a_later_as_of() -> None:
+    today = date(2026, 12, 2)
+    assert RuleContext(Profile.FULL, today).notice_from == today
+    later = date(2027, 1, 10)
+    assert RuleContext(Profile.FULL, today, as_of=later).notice_from == later
+    # An earlier --as-of moves the run-rate's date, never the notice: it cannot be given back then.
+    assert RuleContext(Profile.FULL, today, as_of=date(2026, 11, 1)).notice_from == today
