@@ -223,6 +223,7 @@ def _refuse_blocked(run: PlanRun, fmt: str) -> None:
     if blocked:
         if fmt == "json":  # stdout stays one JSON document: the (empty) journal and why
             document = journal_data(Journal([]), dict(run.plan.target))
+            document["ok"] = False  # refused: nothing that could be applied was
             document["blocked"] = [{"address": c.address, "reason": c.reason} for c in blocked]
             click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         raise StalePlanError(

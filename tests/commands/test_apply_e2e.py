@@ -90,6 +90,12 @@ def test_blocked_change_refuses_everything_with_exit_3(sandbox: Sandbox) -> None
     assert result.code == 3
     assert "invoicing" in result.err and "nothing was applied" in result.err
     assert not state(sandbox)["companies"]
+    as_json = sandbox.run("apply", "--auto-approve", "--format", "json")
+    assert as_json.code == 3
+    data = json.loads(as_json.out)  # one document, saying nothing was applied and why
+    assert data["ok"] is False and data["changes"] == []
+    assert [b["address"] for b in data["blocked"]] == ["invoicing"]
+    assert not state(sandbox)["companies"]
 
 
 def test_invoiced_membership_plan_change_is_blocked_with_instructions(sandbox: Sandbox) -> None:
