@@ -19,6 +19,7 @@ import click
 from flexctl.commands.helptext import INTERRUPTED, Command
 from flexctl.commands.options import parse_kinds, refresh_option, target_options
 from flexctl.commands.readprogress import ReadProgress
+from flexctl.config.currency import CURRENCIES
 from flexctl.config.loader import (
     CONFIRMATIONS_FILE,
     declared_organization,
@@ -165,8 +166,11 @@ def command(
     made from names, every object pinned to its live twin by `id:`, secrets as {env: ...}
     references, never values. The files are written all at once or not at all.
     """
-    if currency is not None and not (len(currency) == 3 and currency.isalpha()):
-        raise UsageError(f"--currency must be an ISO 4217 code such as EUR, not {currency!r}")
+    if currency is not None:
+        if currency.strip().upper() not in CURRENCIES:
+            raise UsageError(f"--currency must be an ISO 4217 code such as EUR, not {currency!r}")
+        currency = currency.strip().upper()
+    chosen = parse_kinds(kinds, None, option="--kinds")  # before any request, as the rest
     if has_content(out) and not force:  # before any request: a cheap, certain refusal
         raise UsageError(f"{out} is not empty; use --force to replace its configuration files")
     enclosing = enclosing_configuration(out)
@@ -182,7 +186,7 @@ def command(
     with Session.open(None, target_opts, progress=ReadProgress()) as session:
         # The platform names its currency only on invoices: a configuration of the same
         # organization (the one DIR holds, or the current directory's) knows it too.
-        export = session.export(parse_kinds(kinds, None), currency,
+        export = session.export(chosen, currency,
                                 configured=(out, Path.cwd()))
         target = session.target
     write_export(export, out, force)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sys
 from collections.abc import Callable, Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TypeVar, cast
 
 import click
@@ -98,8 +99,23 @@ def format_option(
                         show_default=True, help=help)
 
 
-def _to_date(ctx: click.Context, param: click.Parameter, value: datetime | None) -> date | None:
-    return value.date() if value is not None else None
+# Generic in newer click (8.2+): subscripting it would fail on the 8.1 flexctl accepts.
+class DateType(click.ParamType):  # type: ignore[type-arg]
+    """A calendar date written YYYY-MM-DD; one that does not exist (2027-02-30) is named so."""
+
+    name = "date"
+
+    def convert(self, value: object, param: click.Parameter | None,
+                ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            self.fail(f"{text!r} is not a date written YYYY-MM-DD", param, ctx)
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{text!r} is not a calendar day", param, ctx)
 
 
 def as_of_option(fn: F) -> F:
@@ -110,18 +126,19 @@ def as_of_option(fn: F) -> F:
 
 def dated_option(help: str) -> Callable[[F], F]:
     """`--as-of DATE` with the command's own words for what the date is."""
-    return click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]),
-                        callback=_to_date, metavar="DATE", help=help)
+    return click.option("--as-of", "as_of", type=DateType(), metavar="DATE", help=help)
 
 
-def parse_kinds(target_kinds: str | None, exclude_kinds: str | None) -> list[str] | None:
+def parse_kinds(target_kinds: str | None, exclude_kinds: str | None, *,
+                option: str = "--target-kinds") -> list[str] | None:
     """`--target-kinds` / `--exclude-kinds` as the kinds to plan; None means every kind.
 
-    Unknown names are a usage error (exit 64) naming the valid ones.
+    Unknown names are a usage error (exit 64) naming the valid ones and `option` (the name
+    the command gives its `--target-kinds`).
     """
     known = kind_names()
     # An empty value is a mistake (an unset shell variable), not "every kind".
-    chosen = _names(target_kinds, known, "--target-kinds") if target_kinds is not None else None
+    chosen = _names(target_kinds, known, option) if target_kinds is not None else None
     excluded = _names(exclude_kinds, known, "--exclude-kinds") if exclude_kinds is not None else []
     if chosen is None and not excluded:
         return None

@@ -29,6 +29,7 @@ from flexctl.reconcile.render import render_json, render_markdown, render_text
 from flexctl.reconcile.saved_check import check_data
 from flexctl.reconcile.saved_plan import is_planfile, planfile_data, write_planfile
 from flexctl.session import PlanRun, Session
+from flexctl.wording import counted
 
 
 def plan_run(
@@ -136,6 +137,13 @@ def command(
                                  desired=run.desired, kinds=run.kinds,
                                  check=check_data(run.plan, run.snapshot, run.desired))
         write_planfile(out, document)
-        click.echo(f"Saved the plan to {out}; apply exactly this plan with: "
-                   f"flexctl apply {out}", err=True)
+        blocked = sum(1 for c in run.plan.changes if c.action == "blocked")
+        if blocked:  # apply refuses such a plan as a whole: no invitation to run it
+            one = blocked == 1
+            click.echo(f"Saved the plan to {out}; apply will refuse it while "
+                       f"{counted(blocked, 'change')} {'is' if one else 'are'} blocked: "
+                       f"resolve {'it' if one else 'them'}, then make a new plan", err=True)
+        else:
+            click.echo(f"Saved the plan to {out}; apply exactly this plan with: "
+                       f"flexctl apply {out}", err=True)
     return run.plan.exit_code() if detailed_exitcode else 0

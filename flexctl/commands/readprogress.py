@@ -59,7 +59,7 @@ class ReadProgress:
         if not self.tty:
             parts = ", ".join(f"{name} {self._count(p, t)}"
                               for name, (p, t) in sorted(self._pages.items()))
-            self.stream.write(f"Reading: {parts} ({reads} pages, {rate:.0f}/min)\n")
+            self.stream.write(f"Reading: {parts} ({self._count(reads, None)}, {rate:.0f}/min)\n")
             self.stream.flush()
             return
         lines = []
@@ -68,7 +68,7 @@ class ReadProgress:
             if total and 0 < pages < total:  # at this collection's own pace so far
                 line += f"  about {(total - pages) * elapsed / pages:.0f} s left"
             lines.append(line)
-        lines.append(f"  {reads} pages read, {rate:.0f} a minute")
+        lines.append(f"  {self._count(reads, None)} read, {rate:.0f} a minute")
         up = f"\x1b[{self._drawn}F" if self._drawn else ""
         self.stream.write(up + "".join(f"\x1b[2K{line}\n" for line in lines))
         self.stream.flush()
@@ -76,4 +76,4 @@ class ReadProgress:
 
     @staticmethod
     def _count(pages: int, total: int | None) -> str:
-        return f"{pages}/{total} pages" if total else f"{pages} pages"
+        return f"{pages}/{total} pages" if total else f"{pages} page{'' if pages == 1 else 's'}"

@@ -77,10 +77,9 @@ class SecretResolver:
 
     def _read(self, ref: SecretRefLike, where: str) -> tuple[str | None, str]:
         """The secret's value, or None and why it cannot be read."""
-        unreadable = "is not set or not readable"
         plain = ref_to_dict(ref)
         if "env" in plain:
-            return self.environ.get(plain["env"]) or None, unreadable
+            return self.environ.get(plain["env"]) or None, "is not set (or is empty)"
         path = Path(plain["file"]).expanduser()
         if not path.is_absolute():
             path = self._directory(where) / path
@@ -90,15 +89,17 @@ class SecretResolver:
         try:
             with path.open("rb") as handle:
                 data = handle.read(MAX_SECRET_BYTES + 1)
-        except OSError:
-            return None, unreadable
+        except FileNotFoundError:
+            return None, "does not exist"
+        except OSError as exc:
+            return None, f"is not readable ({exc.strerror or type(exc).__name__})"
         if len(data) > MAX_SECRET_BYTES:
             return None, f"is larger than {MAX_SECRET_BYTES // 1024} KiB, not a key"
         try:
             # A trailing newline is an artefact of how the file was written, not of the key.
-            return data.decode("utf-8").rstrip("\r\n") or None, unreadable
+            return data.decode("utf-8").rstrip("\r\n") or None, "is empty"
         except UnicodeDecodeError:
-            return None, unreadable
+            return None, "is not UTF-8 text"
 
     def fingerprint(self, ref: SecretRefLike, where: str) -> str | None:
         """The fingerprint, or None (with a warning) when the secret cannot be read."""

@@ -76,6 +76,9 @@ def _held_message(path: Path, target: Target, timeout: float) -> str:
         holder = {}
     who = (f"pid {holder.get('pid', '?')} on {holder.get('host', '?')}, since "
            f"{holder.get('since', '?')}") if isinstance(holder, dict) else "unknown"
-    waited = f" after waiting {timeout:g} s" if timeout > 0 else ""
+    if timeout > 0:
+        waited, advice = f" after waiting {timeout:g} s", "a longer --lock-timeout"
+    else:
+        waited, advice = "", "--lock-timeout SECONDS to wait for it"
     return (f"another flexctl is writing to {target.org} on {target.api_url} ({who}){waited}; "
-            f"wait for it to finish, or pass --lock-timeout SECONDS (lock file {path})")
+            f"wait for it to finish, or pass {advice} (lock file {path})")

@@ -187,12 +187,13 @@ def _sandbox_path(url: str, config_root: Path | None) -> Path:
         return (config_root or Path.cwd()) / SANDBOX_DB
     name = url[len(LOCAL) + 1 :]
     if not name:
-        raise TargetError("--api-url local:FILE needs a file name, e.g. local:./sandbox.db")
+        raise UsageError("--api-url local:FILE needs a file name, e.g. local:./sandbox.db")
     return Path(name).expanduser()
 
 
 def _check_http_url(url: str, source: str, expected: str) -> str:
-    """An http(s) URL without credentials, else a `TargetError` naming where it came from."""
+    """An http(s) URL without credentials, else a `UsageError` (a bad option or environment
+    value: exit 64) naming where it came from."""
     try:
         parts = urlsplit(url)
         valid = parts.scheme in ("http", "https") and bool(parts.hostname)
@@ -200,9 +201,9 @@ def _check_http_url(url: str, source: str, expected: str) -> str:
     except ValueError:  # "http://[::1/api" (an unclosed IPv6 address), "http://host:port"
         valid = False
     if not valid:
-        raise TargetError(f"invalid {source} {url!r}: use {expected}")
+        raise UsageError(f"invalid {source} {url!r}: use {expected}")
     if parts.username or parts.password:
-        raise TargetError(f"{source} must not contain credentials; use FLEXCTL_CLIENT_ID/SECRET")
+        raise UsageError(f"{source} must not contain credentials; use FLEXCTL_CLIENT_ID/SECRET")
     return url.rstrip("/")
 
 

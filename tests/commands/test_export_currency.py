@@ -105,3 +105,13 @@ def test_a_refused_invoice_read_is_a_clear_error(
     assert code == 1
     assert "cannot tell the organization's currency: reading its invoices failed (GET " in text
     assert "401 Unauthorized access" in text and "pass --currency" in text
+
+
+def test_a_currency_flag_that_is_no_iso_code_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seed(tmp_path / "db", invoiced=True)
+    code, text = export(capsys, tmp_path / "db", tmp_path / "out", "--currency", "XYZ")
+    assert code == 64, text
+    assert "--currency must be an ISO 4217 code such as EUR, not 'XYZ'" in text
+    assert not (tmp_path / "out").exists()

@@ -93,6 +93,18 @@ def test_plan_file_is_written_and_loadable(sandbox: Sandbox, tmp_path: Path) -> 
     assert saved.document["kinds"] == ["plans"]
 
 
+def test_a_saved_plan_with_blocked_changes_is_not_offered_to_apply(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.edit("invoicing.yaml", "automatic_bill_run: false", "automatic_bill_run: true")
+    out = tmp_path / "blocked-plan.json"
+    result = sandbox.run("plan", "-o", str(out))
+    assert result.code == 0 and out.exists()
+    assert (f"Saved the plan to {out}; apply will refuse it while 1 change is blocked: "
+            "resolve it, then make a new plan") in result.err
+    assert "flexctl apply" not in result.err
+
+
 def test_a_saved_plan_given_as_the_config_is_a_usage_error(sandbox: Sandbox,
                                                           tmp_path: Path) -> None:
     out = tmp_path / "plan.json"
@@ -168,3 +180,15 @@ def test_colour_only_on_a_terminal_without_no_color(
     else:
         monkeypatch.setenv("NO_COLOR", no_color)
     assert use_color() is expected
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    ("2027-02-30", "'2027-02-30' is not a calendar day"),
+    ("15/01/2027", "'15/01/2027' is not a date written YYYY-MM-DD"),
+])
+def test_a_bad_as_of_date_is_a_usage_error_saying_why(
+    sandbox: Sandbox, value: str, reason: str
+) -> None:
+    result = sandbox.run("plan", "--as-of", value)
+    assert result.code == 64
+    assert f"Invalid value for '--as-of': {reason}" in result.err

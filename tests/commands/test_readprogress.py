@@ -50,3 +50,11 @@ def test_without_a_terminal_a_line_every_few_seconds() -> None:
     assert 2 <= len(lines) <= 3
     assert lines[0].startswith("Reading: fees ") and "/600 pages" in lines[0]
     assert "\x1b" not in out.getvalue()
+
+
+def test_one_page_is_one_page() -> None:
+    out, clock = io.StringIO(), Clock()
+    progress = ReadProgress(out, tty=False, clock=clock)
+    clock.now = 10.0
+    progress("companies", 1, None)
+    assert out.getvalue() == "Reading: companies 1 page (1 page, 6/min)\n"

@@ -20,7 +20,7 @@ def test_env_fingerprint_value_and_missing() -> None:
     assert secrets.warnings == []
     assert secrets.fingerprint({"env": "NOPE"}, "gateways.s.secret_key") is None
     assert secrets.warnings == [
-        "gateways.s.secret_key: environment variable NOPE is not set or not readable; "
+        "gateways.s.secret_key: environment variable NOPE is not set (or is empty); "
         "the secret is treated as unchanged"
     ]
     with pytest.raises(SecretError, match="environment variable NOPE"):
@@ -46,7 +46,21 @@ def test_file_is_relative_to_the_yaml_file_that_declares_it(tmp_path: Path) -> N
     # relative to the config root instead, the file is not found: a warning, no value
     plain = SecretResolver(tmp_path, environ={})
     (gw,) = get("gateways").desired(loaded.config, plain)
-    assert "secret_key" not in gw.fields and "file stripe.key" in plain.warnings[0]
+    assert "secret_key" not in gw.fields
+    assert "file stripe.key does not exist; the secret is treated" in plain.warnings[0]
+
+
+def test_why_a_secret_file_gives_no_value_is_said(tmp_path: Path) -> None:
+    (tmp_path / "empty.key").write_text("\n")
+    (tmp_path / "latin.key").write_bytes(b"sk_\xe9")
+    secrets = SecretResolver(tmp_path, environ={})
+    for name in ("empty.key", "latin.key"):
+        assert secrets.fingerprint({"file": name}, f"gateways.{name}") is None
+    assert secrets.warnings == [
+        "gateways.empty.key: file empty.key is empty; the secret is treated as unchanged",
+        "gateways.latin.key: file latin.key is not UTF-8 text; the secret is treated as "
+        "unchanged",
+    ]
 
 
 def test_a_secret_file_that_is_not_a_regular_file_is_never_read(tmp_path: Path) -> None:

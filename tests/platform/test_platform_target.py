@@ -43,7 +43,7 @@ def test_local_without_a_config_root_uses_the_current_directory(
 def test_local_file_names_another_sandbox(tmp_path: Path) -> None:
     target = resolve_target(f"local:{tmp_path}/x.db", None, None, "acme", tmp_path, env={})
     assert target.sandbox_db == tmp_path / "x.db" and target.api_url == f"local:{tmp_path}/x.db"
-    with pytest.raises(TargetError, match="local:FILE"):
+    with pytest.raises(UsageError, match="local:FILE"):
         resolve_target("local:", None, None, "acme", tmp_path, env={})
 
 
@@ -94,22 +94,23 @@ def test_http_targets_need_credentials_and_name_the_variables() -> None:
 @pytest.mark.parametrize("url", ["ftp://x/api", "app.officernd.com/api/v2", "https://",
                                  "http://[::1/api/v2", "http://host:port/api/v2"])
 def test_bad_api_urls_are_refused(url: str) -> None:
-    with pytest.raises(TargetError, match="invalid --api-url"):
+    with pytest.raises(UsageError, match="invalid --api-url") as info:
         resolve_target(url, None, None, "acme", None, env=CREDS)
+    assert info.value.exit_code == 64  # a bad option value
 
 
 @pytest.mark.parametrize("url", ["notaurl", "ftp://x/oauth/token", "https://u:p@x/oauth",
                                  "https://[x/oauth/token"])
 def test_bad_token_urls_are_refused_before_any_request(url: str) -> None:
-    with pytest.raises(TargetError, match="--token-url"):
+    with pytest.raises(UsageError, match="--token-url"):
         resolve_target("https://app.officernd.com/api/v2", None, url, "acme", None, env=CREDS)
-    with pytest.raises(TargetError, match="FLEXCTL_TOKEN_URL"):
+    with pytest.raises(UsageError, match="FLEXCTL_TOKEN_URL"):
         resolve_target("https://app.officernd.com/api/v2", None, None, "acme", None,
                        env={**CREDS, "FLEXCTL_TOKEN_URL": url})
 
 
 def test_api_url_with_credentials_is_refused() -> None:
-    with pytest.raises(TargetError, match="must not contain credentials"):
+    with pytest.raises(UsageError, match="must not contain credentials"):
         resolve_target("https://u:p@app.officernd.com/api/v2", None, None, "acme", None,
                        env=CREDS)
 
