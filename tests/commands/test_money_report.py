@@ -144,3 +144,24 @@ def test_the_report_says_the_plan_is_blocked_and_what_that_means(report: Path) -
                      r"\(x above\): apply makes none of these changes unless it is re-run with "
                      r"--force\.</p>", page)
     assert "not counted" not in page.lower()
+
+
+def test_the_report_shows_the_months_where_the_difference_changes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A price rise from a later month: today's run-rate does not move, so the summary's "from"
+    # rows are the only place the report shows what the plan does to the monthly bill.
+    sandbox: Sandbox = make_sandbox(tmp_path, capsys, monkeypatch)
+    sandbox.seed()
+    sandbox.edit("customers/members.yaml", "      - {plan: hot-desk, start: 2026-12-01}",
+                 "      - {plan: hot-desk, start: 2026-12-01,\n"
+                 "         changes: [{from: 2027-03-01, price: 270.00}]}")
+    path = tmp_path / "report.html"
+    result = sandbox.run("plan", "--as-of", "2026-12-15", "--report", str(path))
+    assert result.code == 0, result.err
+    turns = re.findall(r"from (\d{4}-\d{2}): ([+-]\d+\.\d{2}) a month", result.out)
+    assert turns == [("2027-03", "+20.00")]
+    page = re.sub(r"\s+", " ", path.read_text(encoding="utf-8"))
+    rows = re.findall(r'<tr class="turn"><td>from (\d{4}-\d{2})</td><td></td><td></td> '
+                      r'<td class="num up">([+-]\d+\.\d{2}) a month</td></tr>', page)
+    assert rows == turns
