@@ -175,6 +175,12 @@ def _apply_config(options: ApplyOptions) -> int:
 def _apply_saved(saved: SavedPlan, options: ApplyOptions) -> int:
     config_path = options.config or saved.config_path
     if not Path(config_path).exists():
+        api = str(saved.binding.get("api") or "")
+        if api.startswith("local:") and Path(api[len("local:"):]).is_relative_to(config_path):
+            # The plan is bound to the sandbox inside that directory, which moved with it.
+            raise PlanError(f"the configuration the plan was made from, {config_path}, is not "
+                            "there, nor the sandbox inside it the plan was made against; make "
+                            "a new plan where it is now: flexctl plan NEW-PATH -o FILE")
         raise PlanError(f"the configuration the plan was made from, {config_path}, is not "
                         "there; pass its new location with --config PATH")
     force = options.force or any(FORCED in w for w in saved.document.get("warnings", ()))

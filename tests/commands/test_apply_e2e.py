@@ -245,6 +245,22 @@ def test_planfile_with_config_elsewhere(sandbox: Sandbox) -> None:
     assert result.code == 0, result.err
 
 
+def test_a_plan_of_the_sandbox_inside_a_moved_directory_asks_for_a_new_plan(
+    sandbox: Sandbox,
+) -> None:
+    # The default target is the sandbox inside the configuration's directory: moved with it,
+    # it is another target, so --config cannot help; a new plan where it is now does.
+    planfile = sandbox.root.parent / "inside.json"
+    assert run(sandbox, "plan", str(sandbox.root), "-o", str(planfile)).code == 0
+    moved = sandbox.root.parent / "moved"
+    sandbox.root.rename(moved)
+    result = run(sandbox, "apply", str(planfile))
+    assert result.code == 1
+    assert ("nor the sandbox inside it the plan was made against; make a new plan where it is "
+            "now: flexctl plan NEW-PATH -o FILE") in result.err
+    assert "--config" not in result.err
+
+
 def test_a_json_file_that_is_not_a_plan_is_a_clear_error(sandbox: Sandbox) -> None:
     bogus = sandbox.root.parent / "bogus.json"
     bogus.write_text('{"hello": 1}', encoding="utf-8")
