@@ -43,9 +43,16 @@ _forms: dict[str, str] = {}  # a form a secret may be written in -> the secret's
 _longest_first: list[str] = []  # the forms, longest first (a form may contain a shorter one)
 
 
+# A key made from a platform name (`acme-sk-test-4242` from "Acme sk_test_4242"): lowercase,
+# every run of other characters one dash, as flexctl's slugs are made.
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def _forms_of(value: str) -> set[str]:
     escaped = json.dumps(value)[1:-1]  # as a JSON string shows it, escapes and \uXXXX included
+    slug = _NON_SLUG.sub("-", value.lower()).strip("-")
     return {
+        *([slug] if len(slug) >= MIN_SECRET_LENGTH else []),
         value,
         escaped,
         json.dumps(escaped)[1:-1],  # a JSON body quoted in a JSON message, logged as JSON
@@ -89,6 +96,16 @@ def redact(text: str) -> str:
         while form in text:
             text = text.replace(form, _forms[form])
     return text
+
+
+def clipped(text: str, head: int, tail: int = 0) -> str:
+    """`text` redacted, then cut to its first `head` characters, `…` and its last `tail`:
+    redaction comes first, as a secret cut in two is no longer recognised (and its first part
+    plus the fingerprint shown elsewhere would give all of it)."""
+    text = redact(text)
+    if len(text) <= head + tail + 1:
+        return text
+    return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
 class RedactingFilter:

@@ -19,6 +19,7 @@ from flexctl.config.currency import minor_units
 from flexctl.config.lint import IGNORE_FIELD
 from flexctl.errors import PlanError
 from flexctl.kinds.refs import RefMap
+from flexctl.redaction import clipped
 
 
 class PlatformValueError(ValueError):
@@ -31,8 +32,7 @@ class PlatformValueError(ValueError):
 
 def shown(value: Any) -> str:
     """A platform value as a message quotes it: short, and never more than one line."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:36] + "…" + text[-3:]
+    return clipped(repr(value), 36, 3)
 
 
 def money(value: Any, currency: str) -> Decimal | None:

@@ -29,6 +29,7 @@ from flexctl.platform import scopes
 from flexctl.platform.http import HttpSession, RequestStats
 from flexctl.platform.learned import Learned
 from flexctl.platform.stopping import request_stop
+from flexctl.redaction import clipped
 
 PAGE_SIZE = 50  # the v2 maximum; larger values are a 400 on the platform
 MAX_WORKERS = 4  # concurrent reads: enough to overlap latency, few enough to stay paced
@@ -66,8 +67,7 @@ def count_margin(expected: int) -> int:
 
 
 def _shown(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 40 else text[:36] + "…" + text[-3:]
+    return clipped(repr(value), 36, 3)
 
 
 class _ListStopped(Exception):

@@ -29,7 +29,7 @@ import httpx
 
 from flexctl.errors import MalformedAnswerError
 from flexctl.platform.jsonwire import MAX_BODY_BYTES, MalformedJson, decode_json
-from flexctl.redaction import redact_fields, redact_url
+from flexctl.redaction import clipped, redact_fields, redact_url
 
 _LOG_BODY_LIMIT = 2000
 _MESSAGE_LIMIT = 300  # characters of a platform message shown in an error
@@ -164,8 +164,7 @@ def _read_body(response: httpx.Response, until: float) -> bytes:
 
 
 def _clip(text: str) -> str:
-    text = text.strip()
-    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "…"
+    return clipped(text.strip(), _MESSAGE_LIMIT)
 
 
 def decoded(method: str, path: str, answer: Answer, *, write: bool = False) -> Any:
@@ -216,7 +215,7 @@ def loggable(content: bytes, headers: httpx.Headers) -> str:
         text = redact_url("?" + content.decode("utf-8", "replace"))[1:]
     else:
         text = f"({len(content)} bytes of {kind or 'unknown type'})"
-    return text if len(text) <= _LOG_BODY_LIMIT else text[:_LOG_BODY_LIMIT] + "…"
+    return clipped(text, _LOG_BODY_LIMIT)
 
 
 # --- the deadline at every socket operation ---------------------------------------------------

@@ -100,6 +100,22 @@ def test_the_bearer_token_echoed_in_an_error_body(
     assert "hostile-token-0001" not in caplog.text
 
 
+def test_a_secret_where_a_long_message_is_cut_is_redacted_before_the_cut(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Cut first, the message would end in the secret's first characters, which the redactor
+    # no longer recognises: with the fingerprint (its last four) shown elsewhere, all of it.
+    caplog.set_level(logging.DEBUG)
+    for pad in (283, 290, 1990):
+        hostile.on("GET", "plans", lambda seen, pad=pad: json_answer(
+            400, {"message": "x" * pad + " " + CLIENT_SECRET}))
+        with pytest.raises(FlexctlError) as info:
+            list(hostile_client().list("plans"))
+        for text in (str(info.value), caplog.text):
+            assert CLIENT_SECRET[:8] not in text, pad
+
+
 def test_controls_in_an_error_body_are_shown_escaped(
     hostile: HostileServer, hostile_client: Callable[..., FlexClient]
 ) -> None:

@@ -161,3 +161,24 @@ def test_field_redaction_helpers() -> None:
         "name": "x", "secret": "(redacted)", "nested": [{"accessToken": "(redacted)"}]}
     url = redact_url("https://user:pw@h.example/p?$limit=50&client_secret=abc&token=t")
     assert url == "https://h.example/p?$limit=50&client_secret=(redacted)&token=(redacted)"
+
+
+def test_clipping_redacts_first_so_no_part_of_a_secret_is_left() -> None:
+    secret = "s3cr3t-CLIENT-xyz"
+    register(secret)
+    for pad in range(0, 40):
+        text = "x" * pad + secret + " and more text after it"
+        for head, tail in ((20, 0), (30, 3), (36, 3)):
+            shown = redaction.clipped(text, head, tail)
+            assert secret[:5] not in shown and len(shown) <= head + tail + 1, (pad, head)
+    assert redaction.clipped("short", 36, 3) == "short"
+    assert redaction.clipped("a" * 50, 36, 3) == "a" * 36 + "…" + "aaa"
+
+
+def test_a_secret_turned_into_a_key_is_redacted_too() -> None:
+    # A platform name holding a key becomes the key of an unmanaged object: lowercased, every
+    # run of other characters one dash.
+    register("sk_test_Sandbox_4242")
+    assert redact("company: acme-sk-test-sandbox-4242 -> acme") == "company: acme-…4242 -> acme"
+    register("ab!!!!!!!!")  # its key form, "ab", is too short to mask anything
+    assert redact("ab cd") == "ab cd"
