@@ -108,8 +108,12 @@ def test_a_secret_where_a_long_message_is_cut_is_redacted_before_the_cut(
     # no longer recognises: with the fingerprint (its last four) shown elsewhere, all of it.
     caplog.set_level(logging.DEBUG)
     for pad in (283, 290, 1990):
-        hostile.on("GET", "plans", lambda seen, pad=pad: json_answer(
-            400, {"message": "x" * pad + " " + CLIENT_SECRET}))
+        body = {"message": "x" * pad + " " + CLIENT_SECRET}
+
+        def answer(seen: Seen, body: dict[str, str] = body) -> Play:
+            return json_answer(400, body)
+
+        hostile.on("GET", "plans", answer)
         with pytest.raises(FlexctlError) as info:
             list(hostile_client().list("plans"))
         for text in (str(info.value), caplog.text):
