@@ -11,6 +11,7 @@ from decimal import Decimal
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+from flexctl.config.types import MAX_AMOUNT
 from flexctl.kinds import _values as v
 from flexctl.kinds.base import Capability, Kind, Obj, Profile
 from flexctl.kinds.refs import UNKNOWN_PREFIX, RefMap
@@ -53,6 +54,8 @@ class Field:
             if raw is not None and (isinstance(raw, bool)
                                     or not isinstance(raw, int | float | Decimal)):
                 raise TypeError("not a number")
+            if raw is not None and not -MAX_AMOUNT < raw < MAX_AMOUNT:
+                raise OutOfRange  # the arithmetic of the money summary would overflow
             if self.type == "money":
                 return v.money(raw, currency)
             if self.type == "number":
@@ -104,6 +107,10 @@ class Field:
         return value
 
 
+class OutOfRange(ValueError):
+    """A number beyond what a configuration may hold (`MAX_AMOUNT`)."""
+
+
 _FAILURES = (ValueError, ArithmeticError, TypeError, AttributeError)
 _REASONS = {"money": "is not an amount", "number": "is not a number", "date": "is not a date",
             "int": "is not a whole number", "refs": "is not a list of ids",
@@ -133,7 +140,9 @@ def fields_from_api(
             try:
                 field.from_api(raw, refs, currency)
             except _FAILURES as exc:
-                reason = _REASONS.get(field.type, f"is not a valid {field.type}")
+                reason = (f"is beyond what flexctl can hold (the limit is {MAX_AMOUNT - 1})"
+                          if isinstance(exc, OutOfRange)
+                          else _REASONS.get(field.type, f"is not a valid {field.type}"))
                 raise v.PlatformValueError(field.api, raw, reason) from exc
         raise
 

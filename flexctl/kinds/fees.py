@@ -28,6 +28,9 @@ from flexctl.kinds.base import MoneyContext, Obj, Removal, RuleContext
 from flexctl.kinds.money import ZERO, Charge
 from flexctl.kinds.refs import RefMap
 
+# More units than this on one line is a typo; the money summary's totals stay exact below it.
+MAX_QUANTITY = 1_000_000
+
 
 class Fee(Model):
     """A one-off charge on a customer."""
@@ -37,8 +40,8 @@ class Fee(Model):
     plan: Ref = ModelField(description="Key of a one-off plan.")
     date: date
     """The day it is charged (YYYY-MM-DD)."""
-    quantity: Annotated[int, ModelField(ge=1)] = 1
-    """How many units of the plan, e.g. 400 printed pages."""
+    quantity: Annotated[int, ModelField(ge=1, le=MAX_QUANTITY)] = 1
+    """How many units of the plan, e.g. 400 printed pages (at most 1,000,000)."""
     price: Amount | None = ModelField(
         None, description="Unit price (up to 4 decimals); omitted = the plan's price."
     )

@@ -31,7 +31,7 @@ import calendar
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -167,7 +167,12 @@ def changed_fields(
 
 def rounded(amount: Decimal, digits: int) -> Decimal:
     """An amount to the currency's minor unit, half up (the rule for every line total)."""
-    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return amount.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP, context=_WIDE)
+
+
+# Room for any total of amounts and quantities within the limits (each under 10^12) with
+# their minor units: the default context's 28 digits would raise for a sum of large ones.
+_WIDE = Context(prec=60)
 
 
 def amount_text(amount: Decimal | None, digits: int, *, signed: bool = False) -> str | None:

@@ -212,6 +212,13 @@ def test_an_out_of_range_or_negative_zero_amount_is_a_located_error(
             "17:40: members.m.fees[0].quantity",
             "expected an integer, got 1E+1000000",
         ),
+        (
+            "members:\n  m:\n    name: M\n    email: m@example.org\n    location: downtown\n"
+            "    fees:\n      - {plan: desk, date: 2026-12-01, quantity: "
+            "1000000000000000000000000000000}\n",
+            "17:40: members.m.fees[0].quantity",
+            "Input should be less than or equal to 1000000",
+        ),
     ],
 )
 def test_numbers_out_of_range_or_negative_zero_anywhere_are_located_errors(

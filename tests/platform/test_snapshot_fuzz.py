@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -91,3 +92,22 @@ def test_a_price_that_is_not_a_number_names_the_request_object_and_field() -> No
     assert message == (
         "GET plans: 200 plan 000000000000000000000001: price 'abc' is not an amount"
     ), message
+
+
+@pytest.mark.parametrize("price", [10**30, 99999999999999999999999999.99, -10**12, 10**20])
+def test_an_amount_beyond_any_configuration_names_the_request_object_and_field(
+    price: float,
+) -> None:
+    # Within the JSON limits, but the money summary's arithmetic would overflow on it later
+    # (an "Internal error"): refused where it is read, as a configuration refuses it.
+    fake = FakeFlex()
+    fake.seed("plans", [{"name": "Hot Desk", "price": price, "intervalLength": "month"}])
+    target = Target(api_url=API, org=ORG, token_url=TOKEN_URL, client_id="client-1",
+                    client_secret=SECRET)
+    with (open_client(target, scopes=("flex.fake.all",), transport=fake.transport(),
+                      clock=fake.clock, sleep=lambda seconds: None) as client,
+          pytest.raises(ApiError) as info):
+        read_snapshot(client, DESIRED, "EUR")
+    assert str(info.value).startswith("GET plans: 200 plan 000000000000000000000001: price ")
+    assert str(info.value).endswith(
+        "is beyond what flexctl can hold (the limit is 999999999999)")
