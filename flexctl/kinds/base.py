@@ -249,6 +249,10 @@ class Kind:
     capabilities: ClassVar[Mapping[Profile, Capability]]
     singleton: ClassVar[bool] = False  # invoicing, storefront: one object at address == name
     owned: ClassVar[bool] = False  # memberships, fees: belong to a company or member
+    # API fields every live object of the kind has, its identity among them (the platform
+    # requires them): a document without one is a malformed answer, never an object left
+    # unmatched, which a create would duplicate.
+    required_live: ClassVar[tuple[str, ...]] = ()
     cohorts: ClassVar[bool] = False  # its objects form price cohorts (`price_term`)
     owns: ClassVar[tuple[str, ...]] = ()  # kinds whose objects belong to this kind's objects
     references: ClassVar[tuple[str, ...]] = ()  # kinds whose keys this kind's fields hold

@@ -15,6 +15,7 @@ class Company(Customer):
 class Companies(CustomerKind):
     name = "companies"
     noun = "company"
+    required_live = ("name",)
     plural = "companies"
     rank = 6
     api_path = "companies"

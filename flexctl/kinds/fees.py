@@ -61,6 +61,7 @@ def name_key(name: Any, plan_name: Any) -> str:
 class Fees(OwnedKind):
     name = "fees"
     noun = "fee"
+    required_live = ("plan", "issueDate")
     plural = "fees"
     rank = 9
     api_path = "fees"

@@ -32,6 +32,7 @@ class Member(Customer):
 class Members(CustomerKind):
     name = "members"
     noun = "member"
+    required_live = ("name",)
     plural = "members"
     rank = 7
     api_path = "members"

@@ -122,6 +122,7 @@ def _plain(value: object) -> str:
 class Memberships(OwnedKind):
     name = "memberships"
     noun = "membership"
+    required_live = ("plan", "startDate")
     plural = "memberships"
     rank = 8
     api_path = "memberships"

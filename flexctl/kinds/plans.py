@@ -71,6 +71,7 @@ class Plan(Model):
 class Plans(KeyedKind):
     name = "plans"
     noun = "plan"
+    required_live = ("name",)
     plural = "plans"
     rank = 4
     api_path = "plans"

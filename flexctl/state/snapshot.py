@@ -193,6 +193,10 @@ def _normalized(kind: Kind, doc: Mapping[str, Any], refs: RefMap, currency: str)
     the object and the field, never a crash (and nothing is written after a failed read)."""
     path = kind.api_path or kind.name
     try:
+        for field in kind.required_live:
+            if doc.get(field) in (None, ""):
+                raise PlatformValueError(field, doc.get(field), "is missing: every "
+                                         f"{kind.noun} on the platform has one")
         return kind.from_api(doc, refs, currency)
     except PlatformValueError as exc:
         raise MalformedAnswerError(

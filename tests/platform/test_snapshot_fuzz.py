@@ -111,3 +111,28 @@ def test_an_amount_beyond_any_configuration_names_the_request_object_and_field(
     assert str(info.value).startswith("GET plans: 200 plan 000000000000000000000001: price ")
     assert str(info.value).endswith(
         "is beyond what flexctl can hold (the limit is 999999999999)")
+
+
+@pytest.mark.parametrize(("collection", "doc", "noun", "field"), [
+    ("companies", {"name": None}, "company", "name"),
+    ("companies", {}, "company", "name"),
+    ("members", {"name": "", "email": "a@example.org"}, "member", "name"),
+    ("memberships", {"plan": "000000000000000000000009"}, "membership", "startDate"),
+    ("fees", {"issueDate": "2026-12-01T00:00:00.000Z"}, "fee", "plan"),
+])
+def test_a_live_object_without_its_identity_is_a_located_error_not_an_unmatched_one(
+    collection: str, doc: dict[str, Any], noun: str, field: str,
+) -> None:
+    # Left unmatched, the object would stay live and unmanaged while the plan created the one
+    # the configuration declares again: a duplicate customer, billed twice.
+    fake = FakeFlex()
+    fake.seed(collection, [doc])
+    target = Target(api_url=API, org=ORG, token_url=TOKEN_URL, client_id="client-1",
+                    client_secret=SECRET)
+    with (open_client(target, scopes=("flex.fake.all",), transport=fake.transport(),
+                      clock=fake.clock, sleep=lambda seconds: None) as client,
+          pytest.raises(ApiError) as info):
+        read_snapshot(client, DESIRED, "EUR")
+    assert str(info.value).startswith(f"GET {collection}: 200 {noun} ")
+    assert str(info.value).endswith(f": {field} {doc.get(field)!r} is missing: every {noun} on "
+                                    "the platform has one")
