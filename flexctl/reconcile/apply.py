@@ -32,7 +32,7 @@ from flexctl.kinds.refs import RefMap
 from flexctl.platform import stopping
 from flexctl.platform.stopping import Stopped
 from flexctl.reconcile.journal import WAITS_FOR_MANUAL, ApiFailure, Entry, Journal
-from flexctl.reconcile.plan import API_ACTIONS, Change, Plan, references
+from flexctl.reconcile.plan import API_ACTIONS, Change, Plan, create_references, references
 from flexctl.reconcile.recovery import Done, WriteClient, Writer
 
 DEFAULT_WORKERS = 8  # requests in flight; enough to hide latency, the pacer sets the rate
@@ -81,14 +81,12 @@ def tasks_of(
 
 
 def _default_references(change: Change, desired: Mapping[str, Obj], created: set[str]) -> set[str]:
-    """What a create sends without the config saying so (a membership's location defaults to its
-    customer's), when the same plan creates it."""
+    """What a create sends that the same plan creates, what it sends without the config saying
+    so included (a membership's location defaults to its customer's)."""
     obj = desired.get(change.address)
-    defaults = obj.meta.get("create_defaults") if obj is not None else None
-    if change.action not in ("create", "replace") or not defaults:
+    if change.action not in ("create", "replace") or obj is None:
         return set()
-    implied = Obj(change.kind, change.address, {k: v for k, v in defaults.items() if v})
-    return references(implied) & (created - {change.address})
+    return create_references(obj) & (created - {change.address})
 
 
 class _Graph:

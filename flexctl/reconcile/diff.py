@@ -5,8 +5,9 @@ key the same address as its desired object). Only fields the desired object carr
 compared. The action of each difference follows generic rules — replace for fields the API
 cannot update in place, manual where the target cannot write a kind, blocked for a pinned
 object that would need a replace, unverified where the target cannot read a kind at all (unless
-a person confirmed that very configuration with `flexctl confirm`: then it is done) — and
-each kind's own rules (`Kind.refuse_change`, `pair_replacements`, `removal`, ...): what a
+a person confirmed that very configuration with `flexctl confirm`: then it is done), blocked
+for a change that refers to an object of a kind left out of the run that is not live either —
+and each kind's own rules (`Kind.refuse_change`, `pair_replacements`, `removal`, ...): what a
 change to an invoiced object becomes, which live objects pair as a replace, preconditions.
 """
 
@@ -20,9 +21,17 @@ from typing import Any, Protocol
 from flexctl.gcpause import gc_paused
 from flexctl.kinds import registry
 from flexctl.kinds.base import ACTIVATE_ON_PLATFORM, OWNER, Kind, Obj, Profile, RuleContext
+from flexctl.kinds.refs import RefMap
 from flexctl.reconcile import manual
-from flexctl.reconcile.plan import UNVERIFIED_PREFIX, Change
+from flexctl.reconcile.plan import (
+    UNVERIFIED_PREFIX,
+    Change,
+    create_references,
+    references,
+)
 from flexctl.state.confirmations import Confirmation, Confirmations
+
+_WRITES = frozenset({"create", "update", "replace"})  # the changes that send references
 
 
 class LiveState(Protocol):
@@ -31,6 +40,7 @@ class LiveState(Protocol):
     currency: str
     objects: dict[str, list[Obj]]
     unreadable: dict[str, str]
+    refs: RefMap  # the ids of the live objects, by kind and key (what apply sends)
     account_status: str | None
 
 
@@ -109,6 +119,8 @@ def diff(
             continue
         _diff_kind(kind, wanted, list(snapshot.objects.get(kind.name, ())), ctx, result)
     result.changes = _overlapping(result.changes, desired, snapshot.objects)
+    result.changes = _unresolved(result.changes, desired, {k.name for k in kinds},
+                                 snapshot.refs)
     if lock is not None:
         result.changes = _closed(result.changes, desired, snapshot.objects, *lock)
     return result
@@ -161,6 +173,52 @@ def _overlapping(
                                                    others) if others else None
         out.append(_blocked(change, reason) if reason else change)
     return out
+
+
+def _unresolved(
+    changes: list[Change], desired: Mapping[str, Sequence[Obj]], planned: Collection[str],
+    refs: RefMap,
+) -> list[Change]:
+    """The changes with those blocked that would send a reference apply cannot turn into an
+    id: to an object that is not on the target (`refs` has no id for it) and that the plan
+    does not create, its kind being left out of the run (not in `planned`: --target-kinds or
+    --exclude-kinds). Apply would fail on them after writing the rest. (An object of a kind
+    planned is live or created by the plan: validation holds references to declared objects.)
+    A create or replace sends every reference (`create_references`); an update those of the
+    fields it changes."""
+    looked_up = {c.address for c in changes if c.action in _WRITES}
+    wanted = {o.address: o for objs in desired.values() for o in objs if o.address in looked_up}
+    out = []
+    for change in changes:
+        obj = wanted.get(change.address) if change.action in _WRITES else None
+        if obj is None:  # not written, or an update of what the config does not declare
+            out.append(change)
+            continue
+        if change.action == "update":
+            changed = {name: obj.fields[name] for name in change.changed_paths
+                       if name in obj.fields}
+            sent = references(Obj(obj.kind, obj.address, changed))
+        else:
+            sent = create_references(obj)
+        missing = sorted(ref for ref in sent if _left_out(ref, planned, refs))
+        out.append(_blocked(change, _unresolved_reason(missing)) if missing else change)
+    return out
+
+
+def _left_out(ref: str, planned: Collection[str], refs: RefMap) -> bool:
+    """Whether the address `ref` names an object of a kind not planned that is not live."""
+    kind, _, key = ref.partition(".")
+    return kind not in planned and refs.id_of(kind, key) is None
+
+
+def _unresolved_reason(missing: Sequence[str]) -> str:
+    one = len(missing) == 1
+    listed = missing[0] if one else f"{', '.join(missing[:-1])} and {missing[-1]}"
+    left_out = ", ".join(sorted({ref.partition(".")[0] for ref in missing}))
+    return (f"{listed} {'is' if one else 'are'} not on the target and this plan does not "
+            f"create {'it' if one else 'them'} ({left_out} left out by --target-kinds/"
+            f"--exclude-kinds): add {left_out} to the kinds planned, or apply without "
+            "--target-kinds/--exclude-kinds first")
 
 
 def _outcome(

@@ -349,6 +349,19 @@ def references(obj: Obj) -> set[str]:
     return get_kind(obj.kind).referenced(obj)
 
 
+def create_references(obj: Obj) -> set[str]:
+    """Addresses a create of `obj` sends as ids: its references, and those of the values it is
+    created with where the configuration says nothing (`meta["create_defaults"]`: a
+    membership's location is its customer's)."""
+    defaults = obj.meta.get("create_defaults") or {}
+    implied = {name: value for name, value in defaults.items()
+               if value is not None and obj.fields.get(name) is None}
+    found = references(obj)
+    if implied:
+        found |= references(Obj(obj.kind, obj.address, implied))
+    return found
+
+
 @gc_paused()  # the digests' records and the priced changes are many and acyclic
 def build_plan(
     changes: Sequence[Change],

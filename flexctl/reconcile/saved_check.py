@@ -2,7 +2,8 @@
 
 `plan -o` records, beside the digests of the objects its changes touch (`objects`), what a
 check needs to rebuild those objects without reading the organization (`check`): the ids of
-every object they refer to (`refs`: kind -> key -> id), which of those the rules consult and
+every object they refer to or a create sends (`refs`: kind -> key -> id; a membership's
+customer's location too, see `create_references`), which of those the rules consult and
 are read again (`context`: the plans, locations... a change refers to; never the owners, whose
 ids suffice), the touched objects the invoices showed as invoiced, and when the plan's read
 began by the platform's clock (`read_at`).
@@ -33,7 +34,7 @@ from flexctl.kinds.base import Kind, Obj, Profile
 from flexctl.kinds.money import Effect, MoneyEffect
 from flexctl.kinds.refs import RefMap
 from flexctl.reconcile.money import CustomerMoney, MoneySummary
-from flexctl.reconcile.plan import Plan, is_safety_notice
+from flexctl.reconcile.plan import Plan, create_references, is_safety_notice
 from flexctl.state.incremental import ID_BATCH, MARGIN, iso
 from flexctl.state.snapshot import ACCOUNT_PATH, Snapshot, normalize_kind
 
@@ -72,7 +73,7 @@ def check_data(plan: Plan, snapshot: Snapshot, desired: Mapping[str, Sequence[Ob
         their references must read back as keys too)."""
         if obj is None:
             return
-        for ref in _kind(obj.kind).referenced(obj):
+        for ref in create_references(obj):
             ref_kind, _, key = ref.partition(".")
             found = snapshot.refs.id_of(ref_kind, key)
             if found is None:

@@ -112,3 +112,22 @@ def test_a_twin_created_since_makes_the_saved_plan_stale(
     code, _, err = apply(sandbox, planfile)
     assert code == 3, err
     assert "stale" in err
+
+
+def test_the_check_knows_the_location_a_create_sends_by_default(
+        sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A membership with no location of its own is created at its customer's: the saved plan
+    keeps that location's id too (Sofia Rossi's riverside, which nothing else refers to)."""
+    sandbox.edit("customers/members.yaml", "{plan: hot-desk, start: 2026-12-01, price: 225.00}\n",
+                 "{plan: hot-desk, start: 2026-12-01, price: 225.00}\n"
+                 "      - {plan: dedicated-desk, start: 2027-03-01}\n")
+    planfile = sandbox.root.parent / "plan.json"
+    assert sandbox.run("plan", "-o", str(planfile)).code == 0
+    seen = recorded(monkeypatch)
+    code, out, err = apply(sandbox, planfile)
+    assert code == 0, out + err
+    assert "Apply: 4 applied, 0 failed" in out
+    reads = reads_before_writing(seen)
+    # Checked by id (and the new membership looked up by its member), not read again in full.
+    assert all("_id%5B%24in%5D" in q or "modifiedAt" in q or "member=" in q
+               or not p.endswith("memberships") for _, p, q in reads), reads

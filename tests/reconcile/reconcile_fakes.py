@@ -12,6 +12,7 @@ from typing import Any
 
 from flexctl.kinds import registry
 from flexctl.kinds.base import Kind, Obj
+from flexctl.kinds.refs import RefMap
 
 # The real kinds: their rules (what an invoiced object allows, replaces, preconditions) are
 # what these tests pin, on hand-made objects.
@@ -52,6 +53,12 @@ class FakeSnapshot:
         self.unreadable = unreadable or {}
         self.account_status = account_status
         self.currency = currency
+        # As the snapshot does: every live object's key resolves to its id.
+        self.refs = RefMap()
+        for kind, objs in self.objects.items():
+            for o in objs:
+                if o.id is not None and not o.owner:
+                    self.refs.add(kind, o.key, o.id)
 
 
 def group(*objs: Obj) -> dict[str, list[Obj]]:

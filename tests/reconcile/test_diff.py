@@ -285,6 +285,68 @@ def test_kinds_filter_limits_changes() -> None:
     assert [c.address for c in result.changes] == ["companies.acme"]
 
 
+def only_kinds(names: str, desired: list[Obj], current: list[Obj]) -> DiffResult:
+    """The diff of a run limited to some kinds (--target-kinds / --exclude-kinds)."""
+    selected = [k for k in KINDS if k.name in names.split(",")]
+    return diff(group(*desired), FakeSnapshot(group(*current)), selected, profile=Profile.FULL,
+                today=TODAY)
+
+
+def test_a_create_referring_to_an_object_of_a_kind_left_out_and_not_live_is_blocked() -> None:
+    plan = obj("plans.hot-desk", name="Hot Desk")
+    new = obj(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1))
+    change = only(only_kinds("memberships", [plan, obj(ACME, name="Acme Ltd"), new], []))
+    assert (change.action, change.address) == ("blocked", MS)
+    assert change.after == {"plan": "hot-desk", "start": date(2026, 12, 1)}
+    assert change.reason == (
+        "companies.acme and plans.hot-desk are not on the target and this plan does not create "
+        "them (companies, plans left out by --target-kinds/--exclude-kinds): add companies, "
+        "plans to the kinds planned, or apply without --target-kinds/--exclude-kinds first")
+    # Only what is missing is named: the customer is live.
+    change = only(only_kinds("memberships", [plan, obj(ACME, name="Acme Ltd"), new],
+                             [live(ACME, name="Acme Ltd")]))
+    assert change.reason.startswith("plans.hot-desk is not on the target and this plan does not "
+                                    "create it (plans left out by")
+
+
+def test_references_live_or_created_by_the_plan_leave_a_create_alone() -> None:
+    plan = obj("plans.hot-desk", name="Hot Desk")
+    new = obj(MS, owner=ACME, plan="hot-desk", start=date(2026, 12, 1))
+    customer = obj(ACME, name="Acme Ltd")
+    live_ones = [live("plans.hot-desk", name="Hot Desk"), live(ACME, name="Acme Ltd")]
+    change = only(only_kinds("memberships", [plan, customer, new], live_ones))
+    assert change.action == "create"
+    # Created in the same run: the plan orders them, apply resolves them as it goes.
+    result = only_kinds("plans,companies,memberships", [plan, customer, new], [])
+    assert {c.address: c.action for c in result.changes} == {
+        "plans.hot-desk": "create", ACME: "create", MS: "create"}
+
+
+def test_an_update_is_blocked_only_for_a_reference_it_changes() -> None:
+    company = obj("companies.beta", name="Beta")
+    jane = obj("members.jane", name="Jane", company="beta", location="downtown")
+    have = live("members.jane", name="Jane Doe", company="acme", location="downtown")
+    change = only(only_kinds("members", [company, jane], [have, live(ACME, name="Acme Ltd")]))
+    assert (change.action, change.changed_paths) == ("blocked", ("company", "name"))
+    assert change.reason.startswith("companies.beta is not on the target")
+    # The location is not live either, but the update does not send it.
+    renamed = obj("members.jane", name="Jane", company="acme", location="downtown")
+    assert only(only_kinds("members", [renamed], [have])).action == "update"
+
+
+def test_a_create_is_blocked_for_the_location_it_would_send_by_default() -> None:
+    # A membership without a location is created at its customer's, here one not live yet.
+    at_quay = {"create_defaults": {"location": "quay"}}
+    new = obj(MS, owner=ACME, meta=at_quay, plan="hot-desk", start=date(2026, 12, 1))
+    current = [live(ACME, name="Acme Ltd"), live("plans.hot-desk", name="Hot Desk")]
+    change = only(only_kinds("memberships", [new], current))
+    assert change.reason.startswith("locations.quay is not on the target")
+    placed = obj(MS, owner=ACME, meta=at_quay, plan="hot-desk", start=date(2026, 12, 1),
+                 location="downtown")
+    downtown = live("locations.downtown", name="Downtown")
+    assert only(only_kinds("memberships", [placed], [*current, downtown])).action == "create"
+
+
 def test_pinned_id_missing_on_the_target_is_blocked_not_created_again_and_again() -> None:
     want = obj("companies.acme", id="0" * 24, name="Acme Ltd")
     change = only(run([want], []))

@@ -14,6 +14,7 @@ from flexctl.reconcile.plan import (
     SafetyPolicy,
     build_plan,
     canonical_json,
+    create_references,
     live_digest,
     object_digest,
 )
@@ -73,6 +74,17 @@ def test_depends_on_names_objects_created_in_the_same_plan() -> None:
     assert by_address["members.jane.memberships[hot-desk@2027-01-01]"].depends_on == (
         "members.jane",)
     assert by_address["members.jane"].depends_on == ()
+
+
+def test_a_create_sends_the_references_of_its_defaults_where_the_config_says_nothing() -> None:
+    defaults = {"create_defaults": {"name": "Hot Desk", "price": d("250.00"),
+                                    "location": "riverside"}}
+    line = obj("members.jane.memberships[hot-desk@2027-01-01]", owner="members.jane",
+               meta=defaults, plan="hot-desk", start=date(2027, 1, 1))
+    assert create_references(line) == {"members.jane", "plans.hot-desk", "locations.riverside"}
+    placed = obj(line.address, owner="members.jane", meta=defaults, plan="hot-desk",
+                 start=date(2027, 1, 1), location="downtown")
+    assert create_references(placed) == {"members.jane", "plans.hot-desk", "locations.downtown"}
 
 
 def test_deletes_come_last_in_reverse_rank_order() -> None:
