@@ -101,6 +101,50 @@ def test_json_format_for_unreadable_input(
     ]
 
 
+IMPOSSIBLE_DATES = """\
+version: 1
+organization: x
+currency: EUR
+policy: {lock_date: 2027-13-01}
+plans:
+  hd: {name: HD, billing: recurring, price: 10, pricee: 3}
+members:
+  a:
+    name: A
+    email: a@x.example
+    start: 2026-02-30
+    memberships:
+      - {plan: hd, start: 2026-13-01}
+      - {plan: hd, start: 2026-13-01}
+"""
+
+
+def test_every_impossible_date_is_reported_with_every_other_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dates").mkdir()
+    (tmp_path / "dates" / "c.yaml").write_text(IMPOSSIBLE_DATES)
+    expected = [
+        "dates/c.yaml:4:21: policy.lock_date: invalid date '2027-13-01': month must be in 1..12",
+        "dates/c.yaml:6:49: plans.hd.pricee: unknown key 'pricee' (did you mean 'price'?)",
+        "dates/c.yaml:8:3: members.a.location: required key 'location' is missing",
+        "dates/c.yaml:11:12: members.a.start: invalid date '2026-02-30': "
+        "day is out of range for month",
+        "dates/c.yaml:13:27: members.a.memberships[0].start: invalid date '2026-13-01': "
+        "month must be in 1..12",
+        "dates/c.yaml:14:27: members.a.memberships[1].start: invalid date '2026-13-01': "
+        "month must be in 1..12",
+    ]
+    code, out, err = run(capsys, "dates")
+    assert (code, out, err.splitlines()) == (1, "", expected)
+    code, out, err = run(capsys, "dates", "--format", "json")
+    assert (code, err) == (1, "")
+    lines = [f"{e['file']}:{e['line']}:{e['column']}: {e['path']}: {e['message']}"
+             for e in json.loads(out)]
+    assert lines == expected
+
+
 def test_paths_outside_the_current_directory_are_absolute(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
