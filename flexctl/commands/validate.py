@@ -2,25 +2,25 @@
 
 Exit 0 with a one-line summary when valid; exit 1 with every error as
 `file:line:col: dotted.path: message` (or, with `--format json`, a JSON list on stdout).
-A valid configuration's pricing warnings (`file:line:col: path: warning FX103: message`) are
-listed too; they exit 0, or 1 with `--strict`.
-
-With `--profile officernd` (the default when `FLEXCTL_API_URL` names the real platform) it also
-warns, on stderr and without failing, about what the real platform will ask for that the
-configuration leaves out (a customer's start date).
+A valid configuration's warnings (`file:line:col: path: warning FX103: message`) are listed
+too, in the JSON list with `--format json`, and counted in the summary; they exit 0, or 1 with
+`--strict`. They are the pricing lint's (FX1xx) and, with `--profile officernd` (the default
+when `FLEXCTL_API_URL` names the real platform), what the real platform will ask for that the
+configuration leaves out (FX2xx: a customer's start date).
 """
 
 from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from flexctl.commands.helptext import USAGE, Command
 from flexctl.config.types import ConfigBase
-from flexctl.errors import ConfigError
+from flexctl.errors import ConfigError, ConfigIssue
 from flexctl.kinds import registry
 from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import LoadedConfig, load_config
@@ -42,13 +42,13 @@ def summary(config: ConfigBase, warnings: int = 0, strict: bool = False) -> str:
     return f"Valid: {', '.join(parts)}; {warnings} {noun}{verdict}."
 
 
-def profile_warnings(loaded: LoadedConfig, profile: Profile | None) -> list[str]:
-    """`file:line:col: path: message` of each kind's advice for a target of `profile`."""
+def profile_warnings(loaded: LoadedConfig, profile: Profile | None) -> list[ConfigIssue]:
+    """Each kind's located warnings (codes FX2xx) for a target of `profile`."""
     if profile is None:
         return []
-    return [str(loaded.issue(path, message))
-            for kind in registry() for path, message in kind.profile_warnings(loaded.config,
-                                                                               profile)]
+    return [replace(loaded.issue(path, message), code=code)
+            for kind in registry()
+            for path, code, message in kind.profile_warnings(loaded.config, profile)]
 
 
 def _profile(value: str | None) -> Profile | None:
@@ -67,7 +67,7 @@ def _profile(value: str | None) -> Profile | None:
     ("A directory of YAML files, or one file", "flexctl validate examples/harbor-works\n"
      "flexctl validate config/plans.yaml"),
     ("The errors as JSON, for CI annotations", "flexctl validate config --format json"),
-    ("Also fail on the pricing lint's warnings", "flexctl validate config --strict"),
+    ("Also fail on warnings", "flexctl validate config --strict"),
     ("Also warn about what the real platform will ask for", "flexctl validate config "
      "--profile officernd"),
 ], exit_codes=[(0, "valid (warnings, if any, are listed): one summary line"),
@@ -83,7 +83,8 @@ def _profile(value: str | None) -> Profile | None:
     help="text, or json: the errors (or warnings) as a JSON list on stdout (for CI "
     "annotations).",
 )
-@click.option("--strict", is_flag=True, help="exit 1 when the pricing lint warns")
+@click.option("--strict", is_flag=True,
+              help="exit 1 on a warning (the pricing lint's, or --profile's)")
 @click.option("--profile", type=click.Choice([p.value for p in Profile]),
               help="also warn about what a target of this profile will ask for (default: "
                    f"officernd when {API_URL_ENV} names the real platform)")
@@ -93,8 +94,9 @@ def command(path: Path, output_format: str, strict: bool, profile: str | None) -
     PATH is a YAML file or a directory whose `*.yaml` and `*.yml` files (hidden ones skipped) are
     merged into one configuration; it defaults to the current directory. Validation needs no
     credentials and reads no secret: it checks the format, the references between sections
-    and the billing rules, and reports each problem with its file, line and column; the pricing
-    lint's warnings come with stable codes.
+    and the billing rules, and reports each problem with its file, line and column; warnings
+    (the pricing lint's, and with --profile what the target's platform will ask for) come with
+    stable codes.
     """
     try:
         # CI validates each change once, on a fresh machine: a valid configuration is read
@@ -105,9 +107,7 @@ def command(path: Path, output_format: str, strict: bool, profile: str | None) -
             raise  # flexctl.cli prints every issue on stderr and exits 1
         click.echo(json.dumps([issue.as_dict() for issue in exc.issues], indent=2))
         raise click.exceptions.Exit(1) from None
-    for advice in profile_warnings(loaded, _profile(profile)):  # never fails validation
-        click.echo(f"Warning: {advice}", err=True)
-    warnings = loaded.warnings
+    warnings = sorted([*loaded.warnings, *profile_warnings(loaded, _profile(profile))])
     line = summary(loaded.config, len(warnings), strict)
     if output_format == "json":
         click.echo(json.dumps([issue.as_dict() for issue in warnings], indent=2))

@@ -5,7 +5,9 @@ its line and column; this module builds dicts, lists and scalars from the events
 from events (not a library's constructor) lets flexctl refuse aliases, anchors, explicit tags,
 directives and extra documents before they take effect, record the position of every key and
 list item, report duplicate keys with both positions, and resolve scalars itself
-(`scalars.resolve_plain`: exact Decimals, YAML 1.1 words such as `yes` stay strings).
+(`scalars.resolve_plain`: exact Decimals, YAML 1.1 words such as `yes` stay strings). A plain
+scalar that has no value (a date that does not exist, a number Decimal cannot hold) does not
+stop the reading: it is an `Unresolved` value, and its problem is kept with its position.
 
 If PyYAML was installed without libyaml (`yaml.__with_libyaml__` is false), its pure-Python
 parser is used instead: the same values and positions, syntax errors worded as PyYAML words
@@ -61,21 +63,49 @@ class YamlProblem(Exception):
         self.foreign = False  # the file looks like another tool's, not a broken flexctl file
 
 
+class Unresolved:
+    """Stands where a plain scalar has no value: `2026-02-30` is shaped like a date but is
+    none, `1e9999999999999999999` is a number Decimal cannot hold. No model field accepts
+    it, so the object that holds it is refused like any malformed one, and the rest of the
+    configuration is still checked; the reason is in `Document.unresolved`."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Unresolved) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"Unresolved({self.text!r})"
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Document:
-    """One file's content: plain values, the position of each key/item, and soft problems.
+    """One file's content: plain values, the position of each key/item, and soft problems:
+    duplicate keys (the path, where it was first defined, where again) and plain scalars
+    without a value (the path, the scalar's position, why).
     (A plain class, not a dataclass: `flexctl validate` starts faster without making one.)"""
 
-    __slots__ = ("duplicates", "positions", "value")
+    __slots__ = ("duplicates", "positions", "unresolved", "value")
 
     def __init__(
         self,
         value: Any,
         positions: dict[Path, Position],
         duplicates: list[tuple[Path, Position, Position]] | None = None,
+        unresolved: list[tuple[Path, Position, str]] | None = None,
     ) -> None:
         self.value = value
         self.positions = positions
         self.duplicates = [] if duplicates is None else duplicates
+        self.unresolved = [] if unresolved is None else unresolved
 
 
 def compose(text: str) -> Document:
@@ -220,6 +250,7 @@ class _Composer:
         self.next_event = next_event
         self.positions: dict[Path, Position] = {}
         self.duplicates: list[tuple[Path, Position, Position]] = []
+        self.unresolved: list[tuple[Path, Position, str]] = []
         # Plain scalars already resolved: dates and amounts repeat, and their values are
         # immutable, so equal scalars share one object.
         self.resolved: dict[str, Any] = {}
@@ -236,7 +267,7 @@ class _Composer:
         event = self.next_event()
         if event.__class__ is not StreamEndEvent:
             raise YamlProblem(*_document_start(event), _ONE_DOCUMENT)
-        return Document(root, self.positions, self.duplicates)
+        return Document(root, self.positions, self.duplicates, self.unresolved)
 
     def node(self, event: Any, path: Path, depth: int) -> Any:
         """The value that starts with `event`; `depth` collections enclose it."""
@@ -261,8 +292,9 @@ class _Composer:
         except KeyError:
             try:
                 value = self.resolved[text] = resolve_plain(text)
-            except ValueError as exc:
-                raise YamlProblem(*_position(event), str(exc), path) from None
+            except ValueError as exc:  # each occurrence is reported: not kept in `resolved`
+                self.unresolved.append((path, _position(event), str(exc)))
+                return Unresolved(text)
         return value
 
     def mapping(self, path: Path, depth: int) -> dict[str, Any]:

@@ -1,5 +1,7 @@
-"""The pricing lint's warning codes: stable, one line each, silenced by `ignore_warnings` on the
-object (or in `policy` for the whole configuration). Each rule is a kind's `lint` hook."""
+"""`flexctl validate`'s warning codes, stable, one line each. The pricing lint's (FX1xx) are
+silenced by `ignore_warnings` on the object (or in `policy` for the whole configuration); each
+rule is a kind's `lint` hook. The profile advice's (FX2xx, `validate --profile`) say what a
+target's platform will ask for; each is a kind's `profile_warnings` hook."""
 
 from __future__ import annotations
 
@@ -24,6 +26,12 @@ WARNINGS: dict[str, str] = {
              "own) has a price of 0",
 }
 assert set(WARNINGS) == set(get_args(WarningCode))
+
+# Not silenced by `ignore_warnings`: each is fixed by writing what the platform will ask for.
+PROFILE_WARNINGS: dict[str, str] = {
+    "FX201": "a company or member has no `start` (profile officernd): the platform's admin "
+             "portal asks for a start date, and creating it sends the day of the apply",
+}
 
 IgnoreWarnings = Annotated[
     list[WarningCode],

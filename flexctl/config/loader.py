@@ -5,8 +5,10 @@ sorted by path, skipping hidden files and directories such as `.flexctl/`, and t
 own `confirmations.yaml`, which records manual steps and holds no configuration), refuses what
 flexctl does not accept (huge, binary or non-UTF-8 files, control characters and line
 separators, then through `composer`: tabs, aliases, tags, several documents, deep nesting,
-duplicate keys) and merges the files' top-level sections key by key. Every problem is
-collected and raised at once as a `ConfigError`.
+duplicate keys) and merges the files' top-level sections key by key. Every such problem is
+collected and raised at once as a `ConfigError`. A value that has none (a date that does not
+exist: 2026-02-30) does not stop the load: its issue is kept in `SourceTree.issues`, to be
+reported with the schema and rule errors of the rest.
 """
 
 from __future__ import annotations
@@ -89,14 +91,17 @@ def dotted(path: Path) -> str:
 
 
 class SourceTree:
-    """The merged plain values of every file, with their positions."""
+    """The merged plain values of every file, with their positions, and the issues of the
+    values that have none (each stands as a `composer.Unresolved`, which no model accepts)."""
 
-    __slots__ = ("data", "files", "index")
+    __slots__ = ("data", "files", "index", "issues")
 
-    def __init__(self, data: dict[str, Any], files: list[FsPath], index: PositionIndex) -> None:
+    def __init__(self, data: dict[str, Any], files: list[FsPath], index: PositionIndex,
+                 issues: list[ConfigIssue] | None = None) -> None:
         self.data = data
         self.files = files
         self.index = index
+        self.issues = [] if issues is None else issues
 
 
 def discover(path: FsPath) -> list[FsPath]:
@@ -147,6 +152,7 @@ def load_tree(
     contents = contents or {}
     names = [display_name(file) for file in files]
     issues: list[ConfigIssue] = []
+    unresolved: list[ConfigIssue] = []  # reported with the rest, when the load goes on
     documents: list[Document] = []
     in_directory = path.is_dir()
     for file, file_name in zip(files, names, strict=True):
@@ -162,10 +168,11 @@ def load_tree(
             issues.append(ConfigIssue(*where, message))
             continue
         issues.extend(_duplicate_issues(file_name, document))
+        unresolved.extend(unresolved_issues(file_name, document))
         documents.append(document)
     if issues:
-        raise ConfigError(issues)
-    return _merge(files, names, documents, keyed_sections)
+        raise ConfigError(issues + unresolved)
+    return _merge(files, names, documents, keyed_sections, unresolved)
 
 
 def files_of(path: FsPath) -> list[FsPath]:
@@ -192,6 +199,12 @@ def _duplicate_issues(name: str, document: Document) -> list[ConfigIssue]:
         message = f"duplicate key '{path[-1]}' (first defined at {name}:{first[0]}:{first[1]})"
         issues.append(ConfigIssue(name, again[0], again[1], dotted(path), message))
     return issues
+
+
+def unresolved_issues(name: str, document: Document) -> list[ConfigIssue]:
+    """The issues of the file's plain scalars that have no value, where each is written."""
+    return [ConfigIssue(name, line, column, dotted(path), message)
+            for path, (line, column), message in document.unresolved]
 
 
 _MOVE_IT_OUT = (
@@ -313,8 +326,10 @@ def _merge(
     names: list[str],
     documents: list[Document],
     keyed_sections: Collection[str],
+    unresolved: list[ConfigIssue],
 ) -> SourceTree:
-    """Merge top-level sections key by key; a key defined in two files is an error."""
+    """Merge top-level sections key by key; a key defined in two files is an error (raised
+    with the `unresolved` values' issues, which are otherwise the tree's)."""
     merged: dict[str, Any] = {}
     owners: dict[Path, int] = {}
     issues: list[ConfigIssue] = []
@@ -343,8 +358,8 @@ def _merge(
             elif type(earlier) is not type(value) or earlier != value:
                 issues.append(_clash(index, number, (section,), first, "with a different value"))
     if issues:
-        raise ConfigError(issues)
-    return SourceTree(merged, files, index)
+        raise ConfigError(issues + unresolved)
+    return SourceTree(merged, files, index, unresolved)
 
 
 def _clash(index: PositionIndex, number: int, path: Path, first: int, how: str = "") -> ConfigIssue:

@@ -2,7 +2,8 @@
 names and secret references, and the settings every configuration has.
 
 The loader hands the models plain Python values: str, int, bool, `Decimal` (every YAML number
-written with a fraction or exponent), `date`, lists and dicts. Models are strict and forbid
+written with a fraction or exponent), `date`, lists and dicts, and `composer.Unresolved` for a
+plain scalar that has no value (2026-02-30), which no type accepts. Models are strict and forbid
 unknown keys. Each kind's own model lives in its module under `flexctl/kinds/`; the whole
 `Config` is assembled from them by `flexctl.kinds.configuration`.
 """

@@ -87,13 +87,14 @@ class CustomerKind(KeyedKind):
 
     def profile_warnings(
         self, config: ConfigBase, profile: Profile
-    ) -> Iterable[tuple[KeyPath, str]]:
+    ) -> Iterable[tuple[KeyPath, str, str]]:
         if profile is not Profile.OFFICERND:
             return
         for key, customer in self.entries(config).items():
             if customer.start is None and customer.id is None:
-                yield ((self.name, key), f"no `start`: the platform's admin portal asks for a "
-                       f"{self.noun}'s start date; creating it sends the day of the apply")
+                yield ((self.name, key), "FX201", f"no `start`: the platform's admin portal "
+                       f"asks for a {self.noun}'s start date; creating it sends the day of the "
+                       "apply")
 
     def check(self, config: ConfigBase, checker: Checker) -> None:
         super().check(config, checker)

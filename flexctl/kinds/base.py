@@ -301,9 +301,10 @@ class Kind:
 
     def profile_warnings(
         self, config: ConfigBase, profile: Profile
-    ) -> Iterable[tuple[tuple[str | int, ...], str]]:
-        """Located advice, not errors, for a configuration meant for a target of `profile`
-        (`flexctl validate --profile`): what that target's platform will ask for."""
+    ) -> Iterable[tuple[tuple[str | int, ...], str, str]]:
+        """(config path, code, message) of each warning, not an error, for a configuration
+        meant for a target of `profile` (`flexctl validate --profile`): what that target's
+        platform will ask for. Codes are `flexctl.config.lint.PROFILE_WARNINGS`."""
         return ()
     def lint(self, config: ConfigBase, checker: Checker) -> None:
         """Pricing warnings (`checker.warn`, codes in `flexctl.config.lint`) of a valid config."""

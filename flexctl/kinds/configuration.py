@@ -188,6 +188,9 @@ def _load(source: Path, contents: Mapping[Path, bytes] | None = None) -> LoadedC
         checker = check(config, tree.index, validated.broken, kinds)
         issues = issues + checker.issues
         warnings = checker.warnings
+    if tree.issues:  # a value that has none: the models' refusal of it would say less
+        unresolved = {issue.path for issue in tree.issues}
+        issues = tree.issues + [issue for issue in issues if issue.path not in unresolved]
     if issues or not isinstance(config, ConfigBase):
         raise ConfigError(issues)
     return LoadedConfig(config, tree.files, _root(source), digest(tree.data), source,

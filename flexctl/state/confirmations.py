@@ -22,7 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from flexctl.config.composer import Position, YamlProblem
-from flexctl.config.loader import CONFIRMATIONS_FILE, display_name, dotted, read_document
+from flexctl.config.loader import (
+    CONFIRMATIONS_FILE,
+    display_name,
+    dotted,
+    read_document,
+    unresolved_issues,
+)
 from flexctl.errors import ConfigError, ConfigIssue
 from flexctl.fileio import write_atomic
 from flexctl.kinds.base import Kind, Obj
@@ -137,6 +143,10 @@ def load_confirmations(root: Path, organization: str) -> Confirmations:
         raise ConfigError([issue]) from None
     reader = _Reader(name, document.positions)
     entries = reader.read(document.value)
+    unresolved = unresolved_issues(name, document)  # said better than "must be a string"
+    if unresolved:
+        paths = {issue.path for issue in unresolved}
+        raise ConfigError(unresolved + [i for i in reader.issues if i.path not in paths])
     if reader.issues:
         raise ConfigError(reader.issues)
     return Confirmations(path, organization, entries)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from flexctl.cli import main
+from flexctl.config.lint import PROFILE_WARNINGS, WARNINGS
 
 REPO = Path(__file__).resolve().parents[2]
 INVALID = sorted((REPO / "examples" / "invalid").glob("*.yaml"))
@@ -99,6 +100,50 @@ def test_json_format_for_unreadable_input(
             "code": None,
         }
     ]
+
+
+IMPOSSIBLE_DATES = """\
+version: 1
+organization: x
+currency: EUR
+policy: {lock_date: 2027-13-01}
+plans:
+  hd: {name: HD, billing: recurring, price: 10, pricee: 3}
+members:
+  a:
+    name: A
+    email: a@x.example
+    start: 2026-02-30
+    memberships:
+      - {plan: hd, start: 2026-13-01}
+      - {plan: hd, start: 2026-13-01}
+"""
+
+
+def test_every_impossible_date_is_reported_with_every_other_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dates").mkdir()
+    (tmp_path / "dates" / "c.yaml").write_text(IMPOSSIBLE_DATES)
+    expected = [
+        "dates/c.yaml:4:21: policy.lock_date: invalid date '2027-13-01': month must be in 1..12",
+        "dates/c.yaml:6:49: plans.hd.pricee: unknown key 'pricee' (did you mean 'price'?)",
+        "dates/c.yaml:8:3: members.a.location: required key 'location' is missing",
+        "dates/c.yaml:11:12: members.a.start: invalid date '2026-02-30': "
+        "day is out of range for month",
+        "dates/c.yaml:13:27: members.a.memberships[0].start: invalid date '2026-13-01': "
+        "month must be in 1..12",
+        "dates/c.yaml:14:27: members.a.memberships[1].start: invalid date '2026-13-01': "
+        "month must be in 1..12",
+    ]
+    code, out, err = run(capsys, "dates")
+    assert (code, out, err.splitlines()) == (1, "", expected)
+    code, out, err = run(capsys, "dates", "--format", "json")
+    assert (code, err) == (1, "")
+    lines = [f"{e['file']}:{e['line']}:{e['column']}: {e['path']}: {e['message']}"
+             for e in json.loads(out)]
+    assert lines == expected
 
 
 def test_paths_outside_the_current_directory_are_absolute(
@@ -248,3 +293,91 @@ def test_zero_without_a_sign_is_a_valid_amount(
     code, out, err = run(capsys, "config.yaml")
     assert (code, err) == (0, "")
     assert out.startswith("Valid: 1 location")
+
+
+PROFILED = """\
+version: 1
+organization: harbor-works
+currency: EUR
+locations:
+  downtown: {name: Downtown}
+plans:
+  desk: {name: Desk, billing: recurring, price: 200}
+companies:
+  acme:
+    name: Acme
+    location: downtown
+    memberships:
+      - {plan: desk, start: 2026-12-01, price: 50}
+  dated: {name: Dated, location: downtown, start: 2026-01-01}
+members:
+  jane: {name: Jane, email: jane@example.org, location: downtown}
+"""
+ACME_START = ("config.yaml:9:3: companies.acme: warning FX201: no `start`: the platform's admin "
+              "portal asks for a company's start date; creating it sends the day of the apply")
+ACME_PRICE = ("config.yaml:13:41: companies.acme.memberships[0].price: warning FX104: 50 is "
+              "25% of plan 'desk''s price 200: far below it (a missing digit?)")
+JANE_START = ("config.yaml:16:3: members.jane: warning FX201: no `start`: the platform's admin "
+              "portal asks for a member's start date; creating it sends the day of the apply")
+
+
+@pytest.fixture
+def profiled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FLEXCTL_API_URL", raising=False)
+    (tmp_path / "config.yaml").write_text(PROFILED)
+    return tmp_path
+
+
+@pytest.mark.usefixtures("profiled")
+def test_profile_warnings_are_warnings_like_the_lint_ones(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code, out, err = run(capsys, "config.yaml", "--profile", "officernd")
+    assert code == 0
+    assert err.splitlines() == [ACME_START, ACME_PRICE, JANE_START]  # in file order, one format
+    assert out.endswith("; 3 warnings.\n"), out
+    code, out, err = run(capsys, "config.yaml", "--profile", "full")
+    assert (code, err.splitlines()) == (0, [ACME_PRICE])
+    assert out.endswith("; 1 warning.\n"), out
+
+
+@pytest.mark.usefixtures("profiled")
+def test_profile_warnings_are_in_the_json_list(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "config.yaml", "--profile", "officernd", "--format", "json")
+    assert code == 0
+    listed = json.loads(out)
+    assert [(w["severity"], w["code"], w["path"]) for w in listed] == [
+        ("warning", "FX201", "companies.acme"),
+        ("warning", "FX104", "companies.acme.memberships[0].price"),
+        ("warning", "FX201", "members.jane"),
+    ]
+    assert {w["code"] for w in listed} <= {*WARNINGS, *PROFILE_WARNINGS}  # documented codes
+    assert listed[2] == {
+        "file": "config.yaml", "line": 16, "column": 3, "path": "members.jane",
+        "message": JANE_START.split("FX201: ")[1], "severity": "warning", "code": "FX201",
+    }
+    assert err.startswith("Valid: ") and err.endswith("; 3 warnings.\n"), err
+
+
+def test_strict_fails_on_a_profile_warning(
+    capsys: pytest.CaptureFixture[str], profiled: Path
+) -> None:
+    config = profiled / "config.yaml"
+    config.write_text(PROFILED.replace("price: 50}", "price: 150}"))  # no pricing warning
+    code, out, err = run(capsys, "config.yaml", "--profile", "officernd", "--strict")
+    assert (code, err.splitlines()) == (1, [ACME_START, JANE_START])
+    assert out.endswith("; 2 warnings, which --strict does not allow.\n"), out
+    started = (PROFILED.replace("price: 50}", "price: 150}")
+               .replace("    memberships:", "    start: 2026-01-01\n    memberships:")
+               .replace("location: downtown}\n", "location: downtown, start: 2026-01-01}\n"))
+    config.write_text(started)
+    assert run(capsys, "config.yaml", "--profile", "officernd", "--strict")[:1] == (0,)
+
+
+def test_the_real_platform_s_url_brings_its_profile_warnings(
+    capsys: pytest.CaptureFixture[str], profiled: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FLEXCTL_API_URL", "https://app.officernd.com/api/v2")
+    code, _, err = run(capsys, "config.yaml", "--strict")
+    assert (code, err.splitlines()) == (1, [ACME_START, ACME_PRICE, JANE_START])

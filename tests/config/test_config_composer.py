@@ -13,7 +13,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]  # PyYAML ships no type hints
 
 from flexctl.config import composer
-from flexctl.config.composer import Document, YamlProblem, compose
+from flexctl.config.composer import Document, Unresolved, YamlProblem, compose
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((REPO / "examples").rglob("*.yaml"))
@@ -53,12 +53,14 @@ CORPUS = [
 
 
 def outcome(text: str) -> tuple[Any, ...]:
-    """Values, positions and duplicates of a text, or its problem's place and message."""
+    """Values, positions, duplicates and scalars without a value of a text, or its problem's
+    place and message."""
     try:
         document = compose(text)
     except YamlProblem as problem:
         return ("problem", problem.line, problem.column, problem.message, problem.path)
-    return ("document", document.value, document.positions, document.duplicates)
+    return ("document", document.value, document.positions, document.duplicates,
+            document.unresolved)
 
 
 def test_the_c_parser_is_used() -> None:
@@ -138,9 +140,12 @@ OUTCOMES: list[tuple[str, tuple[Any, ...]]] = [
         ("problem", 1, 4, "explicit tags (tag:yaml.org,2002:str) are not allowed", ()),
     ),
     ("a: !x {}\n", ("problem", 1, 4, "explicit tags (!x) are not allowed", ())),
-    ("a: |\n  text\n", ("document", {"a": "text\n"}, {("a",): (1, 1)}, [])),
-    ("a: multi\n  line\n", ("document", {"a": "multi line"}, {("a",): (1, 1)}, [])),
-    ("a: 1\na: 2\n", ("document", {"a": 1}, {("a",): (1, 1)}, [(("a",), (1, 1), (2, 1))])),
+    ("a: |\n  text\n", ("document", {"a": "text\n"}, {("a",): (1, 1)}, [], [])),
+    ("a: multi\n  line\n", ("document", {"a": "multi line"}, {("a",): (1, 1)}, [], [])),
+    (
+        "a: 1\na: 2\n",
+        ("document", {"a": 1}, {("a",): (1, 1)}, [(("a",), (1, 1), (2, 1))], []),
+    ),
     (
         "a: {b: 1, b: 2}\n",
         (
@@ -148,6 +153,7 @@ OUTCOMES: list[tuple[str, tuple[Any, ...]]] = [
             {"a": {"b": 1}},
             {("a",): (1, 1), ("a", "b"): (1, 5)},
             [(("a", "b"), (1, 5), (1, 11))],
+            [],
         ),
     ),
     (
@@ -160,7 +166,7 @@ OUTCOMES: list[tuple[str, tuple[Any, ...]]] = [
             (),
         ),
     ),
-    ("---\na: 1\n", ("document", {"a": 1}, {("a",): (2, 1)}, [])),
+    ("---\na: 1\n", ("document", {"a": 1}, {("a",): (2, 1)}, [], [])),
     ("a: 1\n---\nb: 2\n", ("problem", 2, 1, composer._ONE_DOCUMENT, ())),
     ("%YAML 1.1\n---\na: 1\n", ("problem", 2, 1, composer._DIRECTIVES, ())),
     (
@@ -205,24 +211,49 @@ OUTCOMES: list[tuple[str, tuple[Any, ...]]] = [
             {"a": [{"b": "c"}]},
             {("a",): (1, 1), ("a", 0): (1, 5), ("a", 0, "b"): (1, 5)},
             [],
+            [],
         ),
     ),
     (
         "a: 2026-02-30\n",
-        ("problem", 1, 4, "invalid date '2026-02-30': day is out of range for month", ("a",)),
+        (
+            "document",
+            {"a": Unresolved("2026-02-30")},
+            {("a",): (1, 1)},
+            [],
+            [(("a",), (1, 4), "invalid date '2026-02-30': day is out of range for month")],
+        ),
     ),
-    ("a:\n-\n  b\n", ("document", {"a": ["b"]}, {("a",): (1, 1), ("a", 0): (3, 3)}, [])),
+    ("a:\n-\n  b\n", ("document", {"a": ["b"]}, {("a",): (1, 1), ("a", 0): (3, 3)}, [], [])),
     (": 1\n", ("problem", 1, 1, "empty key", ())),
     ("'': 1\n", ("problem", 1, 1, "empty key", ())),
     ("? [a]\n: 1\n", ("problem", 1, 3, "mapping keys must be plain strings", ())),
-    ("  a: 1\n", ("document", {"a": 1}, {("a",): (1, 3)}, [])),
-    ("# only a comment\n", ("document", None, {}, [])),
+    ("  a: 1\n", ("document", {"a": 1}, {("a",): (1, 3)}, [], [])),
+    ("# only a comment\n", ("document", None, {}, [], [])),
 ]
 
 
 @pytest.mark.parametrize(("text", "expected"), OUTCOMES, ids=range(len(OUTCOMES)))
 def test_outcomes(text: str, expected: tuple[Any, ...]) -> None:
     assert outcome(text) == expected
+
+
+def test_every_scalar_without_a_value_is_kept_with_its_place_and_the_reading_goes_on() -> None:
+    document = compose("a: 2026-02-30\nb: [2026-02-30, 1e9999999999999999999]\nc: '2026-02-30'\n"
+                       "d: 2026-13-01\ne: 2026-01-05\n")
+    assert document.value == {
+        "a": Unresolved("2026-02-30"),
+        "b": [Unresolved("2026-02-30"), Unresolved("1e9999999999999999999")],
+        "c": "2026-02-30",  # quoted: a string, which a date field refuses as such
+        "d": Unresolved("2026-13-01"),
+        "e": date(2026, 1, 5),
+    }
+    assert document.unresolved == [
+        (("a",), (1, 4), "invalid date '2026-02-30': day is out of range for month"),
+        (("b", 0), (2, 5), "invalid date '2026-02-30': day is out of range for month"),
+        (("b", 1), (2, 17), "1e9999999999999999999 is out of range for a number"),
+        (("d",), (4, 4), "invalid date '2026-13-01': month must be in 1..12"),
+    ]
 
 
 def test_nesting_is_limited() -> None:

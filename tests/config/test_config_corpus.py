@@ -76,7 +76,7 @@ CASES: list[tuple[str, str | bytes, str, str]] = [
     ("null-document", "~\n", "1:1", "no configuration"),
     ("top-level-list", "- version: 1\n", "1:1", "must be a mapping"),
     ("top-level-scalar", "hello\n", "1:1", "must be a mapping"),
-    ("invalid-date", HEAD + "members:\n  x:\n    start: 2026-02-30\n", "6:12", "invalid date"),
+    ("invalid-date", HEAD + "policy: {lock_date: 2026-02-30}\n", "4:21", "invalid date"),
     ("empty-key", HEAD + ": value\n", "4:1", "empty key"),
     ("complex-key", HEAD + "? [a, b]\n: value\n", "4:3", "keys must be plain strings"),
     (
@@ -120,12 +120,17 @@ def test_malformed_input_is_reported_located(
     assert phrase in err
 
 
-def test_an_impossible_date_names_its_key(run: Run, write: Write) -> None:
+def test_an_impossible_date_names_its_key_and_hides_no_other_error(run: Run, write: Write) -> None:
     write("config.yaml", HEAD + "members:\n  x:\n    fees:\n      - {plan: p, date: 2027-02-30}\n")
     result = run("validate", "config.yaml")
     assert result.code == 1
-    assert result.err.startswith(
-        "config.yaml:7:25: members.x.fees[0].date: invalid date '2027-02-30': "), result.err
+    assert result.err.splitlines() == [
+        "config.yaml:5:3: members.x.email: required key 'email' is missing",
+        "config.yaml:5:3: members.x.location: required key 'location' is missing",
+        "config.yaml:5:3: members.x.name: required key 'name' is missing",
+        "config.yaml:7:25: members.x.fees[0].date: invalid date '2027-02-30': "
+        "day is out of range for month",
+    ], result.err
 
 
 def test_secret_value_is_never_echoed(run: Run, write: Write) -> None:

@@ -176,6 +176,7 @@ EDITS = [
     ("price: 200.00", "price: 200.50"),  # an amount
     ("price: 200.00", "price: 300.00"),
     ("start: 2027-01-01", "start: 2027-01-02"),  # a date
+    ("start: 2027-01-01", "start: 2027-01-32"),  # a date that does not exist: an error
     ("name: Acme", "name: Acne"),  # a name
     ("name: Acme", "name: ACME"),
     ("{env: STORED_TEST_KEY}", "{env: STORED_TEST_KEZ}"),  # a secret reference
@@ -238,9 +239,15 @@ def test_any_byte_changed_in_place_gives_what_a_fresh_load_gives(
     assert outcome(file) == outcome(file, cache=False)
 
 
-def test_errors_are_never_stored(tmp_path: Path, entries: Path, reads: Reads) -> None:
+@pytest.mark.parametrize(("old", "new"), [
+    ("currency: EUR", "currency: XYZ"),  # a rule's error
+    ("start: 2027-01-01", "start: 2027-02-30"),  # a value that has none, the rest being valid
+    ("price: 30.00", "price: 1e9999999999999999999"),
+])
+def test_errors_are_never_stored(tmp_path: Path, entries: Path, reads: Reads, old: str,
+                                 new: str) -> None:
     file = tmp_path / "flexctl.yaml"
-    file.write_text(LINTED.replace("currency: EUR", "currency: XYZ"), encoding="utf-8")
+    file.write_text(LINTED.replace(old, new), encoding="utf-8")
     for _ in range(2):
         with pytest.raises(ConfigError):
             load_config(file)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
-from flexctl.config.lint import WARNINGS
+from flexctl.config.lint import PROFILE_WARNINGS, WARNINGS
 from tests.config.cfg_helpers import Run, Write
 
 BASE = """\
@@ -140,6 +141,12 @@ def test_a_weekend_half_day_is_checked_like_a_half_day(
 
 def test_every_code_has_a_rule_and_a_case() -> None:
     assert sorted(CASES) == sorted(WARNINGS)
+
+
+def test_every_code_is_documented_with_the_lint() -> None:
+    text = (Path(__file__).resolve().parents[2] / "docs" / "pricing-lint.md").read_text()
+    for code in [*WARNINGS, *PROFILE_WARNINGS]:
+        assert f"\n| {code} |" in text, code
 
 
 def test_strict_fails_on_a_warning(run: Run, write: Write) -> None:

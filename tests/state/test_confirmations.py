@@ -119,6 +119,8 @@ def test_no_file_means_no_confirmations(root: Path) -> None:
     ("- a list\n", "confirmations.yaml:1:1: <root>: the top level must be a mapping"),
     ("version: 1\nconfirmed:\n  storefront:\n    by: [Jane]\n",
      "confirmations.yaml:4:5: confirmed.storefront.by: must be a non-empty string"),
+    ("version: 1\nconfirmed:\n  storefront: {by: Jane, at: 2026-02-30}\n",
+     "confirmations.yaml:3:30: confirmed.storefront.at: invalid date '2026-02-30'"),
 ])
 def test_a_broken_file_is_a_located_error(
     root: Path, monkeypatch: pytest.MonkeyPatch, text: str, expected: str
