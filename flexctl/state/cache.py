@@ -23,13 +23,19 @@ from dataclasses import dataclass
 from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from flexctl.cachedir import DEFAULT_MAX_AGE, cache_dir, max_age
 from flexctl.platform.jsonwire import document_encoder
 
 log = logging.getLogger(__name__)
+
+# The times flexctl believes a read began at (epoch seconds, 2000-01-01 to 2100-01-01 UTC): a
+# platform `Date` or a stored time outside them is no read's, and date arithmetic on it (the
+# margin of an incremental read) could leave the calendar.
+EARLIEST = 946_684_800.0
+LATEST = 4_102_444_800.0
 
 # Bumped whenever what is stored changes meaning: an older file is emptied (and its
 # collections read in full again). 2: invoices (`payments`) are no longer stored.
@@ -44,6 +50,12 @@ CREATE TABLE IF NOT EXISTS docs (
     collection TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (collection, id)) WITHOUT ROWID;
 """
+
+
+def plausible_time(value: object) -> TypeGuard[float]:
+    """Whether `value` is a time (epoch seconds) a read may have begun at."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and EARLIEST <= value < LATEST)
 
 
 def cache_file(directory: Path, api_url: str, org: str) -> Path:
@@ -114,6 +126,8 @@ class SnapshotCache:
                 log.info("snapshot cache: %s is %.0f s old; reading it in full", collection,
                          now - row[2])
                 return None
+            if not plausible_time(row[1]):
+                raise ValueError(f"the last read of {collection} began at no plausible time")
             docs = _loaded(conn.execute("SELECT id, doc FROM docs WHERE collection = ?",
                                         (collection,)).fetchall())
         except (sqlite3.Error, OSError, ValueError) as exc:
