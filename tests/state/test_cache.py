@@ -224,3 +224,48 @@ def test_an_entry_whose_read_began_at_no_plausible_time_is_no_entry(
     assert cache.entry("fees", ("price",)) is None
     cache.replace("fees", ("price",), [{"_id": "a"}], started=T0)
     assert cache.entry("fees", ("price",)) is not None
+
+
+@pytest.mark.parametrize(("sql", "value"), [
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "null"),  # crashed the plan: doc.get
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "1"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "[1,2]"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '"b"'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "[" * 50_000),  # RecursionError
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "[" * 50_000 + "]" * 50_000),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "a", "price": 1}'),  # another's id
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"price": 1}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b", "price": NaN}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b", "price": 1e999999999}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b", "price": ' + "9" * 5000 + "}"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b"}  {"_id": "c"}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "{"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "1,2"),
+    ("UPDATE docs SET doc = CAST(? AS BLOB) WHERE id = 'b'", '{"_id": "b"}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", 7),
+    ("UPDATE collections SET saved = ?", "x"),  # TypeError
+    ("UPDATE collections SET saved = ?", float("-inf")),
+    ("UPDATE collections SET started = ?", "x"),  # ValueError, outside the try
+    ("UPDATE collections SET started = ?", -1e300),  # OverflowError, later
+    ("UPDATE collections SET selected = ?", 1),
+])
+def test_a_cache_edited_into_nonsense_is_no_entry_and_no_crash(
+        tmp_path: Path, sql: str, value: object, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "c.sqlite"
+    platform = Fake([_doc(1, "2027-01-15T00:00:00.000Z"), _doc(2, "2027-01-15T00:00:00.000Z")],
+                    T0)
+    cache = SnapshotCache(path, clock=lambda: T0)
+    cache.replace("fees", FEES.select, [{"_id": "a", "price": Decimal("1.5")},
+                                        {"_id": "b", "price": None}], started=T0 - 60)
+    cache.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(sql, (value,))
+    conn.close()
+    cache = SnapshotCache(path, clock=lambda: T0)
+    assert cache.entry("fees", FEES.select) is None
+    # A reader meets it as a full read, and stores a sound entry for next time.
+    reader = CachedReader(platform, SnapshotCache(path, clock=lambda: T0))
+    assert reader.read(FEES, complete=False) == platform.docs and not reader.incremental
+    assert platform.asked == [{}]
+    entry = SnapshotCache(path, clock=lambda: T0).entry("fees", FEES.select)
+    assert entry is not None and sorted(entry.docs) == [d["_id"] for d in platform.docs]
