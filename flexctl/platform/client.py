@@ -34,7 +34,8 @@ from flexctl.redaction import clipped
 PAGE_SIZE = 50  # the v2 maximum; larger values are a 400 on the platform
 MAX_WORKERS = 4  # concurrent reads: enough to overlap latency, few enough to stay paced
 # No collection flexctl reads comes near this: a server that never stops handing out new ids
-# is stopped here when the caller did not count the collection first.
+# is stopped here when the caller did not count the collection first, and a count beyond it
+# is a malformed answer (it would let a read run on as long as the pages come).
 MAX_LIST_ITEMS = 1_000_000
 
 T = TypeVar("T")
@@ -80,6 +81,8 @@ class _ListRead:
     def __init__(self, path: str, collection: str, expected: int | None) -> None:
         self.path = path  # the request as errors show it: "/api/v2/organizations/acme/plans"
         self.collection = collection
+        if expected is not None and expected > MAX_LIST_ITEMS:
+            expected = None  # no collection is that large: the read stops where any would
         self.limit = MAX_LIST_ITEMS if expected is None else expected + count_margin(expected)
         self.expected = expected
         self.pages = 0
@@ -269,6 +272,11 @@ class FlexClient:
             raise MalformedAnswerError(
                 "GET", self._session.path_of(f"{path}/count"), 200,
                 f"the count of {path.strip('/')} is not a number of objects ({{\"total\": n}})")
+        if total > MAX_LIST_ITEMS:
+            raise MalformedAnswerError(
+                "GET", self._session.path_of(f"{path}/count"), 200,
+                f"the count of {path.strip('/')}, {total}, is more than flexctl reads of one "
+                f"collection ({MAX_LIST_ITEMS})")
         return total
 
     def read_complete(self, path: str, select: Iterable[str] = ()) -> builtins.list[dict[str, Any]]:

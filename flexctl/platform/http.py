@@ -62,7 +62,7 @@ from flexctl.errors import (
 )
 from flexctl.platform.auth import ClientCredentialsAuth
 from flexctl.platform.jsonwire import encode_json
-from flexctl.platform.pacing import Pacer
+from flexctl.platform.pacing import LOUD_WAIT, BudgetSpent, Pacer
 from flexctl.platform.scopes import scope_for
 from flexctl.platform.stopping import pause
 from flexctl.platform.wire import (
@@ -130,7 +130,6 @@ class RetryPolicy:
 DEFAULT_TIMEOUTS = Timeouts()
 READ_TIMEOUT_ATTEMPTS = 2  # a request that timed out waiting for its answer is tried once more
 TOKEN_ATTEMPTS = 2  # the token request is retried once: a wrong or dead URL fails fast
-LOUD_WAIT = 5.0  # seconds: a retry wait at least this long is logged as a warning
 DEFAULT_RETRY = RetryPolicy()
 
 
@@ -320,14 +319,14 @@ class HttpSession:
                 headers={**headers, "Authorization": f"Bearer {token}"})
 
         def attempt() -> Answer:
-            self._pacer.acquire(method)
+            self._pace(method, full_path)
             token, fresh = self.auth.token()  # fails on its own, never retried from here
             answer = self._exchange(method, full_path, request(token))
             if answer.status == 401 and not fresh:
                 # The cached token may have been revoked or expired early: renew it once. A
                 # 401 to a token fetched just now is a missing scope; a new one will not help.
                 token, _ = self.auth.token(stale=token)
-                self._pacer.acquire(method)
+                self._pace(method, full_path)
                 answer = self._exchange(method, full_path, request(token))
             return answer
 
@@ -335,6 +334,20 @@ class HttpSession:
         return decoded(method, full_path, answer, write=method != "GET")
 
     # -- internals --
+
+    def _pace(self, method: str, path: str) -> None:
+        """Wait for the pacer; a wait for the platform's budget beyond the retry budget fails
+        at once, as a `Retry-After` beyond it does."""
+        limit = self._timeouts.retry_budget
+        try:
+            self._pacer.acquire(method, longest=limit)
+        except BudgetSpent as exc:
+            raise RateLimitedError(
+                method, path, 429,
+                f"not sent: the platform's {exc.kind} budget is spent "
+                f"(x-ratelimit-remaining-{exc.kind}-minute: 0)",
+                f"it resets in {exc.wait:.0f} s, longer than the retry budget of {limit:g} s "
+                "(FLEXCTL_RETRY_BUDGET); try again later") from None
 
     def _exchange(self, method: str, path: str, request: httpx.Request, *, token: bool = False
                   ) -> Answer:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import operator
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from itertools import accumulate, repeat
@@ -181,6 +181,53 @@ def decode_json(content: bytes) -> Any:
                             not_json=True) from None
     except RecursionError:  # unreachable after _nesting; kept so no input can crash a read
         raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+
+
+def decode_values(texts: Sequence[str]) -> Iterator[Any]:
+    """Each of `texts` parsed as exactly one JSON value within the limits of an answer
+    (nesting, digits, no NaN): documents flexctl stored (the snapshot cache), where a damaged
+    or edited one must be an error, never a crash. Raises `MalformedJson`.
+
+    One scanner reads them all, a text at a time, so that each must end where its value does:
+    about as fast as one `json.loads` of them joined into a list (when the collector is paused,
+    as during a snapshot), and much faster than `decode_json`'s passes over the text. A value
+    nests no deeper than the brackets its text holds, so only a text with more than
+    `MAX_DEPTH` of them is measured exactly; every number with a fraction or an exponent is
+    checked as it is read, and integers only where the texts hold a run of digits too long.
+    """
+    careful = _long_digits(texts)
+    scan = json.JSONDecoder(  # type: ignore[attr-defined]
+        parse_float=_decimal, parse_int=_integer if careful else None,
+        parse_constant=_constant).scan_once
+    for text in texts:
+        if (text.count("[") + text.count("{") > MAX_DEPTH
+                and _nesting(_outside_strings(text)) > MAX_DEPTH):
+            raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels")
+        try:
+            value, end = scan(text, 0)
+        except StopIteration:
+            raise MalformedJson("a text holds no JSON value", not_json=True) from None
+        except json.JSONDecodeError as exc:
+            raise MalformedJson(f"invalid JSON at column {exc.colno}: {exc.msg}",
+                                not_json=True) from None
+        except RecursionError:  # unreachable after the count; no input may crash a read
+            raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+        if end != len(text):
+            raise MalformedJson("a text holds more than one JSON value", not_json=True)
+        yield value
+
+
+# Every ASCII digit becomes "0", every other ASCII character a space: a run of digits longer
+# than the limits is then a substring search (a regex takes ten times as long).
+_DIGITS_ONLY = str.maketrans({chr(c): "0" if chr(c).isdigit() else " " for c in range(128)})
+_TOO_LONG = "0" * (MAX_DIGITS + 1)
+
+
+def _long_digits(texts: Sequence[str], size: int = 1000) -> bool:
+    """Whether any of `texts` holds a run of more than `MAX_DIGITS` digits (in a string or
+    not), looked for a thousand texts at a time."""
+    return any(_TOO_LONG in "\n".join(texts[start:start + size]).translate(_DIGITS_ONLY)
+               for start in range(0, len(texts), size))
 
 
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")

@@ -8,6 +8,15 @@ and warns once when the day's budget runs low. Without them it paces itself with
 bucket per class of request, so a large snapshot does not run into 429s while a burst
 allowance lets a small plan run at full speed. A rate given by option or environment is kept
 as a ceiling in both cases.
+
+The headers are the platform's word, so they are checked before they govern: a budget that is
+not a whole number from 1 to `MAX_BUDGET`, a remainder beyond it, or a reset that is not a
+finite time within the window (a minute's budget starts again within `LONGEST_RESET["minute"]`)
+is ignored as if absent, with one warning, and the bucket paces. Waiting for a minute's budget
+to start again is how a paced read goes at the platform's rate (the progress line shows it), so
+a wait is logged as information, and as a warning only from `LOUD_WAIT` (a window that resets
+later than a minute); one longer than the caller allows (the request's retry budget) raises
+`BudgetSpent` at once instead of sleeping.
 """
 
 from __future__ import annotations
@@ -40,6 +49,12 @@ WINDOW_SECONDS = 60.0  # a rate of N a minute never sends more than N in any 60 
 DAY_WARNING = 0.1  # warn once when less than this share of the day's budget is left
 # A reset larger than this is a point in time (epoch seconds), not seconds to wait.
 _EPOCH = 10 * 86400.0
+# A window's budget starts again within the window; later than this (slack for clocks and
+# rounding) the reset is not the platform's budget, and the headers are ignored.
+LONGEST_RESET = {"minute": 120.0, "day": 86400.0 + 3600.0}
+MAX_BUDGET = 10_000_000  # requests in one window: beyond any budget a platform sets
+LOUD_WAIT = 60.0  # seconds: a wait at least this long is logged as a warning
+_COUNT = re.compile(r"[0-9]+")
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
           "hour": 3600.0}
@@ -119,12 +134,27 @@ class TokenBucket:
         return recent[0] + WINDOW_SECONDS - now
 
 
+class BudgetSpent(Exception):
+    """The platform's budget is spent and resets later than the caller may wait."""
+
+    def __init__(self, kind: str, wait: float, longest: float) -> None:
+        super().__init__(f"the {kind} budget resets in {wait:.0f} s")
+        self.kind = kind
+        self.wait = wait
+        self.longest = longest
+
+
+class _Unusable(ValueError):
+    """Rate-limit headers present but not a budget; the message says which and why."""
+
+
 class HeaderBudget:
     """The platform's own minute budget for one class of request, as its answers report it.
 
     `acquire` spends what the last answer said was left, less the requests sent since and
     not answered yet; at zero it waits for the window's reset. Until an answer carries the
-    headers (and when they stop coming) it does not govern: the caller's bucket does.
+    headers (and when they stop coming, or cannot be used) it does not govern: the caller's
+    bucket does.
     """
 
     def __init__(self, kind: str, *, clock: Callable[[], float],
@@ -138,13 +168,18 @@ class HeaderBudget:
         self._reset_at = 0.0
         self._pending = 0  # sent under this budget, not answered yet
         self._warned = False
+        self._distrusted = False  # unusable headers were reported (once a run)
 
     @property
     def governs(self) -> bool:
         return self._left is not None
 
-    def acquire(self) -> bool:
-        """Wait until one request fits the budget; False when no budget is known."""
+    def acquire(self, longest: float | None = None) -> bool:
+        """Wait until one request fits the budget; False when no budget is known.
+
+        A wait for the reset longer than `longest` seconds raises `BudgetSpent` at once.
+        """
+        announced = False
         while True:
             with self._lock:
                 if self._left is None:
@@ -157,11 +192,26 @@ class HeaderBudget:
                     self._pending += 1
                     return True
                 wait = self._reset_at - now
+            if longest is not None and wait > longest:
+                raise BudgetSpent(self.kind, wait, longest)
+            if not announced:
+                announced = True  # said once per wait: --debug shows each, a long one warns
+                log.log(logging.WARNING if wait >= LOUD_WAIT else logging.INFO,
+                        "waiting %.0f s for the platform's %s budget to reset "
+                        "(x-ratelimit-remaining-%s-minute: 0)", wait, self.kind, self.kind)
             self._sleep(max(wait, 0.001))
 
     def observe(self, headers: Mapping[str, str], *, spent: bool) -> None:
         """Take an answer's headers (`spent`: it answers a request this budget let go)."""
-        minute = _budget(headers, self.kind, "minute")
+        try:
+            minute = _budget(headers, self.kind, "minute")
+        except _Unusable as exc:
+            self._distrust(exc)
+            with self._lock:
+                if spent:
+                    self._pending = max(0, self._pending - 1)
+                self._left = None  # as if absent: the bucket paces
+            return
         with self._lock:
             if spent:
                 self._pending = max(0, self._pending - 1)
@@ -172,23 +222,66 @@ class HeaderBudget:
             limit, remaining, reset = minute
             self._limit = limit
             self._left = max(0, remaining - self._pending)
-            self._reset_at = self._clock() + _seconds(reset)
-        day = _budget(headers, self.kind, "day")
+            self._reset_at = self._clock() + reset
+        try:
+            day = _budget(headers, self.kind, "day")
+        except _Unusable as exc:
+            self._distrust(exc)
+            return
         if day is not None and not self._warned and day[1] < day[0] * DAY_WARNING:
             self._warned = True
             log.warning("the platform's %s budget for the day is nearly spent: %d of %d left "
                         "(it resets in %.1f h); a large run may be stopped by 429s until then",
-                        self.kind, day[1], day[0], _seconds(day[2]) / 3600)
+                        self.kind, day[1], day[0], day[2] / 3600)
+
+    def _distrust(self, exc: _Unusable) -> None:
+        if not self._distrusted:
+            self._distrusted = True
+            log.warning("the platform's %s budget headers cannot be used (%s); pacing at the "
+                        "configured rate instead", self.kind, exc)
 
 
 def _budget(headers: Mapping[str, str], kind: str, window: str) -> tuple[int, int, float] | None:
-    """(limit, remaining, reset) of one window, or None when absent or not numbers."""
-    try:
-        return (int(headers[f"x-ratelimit-limit-{kind}-{window}"]),
-                int(headers[f"x-ratelimit-remaining-{kind}-{window}"]),
-                float(headers[f"x-ratelimit-reset-{kind}-{window}"]))
-    except (KeyError, ValueError):
+    """(limit, remaining, seconds until the reset) of one window; None when its headers are
+    absent. Raises `_Unusable` for headers that are present but no budget: a count that is
+    not a whole number, a budget of none or beyond `MAX_BUDGET`, more left than the budget,
+    a reset that is not a finite time within the window's `LONGEST_RESET`."""
+    names = [f"x-ratelimit-{part}-{kind}-{window}" for part in ("limit", "remaining", "reset")]
+    values = [headers.get(name) for name in names]
+    if all(value is None for value in values):
         return None
+    for name, value in zip(names, values, strict=True):
+        if value is None:
+            raise _Unusable(f"{name} is missing")
+    limit_text, remaining_text, reset_text = (str(v) for v in values)
+    limit = _count(names[0], limit_text)
+    remaining = _count(names[1], remaining_text)
+    if not 1 <= limit <= MAX_BUDGET:
+        raise _Unusable(f"{names[0]}: {_shown(limit_text)} is no budget")
+    if remaining > limit:
+        raise _Unusable(f"{names[1]}: {_shown(remaining_text)} is more than the budget")
+    try:
+        reset = float(reset_text)
+    except ValueError:
+        raise _Unusable(f"{names[2]}: {_shown(reset_text)} is not a number") from None
+    longest = LONGEST_RESET[window]
+    if not 0.0 <= reset < math.inf or _seconds(reset) > longest:
+        raise _Unusable(f"{names[2]}: {_shown(reset_text)} is not within {longest:g} s")
+    return limit, remaining, _seconds(reset)
+
+
+def _count(name: str, text: str) -> int:
+    digits = text.strip()
+    if not _COUNT.fullmatch(digits):
+        raise _Unusable(f"{name}: {_shown(text)} is not a whole number")
+    if len(digits) > len(str(MAX_BUDGET)):
+        raise _Unusable(f"{name}: {_shown(text)} is beyond any budget")
+    return int(digits)
+
+
+def _shown(text: str) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:36] + "…" + shown[-3:]
 
 
 def _seconds(reset: float) -> float:
@@ -233,9 +326,11 @@ class Pacer:
                    Rate.parse(writes or DEFAULT_WRITE_RATE), clock=clock, sleep=sleep,
                    ceilings=ceilings)
 
-    def acquire(self, method: str) -> None:
+    def acquire(self, method: str, *, longest: float | None = None) -> None:
+        """Wait until one request of `method` may go; a wait for the platform's budget longer
+        than `longest` seconds raises `BudgetSpent` at once."""
         kind = "read" if method.upper() == "GET" else "write"
-        if not self.budgets[kind].acquire() or kind in self._ceilings:
+        if not self.budgets[kind].acquire(longest) or kind in self._ceilings:
             (self.reads if kind == "read" else self.writes).acquire()
 
     def observe(self, method: str, headers: Mapping[str, str]) -> None:

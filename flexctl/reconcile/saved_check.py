@@ -35,6 +35,7 @@ from flexctl.kinds.money import Effect, MoneyEffect
 from flexctl.kinds.refs import RefMap
 from flexctl.reconcile.money import CustomerMoney, MoneySummary
 from flexctl.reconcile.plan import Plan, create_references, is_safety_notice
+from flexctl.state.cache import plausible_time
 from flexctl.state.incremental import ID_BATCH, MARGIN, iso
 from flexctl.state.snapshot import ACCOUNT_PATH, Snapshot, normalize_kind
 
@@ -195,7 +196,7 @@ def _invoiced_meanwhile(client: CheckClient, check: Mapping[str, Any],
     sources = {k.history_source: k for k in registry() if k.history_source and k.name in ids}
     if not sources:
         return False
-    if not isinstance(read_at, int | float):
+    if not plausible_time(read_at):  # no time a read began at: the full read decides
         return True
     touched = set().union(*ids.values())
     for keys in check["refs"].values():

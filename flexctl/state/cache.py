@@ -6,13 +6,14 @@ configuration tree. It holds the documents exactly as the platform's list answer
 `$select`ed fields only: names, dates, prices, references; no credential, no token), when
 each collection was read by the platform's clock, and how many it held. A cache that cannot
 be opened, read or written is dropped and the read is a full one: the cache only ever saves
-requests, it never decides what the plan sees.
+requests, it never decides what the plan sees. What it holds is checked as an answer is: each
+document parsed within jsonwire's limits and an object with its row's `_id`, each time a
+plausible one; anything else is a file that cannot be read.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import sqlite3
@@ -20,16 +21,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlsplit
 
 from flexctl.cachedir import DEFAULT_MAX_AGE, cache_dir, max_age
-from flexctl.platform.jsonwire import document_encoder
+from flexctl.platform.jsonwire import decode_values, document_encoder
 
 log = logging.getLogger(__name__)
+
+# The times flexctl believes a read began at (epoch seconds, 2000-01-01 to 2100-01-01 UTC): a
+# platform `Date` or a stored time outside them is no read's, and date arithmetic on it (the
+# margin of an incremental read) could leave the calendar.
+EARLIEST = 946_684_800.0
+LATEST = 4_102_444_800.0
 
 # Bumped whenever what is stored changes meaning: an older file is emptied (and its
 # collections read in full again). 2: invoices (`payments`) are no longer stored.
@@ -44,6 +50,12 @@ CREATE TABLE IF NOT EXISTS docs (
     collection TEXT NOT NULL, id TEXT NOT NULL, doc TEXT NOT NULL,
     PRIMARY KEY (collection, id)) WITHOUT ROWID;
 """
+
+
+def plausible_time(value: object) -> TypeGuard[float]:
+    """Whether `value` is a time (epoch seconds) a read may have begun at."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and EARLIEST <= value < LATEST)
 
 
 def cache_file(directory: Path, api_url: str, org: str) -> Path:
@@ -109,6 +121,8 @@ class SnapshotCache:
                                (collection,)).fetchone()
             if row is None or row[0] != _selected(select):
                 return None
+            if not plausible_time(row[1]) or not isinstance(row[2], int | float):
+                raise ValueError(f"the times of {collection}'s last read are not times")
             now = self._clock()
             if not 0 <= now - row[2] <= self.max_age:  # too old, or this clock went backwards
                 log.info("snapshot cache: %s is %.0f s old; reading it in full", collection,
@@ -196,21 +210,19 @@ class SnapshotCache:
             self.path.unlink(missing_ok=True)
 
 
-# Documents parsed by one `json.loads` (one call per document costs twice the CPU).
-_LOAD_BATCH = 1000
-
-
-def _loaded(rows: list[tuple[str, str]]) -> dict[str, dict[str, Any]]:
-    """_id -> document of stored rows; a batch that does not parse to as many documents as it
-    has rows raises ValueError (a damaged file: the cache is dropped)."""
+def _loaded(rows: list[tuple[Any, Any]]) -> dict[str, dict[str, Any]]:
+    """_id -> document of stored rows, each parsed within the limits of an answer
+    (`decode_values`: nesting, digits, one value a row). A row that is not text, or a document
+    that is not an object with its row's `_id`, raises ValueError (a damaged file: the cache is
+    dropped)."""
     docs: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(rows), _LOAD_BATCH):
-        batch = rows[start:start + _LOAD_BATCH]
-        values = json.loads("[" + ",".join(text for _, text in batch) + "]",
-                            parse_float=Decimal)
-        if len(values) != len(batch):
-            raise ValueError("a stored document is not one JSON value")
-        docs.update(zip((doc_id for doc_id, _ in batch), values, strict=True))
+    if not all(type(doc_id) is str and type(text) is str for doc_id, text in rows):
+        raise ValueError("a stored row is not text")
+    for (doc_id, _), doc in zip(rows, decode_values([text for _, text in rows]), strict=True):
+        if type(doc) is not dict or doc.get("_id") != doc_id:
+            raise ValueError(f"the stored document {doc_id[:40]!r} is not an object with "
+                             "its _id")
+        docs[doc_id] = doc
     return docs
 
 

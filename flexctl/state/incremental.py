@@ -10,7 +10,10 @@ objects) that finds what went; ids the sweep finds but the cache lacks are fetch
 a platform clock that went backwards, or a platform that refuses the filter: a full read,
 stored for next time.
 
-Times are the platform's own (its `Date` header), so this machine's clock does not matter.
+Times are the platform's own (its `Date` header), so this machine's clock does not matter,
+unless the `Date` is no plausible time (before 2000, from 2100, beyond the calendar) or runs
+more than `AHEAD` ahead of this machine's clock: a read started that far "ahead" would ask the
+next one for too little. Such a `Date` is not used; this machine's clock is.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from typing import Any, Protocol
 
 from flexctl.errors import ApiError
 from flexctl.kinds.base import Kind
-from flexctl.state.cache import SnapshotCache
+from flexctl.state.cache import SnapshotCache, plausible_time
 
 log = logging.getLogger(__name__)
 
 MARGIN = 300.0  # seconds before the last read's start still asked for again
+AHEAD = 2 * 86400.0  # a platform clock further ahead of this machine's is not believed
 ID_BATCH = 50  # `_id[$in]` takes at most 50 values (reference §2.1)
 
 
@@ -52,15 +56,22 @@ class CountingClient(Protocol):
 
 def platform_time(client: object) -> float:
     """Now by the platform's clock (the last answer's `Date`, which is no later than now),
-    else by this machine's; one second earlier, since `Date` drops the fraction."""
+    else by this machine's; one second earlier, since `Date` drops the fraction. A `Date` that
+    cannot be read, is no plausible time or runs more than `AHEAD` ahead of this machine's
+    clock is not used (a debug note)."""
+    local = time.time()
     observed = getattr(client, "observed", None)
     stamp = observed.get("date") if isinstance(observed, Mapping) else None
     if stamp:
         try:
-            return parsedate_to_datetime(stamp).timestamp() - 1.0
-        except (TypeError, ValueError):
-            pass
-    return time.time() - 1.0
+            theirs: float | None = parsedate_to_datetime(stamp).timestamp()
+        except (TypeError, ValueError, OverflowError):
+            theirs = None
+        if theirs is not None and plausible_time(theirs) and theirs <= local + AHEAD:
+            return theirs - 1.0
+        log.debug("the platform's Date %.40r is no time a read can begin at; using this "
+                  "machine's clock", stamp)
+    return local - 1.0
 
 
 def iso(epoch: float) -> str:
@@ -104,7 +115,7 @@ class CachedReader:
             docs = self.client.read_complete(path, select=select)
         else:
             docs = list(self.client.list(path, select=select))
-        if store:
+        if store and plausible_time(started):  # this machine's clock may be no better
             self.cache.replace(path, select, docs, started)
         return sorted(docs, key=_id_of)
 
@@ -112,6 +123,8 @@ class CachedReader:
                  last: float) -> list[dict[str, Any]] | None:
         """The collection from the cache and what changed since `last`; None: read it in full."""
         started = platform_time(self.client)
+        if not plausible_time(started):
+            return None
         if started < last:
             log.info("snapshot cache: the platform's clock is before the last read of %s", path)
             return None

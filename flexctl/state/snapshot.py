@@ -199,15 +199,18 @@ def _normalized(kind: Kind, doc: Mapping[str, Any], refs: RefMap, currency: str)
                                          f"{kind.noun} on the platform has one")
         return kind.from_api(doc, refs, currency)
     except PlatformValueError as exc:
-        raise MalformedAnswerError(
-            "GET", path, 200, f"{kind.noun} {doc.get('_id') or '(no id)'}: {exc}"
-        ) from None
+        raise MalformedAnswerError("GET", path, 200, f"{kind.noun} {_named(doc)}: {exc}") from None
     except (ValueError, ArithmeticError, TypeError, AttributeError, KeyError) as exc:
         raise MalformedAnswerError(
             "GET", path, 200,
-            f"{kind.noun} {doc.get('_id') or '(no id)'} is not shaped as flexctl expects "
-            f"({type(exc).__name__})",
+            f"{kind.noun} {_named(doc)} is not shaped as flexctl expects ({type(exc).__name__})",
         ) from None
+
+
+def _named(doc: object) -> str:
+    """How an error names a live document: its `_id`, whatever the document is."""
+    name = doc.get("_id") if isinstance(doc, Mapping) else None
+    return str(name) if name else "(no id)"
 
 
 def duplicates(kind: Kind, live: list[Obj], pairs: dict[int, Obj]) -> dict[int, Obj]:

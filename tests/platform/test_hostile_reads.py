@@ -153,6 +153,38 @@ def test_count_reads_the_total(hostile: HostileServer,
     assert request.query == {"status": ["active"]}
 
 
+@pytest.mark.parametrize("total", [10**40 - 1, 1_000_001])
+def test_a_count_beyond_any_collection_is_malformed_before_any_page_is_read(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient], total: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A count of 40 nines made a complete read unbounded: it followed endless pages (here
+    # they end in a 404 after 30, so the test fails instead of hanging).
+    served = 0
+
+    def forever(seen: Seen) -> Play:
+        nonlocal served
+        served += 1
+        if served > 30 and seen.query.get("$cursorNext"):
+            return json_answer(404, {"statusCode": 404, "message": "enough"})
+        return json_answer(200, {"results": list(ids(f"x{served}-", 50)),
+                                 "cursorNext": f"c{served}"})
+
+    hostile.on("GET", "companies/count", json_answer(200, {"total": total}))
+    hostile.on("GET", "companies", forever)
+    client = hostile_client()
+    with pytest.raises(MalformedAnswerError) as info:
+        client.read_complete("companies")
+    assert str(info.value) == (
+        f"GET /api/v2/organizations/{ORG}/companies/count: 200 the count of companies, "
+        f"{total}, is more than flexctl reads of one collection (1000000)")
+    assert info.value.exit_code == 1
+    assert hostile.count("GET", "companies") == 0  # not one page
+    monkeypatch.setattr(client_module, "MAX_LIST_ITEMS", 500)
+    with pytest.raises(InconsistentReadError, match="page 11 brings it past 500 objects"):
+        list(client.list("companies", expected=total))  # a count given by the caller
+
+
 @pytest.mark.parametrize("answer", [
     {"total": "12"}, {"total": -1}, {"total": True}, {"total": 1.5}, {"count": 3}, [12], None,
 ])

@@ -16,8 +16,10 @@ from flexctl.platform import jsonwire
 from flexctl.platform.jsonwire import (
     MAX_BODY_BYTES,
     MAX_DEPTH,
+    MAX_DIGITS,
     MalformedJson,
     decode_json,
+    decode_values,
     document_encoder,
     encode_document,
     encode_json,
@@ -244,3 +246,16 @@ def test_one_encoder_for_many_documents_writes_each_as_alone(values: list[Any]) 
                 encode(value)
             continue
         assert encode(value) == alone
+
+
+def test_stored_values_are_read_within_the_limits_of_an_answer() -> None:
+    # Brackets and long digit runs inside strings are text, not nesting or numbers.
+    deep_in_strings = ('{"_id": "a", "note": "' + "[" * 200 + '", "n": 1.50, "id": "'
+                       + "9" * 60 + '"}')
+    texts = [deep_in_strings, '{"_id": "b", "big": ' + "9" * MAX_DIGITS + "}", "[1, 2]"]
+    values = list(decode_values(texts))
+    assert values[0]["n"] == Decimal("1.50") and values[1]["big"] == int("9" * MAX_DIGITS)
+    for bad in ("[" * 50_000, "[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "1,2", '{"a": 1} 2',
+                "", " 1", "NaN", "1e999999999", "9" * (MAX_DIGITS + 1), '{"a": "x}'):
+        with pytest.raises(MalformedJson):
+            list(decode_values(["{}", bad]))

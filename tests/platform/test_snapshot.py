@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 
 from flexctl.config.secrets import SecretResolver
+from flexctl.errors import MalformedAnswerError
 from flexctl.kinds import get
 from flexctl.kinds.base import Obj, Profile
 from flexctl.kinds.configuration import config_model
+from flexctl.kinds.refs import RefMap
 from flexctl.state.desired import desired_state
-from flexctl.state.snapshot import Snapshot, match, read_snapshot
+from flexctl.state.snapshot import Snapshot, match, normalize_kind, read_snapshot
 from tests.kinds.kinds_sample import config_data, oid
 from tests.platform.snapshot_fakes import FakeClient
 
@@ -190,3 +192,11 @@ def test_an_unnamed_fee_matches_a_live_fee_of_another_name_only_as_a_fallback() 
     exact = fee("Printing", id=oid(92))
     assert match(fees, [old_name, exact], [unnamed]) == {1: unnamed}
     assert match(fees, [old_name], [fee("Other", name_key="Other")]) == {}
+
+
+@pytest.mark.parametrize("doc", [None, 1, [1, 2], "x", {"_id": ["a"], "price": "abc"}])
+def test_a_document_of_no_usable_shape_is_an_error_naming_the_request(doc: Any) -> None:
+    # A document that is not a mapping made the error path itself crash (`doc.get`).
+    with pytest.raises(MalformedAnswerError) as info:
+        normalize_kind(get("fees"), [doc], (), RefMap(), "EUR")
+    assert str(info.value).startswith("GET fees: 200 fee ")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from flexctl.errors import PlanError
 from flexctl.kinds.base import Obj, Profile
 from flexctl.reconcile.diff import diff
 from flexctl.reconcile.plan import Plan, SafetyPolicy, build_plan
+from flexctl.reconcile.saved_check import _invoiced_meanwhile
 from flexctl.reconcile.saved_plan import load_planfile, planfile_data, stale_reasons, write_planfile
 from tests.reconcile.reconcile_fakes import KINDS, RANKS, TODAY, rich_plan_inputs
 
@@ -145,3 +147,15 @@ def test_an_edited_plan_file_is_refused_by_shape(
     path.write_text(json.dumps({**document, **edit}))
     with pytest.raises(PlanError, match=f"edited plan file \\({where}"):
         load_planfile(path)
+
+
+@pytest.mark.parametrize("read_at", [1e300, -1e300, float("inf"), float("nan"), True, 0,
+                                     "2026-01-01", None])
+def test_a_saved_read_time_that_is_no_time_leaves_it_to_the_full_read(read_at: object) -> None:
+    # An edited plan file's read_at of 1e300 crashed the check (a date beyond the calendar).
+    class NoReads:
+        def list(self, *args: object, **kwargs: object) -> list[object]:
+            raise AssertionError("nothing is asked: the full read decides")
+
+    client: Any = NoReads()
+    assert _invoiced_meanwhile(client, {"read_at": read_at, "refs": {}}, {"memberships": {"m1"}})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import builtins
 import sqlite3
+import time
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from email.utils import formatdate
@@ -16,10 +17,11 @@ from flexctl.cachedir import cache_dir, max_age
 from flexctl.errors import ApiError, UsageError
 from flexctl.kinds import get
 from flexctl.state.cache import SnapshotCache, cache_file
-from flexctl.state.incremental import MARGIN, CachedReader, iso
+from flexctl.state.incremental import MARGIN, CachedReader, iso, platform_time
 
 FEES = get("fees")
-T0 = 1_800_000_000.0
+# Recent, by this machine's clock: a platform clock far ahead of it is not believed.
+T0 = float(int(time.time()) - 7200)
 
 
 def test_the_cache_lives_in_the_user_cache_directory_one_file_per_api_and_org() -> None:
@@ -166,3 +168,104 @@ def test_a_file_of_another_format_is_emptied_on_first_use(tmp_path: Path) -> Non
         assert conn.execute("SELECT count(*) FROM docs").fetchone() == (0,)
         assert conn.execute("SELECT value FROM meta WHERE key = 'format'").fetchone() == ("2",)
     conn.close()
+
+
+class Dated(Fake):
+    """A platform whose answers carry the given `Date` header, whatever the time."""
+
+    def __init__(self, docs: list[dict[str, Any]], date: str) -> None:
+        super().__init__(docs, T0)
+        self.date = date
+
+    @property
+    def observed(self) -> dict[str, str]:
+        return {"date": self.date}
+
+
+ABSURD_DATES = [
+    "Fri, 31 Dec 9999 23:59:59 -2300",  # year 10000 in UTC: crashed the next run
+    "Sat, 01 Jan 10000 00:00:00 GMT",
+    "Mon, 01 Jan 99999999999999999999 00:00:00 GMT",  # OverflowError
+    "Thu, 01 Jan 1970 00:00:00 GMT",
+    "Sun, 01 Jan 2090 00:00:00 GMT",  # in the calendar, but decades ahead of this machine
+    "not a date",
+]
+
+
+@pytest.mark.parametrize("date", ABSURD_DATES)
+def test_an_absurd_platform_date_is_not_the_time_of_a_read(date: str) -> None:
+    now = time.time()
+    assert now - 5 <= platform_time(Dated([], date)) <= now
+
+
+def test_a_platform_clock_somewhat_off_is_still_the_platforms() -> None:
+    for off in (-30 * 86400, -3600, 3600, 86400):  # a day ahead: still believed
+        assert platform_time(Fake([], time.time() + off)) == pytest.approx(
+            time.time() + off - 1, abs=2)
+
+
+@pytest.mark.parametrize("date", ABSURD_DATES)
+def test_runs_under_an_absurd_date_read_and_cache_by_this_machines_clock(
+        tmp_path: Path, date: str) -> None:
+    platform = Dated([_doc(1, "2027-01-15T00:00:00.000Z")], date)
+    cache = SnapshotCache(tmp_path / "c.sqlite")
+    for _ in range(3):  # the second run crashed: ValueError: year 10000 is out of range
+        assert CachedReader(platform, cache).read(FEES, complete=False) == platform.docs
+    entry = cache.entry("fees", FEES.select)
+    assert entry is not None and time.time() - 60 <= entry.started <= time.time()
+
+
+@pytest.mark.parametrize("started", [253402383599.0 + 82800, -1e300, 1e300, 0.0,
+                                     float("nan"), float("inf")])
+def test_an_entry_whose_read_began_at_no_plausible_time_is_no_entry(
+        tmp_path: Path, started: float) -> None:
+    cache = SnapshotCache(tmp_path / "c.sqlite", clock=lambda: T0)
+    cache.replace("fees", ("price",), [{"_id": "a"}], started=started)
+    assert cache.entry("fees", ("price",)) is None
+    cache.replace("fees", ("price",), [{"_id": "a"}], started=T0)
+    assert cache.entry("fees", ("price",)) is not None
+
+
+@pytest.mark.parametrize(("sql", "value"), [
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "null"),  # crashed the plan: doc.get
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "1"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "[1,2]"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '"b"'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "[" * 50_000),  # RecursionError
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "[" * 50_000 + "]" * 50_000),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "a", "price": 1}'),  # another's id
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"price": 1}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b", "price": NaN}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b", "price": 1e999999999}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b", "price": ' + "9" * 5000 + "}"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", '{"_id": "b"}  {"_id": "c"}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "{"),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", "1,2"),
+    ("UPDATE docs SET doc = CAST(? AS BLOB) WHERE id = 'b'", '{"_id": "b"}'),
+    ("UPDATE docs SET doc = ? WHERE id = 'b'", 7),
+    ("UPDATE collections SET saved = ?", "x"),  # TypeError
+    ("UPDATE collections SET saved = ?", float("-inf")),
+    ("UPDATE collections SET started = ?", "x"),  # ValueError, outside the try
+    ("UPDATE collections SET started = ?", -1e300),  # OverflowError, later
+    ("UPDATE collections SET selected = ?", 1),
+])
+def test_a_cache_edited_into_nonsense_is_no_entry_and_no_crash(
+        tmp_path: Path, sql: str, value: object, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "c.sqlite"
+    platform = Fake([_doc(1, "2027-01-15T00:00:00.000Z"), _doc(2, "2027-01-15T00:00:00.000Z")],
+                    T0)
+    cache = SnapshotCache(path, clock=lambda: T0)
+    cache.replace("fees", FEES.select, [{"_id": "a", "price": Decimal("1.5")},
+                                        {"_id": "b", "price": None}], started=T0 - 60)
+    cache.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute(sql, (value,))
+    conn.close()
+    cache = SnapshotCache(path, clock=lambda: T0)
+    assert cache.entry("fees", FEES.select) is None
+    # A reader meets it as a full read, and stores a sound entry for next time.
+    reader = CachedReader(platform, SnapshotCache(path, clock=lambda: T0))
+    assert reader.read(FEES, complete=False) == platform.docs and not reader.incremental
+    assert platform.asked == [{}]
+    entry = SnapshotCache(path, clock=lambda: T0).entry("fees", FEES.select)
+    assert entry is not None and sorted(entry.docs) == [d["_id"] for d in platform.docs]
