@@ -14,8 +14,8 @@ not a whole number from 1 to `MAX_BUDGET`, a remainder beyond it, or a reset tha
 finite time within the window (a minute's budget starts again within `LONGEST_RESET["minute"]`)
 is ignored as if absent, with one warning, and the bucket paces. Waiting for a minute's budget
 to start again is how a paced read goes at the platform's rate (the progress line shows it), so
-a wait is logged as information, and as a warning only from `LOUD_WAIT` (a window that resets
-later than a minute); one longer than the caller allows (the request's retry budget) raises
+a wait is logged as information, and as a warning only from `LOUD_BUDGET_WAIT` (a window that
+resets later than a minute); one longer than the caller allows (the request's retry budget) raises
 `BudgetSpent` at once instead of sleeping.
 """
 
@@ -53,7 +53,9 @@ _EPOCH = 10 * 86400.0
 # rounding) the reset is not the platform's budget, and the headers are ignored.
 LONGEST_RESET = {"minute": 120.0, "day": 86400.0 + 3600.0}
 MAX_BUDGET = 10_000_000  # requests in one window: beyond any budget a platform sets
-LOUD_WAIT = 60.0  # seconds: a wait at least this long is logged as a warning
+LOUD_WAIT = 5.0  # seconds: a retry's wait at least this long is logged as a warning
+# Waiting for the budget to start again: the normal pace below this, a warning from it.
+LOUD_BUDGET_WAIT = 60.0
 _COUNT = re.compile(r"[0-9]+")
 
 _UNITS = {"s": 1.0, "sec": 1.0, "second": 1.0, "min": 60.0, "minute": 60.0, "h": 3600.0,
@@ -196,7 +198,7 @@ class HeaderBudget:
                 raise BudgetSpent(self.kind, wait, longest)
             if not announced:
                 announced = True  # said once per wait: --debug shows each, a long one warns
-                log.log(logging.WARNING if wait >= LOUD_WAIT else logging.INFO,
+                log.log(logging.WARNING if wait >= LOUD_BUDGET_WAIT else logging.INFO,
                         "waiting %.0f s for the platform's %s budget to reset "
                         "(x-ratelimit-remaining-%s-minute: 0)", wait, self.kind, self.kind)
             self._sleep(max(wait, 0.001))
