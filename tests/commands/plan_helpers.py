@@ -3,6 +3,7 @@ emulator database per test, seeding it with the config's objects, and running th
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -183,3 +184,10 @@ def recording_apps(monkeypatch: pytest.MonkeyPatch) -> list[Emulator]:
 
     monkeypatch.setattr(target_module, "_sandbox_app", sandbox_app)
     return opened
+
+
+def plan_json(sandbox: Sandbox, *args: str) -> tuple[int, dict[str, Any]]:
+    """`plan --format json --detailed-exitcode` of the sandbox: its exit code and document."""
+    result = sandbox.run("plan", "--format", "json", "--detailed-exitcode", *args)
+    assert result.code != 1, result.err
+    return result.code, json.loads(result.out)

@@ -5,14 +5,13 @@ references are live, or created by the same plan, stays an ordinary change."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from flexctl.cli import main
-from tests.commands.plan_helpers import Result, Sandbox, make_sandbox
+from tests.commands.plan_helpers import Result, Sandbox, make_sandbox, plan_json
 
 MEMBERSHIPS = ("--target-kinds", "memberships")
 NEW_COMPANY = ("  tidewater:\n",
@@ -24,12 +23,6 @@ NEW_COMPANY = ("  tidewater:\n",
 def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
             monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     return make_sandbox(tmp_path, capsys, monkeypatch)
-
-
-def plan_json(sandbox: Sandbox, *args: str) -> tuple[int, dict[str, Any]]:
-    result = sandbox.run("plan", "--format", "json", "--detailed-exitcode", *args)
-    assert result.code != 1, result.err
-    return result.code, json.loads(result.out)
 
 
 def by_address(data: dict[str, Any]) -> dict[str, dict[str, Any]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -13,19 +12,13 @@ from flexctl.cli import main
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds.configuration import load_config
 from flexctl.state.desired import desired_state
-from tests.commands.plan_helpers import Sandbox, make_sandbox
+from tests.commands.plan_helpers import Sandbox, make_sandbox, plan_json
 
 
 @pytest.fixture
 def sandbox(tmp_path: Path, capsys: pytest.CaptureFixture[str],
             monkeypatch: pytest.MonkeyPatch) -> Sandbox:
     return make_sandbox(tmp_path, capsys, monkeypatch)
-
-
-def plan_json(sandbox: Sandbox, *args: str) -> tuple[int, dict[str, Any]]:
-    result = sandbox.run("plan", "--format", "json", "--detailed-exitcode", *args)
-    assert result.code != 1, result.err
-    return result.code, json.loads(result.out)
 
 
 def actions(data: dict[str, Any]) -> dict[str, str]:

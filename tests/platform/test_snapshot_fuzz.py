@@ -76,19 +76,21 @@ def test_any_documents_give_a_snapshot_or_a_located_error(
             assert isinstance(snapshot.objects, dict)
 
 
-def test_a_price_that_is_not_a_number_names_the_request_object_and_field() -> None:
+def refused(collection: str, docs: list[dict[str, Any]]) -> str:
+    """The located error a snapshot of these live documents ends in."""
     fake = FakeFlex()
-    fake.seed("plans", [{"name": "Hot Desk", "price": "abc", "intervalLength": "month"}])
+    fake.seed(collection, docs)
     target = Target(api_url=API, org=ORG, token_url=TOKEN_URL, client_id="client-1",
                     client_secret=SECRET)
-    with open_client(target, scopes=("flex.fake.all",), transport=fake.transport(),
-                     clock=fake.clock, sleep=lambda seconds: None) as client:
-        try:
-            read_snapshot(client, DESIRED, "EUR")
-        except ApiError as error:
-            message = str(error)
-        else:
-            raise AssertionError("a price 'abc' was accepted")
+    with (open_client(target, scopes=("flex.fake.all",), transport=fake.transport(),
+                      clock=fake.clock, sleep=lambda seconds: None) as client,
+          pytest.raises(ApiError) as info):
+        read_snapshot(client, DESIRED, "EUR")
+    return str(info.value)
+
+
+def test_a_price_that_is_not_a_number_names_the_request_object_and_field() -> None:
+    message = refused("plans", [{"name": "Hot Desk", "price": "abc", "intervalLength": "month"}])
     assert message == (
         "GET plans: 200 plan 000000000000000000000001: price 'abc' is not an amount"
     ), message
@@ -100,17 +102,9 @@ def test_an_amount_beyond_any_configuration_names_the_request_object_and_field(
 ) -> None:
     # Within the JSON limits, but the money summary's arithmetic would overflow on it later
     # (an "Internal error"): refused where it is read, as a configuration refuses it.
-    fake = FakeFlex()
-    fake.seed("plans", [{"name": "Hot Desk", "price": price, "intervalLength": "month"}])
-    target = Target(api_url=API, org=ORG, token_url=TOKEN_URL, client_id="client-1",
-                    client_secret=SECRET)
-    with (open_client(target, scopes=("flex.fake.all",), transport=fake.transport(),
-                      clock=fake.clock, sleep=lambda seconds: None) as client,
-          pytest.raises(ApiError) as info):
-        read_snapshot(client, DESIRED, "EUR")
-    assert str(info.value).startswith("GET plans: 200 plan 000000000000000000000001: price ")
-    assert str(info.value).endswith(
-        "is beyond what flexctl can hold (the limit is 999999999999)")
+    message = refused("plans", [{"name": "Hot Desk", "price": price, "intervalLength": "month"}])
+    assert message.startswith("GET plans: 200 plan 000000000000000000000001: price ")
+    assert message.endswith("is beyond what flexctl can hold (the limit is 999999999999)")
 
 
 @pytest.mark.parametrize(("collection", "doc", "noun", "field"), [
@@ -125,14 +119,7 @@ def test_a_live_object_without_its_identity_is_a_located_error_not_an_unmatched_
 ) -> None:
     # Left unmatched, the object would stay live and unmanaged while the plan created the one
     # the configuration declares again: a duplicate customer, billed twice.
-    fake = FakeFlex()
-    fake.seed(collection, [doc])
-    target = Target(api_url=API, org=ORG, token_url=TOKEN_URL, client_id="client-1",
-                    client_secret=SECRET)
-    with (open_client(target, scopes=("flex.fake.all",), transport=fake.transport(),
-                      clock=fake.clock, sleep=lambda seconds: None) as client,
-          pytest.raises(ApiError) as info):
-        read_snapshot(client, DESIRED, "EUR")
-    assert str(info.value).startswith(f"GET {collection}: 200 {noun} ")
-    assert str(info.value).endswith(f": {field} {doc.get(field)!r} is missing: every {noun} on "
-                                    "the platform has one")
+    message = refused(collection, [doc])
+    assert message.startswith(f"GET {collection}: 200 {noun} ")
+    assert message.endswith(f": {field} {doc.get(field)!r} is missing: every {noun} on the "
+                            "platform has one")
