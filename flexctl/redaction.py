@@ -108,6 +108,12 @@ def clipped(text: str, head: int, tail: int = 0) -> str:
     return text[:head] + "…" + (text[-tail:] if tail else "")
 
 
+def shown(value: object) -> str:
+    """A value as a message quotes it: its repr, redacted, and cut to 40 characters (one line:
+    repr escapes every line break)."""
+    return clipped(repr(value), 36, 3)
+
+
 class RedactingFilter:
     """Redacts each record's message. On a handler it sees every record the handler writes;
     on a logger, only the records of that very logger (not of its children). Logging takes any

@@ -19,7 +19,7 @@ from flexctl.config.currency import minor_units
 from flexctl.config.lint import IGNORE_FIELD
 from flexctl.errors import PlanError
 from flexctl.kinds.refs import RefMap
-from flexctl.redaction import clipped
+from flexctl.redaction import shown
 
 
 class PlatformValueError(ValueError):
@@ -28,11 +28,6 @@ class PlatformValueError(ValueError):
     def __init__(self, field: str, value: Any, reason: str) -> None:
         self.field, self.value, self.reason = field, value, reason
         super().__init__(f"{field} {shown(value)} {reason}")
-
-
-def shown(value: Any) -> str:
-    """A platform value as a message quotes it: short, and never more than one line."""
-    return clipped(repr(value), 36, 3)
 
 
 def money(value: Any, currency: str) -> Decimal | None:

@@ -29,7 +29,7 @@ from flexctl.platform import scopes
 from flexctl.platform.http import HttpSession, RequestStats
 from flexctl.platform.learned import Learned
 from flexctl.platform.stopping import request_stop
-from flexctl.redaction import clipped
+from flexctl.redaction import shown
 
 PAGE_SIZE = 50  # the v2 maximum; larger values are a 400 on the platform
 MAX_WORKERS = 4  # concurrent reads: enough to overlap latency, few enough to stay paced
@@ -67,10 +67,6 @@ def count_margin(expected: int) -> int:
     return max(5, math.ceil(expected / 100))
 
 
-def _shown(value: object) -> str:
-    return clipped(repr(value), 36, 3)
-
-
 class _ListStopped(Exception):
     """A list abandoned because a concurrent read failed; never reaches the user."""
 
@@ -106,7 +102,7 @@ class _ListRead:
             if not isinstance(item_id, str) or not item_id:
                 raise self._malformed(f"item {index} of page {number} has no string _id")
             if item_id in self.ids:
-                raise self._inconsistent(f"page {number} repeats the _id {_shown(item_id)} first "
+                raise self._inconsistent(f"page {number} repeats the _id {shown(item_id)} first "
                                          f"seen on page {self.ids[item_id]}")
             self.ids[item_id] = number
         if len(self.ids) > self.limit:
@@ -118,7 +114,7 @@ class _ListRead:
         if not cursor or not results:  # the reference: stop on no cursor or an empty page
             return results, None
         if cursor in self.cursors:
-            raise self._inconsistent(f"page {number} returns the cursor {_shown(cursor)} "
+            raise self._inconsistent(f"page {number} returns the cursor {shown(cursor)} "
                                      "a second time")
         self.cursors.add(cursor)
         return results, cursor

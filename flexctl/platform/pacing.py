@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 from flexctl.errors import UsageError
 from flexctl.platform.stopping import pause
+from flexctl.redaction import shown
 
 log = logging.getLogger(__name__)
 
@@ -259,31 +260,26 @@ def _budget(headers: Mapping[str, str], kind: str, window: str) -> tuple[int, in
     limit = _count(names[0], limit_text)
     remaining = _count(names[1], remaining_text)
     if not 1 <= limit <= MAX_BUDGET:
-        raise _Unusable(f"{names[0]}: {_shown(limit_text)} is no budget")
+        raise _Unusable(f"{names[0]}: {shown(limit_text)} is no budget")
     if remaining > limit:
-        raise _Unusable(f"{names[1]}: {_shown(remaining_text)} is more than the budget")
+        raise _Unusable(f"{names[1]}: {shown(remaining_text)} is more than the budget")
     try:
         reset = float(reset_text)
     except ValueError:
-        raise _Unusable(f"{names[2]}: {_shown(reset_text)} is not a number") from None
+        raise _Unusable(f"{names[2]}: {shown(reset_text)} is not a number") from None
     longest = LONGEST_RESET[window]
     if not 0.0 <= reset < math.inf or _seconds(reset) > longest:
-        raise _Unusable(f"{names[2]}: {_shown(reset_text)} is not within {longest:g} s")
+        raise _Unusable(f"{names[2]}: {shown(reset_text)} is not within {longest:g} s")
     return limit, remaining, _seconds(reset)
 
 
 def _count(name: str, text: str) -> int:
     digits = text.strip()
     if not _COUNT.fullmatch(digits):
-        raise _Unusable(f"{name}: {_shown(text)} is not a whole number")
+        raise _Unusable(f"{name}: {shown(text)} is not a whole number")
     if len(digits) > len(str(MAX_BUDGET)):
-        raise _Unusable(f"{name}: {_shown(text)} is beyond any budget")
+        raise _Unusable(f"{name}: {shown(text)} is beyond any budget")
     return int(digits)
-
-
-def _shown(text: str) -> str:
-    shown = repr(text)
-    return shown if len(shown) <= 40 else shown[:36] + "…" + shown[-3:]
 
 
 def _seconds(reset: float) -> float:

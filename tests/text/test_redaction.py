@@ -182,3 +182,10 @@ def test_a_secret_turned_into_a_key_is_redacted_too() -> None:
     assert redact("company: acme-sk-test-sandbox-4242 -> acme") == "company: acme-…4242 -> acme"
     register("ab!!!!!!!!")  # its key form, "ab", is too short to mask anything
     assert redact("ab cd") == "ab cd"
+
+
+def test_a_quoted_value_is_redacted_and_one_short_line() -> None:
+    register("hdr-secret-value-77")
+    assert redaction.shown("x" * 60 + "hdr-secret-value-77") == "'" + "x" * 35 + "…" + "77'"
+    assert "hdr-secr" not in redaction.shown("reset hdr-secret-value-77 in 5")
+    assert redaction.shown("a\nb") == "'a\\nb'"
