@@ -137,7 +137,7 @@ def command(
                                  desired=run.desired, kinds=run.kinds,
                                  check=check_data(run.plan, run.snapshot, run.desired))
         write_planfile(out, document)
-        blocked = sum(1 for c in run.plan.changes if c.action == "blocked")
+        blocked = run.plan.summary["blocked"]
         if blocked:  # apply refuses such a plan as a whole: no invitation to run it
             one = blocked == 1
             click.echo(f"Saved the plan to {out}; apply will refuse it while "
