@@ -9,6 +9,7 @@ must never be shown is in `flexctl.redaction`.
 from __future__ import annotations
 
 import math
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -35,6 +36,8 @@ REFRESH_MARGIN = 60.0
 FAILURE_MEMORY = 30.0
 # A token's lifetime when the answer omits it, and the longest believed (a day).
 DEFAULT_LIFETIME, MAX_LIFETIME = 3600.0, 86400.0
+# A bearer token as RFC 6750 writes one (b64token): nothing that could break a header line.
+_BEARER = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 class ClientCredentialsAuth:
@@ -89,6 +92,10 @@ class ClientCredentialsAuth:
         if not isinstance(value, str) or not value:
             raise AuthError("POST", self._where, 200, "the token response has no access_token")
         redaction.register(value)
+        if not _BEARER.fullmatch(value):  # it goes into a header line, as written
+            raise AuthError("POST", self._where, 200,
+                            "the token response's access_token is not a bearer token: only "
+                            "letters, digits and -._~+/ then = may be sent (RFC 6750)")
         raw = body.get("expires_in") or DEFAULT_LIFETIME
         try:
             seconds = float(raw)

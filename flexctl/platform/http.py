@@ -40,6 +40,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 # Before httpx: it then leaves its command-line tool (and rich) unimported.
 from flexctl.platform import no_httpx_cli  # noqa: F401
@@ -61,6 +62,7 @@ from flexctl.errors import (
     ValidationError,
 )
 from flexctl.platform.auth import ClientCredentialsAuth
+from flexctl.platform.direct import Address, Direct, proxied
 from flexctl.platform.jsonwire import encode_json
 from flexctl.platform.pacing import LOUD_WAIT, BudgetSpent, Pacer
 from flexctl.platform.scopes import scope_for
@@ -68,6 +70,7 @@ from flexctl.platform.stopping import pause
 from flexctl.platform.wire import (
     Answer,
     NoAnswer,
+    Prepared,
     UnreadableBody,
     decoded,
     enforce_deadlines,
@@ -247,7 +250,9 @@ class HttpSession:
         sleep: Callable[[float], None] = pause,
         clock: Callable[[], float] = time.monotonic,
         rng: random.Random | None = None,
+        direct: bool = True,
     ) -> None:
+        """`direct=False` keeps a session on real sockets on httpx (`FLEXCTL_HTTP=httpx`)."""
         if wsgi_app is not None:
             transport = httpx.WSGITransport(app=wsgi_app)
         if client_secret not in PUBLIC_CLIENT_SECRETS:
@@ -271,30 +276,40 @@ class HttpSession:
         self.announced_profile: str | None = None
         # The last answer's `Date` and rate-limit headers (`x-ratelimit-*`), for `doctor`.
         self.observed: dict[str, str] = {}
-        common: dict[str, Any] = {
-            "transport": transport,
-            "timeout": timeouts.httpx(),
-            # gzip only: wire.py decodes it within the body cap.
-            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json",
-                        "Accept-Encoding": "gzip"},
-            "verify": True,  # TLS verification is never switched off
-            "follow_redirects": False,
-        }
-        self._token_path = httpx.URL(token_url).path  # "/oauth/token", as errors show it
-        self._token_origin = origin_of(httpx.URL(token_url))
+        self._headers = {"User-Agent": USER_AGENT, "Accept": "application/json",
+                         "Accept-Encoding": "gzip"}  # gzip only: wire.py decodes it, capped
+        token_address = httpx.URL(token_url)
+        self._token_path = token_address.path  # "/oauth/token", as errors show it
+        self._token_origin = origin_of(token_address)
         self.auth = ClientCredentialsAuth(self._fetch_token, clock=clock,
                                           where=self._token_path)
-        base = org_url if org_url.endswith("/") else org_url + "/"
-        self._client = httpx.Client(base_url=base, **common)
-        self._token_client = httpx.Client(**common)
-        # How many connection pools carry the deadline (0 for an in-process transport).
-        self.deadline_pools = enforce_deadlines(self._client) + enforce_deadlines(
-            self._token_client)
-        self.base_path = self._client.base_url.path  # "/api/v2/organizations/acme/"
+        base = httpx.URL(org_url if org_url.endswith("/") else org_url + "/")
+        self.base_path = base.path  # "/api/v2/organizations/acme/"
+        # Real sockets and no proxy: the standard library's HTTP (flexctl.platform.direct).
+        self._direct = Direct() if direct and transport is None and not proxied() else None
+        self._api = Address.of(base)
+        self._token = Address.of(token_address)
+        self.deadline_pools = 0  # connection pools carrying the deadline (httpx's, below)
+        if self._direct is None:
+            common: dict[str, Any] = {
+                "transport": transport,
+                "timeout": timeouts.httpx(),
+                "headers": self._headers,
+                "verify": True,  # TLS verification is never switched off
+                "follow_redirects": False,
+            }
+            self._client = httpx.Client(base_url=base, **common)
+            self._token_client = httpx.Client(**common)
+            # 0 for an in-process transport, which has no socket to bound.
+            self.deadline_pools = enforce_deadlines(self._client) + enforce_deadlines(
+                self._token_client)
 
     def close(self) -> None:
-        self._client.close()
-        self._token_client.close()
+        if self._direct is not None:
+            self._direct.close()
+        else:
+            self._client.close()
+            self._token_client.close()
 
     def path_of(self, path: str) -> str:
         """The full API path, as errors show it (no host, no query)."""
@@ -312,8 +327,13 @@ class HttpSession:
         content = encode_json(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
         full_path = self.path_of(path)
+        query = urlencode(params) if params else ""  # as httpx writes a query
 
-        def request(token: str) -> httpx.Request:
+        def request(token: str) -> httpx.Request | Prepared:
+            if self._direct is not None:
+                return self._api.prepared(
+                    method, path, query, content or b"",
+                    {**self._headers, **headers, "Authorization": f"Bearer {token}"})
             return self._client.build_request(
                 method, path, params=params, content=content,
                 headers={**headers, "Authorization": f"Bearer {token}"})
@@ -349,8 +369,8 @@ class HttpSession:
                 f"it resets in {exc.wait:.0f} s, longer than the retry budget of {limit:g} s "
                 "(FLEXCTL_RETRY_BUDGET); try again later") from None
 
-    def _exchange(self, method: str, path: str, request: httpx.Request, *, token: bool = False
-                  ) -> Answer:
+    def _exchange(self, method: str, path: str, request: httpx.Request | Prepared, *,
+                  token: bool = False) -> Answer:
         """One request and its whole answer within the deadline; counted and logged."""
         with self._lock:
             if token:
@@ -365,9 +385,14 @@ class HttpSession:
         started = time.monotonic()
         timeouts = self._timeouts
         try:
-            answer = exchange(self._token_client if token else self._client, request,
-                              deadline=timeouts.deadline, connect=timeouts.connect,
-                              read=timeouts.read)
+            if isinstance(request, Prepared):
+                assert self._direct is not None
+                answer = self._direct.exchange(request, deadline=timeouts.deadline,
+                                               connect=timeouts.connect, read=timeouts.read)
+            else:
+                answer = exchange(self._token_client if token else self._client, request,
+                                  deadline=timeouts.deadline, connect=timeouts.connect,
+                                  read=timeouts.read)
         except NoAnswer as exc:
             log.debug("%s %s -> %s (%.0f ms)", method, redact_url(str(request.url)), exc.reason,
                       (time.monotonic() - started) * 1000)
@@ -401,8 +426,14 @@ class HttpSession:
         path = self._token_path
 
         def attempt() -> Answer:
-            request = self._token_client.build_request("POST", self._token_url,
-                                                       data=self._token_form)
+            request: httpx.Request | Prepared
+            if self._direct is not None:
+                request = self._token.prepared(
+                    "POST", "", "", urlencode(self._token_form).encode("ascii"),
+                    {**self._headers, "Content-Type": "application/x-www-form-urlencoded"})
+            else:
+                request = self._token_client.build_request("POST", self._token_url,
+                                                           data=self._token_form)
             return self._exchange("POST", path, request, token=True)
 
         answer = self._with_retries("POST", path, attempt, token=True)
@@ -545,7 +576,8 @@ class HttpSession:
         request = answer.request
         log.debug("%s %s -> %d (%.0f ms)", method, redact_url(str(request.url)),
                   answer.status, (time.monotonic() - started) * 1000)
-        log.debug("  request headers: %s", redact_headers(request.headers.items()))
+        log.debug("  request headers: %s",  # named as httpx names them, whichever sent it
+                  redact_headers((name.lower(), value) for name, value in request.headers.items()))
         if request.content:
             log.debug("  request body: %s", loggable(request.content, request.headers))
         if answer.status >= 400:

@@ -29,6 +29,7 @@ from flexctl.platform.environ import (
     API_URL_ENV,
     CLIENT_ID_ENV,
     CLIENT_SECRET_ENV,
+    HTTP_ENV,
     ORG_ENV,
     SCOPES_ENV,
     TIMEOUT_ENV,
@@ -265,13 +266,15 @@ def open_client(
     retry: RetryPolicy = DEFAULT_RETRY,
     sleep: Callable[[float], None] | None = None,
     clock: Callable[[], float] | None = None,
+    direct: bool | None = None,
 ) -> FlexClient:
     """A `FlexClient` for the target. For `local`, the emulator runs in this process.
 
     `app` (a WSGI app such as `flexctl.emulator.create_app(...)`) or `transport` (an httpx
     transport) replace the network: tests use them to reach an in-process emulator under any
     target URL. `sleep`/`clock` make retries and token expiry time-free in tests.
-    `read_only` asks only for read scopes (see `default_scopes`).
+    `read_only` asks only for read scopes (see `default_scopes`). `direct` chooses the HTTP
+    stack on real sockets (`flexctl.platform.direct`, else httpx); default: `FLEXCTL_HTTP`.
     """
     on_close: Callable[[], None] | None = None
     if target.is_local:
@@ -307,9 +310,19 @@ def open_client(
         timeouts=timeouts or timeouts_from_env(),
         retry=retry,
         pacer=Pacer.from_settings(read_rate, write_rate, **timing),
+        direct=direct_from_env() if direct is None else direct,
         **timing,
     )
     return FlexClient(session, api_url=base, on_close=on_close)
+
+
+def direct_from_env(env: Mapping[str, str] | None = None) -> bool:
+    """`FLEXCTL_HTTP`: `auto` (the default: the standard library's HTTP where no proxy is
+    configured) or `httpx` (always httpx); anything else is a `UsageError`."""
+    value = (os.environ if env is None else env).get(HTTP_ENV, "").strip().lower()
+    if value not in ("", "auto", "httpx"):
+        raise UsageError(f"{HTTP_ENV} must be auto or httpx, not {value!r}")
+    return value != "httpx"
 
 
 def timeouts_from_env(env: Mapping[str, str] | None = None) -> Timeouts:

@@ -40,11 +40,25 @@ _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("flexct
                                                                         default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A request for `flexctl.platform.direct`, built without httpx's models: `target` is the
+    path and query sent to `origin` (scheme, host, port); `url` is the whole of it, for the
+    debug log."""
+
+    method: str
+    origin: tuple[str, str, int]
+    target: str
+    url: str
+    headers: dict[str, str]
+    content: bytes
+
+
 @dataclass(frozen=True)
 class Answer:
     """A whole answer: read within the deadline and the size cap, content-decoded."""
 
-    request: httpx.Request
+    request: httpx.Request | Prepared
     status: int
     headers: httpx.Headers
     body: bytes
@@ -129,34 +143,41 @@ def _read_body(response: httpx.Response, until: float) -> bytes:
         if len(response.content) > MAX_BODY_BYTES:
             raise _too_large(response.status_code)
         return response.content
-    declared = response.headers.get("content-length", "")
+    return collect_body(response.status_code, response.headers, response.iter_raw(), until)
+
+
+def collect_body(status: int, headers: httpx.Headers, chunks: Iterable[bytes],
+                 until: float) -> bytes:
+    """The whole body from `chunks` (as they arrive off the socket), within the cap and by
+    `until` (raising `httpx.ReadTimeout` when it passes); gzip, the only encoding flexctl asks
+    for, is decoded. Raises `UnreadableBody`."""
+    declared = headers.get("content-length", "")
     if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise _too_large(response.status_code)
-    encoding = response.headers.get("content-encoding", "").strip().lower()
+        raise _too_large(status)
+    encoding = headers.get("content-encoding", "").strip().lower()
     if encoding in ("", "identity"):
         decoder = None
     elif encoding in ("gzip", "x-gzip"):  # the only one flexctl asks for (Accept-Encoding)
         decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
     else:
-        raise UnreadableBody(response.status_code, f"the body is encoded as {encoding!r}, which "
-                                                   "flexctl did not ask for")
+        raise UnreadableBody(status, f"the body is encoded as {encoding!r}, which "
+                                     "flexctl did not ask for")
     body = bytearray()
     try:
-        for raw in response.iter_raw():
+        for raw in chunks:
             # Decompressed no further than the cap: a small gzip bomb stays small.
             body += raw if decoder is None else decoder.decompress(
                 raw, MAX_BODY_BYTES + 1 - len(body))
             if len(body) > MAX_BODY_BYTES or (decoder is not None and decoder.unconsumed_tail):
-                raise _too_large(response.status_code)
+                raise _too_large(status)
             if time.monotonic() > until:
                 raise httpx.ReadTimeout("the request's deadline has passed")
         if decoder is not None:
             body += decoder.flush()
     except zlib.error as exc:
-        raise UnreadableBody(response.status_code,
-                             f"the body's gzip encoding is broken ({exc})") from None
+        raise UnreadableBody(status, f"the body's gzip encoding is broken ({exc})") from None
     if len(body) > MAX_BODY_BYTES:
-        raise _too_large(response.status_code)
+        raise _too_large(status)
     return bytes(body)
 
 
@@ -203,9 +224,9 @@ def platform_message(answer: Answer) -> str | list[str]:
     return text or answer.reason_phrase or "no message"
 
 
-def loggable(content: bytes, headers: httpx.Headers) -> str:
+def loggable(content: bytes, headers: httpx.Headers | Mapping[str, str]) -> str:
     """A body for the debug log, with secret-looking fields redacted."""
-    kind = headers.get("content-type", "")
+    kind = next((value for name, value in headers.items() if name.lower() == "content-type"), "")
     if "json" in kind:
         try:
             text = json.dumps(redact_fields(decode_json(content)), default=str)

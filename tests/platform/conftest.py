@@ -56,12 +56,13 @@ def client(make_client: Callable[..., FlexClient]) -> FlexClient:
     return make_client()
 
 
-@pytest.fixture
+@pytest.fixture(params=["direct", "httpx"])
 def hostile_client(
-    hostile: hostile_server.HostileServer,
+    hostile: hostile_server.HostileServer, request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., FlexClient]]:
     """Clients of the hostile server: unpaced; retry waits are recorded, not slept, unless the
-    test passes its own `sleep`."""
+    test passes its own `sleep`. Every test runs on both HTTP stacks of a session on real
+    sockets: the standard library's (`flexctl.platform.direct`) and httpx's."""
     clients: list[FlexClient] = []
 
     def make(**kwargs: Any) -> FlexClient:
@@ -73,6 +74,7 @@ def hostile_client(
         kwargs.setdefault("read_rate", "100000/s")
         kwargs.setdefault("write_rate", "100000/s")
         kwargs.setdefault("sleep", RecordingSleep())
+        kwargs.setdefault("direct", request.param == "direct")
         client = open_client(target, **kwargs)
         clients.append(client)
         return client

@@ -14,6 +14,7 @@ import gzip
 import json
 import re
 import socket
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +37,7 @@ class Seen:
     query: dict[str, list[str]]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    port: int = 0  # the client's port: one per connection it opened
 
     @property
     def rel(self) -> str:
@@ -64,10 +66,12 @@ class _Route:
 
 @dataclass
 class HostileServer:
-    """Started on construction; `close()` (or the fixture) stops it."""
+    """Started on construction; `close()` (or the fixture) stops it. With `tls` (a server
+    context) it speaks HTTPS."""
 
     requests: list[Seen] = field(default_factory=list)
     tokens_issued: int = 0
+    tls: ssl.SSLContext | None = None
 
     def __post_init__(self) -> None:
         self._routes: list[_Route] = []
@@ -87,6 +91,8 @@ class HostileServer:
             do_GET = do_POST = do_PUT = do_DELETE = _serve
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if self.tls is not None:  # the handshake happens on accept; a refused one is dropped
+            self._server.socket = self.tls.wrap_socket(self._server.socket, server_side=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -96,7 +102,8 @@ class HostileServer:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{self._server.server_address[1]}"
 
     @property
     def api_url(self) -> str:
@@ -137,7 +144,8 @@ class HostileServer:
         length = int(handler.headers.get("content-length") or 0)
         body = handler.rfile.read(length) if length else b""
         seen = Seen(handler.command, url.path, parse_qs(url.query, keep_blank_values=True),
-                    {k.lower(): v for k, v in handler.headers.items()}, body)
+                    {k.lower(): v for k, v in handler.headers.items()}, body,
+                    handler.client_address[1])
         with self._lock:
             self.requests.append(seen)
             play = self._play_for(seen)

@@ -1,0 +1,277 @@
+"""HTTP/1.1 over the standard library's `http.client`, for a session that reaches its hosts
+directly: no proxy configured, no in-process transport (the emulator's, a test's mock).
+
+httpx spends about 0.6 ms of CPU on a request (its client's models, httpcore's pool, h11's
+parser) and 50-90 ms on each client it builds; a full plan reads about 1,100 pages. This path
+costs about 0.15 ms a request, builds an SSL context only for an https host, and keeps every
+rule of `wire.exchange`:
+- one deadline covers connecting, the TLS handshake, sending, the headers and every byte of the
+  body: each socket operation waits no longer than what is left of it (nor than the read
+  timeout), so a server trickling a byte a second fails at the deadline, as it does on httpx;
+- the body is capped (gzip included) by `wire.collect_body`; redirects are never followed;
+- TLS is verified against the trust store httpx uses (certifi's, or `SSL_CERT_FILE` /
+  `SSL_CERT_DIR`), with the host name checked;
+- a kept-alive connection is reused only while the server has not closed it (an idle socket
+  that has become readable is closed and a new one opened); each thread has its own, per host.
+A proxy in the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, or the system's settings
+that Python reads) leaves the session on httpx, which goes through it.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import select
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+from urllib.request import getproxies
+
+import httpx
+
+from flexctl.platform.wire import Answer, NoAnswer, Prepared, UnreadableBody, collect_body
+
+_CHUNK = 65536
+# What a path may hold unescaped (RFC 3986's pchar, "/" and escapes already made): the ids in it
+# are escaped by the client; anything else is escaped as httpx would.
+_PATH_SAFE = "/%:@!$&'()*+,;="
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    """Where a URL's requests go on a direct connection: its host (`origin`), the path and
+    query they start with (percent-encoded, as sent), and its origin as errors name it."""
+
+    origin: tuple[str, str, int]  # scheme, host, port
+    shown: str  # "https://identity.officernd.com"
+    host: str  # the Host header, as httpx writes it (no default port)
+    path: str
+    query: str
+
+    @classmethod
+    def of(cls, url: httpx.URL) -> Address:
+        scheme, netloc = url.scheme, url.netloc.decode("ascii")
+        port = url.port or (443 if scheme == "https" else 80)
+        path, _, query = url.raw_path.decode("ascii").partition("?")
+        return cls((scheme, url.raw_host.decode("ascii"), port), f"{scheme}://{netloc}",
+                   netloc, path, query)
+
+    def prepared(self, method: str, path: str, query: str, content: bytes,
+                 headers: dict[str, str]) -> Prepared:
+        """The request for `path` below this address, with `query` (encoded) and `headers`."""
+        target = self.path + quote(path.lstrip("/"), safe=_PATH_SAFE)
+        joined = "&".join(part for part in (self.query, query) if part)
+        if joined:
+            target += "?" + joined
+        return Prepared(method, self.origin, target, self.shown + target,
+                        {"Host": self.host, **headers}, content)
+
+
+def proxied() -> bool:
+    """Whether the environment names a proxy (which httpx would use): then no direct path."""
+    return bool(getproxies())
+
+
+class Direct:
+    """Connections to the hosts of one session, one per thread and host; see the module."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._open: set[_Connection] = set()
+        self._context: ssl.SSLContext | None = None
+
+    def close(self) -> None:
+        with self._lock:
+            connections, self._open = self._open, set()
+        for conn in connections:
+            conn.close()
+
+    def exchange(self, request: Prepared, *, deadline: float, connect: float,
+                 read: float) -> Answer:
+        """Send `request` and read its whole answer within `deadline` seconds (see
+        `wire.exchange`). Raises `NoAnswer` or `UnreadableBody`."""
+        started = time.monotonic()
+        until = started + deadline
+        conn = self._connection(request.origin, connect, read)
+        conn.until = until
+        connecting = conn.sock is None
+        try:
+            if connecting:
+                conn.connect()
+                connecting = False
+            conn.request(request.method, request.target, body=request.content or None,
+                         headers=request.headers)
+            response = conn.getresponse()
+            headers = httpx.Headers(response.getheaders())
+            body = collect_body(response.status, headers, _chunks(response), until)
+        except UnreadableBody:
+            self._discard(request.origin, conn)
+            raise
+        except (OSError, http.client.HTTPException, httpx.TransportError, ValueError) as exc:
+            # ValueError: http.client refuses a header or target it cannot send.
+            self._discard(request.origin, conn)
+            late = time.monotonic() >= until - 0.01  # a socket timeout may wake a hair early
+            where = request.url[:len(request.url) - len(request.target)]
+            if late:
+                reason = f"no complete answer from {where} within {deadline:g} s (FLEXCTL_TIMEOUT)"
+            else:
+                reason = _reason(exc, where, connect, read, connecting=connecting)
+            waited = isinstance(exc, TimeoutError | httpx.TimeoutException)
+            timed_out = late or (waited and not connecting)
+            raise NoAnswer(reason, timed_out=timed_out) from exc
+        if response.will_close:
+            self._discard(request.origin, conn)
+        return Answer(request, response.status, headers, body, response.reason)
+
+    # -- connections ---------------------------------------------------------------------------
+
+    def _connection(self, origin: tuple[str, str, int], connect: float,
+                    read: float) -> _Connection:
+        kept: dict[tuple[str, str, int], _Connection] | None = getattr(self._local, "kept", None)
+        if kept is None:
+            kept = self._local.kept = {}
+        conn = kept.get(origin)
+        if conn is not None and conn.sock is not None and not conn.idle():
+            self._discard(origin, conn)  # the server closed it (or wrote out of turn)
+            conn = None
+        if conn is None:
+            scheme, host, port = origin
+            context = self._ssl_context() if scheme == "https" else None
+            conn = kept[origin] = _Connection(host, port, connect=connect, read=read,
+                                              context=context)
+            with self._lock:
+                self._open.add(conn)
+        return conn
+
+    def _discard(self, origin: tuple[str, str, int], conn: _Connection) -> None:
+        conn.close()
+        kept = getattr(self._local, "kept", {})
+        if kept.get(origin) is conn:
+            del kept[origin]
+        with self._lock:
+            self._open.discard(conn)
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        with self._lock:
+            if self._context is None:
+                # httpx's own: certifi's store unless SSL_CERT_FILE / SSL_CERT_DIR name one.
+                self._context = httpx.create_ssl_context(verify=True, trust_env=True)
+            return self._context
+
+
+def _reason(exc: BaseException, where: str, connect: float, read: float, *,
+            connecting: bool) -> str:
+    if isinstance(exc, TimeoutError):
+        if connecting:
+            return f"no connection to {where} within {connect:g} s"
+        return f"no answer from {where} within {read:g} s (FLEXCTL_TIMEOUT)"
+    detail = str(exc).strip()
+    if detail.startswith("[Errno"):  # "[Errno 111] Connection refused"
+        detail = detail.split("]", 1)[-1].strip()
+    detail = detail or type(exc).__name__
+    if connecting:
+        return f"cannot connect to {where}: {detail}"
+    return f"the connection to {where} failed: {type(exc).__name__}: {detail}"
+
+
+def _chunks(response: http.client.HTTPResponse) -> Iterator[bytes]:
+    while True:
+        chunk = response.read(_CHUNK)
+        if not chunk:
+            return
+        yield chunk
+
+
+class _Connection(http.client.HTTPConnection):
+    """One connection whose socket operations are bounded by `until` (set per exchange)."""
+
+    def __init__(self, host: str, port: int, *, connect: float, read: float,
+                 context: ssl.SSLContext | None) -> None:
+        super().__init__(host, port)
+        self.until = 0.0
+        self._connect_timeout = connect
+        self._read_timeout = read
+        self._context = context
+
+    def connect(self) -> None:
+        sock = socket.create_connection((self.host, self.port),
+                                        _left(self.until, self._connect_timeout))
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if self._context is not None:
+                sock.settimeout(_left(self.until, self._connect_timeout))
+                sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        except BaseException:
+            sock.close()
+            raise
+        self.sock = _Bounded(sock, self)
+
+    def idle(self) -> bool:
+        """Whether the kept socket is still quiet: one that is readable while no request is
+        out has been closed by the server (or holds bytes nobody asked for)."""
+        bounded = self.sock
+        assert isinstance(bounded, _Bounded)
+        raw = bounded.raw
+        if isinstance(raw, ssl.SSLSocket) and raw.pending():
+            return False
+        try:
+            if hasattr(select, "poll"):  # any descriptor number, where the system has it
+                poller = select.poll()
+                poller.register(raw, select.POLLIN)
+                return not poller.poll(0)
+            return not select.select([raw], [], [], 0)[0]
+        except (OSError, ValueError):
+            return False
+
+
+def _left(until: float, timeout: float) -> float:
+    """How long the next socket operation may wait: the timeout, or what is left of the
+    deadline if less; TimeoutError once it has passed."""
+    left = until - time.monotonic()
+    if left <= 0:
+        raise TimeoutError("the request's deadline has passed")
+    return min(timeout, left)
+
+
+class _Bounded:
+    """A connected socket as `http.client` uses it (sendall, makefile, close), each read and
+    send bounded by the connection's deadline."""
+
+    def __init__(self, raw: socket.socket, conn: _Connection) -> None:
+        self.raw = raw
+        self._conn = conn
+
+    def _bound(self) -> None:
+        self.raw.settimeout(_left(self._conn.until, self._conn._read_timeout))
+
+    def sendall(self, data: Any) -> None:
+        self._bound()
+        self.raw.sendall(data)
+
+    def recv_into(self, buffer: Any) -> int:
+        self._bound()
+        return self.raw.recv_into(buffer)
+
+    def makefile(self, mode: str) -> io.BufferedReader:
+        return io.BufferedReader(_Reader(self))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+class _Reader(io.RawIOBase):
+    def __init__(self, bounded: _Bounded) -> None:
+        super().__init__()
+        self._bounded = bounded
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        return self._bounded.recv_into(buffer)

@@ -1,0 +1,203 @@
+"""The two HTTP stacks of a session on real sockets: the standard library's
+(`flexctl.platform.direct`, where no proxy is configured) and httpx's. The hostile-server tests
+run on both (the `hostile_client` fixture); these are about what only real connections show:
+keep-alive, a connection the server closed, TLS, and which stack a session takes."""
+
+from __future__ import annotations
+
+import ssl
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from flexctl.cli import main
+from flexctl.errors import AuthError, TransportError, UsageError
+from flexctl.platform.client import FlexClient
+from flexctl.platform.target import Target, direct_from_env, open_client
+from tests.platform.hostile import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    ORG,
+    HostileServer,
+    Play,
+    Seen,
+    ids,
+    json_answer,
+    pages,
+)
+from tests.platform.platform_fakes import RecordingSleep
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "harbor-works"
+TLS = Path(__file__).parent / "tls"  # a test CA, and a certificate it signed for 127.0.0.1
+
+
+def test_reads_share_one_kept_alive_connection(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    items = list(ids("p", 500))
+    hostile.on("GET", "plans", pages(items))
+    assert list(hostile_client().list("plans")) == items
+    reads = [seen for seen in hostile.requests if seen.method == "GET"]
+    assert len(reads) == 10
+    assert len({seen.port for seen in reads}) == 1  # one connection for all ten pages
+
+
+def test_both_stacks_send_the_same_request(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    hostile.on("GET", "plans", pages(list(ids("p", 3))))
+    hostile.on("POST", "companies", json_answer(201, {"_id": "c1"}))
+    client = hostile_client()
+    list(client.list("plans", filters={"name": "a b/c"}))
+    client.create("companies", {"name": "Acme & Sons"})
+    token, read, write = hostile.requests
+    host = hostile.origin.split("//", 1)[1]
+    common = {"host": host, "accept": "application/json", "accept-encoding": "gzip"}
+    assert {k: token.headers[k] for k in common} == common
+    assert token.headers["content-type"] == "application/x-www-form-urlencoded"
+    assert token.form["client_secret"] == [CLIENT_SECRET] and token.form["scope"] == [
+        "flex.fake.all"]
+    assert read.path == f"/api/v2/organizations/{ORG}/plans"
+    assert read.query == {"$limit": ["50"], "name": ["a b/c"]}
+    assert read.headers["authorization"] == "Bearer hostile-token-0001"
+    assert write.headers["content-type"] == "application/json"
+    assert write.body == b'{"name":"Acme & Sons"}'
+    assert read.headers["user-agent"].startswith("flexctl/")
+
+
+def _then_hang_up(play: Play) -> Play:
+    """The play, then the connection closed without saying so (a server's idle timeout)."""
+
+    def run(handler: object, seen: Seen, closing: object) -> None:
+        play.run(handler, seen, closing)  # type: ignore[arg-type]
+        handler.close_connection = True  # type: ignore[attr-defined]
+
+    return Play(run)
+
+
+def test_a_connection_the_server_closed_is_not_reused(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    # A POST is never sent twice: were the dead connection reused, the write would be lost in
+    # transit and reported as of unknown outcome.
+    hostile.on("GET", "plans", _then_hang_up(json_answer(200, {"results": []})))
+    hostile.on("POST", "companies", json_answer(201, {"_id": "c1", "name": "Acme"}))
+    client = hostile_client()
+    assert list(client.list("plans")) == []
+    time.sleep(0.2)  # the server's close reaches the client
+    assert client.create("companies", {"name": "Acme"})["_id"] == "c1"
+    assert client.stats.retries == 0 and hostile.count("POST", "companies") == 1
+    ports = [seen.port for seen in hostile.requests if seen.path.endswith(("plans", "companies"))]
+    assert len(set(ports)) == 2
+
+
+def test_a_token_that_is_no_bearer_token_is_never_sent(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    # It would go into the Authorization header as written: a line break there is a header
+    # of the server's choosing on every request.
+    hostile.on("POST", "oauth/token", json_answer(200, {
+        "access_token": "abc\r\nX-Injected: 1", "token_type": "Bearer", "expires_in": 3600}))
+    with pytest.raises(AuthError, match="access_token is not a bearer token"):
+        list(hostile_client().list("plans"))
+    assert hostile.count("GET") == 0
+
+
+# --- TLS ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tls_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[HostileServer]:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(TLS / "server.pem", TLS / "server.key")
+    server = HostileServer(tls=context)
+    server.on("GET", "plans", json_answer(200, {"results": [{"_id": "p1", "name": "Desk"}]}))
+    yield server
+    server.close()
+
+
+def _tls_client(server: HostileServer, direct: bool, host: str = "127.0.0.1") -> FlexClient:
+    origin = server.origin.replace("127.0.0.1", host)
+    target = Target(api_url=f"{origin}/api/v2", org=ORG, token_url=f"{origin}/oauth/token",
+                    client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    return open_client(target, scopes=("flex.fake.all",), read_rate="100000/s",
+                       sleep=RecordingSleep(), direct=direct)
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "httpx"])
+def test_https_is_verified_against_the_trust_store(
+    tls_server: HostileServer, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    # Unknown issuer: the handshake fails and not a byte of the request (nor the secret in
+    # the token request) reaches the server.
+    client = _tls_client(tls_server, direct)
+    with pytest.raises(TransportError) as info:
+        list(client.list("plans"))
+    assert f"cannot connect to {tls_server.origin}: [SSL: CERTIFICATE_VERIFY_FAILED]" in str(
+        info.value)
+    assert tls_server.requests == []
+    client.close()
+    # Trusted through SSL_CERT_FILE, as httpx reads it: the same server answers.
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    client = _tls_client(tls_server, direct)
+    assert [p["_id"] for p in client.list("plans")] == ["p1"]
+    assert client._session.deadline_pools == (0 if direct else 2)
+    client.close()
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["direct", "httpx"])
+def test_https_checks_the_host_name(
+    tls_server: HostileServer, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    # A trusted certificate for 127.0.0.1 is not one for "localhost".
+    monkeypatch.setenv("SSL_CERT_FILE", str(TLS / "ca.pem"))
+    client = _tls_client(tls_server, direct, host="localhost")
+    with pytest.raises(TransportError, match=r"CERTIFICATE_VERIFY_FAILED.*mismatch"):
+        list(client.list("plans"))
+    assert tls_server.requests == []
+    client.close()
+
+
+# --- which stack --------------------------------------------------------------------------------
+
+
+def test_a_session_on_sockets_takes_the_standard_library_unless_told_or_proxied(
+    hostile: HostileServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = Target(api_url=hostile.api_url, org=ORG, token_url=hostile.token_url,
+                    client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+
+    def direct() -> bool:
+        client = open_client(target, scopes=("flex.fake.all",))
+        try:
+            return client._session._direct is not None
+        finally:
+            client.close()
+
+    assert direct()
+    monkeypatch.setenv("FLEXCTL_HTTP", "httpx")
+    assert not direct()
+    monkeypatch.setenv("FLEXCTL_HTTP", "auto")
+    assert direct()
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.test:3128")  # httpx knows proxies
+    assert not direct()
+
+
+def test_flexctl_http_takes_auto_or_httpx(capsys: pytest.CaptureFixture[str],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    assert direct_from_env({}) and direct_from_env({"FLEXCTL_HTTP": " Auto "})
+    assert not direct_from_env({"FLEXCTL_HTTP": "httpx"})
+    with pytest.raises(UsageError, match="FLEXCTL_HTTP must be auto or httpx, not 'curl'"):
+        direct_from_env({"FLEXCTL_HTTP": "curl"})
+    # A command says so before any request, with the usage exit code.
+    monkeypatch.setenv("FLEXCTL_HTTP", "curl")
+    monkeypatch.setenv("FLEXCTL_CLIENT_ID", "id")
+    monkeypatch.setenv("FLEXCTL_CLIENT_SECRET", "secret")
+    code = main(["plan", str(EXAMPLE), "--api-url", "http://127.0.0.1:9/api/v2"])
+    assert code == 64
+    assert "FLEXCTL_HTTP must be auto or httpx" in capsys.readouterr().err
