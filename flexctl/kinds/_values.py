@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from pydantic import BaseModel
@@ -75,6 +75,7 @@ def date_to_api(value: date | None) -> str | None:
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=4096)  # a fee's address slugs its name: a few names, tens of thousands of fees
 def slugify(text: str) -> str:
     slug = _NON_SLUG.sub("-", text.lower()).strip("-")
     return slug or "item"

@@ -447,34 +447,45 @@ class HttpSession:
         self, method: str, path: str, attempt_once: Callable[[], Answer], *, token: bool
     ) -> Answer:
         budget = _Budget(self._timeouts.retry_budget)
+        attempts = TOKEN_ATTEMPTS if token else self._retry.attempts
         delay = 0.0
         maybe_done = False  # an earlier attempt may have been carried out by the platform
-        attempts = TOKEN_ATTEMPTS if token else self._retry.attempts
+
+        def tried(num: int) -> Answer:
+            nonlocal delay, maybe_done
+            try:
+                return self._attempt(method, path, attempt_once, num, token=token,
+                                     maybe_done=maybe_done, budget=budget)
+            except _Retryable as exc:
+                delay = exc.delay
+                maybe_done = maybe_done or isinstance(exc.error, TransportError) or (
+                    exc.error.status >= 500
+                )
+                if num < attempts:
+                    # A long wait is shown without --debug, so a run never sits silent.
+                    level = logging.WARNING if delay >= LOUD_WAIT else logging.INFO
+                    log.log(level, "retrying %s %s in %.0fs: %s", method, path, delay,
+                            exc.error)
+                raise
+
+        try:
+            # The first attempt outside stamina's loop (tens of microseconds a request): nearly
+            # every request needs no other.
+            return tried(1)
+        except _Retryable as exc:
+            if attempts < 2:
+                raise exc.error from None
         try:
             for attempt in stamina.retry_context(
-                on=_Retryable, attempts=attempts, timeout=None,
+                on=_Retryable, attempts=attempts - 1, timeout=None,
                 wait_initial=0.0, wait_max=0.0, wait_jitter=0.0,
             ):
                 with attempt:
-                    if attempt.num > 1:
-                        with self._lock:
-                            self.stats.retries += 1
-                        self._sleep(delay)
-                        budget.spent += delay
-                    try:
-                        return self._attempt(method, path, attempt_once, attempt.num,
-                                             token=token, maybe_done=maybe_done, budget=budget)
-                    except _Retryable as exc:
-                        delay = exc.delay
-                        maybe_done = maybe_done or isinstance(exc.error, TransportError) or (
-                            exc.error.status >= 500
-                        )
-                        if attempt.num < attempts:
-                            # A long wait is shown without --debug, so a run never sits silent.
-                            level = logging.WARNING if delay >= LOUD_WAIT else logging.INFO
-                            log.log(level, "retrying %s %s in %.0fs: %s", method, path, delay,
-                                    exc.error)
-                        raise
+                    with self._lock:
+                        self.stats.retries += 1
+                    self._sleep(delay)
+                    budget.spent += delay
+                    return tried(attempt.num + 1)
         except _Retryable as exc:
             raise exc.error from None
         raise AssertionError("unreachable: stamina re-raises the last failure")
