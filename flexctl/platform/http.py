@@ -1,7 +1,9 @@
-"""The HTTP layer under `FlexClient`: one httpx client, auth, pacing, retries, errors, logging.
+"""The HTTP layer under `FlexClient`: auth, pacing, retries, errors, logging, over one of two
+stacks: Python's `http.client` (`direct.py`) on real sockets where no proxy is configured, else
+httpx (`wire.exchange`: a proxy, `FLEXCTL_HTTP=httpx`, an in-process transport).
 
-This module and `wire.py` (one exchange within a deadline and a size cap) are the only ones that
-import httpx. `HttpSession.send()` takes a method, a path relative to the organization and a
+This module, `wire.py` (one exchange within a deadline and a size cap) and `direct.py` are the
+only ones that import httpx. `HttpSession.send()` takes a method, a path relative to the organization and a
 JSON body, and returns the parsed JSON answer (decimals as `Decimal`) or raises a
 `flexctl.errors` error.
 
