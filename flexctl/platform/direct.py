@@ -12,7 +12,10 @@ rule of `wire.exchange`:
 - TLS is verified against the trust store httpx uses (certifi's, or `SSL_CERT_FILE` /
   `SSL_CERT_DIR`), with the host name checked;
 - a kept-alive connection is reused only while the server has not closed it (an idle socket
-  that has become readable is closed and a new one opened); each thread has its own, per host.
+  that has become readable is closed and a new one opened); a request takes an idle connection
+  to its host, whichever thread left it, and gives it back once it has read the whole answer;
+- an answer cut short is an error (never a shorter body); informational answers (1xx) are
+  skipped; header values are kept as the bytes they were.
 A proxy in the environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, or the system's settings
 that Python reads) leaves the session on httpx, which goes through it.
 """
@@ -37,6 +40,7 @@ import httpx
 from flexctl.platform.wire import Answer, NoAnswer, Prepared, UnreadableBody, collect_body
 
 _CHUNK = 65536
+MAX_IDLE = 8  # idle connections kept per host (a plan reads on four threads)
 # What a path may hold unescaped (RFC 3986's pchar, "/" and escapes already made): the ids in it
 # are escaped by the client; anything else is escaped as httpx would.
 _PATH_SAFE = "/%:@!$&'()*+,;="
@@ -78,19 +82,22 @@ def proxied() -> bool:
 
 
 class Direct:
-    """Connections to the hosts of one session, one per thread and host; see the module."""
+    """The connections of one session to its hosts: each request takes an idle one (or opens
+    one) and gives it back whole, so any thread reuses what another left; see the module."""
 
     def __init__(self) -> None:
-        self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: set[_Connection] = set()
+        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._context: ssl.SSLContext | None = None
+        self._closed = False
 
     def close(self) -> None:
         with self._lock:
-            connections, self._open = self._open, set()
-        for conn in connections:
-            conn.close()
+            self._closed = True
+            idle, self._idle = self._idle, {}
+        for conns in idle.values():
+            for conn in conns:
+                conn.close()
 
     def exchange(self, request: Prepared, *, deadline: float, connect: float,
                  read: float) -> Answer:
@@ -98,9 +105,11 @@ class Direct:
         `wire.exchange`). Raises `NoAnswer` or `UnreadableBody`."""
         started = time.monotonic()
         until = started + deadline
-        conn = self._connection(request.origin, connect, read)
+        conn = self._checkout(request.origin, connect, read)
         conn.until = until
         connecting = conn.sock is None
+        response: http.client.HTTPResponse | None = None
+        whole = False
         try:
             if connecting:
                 conn.connect()
@@ -108,14 +117,15 @@ class Direct:
             conn.request(request.method, request.target, body=request.content or None,
                          headers=request.headers)
             response = conn.getresponse()
-            headers = httpx.Headers(response.getheaders())
+            # As bytes: a header's value may hold any byte (http.client read them as latin-1).
+            headers = httpx.Headers([(name.encode("latin-1"), value.encode("latin-1"))
+                                     for name, value in response.getheaders()])
             body = collect_body(response.status, headers, _chunks(response), until)
+            whole = not response.will_close
         except UnreadableBody:
-            self._discard(request.origin, conn)
             raise
         except (OSError, http.client.HTTPException, httpx.TransportError, ValueError) as exc:
             # ValueError: http.client refuses a header or target it cannot send.
-            self._discard(request.origin, conn)
             late = time.monotonic() >= until - 0.01  # a socket timeout may wake a hair early
             where = request.url[:len(request.url) - len(request.target)]
             if late:
@@ -125,37 +135,42 @@ class Direct:
             waited = isinstance(exc, TimeoutError | httpx.TimeoutException)
             timed_out = late or (waited and not connecting)
             raise NoAnswer(reason, timed_out=timed_out) from exc
-        if response.will_close:
-            self._discard(request.origin, conn)
+        finally:
+            if response is not None:
+                response.close()  # lets go of the socket (closed with its connection's close)
+            if whole:
+                self._checkin(request.origin, conn)
+            else:
+                conn.close()
         return Answer(request, response.status, headers, body, response.reason)
 
     # -- connections ---------------------------------------------------------------------------
 
-    def _connection(self, origin: tuple[str, str, int], connect: float,
-                    read: float) -> _Connection:
-        kept: dict[tuple[str, str, int], _Connection] | None = getattr(self._local, "kept", None)
-        if kept is None:
-            kept = self._local.kept = {}
-        conn = kept.get(origin)
-        if conn is not None and conn.sock is not None and not conn.idle():
-            self._discard(origin, conn)  # the server closed it (or wrote out of turn)
-            conn = None
-        if conn is None:
-            scheme, host, port = origin
-            context = self._ssl_context() if scheme == "https" else None
-            conn = kept[origin] = _Connection(host, port, connect=connect, read=read,
-                                              context=context)
+    def _checkout(self, origin: tuple[str, str, int], connect: float,
+                  read: float) -> _Connection:
+        while True:
             with self._lock:
-                self._open.add(conn)
-        return conn
+                if self._closed:
+                    raise RuntimeError("the session's connections are closed")
+                idle = self._idle.get(origin)
+                conn = idle.pop() if idle else None
+            if conn is None:
+                break
+            if conn.idle():
+                conn.set_timeouts(connect, read)
+                return conn
+            conn.close()  # the server closed it (or wrote out of turn)
+        scheme, host, port = origin
+        context = self._ssl_context() if scheme == "https" else None
+        return _Connection(host, port, connect=connect, read=read, context=context)
 
-    def _discard(self, origin: tuple[str, str, int], conn: _Connection) -> None:
-        conn.close()
-        kept = getattr(self._local, "kept", {})
-        if kept.get(origin) is conn:
-            del kept[origin]
+    def _checkin(self, origin: tuple[str, str, int], conn: _Connection) -> None:
         with self._lock:
-            self._open.discard(conn)
+            idle = self._idle.setdefault(origin, [])
+            if not self._closed and len(idle) < MAX_IDLE:
+                idle.append(conn)
+                return
+        conn.close()
 
     def _ssl_context(self) -> ssl.SSLContext:
         with self._lock:
@@ -184,20 +199,57 @@ def _chunks(response: http.client.HTTPResponse) -> Iterator[bytes]:
     while True:
         chunk = response.read(_CHUNK)
         if not chunk:
+            if response.length:  # http.client ends a body cut short without a word
+                raise http.client.IncompleteRead(b"", response.length)
             return
         yield chunk
+
+
+class _Response(http.client.HTTPResponse):
+    """An answer that skips informational ones (102, 103 Early Hints) as it does 100 Continue,
+    and refuses a 101 Switching Protocols that nothing asked for."""
+
+    def _read_status(self) -> tuple[str, int, str]:
+        while True:
+            # A private method, but the one place http.client reads a status line: the tests of
+            # informational answers fail if a new Python moves it.
+            version, status, reason = super()._read_status()  # type: ignore[misc]
+            if status == 101:
+                raise http.client.HTTPException("an unrequested 101 Switching Protocols")
+            if not 101 < status < 200:
+                return version, status, reason
+            _skip_headers(self.fp)
+
+
+def _skip_headers(fp: Any) -> None:
+    """Read past an informational answer's headers, within http.client's own limits."""
+    for _ in range(_MAX_HEADERS + 1):
+        line = fp.readline(_MAX_LINE + 1)
+        if len(line) > _MAX_LINE:
+            raise http.client.LineTooLong("header line")
+        if line in (b"\r\n", b"\n", b""):
+            return
+    raise http.client.HTTPException(f"got more than {_MAX_HEADERS} headers")
+
+
+_MAX_LINE, _MAX_HEADERS = 65536, 100  # as http.client reads a header
 
 
 class _Connection(http.client.HTTPConnection):
     """One connection whose socket operations are bounded by `until` (set per exchange)."""
 
+    response_class = _Response
+
     def __init__(self, host: str, port: int, *, connect: float, read: float,
                  context: ssl.SSLContext | None) -> None:
         super().__init__(host, port)
         self.until = 0.0
+        self._context = context
+        self.set_timeouts(connect, read)
+
+    def set_timeouts(self, connect: float, read: float) -> None:
         self._connect_timeout = connect
         self._read_timeout = read
-        self._context = context
 
     def connect(self) -> None:
         sock = socket.create_connection((self.host, self.port),
@@ -241,11 +293,15 @@ def _left(until: float, timeout: float) -> float:
 
 class _Bounded:
     """A connected socket as `http.client` uses it (sendall, makefile, close), each read and
-    send bounded by the connection's deadline."""
+    send bounded by the connection's deadline. As Python's own socket does, it closes only
+    once its readers are done: http.client closes the connection of an answer that ends it
+    before reading that answer's body."""
 
     def __init__(self, raw: socket.socket, conn: _Connection) -> None:
         self.raw = raw
         self._conn = conn
+        self._readers = 0
+        self._closing = False
 
     def _bound(self) -> None:
         self.raw.settimeout(_left(self._conn.until, self._conn._read_timeout))
@@ -259,10 +315,18 @@ class _Bounded:
         return self.raw.recv_into(buffer)
 
     def makefile(self, mode: str) -> io.BufferedReader:
+        self._readers += 1
         return io.BufferedReader(_Reader(self))
 
+    def released(self) -> None:
+        self._readers -= 1
+        if self._closing and self._readers <= 0:
+            self.raw.close()
+
     def close(self) -> None:
-        self.raw.close()
+        self._closing = True
+        if self._readers <= 0:
+            self.raw.close()
 
 
 class _Reader(io.RawIOBase):
@@ -275,3 +339,8 @@ class _Reader(io.RawIOBase):
 
     def readinto(self, buffer: Any) -> int:
         return self._bounded.recv_into(buffer)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._bounded.released()
+        super().close()

@@ -3,9 +3,9 @@ stacks: Python's `http.client` (`direct.py`) on real sockets where no proxy is c
 httpx (`wire.exchange`: a proxy, `FLEXCTL_HTTP=httpx`, an in-process transport).
 
 This module, `wire.py` (one exchange within a deadline and a size cap) and `direct.py` are the
-only ones that import httpx. `HttpSession.send()` takes a method, a path relative to the organization and a
-JSON body, and returns the parsed JSON answer (decimals as `Decimal`) or raises a
-`flexctl.errors` error.
+only ones that import httpx. `HttpSession.send()` takes a method, a path relative to the
+organization and a JSON body, and returns the parsed JSON answer (decimals as `Decimal`) or
+raises a `flexctl.errors` error.
 
 Time is bounded at two levels (`Timeouts`): one request has a deadline covering connect, send
 and every byte of the answer (see `wire.py`); one logical request (its attempts and the waits

@@ -174,6 +174,8 @@ def collect_body(status: int, headers: httpx.Headers, chunks: Iterable[bytes],
                 raise httpx.ReadTimeout("the request's deadline has passed")
         if decoder is not None:
             body += decoder.flush()
+            if not decoder.eof:
+                raise UnreadableBody(status, "the body's gzip stream is cut short")
     except zlib.error as exc:
         raise UnreadableBody(status, f"the body's gzip encoding is broken ({exc})") from None
     if len(body) > MAX_BODY_BYTES:

@@ -5,16 +5,22 @@ keep-alive, a connection the server closed, TLS, and which stack a session takes
 
 from __future__ import annotations
 
+import gc
+import gzip
+import json
 import ssl
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from flexctl.cli import main
-from flexctl.errors import AuthError, TransportError, UsageError
+from flexctl.errors import AuthError, MalformedAnswerError, TransportError, UsageError
 from flexctl.platform.client import FlexClient
+from flexctl.platform.http import RetryPolicy
 from flexctl.platform.target import Target, direct_from_env, open_client
 from tests.platform.hostile import (
     CLIENT_ID,
@@ -102,6 +108,117 @@ def test_a_token_that_is_no_bearer_token_is_never_sent(
         "access_token": "abc\r\nX-Injected: 1", "token_type": "Bearer", "expires_in": 3600}))
     with pytest.raises(AuthError, match="access_token is not a bearer token"):
         list(hostile_client().list("plans"))
+    assert hostile.count("GET") == 0
+
+
+# --- answers http.client reads its own way (found by an audit of the direct stack) --------------
+
+
+def _raw(head: bytes, body: bytes = b"", *, pause: float = 0.0, close: bool = False) -> Play:
+    """Exactly these bytes: the head, then (after `pause`) the body; `close` ends the
+    connection after them."""
+
+    def run(handler: Any, seen: Seen, closing: object) -> None:
+        handler.close_connection = close
+        handler.wfile.write(head)
+        handler.wfile.flush()
+        time.sleep(pause)
+        handler.wfile.write(body)
+
+    return Play(run)
+
+
+BODY = b'{"_id":"c1","name":"Acme"}'
+
+
+@pytest.mark.parametrize("head", [
+    # The body is read after http.client closed the connection of an answer that ends it.
+    b"HTTP/1.1 201 Created\r\nConnection: close\r\nContent-Length: %d\r\n\r\n" % len(BODY),
+    b"HTTP/1.0 201 Created\r\nContent-Type: application/json\r\n\r\n",  # read until close
+    # A byte no codec expects in a header's value.
+    b"HTTP/1.1 201 Created\r\nX-Note: caf\xe9\r\nContent-Length: %d\r\n\r\n" % len(BODY),
+    # Informational answers before the final one.
+    b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
+    b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n" % len(BODY),
+], ids=["connection-close", "http10-until-close", "latin1-header", "early-hints"])
+def test_a_write_answered_in_any_valid_way_is_a_success(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient], head: bytes
+) -> None:
+    hostile.on("POST", "companies", _raw(head, BODY, pause=0.02, close=True))
+    assert hostile_client().create("companies", {"name": "Acme"})["_id"] == "c1"
+    assert hostile.count("POST", "companies") == 1
+
+
+def test_a_body_cut_short_is_a_lost_answer_never_a_shorter_one(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    cut = _raw(b"HTTP/1.1 200 OK\r\nContent-Length: 40\r\n\r\n", b'{"results"', close=True)
+    hostile.on("GET", "plans", json_answer(200, {"results": [{"_id": "p1", "name": "Desk"}]}))
+    hostile.on("GET", "plans", cut, times=1)
+    client = hostile_client()
+    assert [p["_id"] for p in client.list("plans")] == ["p1"]  # read again, as a lost read is
+    assert hostile.count("GET", "plans") == 2
+    hostile.on("POST", "companies", cut)
+    with pytest.raises(TransportError) as info:
+        client.create("companies", {"name": "Acme"})
+    assert info.value.outcome_unknown and hostile.count("POST", "companies") == 1
+
+
+def test_a_gzip_stream_cut_short_is_unreadable(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    packed = gzip.compress(json.dumps({"results": [{"_id": "p1"}]}).encode())[:-12]
+    hostile.on("GET", "plans", _raw(b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+                                    b"Content-Length: %d\r\n\r\n" % len(packed), packed))
+    with pytest.raises(MalformedAnswerError, match="gzip stream is cut short"):
+        list(hostile_client().list("plans"))
+
+
+def test_connections_outlive_the_threads_that_opened_them(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    # Each snapshot or invoice batch reads on a new pool of threads: they take the idle
+    # connections the last pool left instead of opening (and leaving) new ones.
+    hostile.on("GET", "plans", json_answer(200, {"results": []}))
+    client = hostile_client()
+    for _ in range(10):
+        client.map_concurrently(lambda _: list(client.list("plans")), range(4))
+    reads = {seen.port for seen in hostile.requests if seen.method == "GET"}
+    assert len(reads) <= 8  # at most 4 at a time, kept: never 40
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="counts /proc/self/fd")
+def test_no_socket_is_left_open(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    # Answers that end their connection, bodies cut short, kept-alive ones: every socket is
+    # closed once its answer is read or given up.
+    closing = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 15\r\n\r\n"
+    hostile.on("GET", "plans", _raw(closing, b'{"results": []}', close=True))
+    hostile.on("GET", "fees", _raw(closing, b'{"res', close=True))
+    hostile.on("GET", "members", json_answer(200, {"results": []}))
+    client = hostile_client(retry=RetryPolicy(attempts=1))
+    list(client.list("members"))
+    before = len(list(Path("/proc/self/fd").iterdir()))
+    with warnings.catch_warnings(record=True) as caught:  # a socket freed unclosed says so
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(100):
+            list(client.list("plans"))
+            list(client.list("members"))
+            with pytest.raises(TransportError):
+                list(client.list("fees"))
+        gc.collect()
+    assert len(list(Path("/proc/self/fd").iterdir())) <= before + 2
+    assert [str(w.message) for w in caught if w.category is ResourceWarning] == []
+
+
+def test_a_closed_session_sends_nothing(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    client = hostile_client()
+    client.close()
+    with pytest.raises(RuntimeError):
+        list(client.list("plans"))
     assert hostile.count("GET") == 0
 
 
