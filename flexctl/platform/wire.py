@@ -163,8 +163,10 @@ def collect_body(status: int, headers: httpx.Headers, chunks: Iterable[bytes],
         raise UnreadableBody(status, f"the body is encoded as {encoding!r}, which "
                                      "flexctl did not ask for")
     body = bytearray()
+    fed = False  # any compressed byte at all: an empty body is no gzip stream, nor a cut one
     try:
         for raw in chunks:
+            fed = fed or bool(raw)
             # Decompressed no further than the cap: a small gzip bomb stays small.
             body += raw if decoder is None else decoder.decompress(
                 raw, MAX_BODY_BYTES + 1 - len(body))
@@ -174,7 +176,7 @@ def collect_body(status: int, headers: httpx.Headers, chunks: Iterable[bytes],
                 raise httpx.ReadTimeout("the request's deadline has passed")
         if decoder is not None:
             body += decoder.flush()
-            if not decoder.eof:
+            if fed and not decoder.eof:
                 raise UnreadableBody(status, "the body's gzip stream is cut short")
     except zlib.error as exc:
         raise UnreadableBody(status, f"the body's gzip encoding is broken ({exc})") from None

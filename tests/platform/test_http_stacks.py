@@ -140,13 +140,47 @@ BODY = b'{"_id":"c1","name":"Acme"}'
     # Informational answers before the final one.
     b"HTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n"
     b"HTTP/1.1 201 Created\r\nContent-Length: %d\r\n\r\n" % len(BODY),
-], ids=["connection-close", "http10-until-close", "latin1-header", "early-hints"])
+    # One length said twice, in one line.
+    b"HTTP/1.1 201 Created\r\nContent-Length: %d, %d\r\n\r\n" % (len(BODY), len(BODY)),
+    # More header lines than http.client reads (httpx reads 100 KiB of them).
+    b"HTTP/1.1 201 Created\r\n" + b"".join(b"X-N%d: 1\r\n" % n for n in range(150))
+    + b"Content-Length: %d\r\n\r\n" % len(BODY),
+], ids=["connection-close", "http10-until-close", "latin1-header", "early-hints",
+        "length-listed-twice", "150-headers"])
 def test_a_write_answered_in_any_valid_way_is_a_success(
     hostile: HostileServer, hostile_client: Callable[..., FlexClient], head: bytes
 ) -> None:
     hostile.on("POST", "companies", _raw(head, BODY, pause=0.02, close=True))
     assert hostile_client().create("companies", {"name": "Acme"})["_id"] == "c1"
     assert hostile.count("POST", "companies") == 1
+
+
+@pytest.mark.parametrize("head", [
+    b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 1_5\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\nContent-Length: 7\r\n\r\n",
+    b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\nX-Cut",
+    b"HTTP/1.1 200 OK\r\nNo colon here\r\n\r\n",
+], ids=["transfer-encoding", "invalid-length", "two-lengths", "headers-cut", "not-a-header"])
+def test_an_answer_that_cannot_be_framed_is_a_lost_answer(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient], head: bytes
+) -> None:
+    # Where the body ends is unclear: never read until the connection closes, as if whole.
+    hostile.on("GET", "plans", _raw(head, b'{"results": []}', close=True))
+    with pytest.raises(TransportError):
+        list(hostile_client(retry=RetryPolicy(attempts=1)).list("plans"))
+
+
+def test_a_folded_header_line_continues_the_one_before(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient]
+) -> None:
+    head = (b"HTTP/1.1 429 Too Many Requests\r\nRetry-After:\r\n 7\r\n"
+            b"Content-Length: 2\r\n\r\n")
+    hostile.on("GET", "plans", json_answer(200, {"results": []}))
+    hostile.on("GET", "plans", _raw(head, b"{}"), times=1)  # the latest route is asked first
+    sleeper = RecordingSleep()
+    assert list(hostile_client(sleep=sleeper).list("plans")) == []
+    assert sleeper.calls == [7.0]
 
 
 def test_a_body_cut_short_is_a_lost_answer_never_a_shorter_one(
@@ -162,6 +196,18 @@ def test_a_body_cut_short_is_a_lost_answer_never_a_shorter_one(
     with pytest.raises(TransportError) as info:
         client.create("companies", {"name": "Acme"})
     assert info.value.outcome_unknown and hostile.count("POST", "companies") == 1
+
+
+@pytest.mark.parametrize("status", [204, 200])
+def test_an_empty_body_marked_gzip_is_empty(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient], status: int
+) -> None:
+    head = b"HTTP/1.1 %d X\r\nContent-Encoding: gzip\r\nContent-Length: 0\r\n\r\n" % status
+    if status == 204:
+        head = head.replace(b"Content-Length: 0\r\n", b"")
+    hostile.on("DELETE", "companies/c1", _raw(head))
+    hostile_client().delete("companies", "c1")
+    assert hostile.count("DELETE") == 1
 
 
 def test_a_gzip_stream_cut_short_is_unreadable(
