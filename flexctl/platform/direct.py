@@ -37,7 +37,7 @@ from urllib.request import getproxies
 
 import httpx
 
-from flexctl.platform.wire import Answer, NoAnswer, Prepared, UnreadableBody, collect_body
+from flexctl.platform.wire import Answer, NoAnswer, Prepared, collect_body
 
 _CHUNK = 65536
 MAX_IDLE = 8  # idle connections kept per host (a plan reads on four threads)
@@ -122,8 +122,6 @@ class Direct:
                                      for name, value in response.getheaders()])
             body = collect_body(response.status, headers, _chunks(response), until)
             whole = not response.will_close
-        except UnreadableBody:
-            raise
         except (OSError, http.client.HTTPException, httpx.TransportError, ValueError) as exc:
             # ValueError: http.client refuses a header or target it cannot send.
             late = time.monotonic() >= until - 0.01  # a socket timeout may wake a hair early
