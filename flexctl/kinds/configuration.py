@@ -179,8 +179,7 @@ def _root(source: Path) -> Path:
 def _load(source: Path, contents: Mapping[Path, bytes] | None = None) -> LoadedConfig:
     kinds = registry()
     keyed = keyed_sections(kinds)
-    # Without every key's position: only a problem asks for them (the index composes then).
-    tree = load_tree(source, keyed, top_level_keys(), contents, positions=False)
+    tree = load_tree(source, keyed, top_level_keys(), contents)
     validated = validation.validate(tree.data, tree.index, config_model(), keyed)
     issues = validated.issues
     config = validated.config
