@@ -78,7 +78,7 @@ class Address:
 
 def proxied() -> bool:
     """Whether the environment names a proxy (which httpx would use): then no direct path."""
-    return bool(getproxies())
+    return any(scheme != "no" for scheme in getproxies())  # "no": NO_PROXY, which is none
 
 
 class Direct:

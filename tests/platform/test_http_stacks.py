@@ -347,6 +347,8 @@ def test_a_session_on_sockets_takes_the_standard_library_unless_told_or_proxied(
     assert not direct()
     monkeypatch.setenv("FLEXCTL_HTTP", "auto")
     assert direct()
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # names no proxy
+    assert direct()
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example.test:3128")  # httpx knows proxies
     assert not direct()
 
