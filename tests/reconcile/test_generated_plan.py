@@ -17,6 +17,7 @@ from typing import Any
 from flexctl.config.secrets import SecretResolver
 from flexctl.emulator import create_app
 from flexctl.kinds import registry
+from flexctl.kinds._values import date_to_api
 from flexctl.kinds.base import Profile
 from flexctl.kinds.configuration import config_model
 from flexctl.kinds.refs import RefMap
@@ -116,6 +117,9 @@ def seeded(data: dict[str, Any]) -> Any:
             for obj in desired.get(kind.name, ()):
                 serial += 1
                 body = kind.create_body(obj, refs, secrets)
+                if "startDate" in body and obj.fields.get("start") is None:
+                    # A customer without `start` is created on the day of the apply: pin it.
+                    body["startDate"] = date_to_api(TODAY)
                 app.store.insert(ORG, kind.api_path or kind.name, {"_id": f"{serial:024x}", **body})
                 if not kind.owned:
                     refs.add(kind.name, str(obj.meta["key"]), f"{serial:024x}")
