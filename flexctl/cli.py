@@ -176,6 +176,10 @@ def cli(ctx: click.Context, debug: bool, no_color: bool) -> None:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s", stream=sys.stderr)
         for handler in logging.getLogger().handlers:
             handler.addFilter(RedactingFilter())  # every logger's records, not only ours
+        # flexctl.http logs each request, its headers and error bodies; httpx's own line per
+        # request and httpcore's trace of every socket step would only bury them.
+        logging.getLogger("httpx").setLevel(logging.WARNING)
+        logging.getLogger("httpcore").setLevel(logging.WARNING)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -33,11 +33,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
-from urllib.request import getproxies
 
 import httpx
 
-from flexctl.platform.wire import Answer, NoAnswer, Prepared, collect_body
+from flexctl.platform.netenv import trust_context
+from flexctl.platform.wire import Answer, NoAnswer, Prepared, collect_body, failure_detail
 
 _CHUNK = 65536
 MAX_IDLE = 8  # idle connections kept per host (a plan reads on four threads)
@@ -74,11 +74,6 @@ class Address:
             target += "?" + joined
         return Prepared(method, self.origin, target, self.shown + target,
                         {"Host": self.host, **headers}, content)
-
-
-def proxied() -> bool:
-    """Whether the environment names a proxy (which httpx would use): then no direct path."""
-    return any(scheme != "no" for scheme in getproxies())  # "no": NO_PROXY, which is none
 
 
 class Direct:
@@ -173,8 +168,8 @@ class Direct:
     def _ssl_context(self) -> ssl.SSLContext:
         with self._lock:
             if self._context is None:
-                # httpx's own: certifi's store unless SSL_CERT_FILE / SSL_CERT_DIR name one.
-                self._context = httpx.create_ssl_context(verify=True, trust_env=True)
+                # httpx's store: certifi's unless SSL_CERT_FILE / SSL_CERT_DIR name one.
+                self._context = trust_context()
             return self._context
 
 
@@ -184,10 +179,7 @@ def _reason(exc: BaseException, where: str, connect: float, read: float, *,
         if connecting:
             return f"no connection to {where} within {connect:g} s"
         return f"no answer from {where} within {read:g} s (FLEXCTL_TIMEOUT)"
-    detail = str(exc).strip()
-    if detail.startswith("[Errno"):  # "[Errno 111] Connection refused"
-        detail = detail.split("]", 1)[-1].strip()
-    detail = detail or type(exc).__name__
+    detail = failure_detail(exc)
     if connecting:
         return f"cannot connect to {where}: {detail}"
     return f"the connection to {where} failed: {type(exc).__name__}: {detail}"

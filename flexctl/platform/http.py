@@ -44,8 +44,10 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
-# Before httpx: it then leaves its command-line tool (and rich) unimported.
 from flexctl.platform import no_httpx_cli  # noqa: F401
+
+# Before httpx: it then leaves its command-line tool (and rich) unimported.
+from flexctl.platform.logs import logger
 
 # isort: split
 import httpx
@@ -64,8 +66,9 @@ from flexctl.errors import (
     ValidationError,
 )
 from flexctl.platform.auth import ClientCredentialsAuth
-from flexctl.platform.direct import Address, Direct, proxied
+from flexctl.platform.direct import Address, Direct
 from flexctl.platform.jsonwire import encode_json
+from flexctl.platform.netenv import check_proxies, proxy_for, trust_context
 from flexctl.platform.pacing import LOUD_WAIT, BudgetSpent, Pacer
 from flexctl.platform.scopes import scope_for
 from flexctl.platform.stopping import pause
@@ -77,13 +80,14 @@ from flexctl.platform.wire import (
     decoded,
     enforce_deadlines,
     exchange,
+    is_html,
     loggable,
     origin_of,
     platform_message,
 )
 from flexctl.redaction import RedactingFilter, redact_headers, redact_url
 
-log = logging.getLogger("flexctl.http")
+log = logger("flexctl.http")
 # A filter on a logger sees only that logger's records; the CLI's handler filter sees the rest.
 log.addFilter(RedactingFilter())
 # stamina reports each scheduled retry at WARNING on the "stamina" logger; without a handler
@@ -93,6 +97,7 @@ logging.getLogger("stamina").addHandler(logging.NullHandler())
 
 USER_AGENT = f"flexctl/{__version__}"
 PROFILE_HEADER = "x-flex-emulator-profile"
+API_URL_EXAMPLE = "https://app.officernd.com/api/v2"
 # The emulator's documented credentials (the sandbox's, and `emulator serve`'s default) are no
 # secret: registered with the redactor, every mention of the emulator would be masked.
 PUBLIC_CLIENT_SECRETS = frozenset({"emulator"})
@@ -287,17 +292,28 @@ class HttpSession:
                                           where=self._token_path)
         base = httpx.URL(org_url if org_url.endswith("/") else org_url + "/")
         self.base_path = base.path  # "/api/v2/organizations/acme/"
+        # The proxy each host is reached through (real sockets only), named by its failures.
+        self._api_proxy = self._token_proxy = None
+        if transport is None:
+            self._api_proxy = proxy_for(base.scheme, base.host, base.port)
+            self._token_proxy = proxy_for(token_address.scheme, token_address.host,
+                                          token_address.port)
         # Real sockets and no proxy: the standard library's HTTP (flexctl.platform.direct).
-        self._direct = Direct() if direct and transport is None and not proxied() else None
+        proxied = self._api_proxy is not None or self._token_proxy is not None
+        self._direct = Direct() if direct and transport is None and not proxied else None
         self._api = Address.of(base)
         self._token = Address.of(token_address)
         self.deadline_pools = 0  # connection pools carrying the deadline (httpx's, below)
+        log.debug("HTTP: %s", self._stack(transport, direct))
         if self._direct is None:
+            if transport is None:
+                check_proxies()  # httpx mounts every proxy of the environment: a SOCKS one fails
             common: dict[str, Any] = {
                 "transport": transport,
                 "timeout": timeouts.httpx(),
                 "headers": self._headers,
-                "verify": True,  # TLS verification is never switched off
+                # TLS verification is never switched off; the store is httpx's (netenv).
+                "verify": True if transport is not None else trust_context(),
                 "follow_redirects": False,
             }
             self._client = httpx.Client(base_url=base, **common)
@@ -305,6 +321,18 @@ class HttpSession:
             # 0 for an in-process transport, which has no socket to bound.
             self.deadline_pools = enforce_deadlines(self._client) + enforce_deadlines(
                 self._token_client)
+
+    def _stack(self, transport: httpx.BaseTransport | None, direct: bool) -> str:
+        """Which HTTP stack this session uses, and why (for --debug)."""
+        if transport is not None:
+            return "in process (no network)"
+        if self._direct is not None:
+            return "Python's http.client, no proxy"
+        routes = [f"{name} through {proxy}" if proxy else f"{name} direct"
+                  for name, proxy in (("the API", self._api_proxy),
+                                      ("the token host", self._token_proxy))]
+        why = "" if direct else " (FLEXCTL_HTTP=httpx)"
+        return f"httpx{why}; {', '.join(routes)}"
 
     def close(self) -> None:
         if self._direct is not None:
@@ -394,7 +422,8 @@ class HttpSession:
             else:
                 answer = exchange(self._token_client if token else self._client, request,
                                   deadline=timeouts.deadline, connect=timeouts.connect,
-                                  read=timeouts.read)
+                                  read=timeouts.read,
+                                  via=self._token_proxy if token else self._api_proxy)
         except NoAnswer as exc:
             log.debug("%s %s -> %s (%.0f ms)", method, redact_url(str(request.url)), exc.reason,
                       (time.monotonic() - started) * 1000)
@@ -439,6 +468,10 @@ class HttpSession:
             return self._exchange("POST", path, request, token=True)
 
         answer = self._with_retries("POST", path, attempt, token=True)
+        if is_html(answer):  # a sign-in page, another server's: not a token endpoint
+            raise AuthError("POST", path, answer.status, platform_message(answer),
+                            f"{self._token_url} is not a token endpoint; check --token-url "
+                            "(FLEXCTL_TOKEN_URL)")
         body = decoded("POST", path, answer)
         if not isinstance(body, Mapping):
             raise AuthError("POST", path, answer.status, "the token response is not a JSON object",
@@ -532,7 +565,8 @@ class HttpSession:
             raise self._token_error(path, answer)
         permanent = status == 500 and bool(PERMANENT.match(str(platform_message(answer))))
         unknown = method == "POST" and not token and status >= 500 and not permanent
-        error = api_error(method, path, answer, outcome_unknown=unknown)
+        error = api_error(method, path, answer, outcome_unknown=unknown,
+                          hint=self._answer_hint(method, answer, token=token))
         # The token request is retried like a read: it changes nothing on the platform.
         if permanent or not _retries_status("GET" if token else method, status):
             raise error
@@ -551,8 +585,28 @@ class HttpSession:
         budget.spent += time.monotonic() - started
         return _Retryable(error, delay) if budget.allows(delay) else error
 
+    def _answer_hint(self, method: str, answer: Answer, *, token: bool) -> str | None:
+        """What an error answer that is not the platform's suggests about --api-url (or
+        --token-url): a web page (another server, a proxy, a sign-in page), or no such route
+        under a URL that does not end in /api/v2."""
+        if token:
+            return (f"{self._token_url} answered with a web page: is it the token endpoint? "
+                    "check --token-url (FLEXCTL_TOKEN_URL)") if is_html(answer) else None
+        route = answer.status in (404, 405) and str(platform_message(answer)).startswith(
+            f"Cannot {method} ")
+        if not (is_html(answer) or route):
+            return None
+        api_url = self.base_path.rsplit("/organizations/", 1)[0]
+        if not api_url.endswith("/api/v2"):
+            return (f"is --api-url (FLEXCTL_API_URL) right? the platform's API URL ends in "
+                    f"/api/v2 ({API_URL_EXAMPLE}), not in {api_url or '/'}")
+        if is_html(answer):
+            return ("a web page is no answer of the platform's API: is --api-url "
+                    "(FLEXCTL_API_URL) the platform's, and is a proxy or sign-in page answering?")
+        return None
+
     def _token_error(self, path: str, answer: Answer) -> AuthError:
-        if answer.status in (404, 405):
+        if answer.status in (404, 405) or is_html(answer):
             hint = (f"{self._token_url} is not a token endpoint; check --token-url "
                     "(FLEXCTL_TOKEN_URL)")
         else:

@@ -13,7 +13,11 @@ server trickling a byte a second fails at the deadline instead of never. The bod
 from __future__ import annotations
 
 import contextvars
+import html
 import json
+import os
+import re
+import ssl
 import time
 import zlib
 from collections.abc import Iterable, Mapping
@@ -34,6 +38,7 @@ from flexctl.redaction import clipped, redact_fields, redact_url
 _LOG_BODY_LIMIT = 2000
 _MESSAGE_LIMIT = 300  # characters of a platform message shown in an error
 _MESSAGE_ITEMS = 20  # items of a message list
+_HTML_SCAN = 20_000  # bytes of a web page looked at for its words
 
 # The monotonic time by which the request in flight on this thread must be done.
 _DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("flexctl_deadline",
@@ -94,10 +99,11 @@ def origin_of(url: httpx.URL) -> str:
 
 
 def exchange(client: httpx.Client, request: httpx.Request, *, deadline: float,
-             connect: float, read: float) -> Answer:
+             connect: float, read: float, via: object = None) -> Answer:
     """Send `request` and read its whole answer within `deadline` seconds.
 
-    `connect`/`read` are the client's own timeouts, named in the reason of a failure. Raises
+    `connect`/`read` are the client's own timeouts, named in the reason of a failure, as is
+    `via`, the proxy the request goes through (`netenv.Proxy`). Raises
     `NoAnswer` or `UnreadableBody`.
     """
     started = time.monotonic()
@@ -112,7 +118,7 @@ def exchange(client: httpx.Client, request: httpx.Request, *, deadline: float,
     except (httpx.TransportError, OSError) as exc:
         # OSError: the in-process emulator raises ConnectionError to simulate a drop.
         late = time.monotonic() >= until - 0.01  # a socket timeout may wake a hair early
-        where = origin_of(request.url)
+        where = origin_of(request.url) + (f" through {via}" if via is not None else "")
         if late:
             reason = f"no complete answer from {where} within {deadline:g} s (FLEXCTL_TIMEOUT)"
         else:
@@ -129,13 +135,39 @@ def _reason(exc: Exception, where: str, connect: float, read: float) -> str:
         return f"no connection to {where} within {connect:g} s"
     if isinstance(exc, httpx.TimeoutException):
         return f"no answer from {where} within {read:g} s (FLEXCTL_TIMEOUT)"
-    detail = str(exc).strip()
-    if detail.startswith("[Errno"):  # "[Errno 111] Connection refused"
-        detail = detail.split("]", 1)[-1].strip()
-    detail = detail or type(exc).__name__
+    detail = failure_detail(exc)
     if isinstance(exc, httpx.ConnectError):
         return f"cannot connect to {where}: {detail}"
     return f"the connection to {where} failed: {type(exc).__name__}: {detail}"
+
+
+# OpenSSL's words for a server that answered the TLS handshake with something else (plain HTTP).
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG",
+                      "HTTP_REQUEST", "UNKNOWN_PROTOCOL"})
+
+
+def failure_detail(exc: BaseException) -> str:
+    """What went wrong, in a user's words: the system's reason without its errno, and for TLS
+    what it means (a server that does not speak TLS, a certificate not trusted and by which
+    store). The exception's chain is searched: httpx wraps the `ssl` error twice."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            store = next((f"{name}={os.environ[name]}" for name in ("SSL_CERT_FILE",
+                          "SSL_CERT_DIR") if os.environ.get(name)), None)
+            trusted = (f"the certificates in {store}" if store else "certifi's store of public "
+                       "authorities; a proxy or server with a private authority needs "
+                       "SSL_CERT_FILE naming its certificate")
+            return (f"its TLS certificate is not trusted ({cause.verify_message or cause.reason}"
+                    f"); flexctl trusts {trusted}")
+        if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS:
+            return ("the server did not answer in TLS: if it serves plain HTTP, the URL must "
+                    "start with http://")
+        cause = cause.__cause__ or cause.__context__
+    detail = str(exc).strip()
+    if detail.startswith("[Errno"):  # "[Errno 111] Connection refused"
+        detail = detail.split("]", 1)[-1].strip()
+    return detail or type(exc).__name__
 
 
 def _read_body(response: httpx.Response, until: float) -> bytes:
@@ -205,7 +237,10 @@ def decoded(method: str, path: str, answer: Answer, *, write: bool = False) -> A
 def malformed(method: str, path: str, answer: Answer, exc: MalformedJson, *,
               write: bool) -> MalformedAnswerError:
     kind = answer.headers.get("content-type") or "no content type"
-    if exc.not_json and "json" not in kind.lower():
+    if exc.not_json and is_html(answer):
+        message = (f"a web page, not the API's JSON ({_clip(html_text(answer.body))}); check "
+                   "that the URL is the Flex API v2's and that no proxy or sign-in page answers")
+    elif exc.not_json and "json" not in kind.lower():
         message = f"the answer is not JSON ({kind}); check that the API URL is the Flex API v2"
     else:
         message = f"the answer cannot be used: {exc}"
@@ -224,8 +259,34 @@ def platform_message(answer: Answer) -> str | list[str]:
         if isinstance(message, list):
             return [_clip(str(m)) for m in message[:_MESSAGE_ITEMS]]
         return _clip(message)
+    if is_html(answer):
+        return _clip(f"a web page, not the API's JSON: {html_text(answer.body)}")
     text = _clip(answer.body.decode("utf-8", "replace"))
     return text or answer.reason_phrase or "no message"
+
+
+def is_html(answer: Answer) -> bool:
+    """Whether the answer is a web page (a proxy's, a sign-in page, another server's)."""
+    if "html" in answer.headers.get("content-type", "").lower():
+        return True
+    start = answer.body[:64].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html"))
+
+
+_INVISIBLE = re.compile(r"<(script|style|head)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def html_text(body: bytes) -> str:
+    """A web page's visible words, one line: its title's and body's text, tags dropped."""
+    page = body[:_HTML_SCAN].decode("utf-8", "replace")
+    title = re.search(r"<title[^>]*>(.*?)</title", page, re.IGNORECASE | re.DOTALL)
+    text = _TAG.sub(" ", _INVISIBLE.sub(" ", page))
+    words = " ".join(html.unescape(text).split())
+    heading = " ".join(html.unescape(title.group(1)).split()) if title else ""
+    if heading and not words.startswith(heading):
+        words = f"{heading}: {words}" if words else heading
+    return words or "(no text)"
 
 
 def loggable(content: bytes, headers: httpx.Headers | Mapping[str, str]) -> str:

@@ -211,7 +211,10 @@ def test_a_malformed_count_is_a_located_error(
     (raw_answer(200, b'{"results": ['), "the answer cannot be used: invalid JSON at line 1 "
      "column 14: Expecting value"),
     (raw_answer(200, b"<html>Sign in</html>", {"Content-Type": "text/html"}),
-     "the answer is not JSON (text/html); check that the API URL is the Flex API v2"),
+     "a web page, not the API's JSON (Sign in); check that the URL is the Flex API v2's and "
+     "that no proxy or sign-in page answers"),
+    (raw_answer(200, b"Bad Gateway", {"Content-Type": "text/plain"}),
+     "the answer is not JSON (text/plain); check that the API URL is the Flex API v2"),
     (raw_answer(200, b"\xff\xfe{}"), "the answer cannot be used: the body is not UTF-8 (byte 0)"),
     (endless(declared=50 * 2**20),
      "the answer cannot be used: the body is larger than 16 MiB; flexctl reads no more"),

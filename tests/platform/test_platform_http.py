@@ -65,8 +65,10 @@ def test_answers_are_parsed_with_decimals_never_floats(
 
 @pytest.mark.parametrize(("token_body", "api_body", "message"), [
     (b'{"access_token": "t", "expires_in": 3600}', b"<html>Sign in</html>",
-     "the answer is not JSON"),
-    (b"<html>Sign in</html>", b"{}", "the answer is not JSON"),
+     r"a web page, not the API's JSON \(Sign in\); check that the URL is the Flex API v2's"),
+    (b"<html>Sign in</html>", b"{}", r"POST /oauth/token: 200 a web page, not the API's JSON: "
+     r"Sign in \(https://.*/oauth/token is not a token endpoint; check --token-url"),
+    (b'{"access_token": "t"}', b"Bad Gateway", "the answer is not JSON"),
     (b'{"access_token": "t", "expires_in": "soon"}', b"{}", "expires_in"),
 ])
 def test_an_answer_that_is_not_the_apis_is_a_clean_error(
