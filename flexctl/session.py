@@ -381,7 +381,7 @@ class Session:
                       rate_limits(doctor), doctor.account(), clock(doctor), variants(doctor)]
         finally:
             doctor.close()
-        profile = doctor.profile.value if doctor.profile else None
+        profile = doctor.profile.value if doctor.profile and doctor.told else None
         return Diagnosis({**self.target.describe(), "profile": profile}, checks)
 
     # --- export -------------------------------------------------------------------------------

@@ -30,8 +30,9 @@ LABELS = {OK: "ok", SKIP: "skipped", WARN: "WARNING", FAIL: "FAILED"}
 
 def render_text(diagnosis: Diagnosis) -> str:
     target = diagnosis.target
+    profile = target.get("profile") or "unknown: no answer told it"
     lines = [f"Doctor for organization {target.get('org')} on {target.get('api_url')} "
-             f"(profile {target.get('profile')})", ""]
+             f"(profile {profile})", ""]
     for check in diagnosis.checks:
         lines.append(f"  {LABELS[check.status]:<8} {check.title}")
         lines += [f"             {detail}" for detail in check.details]

@@ -14,7 +14,14 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from flexctl.errors import ApiError, AuthError, FlexctlError, ValidationError
+from flexctl.errors import (
+    ApiError,
+    AuthError,
+    FlexctlError,
+    NotFoundError,
+    TransportError,
+    ValidationError,
+)
 from flexctl.kinds import registry
 from flexctl.kinds.base import Kind, Profile
 from flexctl.platform.client import PAGE_SIZE, FlexClient
@@ -68,20 +75,32 @@ class Attempt:
     """One token request: its error (None: granted) and the profile the answer announced."""
 
     error: FlexctlError | None
-    profile: Profile
+    profile: Profile | None  # None: no answer told it
 
     @property
     def status(self) -> int | None:
         return self.error.status if isinstance(self.error, ApiError) else None
 
 
-def _announced(client: FlexClient) -> Profile:
-    """The profile a server announced on its answers (the token's, even refused), else the
-    real platform's: a server that says nothing can do the least."""
+def _announced(client: FlexClient) -> Profile | None:
+    """The profile a server's answers told (the token's, even refused; one that answers and
+    says nothing is the real platform's: it can do the least), or None when nothing answered
+    that tells it."""
     try:
         return client.profile
     except FlexctlError:
-        return Profile.OFFICERND
+        return None
+
+
+def _token_fix(error: FlexctlError) -> str:
+    """What to check when no token came, by what happened to the request."""
+    if isinstance(error, TransportError):
+        return ("nothing answered: check --token-url (FLEXCTL_TOKEN_URL), this machine's "
+                "network and any proxy (HTTPS_PROXY, NO_PROXY)")
+    if isinstance(error, ApiError) and error.status in (400, 401, 403):
+        return ("check FLEXCTL_CLIENT_ID and FLEXCTL_CLIENT_SECRET, and --token-url "
+                "(FLEXCTL_TOKEN_URL)")
+    return "check --token-url (FLEXCTL_TOKEN_URL): see the error"
 
 
 @dataclass
@@ -101,6 +120,7 @@ class Doctor:
         self.open_client = open_client
         self.org = org
         self.profile = profile  # known from the URL, else told by the first answer
+        self.told = profile is not None  # whether a URL or an answer told the profile
         self.client: FlexClient | None = None  # reads with the scopes granted
         self.samples: dict[str, Sample] = {}
 
@@ -113,14 +133,14 @@ class Doctor:
         # its answer tells the profile, whose own set is then asked for if it differs.
         asked = command_scopes(self.profile or Profile.FULL)["apply"]
         first = self._try(asked)
-        self.profile = self.profile or first.profile
+        self.told = self.told or first.profile is not None
+        self.profile = self.profile or first.profile or Profile.OFFICERND
         needs = command_scopes(self.profile)
         if needs["apply"] != asked and first.status in (None, 400):
             first = self._try(needs["apply"])
         if first.error is not None and first.status != 400:  # 400: a scope, not the client
             token.details.append(str(first.error))
-            token.set(FAIL, "check FLEXCTL_CLIENT_ID and FLEXCTL_CLIENT_SECRET, and "
-                      "--token-url (FLEXCTL_TOKEN_URL)")
+            token.set(FAIL, _token_fix(first.error))
             scopes.set(SKIP).details.append("no token")
             return token, scopes
         granted = set(needs["apply"]) if first.error is None else self._granted(needs)
@@ -187,9 +207,9 @@ class Doctor:
             document: dict[str, Any] | None = own.organization()
         except AuthError:  # not granted: any list of the organization's tells it exists
             document = None
-        except ApiError as error:
+        except FlexctlError as error:
             check.details.append(str(error))
-            return self._lost(check)
+            return self._lost(check, error)
         finally:
             own.close()
         if document is None:
@@ -205,19 +225,22 @@ class Doctor:
                 check.details.append(f"regional host {region}: the one used")
         return check
 
-    def _lost(self, check: Check) -> Check:
-        """No organization: nothing of it can be read, so the reading checks are skipped."""
+    def _lost(self, check: Check, error: FlexctlError) -> Check:
+        """No organization: nothing of it can be read, so the reading checks are skipped. The
+        slug is blamed only when the platform said the organization is not there."""
         self.close()
         self.client = None
-        return check.set(FAIL, FIND_ORG)
+        missing = isinstance(error, NotFoundError) or (
+            isinstance(error, ApiError) and "Organization not found" in str(error.platform_message))
+        return check.set(FAIL, FIND_ORG if missing else "see the error")
 
     def _found_by_a_list(self, check: Check, client: FlexClient) -> Check:
         path = next((k.api_path for k in self.readable() if not k.singleton), INVOICES)
         try:
             client.probe(path or INVOICES, {"$limit": "1"})
-        except ApiError as error:
+        except FlexctlError as error:
             check.details.append(str(error))
-            return self._lost(check)
+            return self._lost(check, error)
         check.details.append(f"its {path} answer (its own document needs {ORGANIZATION_READ}, "
                              "not granted: a regional host cannot be told)")
         return check

@@ -48,6 +48,9 @@ def variants(doctor: Doctor) -> Check:
 
 def rate_limits(doctor: Doctor) -> Check:
     check = Check("rate_limits", "Rate-limit headers")
+    if doctor.client is None:
+        check.details.append("nothing was read: no token with read scopes")
+        return check.set(SKIP)
     seen = {k: v for k, v in (doctor.client.observed if doctor.client else {}).items()
             if k.startswith("x-ratelimit-")}
     budgets: dict[str, dict[str, str]] = {}
@@ -69,6 +72,9 @@ def rate_limits(doctor: Doctor) -> Check:
 
 def clock(doctor: Doctor) -> Check:
     check = Check("clock", "This machine's clock agrees with the platform's")
+    if doctor.client is None:
+        check.details.append("nothing was read: no token with read scopes")
+        return check.set(SKIP)
     stamp = (doctor.client.observed if doctor.client else {}).get("date")
     if not stamp:
         check.details.append("the platform sent no Date header")

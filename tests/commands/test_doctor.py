@@ -20,6 +20,7 @@ from flexctl.emulator.resources import all_scopes
 from flexctl.emulator.seed import apply_seed
 from flexctl.platform import target as target_module
 from tests.e2e.portal import seed_catalogue
+from tests.platform.hostile import closed_port
 
 ORG = "harbor-works"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "harbor-works"
@@ -102,6 +103,8 @@ def test_bad_credentials_fail_the_token(doctor: Doctor) -> None:
     assert code == 1
     assert checks["token"]["status"] == "failure"
     assert "Invalid client credentials" in details(checks["token"])
+    assert checks["token"]["fix"].startswith("check FLEXCTL_CLIENT_ID and FLEXCTL_CLIENT_SECRET")
+    assert checks["clock"]["status"] == checks["rate_limits"]["status"] == "skipped"
     assert all(checks[n]["status"] == "skipped" for n in ("scopes", "organization", "lists"))
 
 
@@ -130,6 +133,7 @@ def test_an_unknown_organization_fails(doctor: Doctor) -> None:
     code, checks = doctor.run("--org", "nobody-here")
     assert code == 1 and checks["organization"]["status"] == "failure"
     assert "Organization not found" in details(checks["organization"])
+    assert checks["organization"]["fix"].startswith("check the slug")
     assert checks["lists"]["status"] == checks["paging"]["status"] == "skipped"
 
 
@@ -234,3 +238,33 @@ def test_the_single_get_is_described_as_the_platform_wrote_it(doctor: Doctor) ->
     found = details(doctor.run()[1]["variants"])
     assert "a single GET's empty fields: endDate null, properties {}" in found
     assert "None" not in found
+
+
+def test_a_token_host_that_does_not_answer_blames_the_network_not_the_credentials(
+    doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("FLEXCTL_CLIENT_ID", "someone")
+    monkeypatch.setenv("FLEXCTL_CLIENT_SECRET", "not-the-secret")
+    port = closed_port()
+    doctor.capsys.readouterr()
+    code = main(["doctor", str(EXAMPLE), "--format", "json", "--api-url",
+                 f"http://127.0.0.1:{port}/api/v2", "--token-url",
+                 f"http://127.0.0.1:{port}/oauth/token"])
+    document = json.loads(doctor.capsys.readouterr().out)
+    checks = {c["name"]: c for c in document["checks"]}
+    assert code == 1 and checks["token"]["status"] == "failure"
+    assert "Connection refused" in details(checks["token"])
+    assert checks["token"]["fix"].startswith("nothing answered: check --token-url")
+    assert "FLEXCTL_CLIENT_SECRET" not in checks["token"]["fix"]
+    # Nothing answered: no profile was told, and no check claims what an answer showed.
+    assert document["target"]["profile"] is None
+    for name in ("rate_limits", "clock"):
+        assert checks[name]["status"] == "skipped"
+        assert details(checks[name]) == "nothing was read: no token with read scopes"
+    # The text says so too.
+    main(["doctor", str(EXAMPLE), "--api-url", f"http://127.0.0.1:{port}/api/v2",
+          "--token-url", f"http://127.0.0.1:{port}/oauth/token"])
+    assert "(profile unknown: no answer told it)" in doctor.capsys.readouterr().out
