@@ -32,10 +32,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flexctl.errors import UsageError
+from flexctl.platform.logs import logger
 from flexctl.platform.stopping import pause
 from flexctl.redaction import shown
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 DEFAULT_READ_RATE = "400/min"
 DEFAULT_WRITE_RATE = "100/min"

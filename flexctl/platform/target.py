@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
-import logging
 import os
 import re
 import shlex
@@ -42,10 +41,11 @@ from flexctl.platform.http import (
     RetryPolicy,
     Timeouts,
 )
+from flexctl.platform.logs import logger
 from flexctl.platform.pacing import READ_RATE_ENV, WRITE_RATE_ENV, Pacer
 from flexctl.platform.scopes import parse_scopes, profile_scopes
 
-log = logging.getLogger("flexctl.target")
+log = logger("flexctl.target")
 
 
 LOCAL = "local"

@@ -14,7 +14,6 @@ plausible one; anything else is a file that cannot be read.
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import sqlite3
 import threading
@@ -28,8 +27,9 @@ from urllib.parse import urlsplit
 
 from flexctl.cachedir import DEFAULT_MAX_AGE, cache_dir, max_age
 from flexctl.platform.jsonwire import decode_values, document_encoder
+from flexctl.platform.logs import logger
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 # The times flexctl believes a read began at (epoch seconds, 2000-01-01 to 2100-01-01 UTC): a
 # platform `Date` or a stored time outside them is no read's, and date arithmetic on it (the

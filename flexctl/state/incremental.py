@@ -19,7 +19,6 @@ next one for too little. Such a `Date` is not used; this machine's clock is.
 from __future__ import annotations
 
 import builtins
-import logging
 import time
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -28,9 +27,10 @@ from typing import Any, Protocol
 
 from flexctl.errors import ApiError
 from flexctl.kinds.base import Kind
+from flexctl.platform.logs import logger
 from flexctl.state.cache import SnapshotCache, plausible_time
 
-log = logging.getLogger(__name__)
+log = logger(__name__)
 
 MARGIN = 300.0  # seconds before the last read's start still asked for again
 AHEAD = 2 * 86400.0  # a platform clock further ahead of this machine's is not believed

@@ -169,3 +169,25 @@ def test_target_options_decorator_collects_the_flags() -> None:
         assert flag in help_text
     bad = CliRunner().invoke(cmd, ["--write-rate", "lots"])
     assert isinstance(bad.exception, UsageError)
+
+
+def test_a_warning_is_shown_as_one_prefixed_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from flexctl.cli import main
+
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+    monkeypatch.setenv("FLEXCTL_CLIENT_ID", "id")
+    monkeypatch.setenv("FLEXCTL_CLIENT_SECRET", "a-secret-value")
+    example = Path(__file__).parents[2] / "examples" / "harbor-works"
+    # A host that cannot be resolved: the run fails at once, after the warning.
+    code = main(["plan", str(example), "--api-url", "http://flexctl-test.invalid/api/v2",
+                 "--token-url", "http://flexctl-test.invalid/oauth/token"])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 1
+    assert lines[0] == "Warning: credentials will be sent without TLS to flexctl-test.invalid"
+    assert lines[-1].startswith("Error: POST /oauth/token: cannot connect to "
+                                "http://flexctl-test.invalid")
+    assert len(lines) == 2
