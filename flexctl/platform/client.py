@@ -231,12 +231,15 @@ class FlexClient:
         filters: Mapping[str, FilterValue] | None = None,
         *,
         expected: int | None = None,
+        texts: dict[str, str] | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every object of a collection, page by page (`$limit=50`, following `cursorNext`).
 
         `expected` is the collection's count taken just before (`count()`): a read that finds
         more than that, give or take `count_margin`, is an `InconsistentReadError`. The
-        objects of a page are yielded once the whole page has passed the checks.
+        objects of a page are yielded once the whole page has passed the checks. `texts`
+        receives, by `_id`, each object's JSON text as the platform wrote it (for the snapshot
+        cache), where the page could be read that way.
         """
         params = {"$limit": str(PAGE_SIZE)}
         fields = ",".join(select)
@@ -247,7 +250,13 @@ class FlexClient:
         while True:
             if self._stop_lists.is_set():
                 raise _ListStopped(path)
-            results, cursor = read.page(self._session.send("GET", path, params=params))
+            if texts is None:
+                results, cursor = read.page(self._session.send("GET", path, params=params))
+            else:
+                answer, written = self._session.read_page(path, params)
+                results, cursor = read.page(answer)
+                if written is not None:
+                    texts.update(zip((item["_id"] for item in results), written, strict=True))
             if self.on_page is not None:
                 pages = None if expected is None else max(1, math.ceil(expected / PAGE_SIZE))
                 self.on_page(read.collection, read.pages, pages)
@@ -275,12 +284,14 @@ class FlexClient:
                 f"collection ({MAX_LIST_ITEMS})")
         return total
 
-    def read_complete(self, path: str, select: Iterable[str] = ()) -> builtins.list[dict[str, Any]]:
+    def read_complete(self, path: str, select: Iterable[str] = (), *,
+                      texts: dict[str, str] | None = None) -> builtins.list[dict[str, Any]]:
         """Every object of a collection, checked against its count: what deletes are planned
         from. A read that finds another number than the platform counts (counted again once,
-        in case something changed meanwhile) is an `InconsistentReadError`."""
+        in case something changed meanwhile) is an `InconsistentReadError`. `texts`: as for
+        `list`."""
         expected = self.count(path)
-        docs = list(self.list(path, select=select, expected=expected))
+        docs = list(self.list(path, select=select, expected=expected, texts=texts))
         if len(docs) != expected and len(docs) != self.count(path):
             raise InconsistentReadError(
                 "GET", self._session.path_of(path), 200,

@@ -78,6 +78,7 @@ from flexctl.platform.wire import (
     Prepared,
     UnreadableBody,
     decoded,
+    decoded_page,
     enforce_deadlines,
     exchange,
     is_html,
@@ -354,6 +355,16 @@ class HttpSession:
         body: Any = None,
     ) -> Any:
         """Send one API request (retried per the module rules); return the parsed answer."""
+        answer = self._answer(method, path, params, body)
+        return decoded(method, self.path_of(path), answer, write=method != "GET")
+
+    def read_page(self, path: str, params: Mapping[str, str]) -> tuple[Any, list[str] | None]:
+        """GET one page of a list: its parsed answer and the text of each of its results as
+        the platform wrote them (None when it is no `{"results": [...]}` object)."""
+        return decoded_page(self.path_of(path), self._answer("GET", path, params, None))
+
+    def _answer(self, method: str, path: str, params: Mapping[str, str] | None,
+                body: Any) -> Answer:
         content = encode_json(body) if body is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else {}
         full_path = self.path_of(path)
@@ -380,8 +391,7 @@ class HttpSession:
                 answer = self._exchange(method, full_path, request(token))
             return answer
 
-        answer = self._with_retries(method, full_path, attempt, token=False)
-        return decoded(method, full_path, answer, write=method != "GET")
+        return self._with_retries(method, full_path, attempt, token=False)
 
     # -- internals --
 

@@ -158,6 +158,116 @@ def decode_json(content: bytes) -> Any:
 
     An empty body is None. Raises `MalformedJson`.
     """
+    prepared = _prepared(content)
+    if prepared is None:
+        return None
+    text, options = prepared
+    try:
+        return json.loads(text, **options)
+    except json.JSONDecodeError as exc:
+        raise MalformedJson(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
+                            not_json=True) from None
+    except RecursionError:  # unreachable after _nesting; kept so no input can crash a read
+        raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+
+
+def decode_page(content: bytes) -> tuple[Any, list[str] | None]:
+    """`decode_json` of a list page (`{"results": [...], ...}`), with the text of each of its
+    results as the page wrote it: the snapshot cache stores those instead of writing every
+    document again. The texts are None when the page is not such an object; its value (or
+    error) is then `decode_json`'s, exactly.
+
+    Same limits, same values: the envelope is walked by hand and every value in it (each
+    result, each other member) is read by the `json` module's own scanner, with the options
+    `decode_json` would give it. Anything unexpected is left to `decode_json`."""
+    prepared = _prepared(content)
+    if prepared is None:
+        return None, None
+    text, options = prepared
+    scan = json.JSONDecoder(**options).scan_once  # type: ignore[attr-defined]
+    try:
+        found = _walk_page(text, scan)
+    except (StopIteration, ValueError, RecursionError):  # MalformedJson is a ValueError
+        found = None
+    return (decode_json(content), None) if found is None else found
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip(text: str, at: int) -> int:
+    """Where the JSON whitespace from `at` ends."""
+    found = _WHITESPACE.match(text, at)
+    return at if found is None else found.end()
+
+
+def _walk_page(text: str, scan: Callable[[str, int], tuple[Any, int]]
+               ) -> tuple[dict[str, Any], list[str] | None] | None:
+    """The envelope of a page and its results' texts; None for anything but an object, or
+    anything `json.loads` would refuse (then raising is `decode_json`'s to do)."""
+    at = _skip(text, 0)
+    if text[at:at + 1] != "{":
+        return None
+    envelope: dict[str, Any] = {}
+    texts: list[str] | None = None
+    at = _skip(text, at + 1)
+    if text[at:at + 1] == "}":
+        at += 1
+    else:
+        while True:
+            if text[at:at + 1] != '"':
+                return None
+            key, at = scan(text, at)
+            at = _skip(text, at)
+            if text[at:at + 1] != ":":
+                return None
+            at = _skip(text, at + 1)
+            if key == "results" and text[at:at + 1] == "[":
+                value, texts, at = _walk_items(text, at, scan)
+                if texts is None:
+                    return None
+            else:
+                value, at = scan(text, at)
+                if key == "results":
+                    texts = None  # a later "results" wins, as in json.loads
+            envelope[key] = value
+            at = _skip(text, at)
+            if text[at:at + 1] == "}":
+                at += 1
+                break
+            if text[at:at + 1] != ",":
+                return None
+            at = _skip(text, at + 1)
+    if _skip(text, at) != len(text):
+        return None
+    return envelope, texts
+
+
+def _walk_items(text: str, at: int, scan: Callable[[str, int], tuple[Any, int]]
+                ) -> tuple[list[Any], list[str] | None, int]:
+    """The array at `at` (its "["), its items' texts, and where it ends; None for the texts
+    when it is not well formed."""
+    items: list[Any] = []
+    texts: list[str] = []
+    at = _skip(text, at + 1)
+    if text[at:at + 1] == "]":
+        return items, texts, at + 1
+    while True:
+        start = at
+        item, at = scan(text, at)
+        items.append(item)
+        texts.append(text[start:at])
+        at = _skip(text, at)
+        if text[at:at + 1] == "]":
+            return items, texts, at + 1
+        if text[at:at + 1] != ",":
+            return items, None, at
+        at = _skip(text, at + 1)
+
+
+def _prepared(content: bytes) -> tuple[str, dict[str, Any]] | None:
+    """The text of an answer and the options to parse it with, after the checks every answer
+    gets (size, UTF-8, nesting); None for an empty body. Raises `MalformedJson`."""
     if len(content) > MAX_BODY_BYTES:
         raise MalformedJson(f"the body is larger than {MAX_BODY_BYTES // 2**20} MiB")
     try:
@@ -169,18 +279,12 @@ def decode_json(content: bytes) -> Any:
     outside = _outside_strings(text)
     if _nesting(outside) > MAX_DEPTH:
         raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels")
-    try:
-        if _UNUSUAL_NUMBER.search(outside) is None:
-            # The common case: no number with an exponent and none longer than the limits
-            # allow, so each is converted as is, without a check per number.
-            return json.loads(text, parse_float=Decimal, parse_constant=_constant)
-        return json.loads(text, parse_float=_decimal, parse_int=_integer,
-                          parse_constant=_constant)
-    except json.JSONDecodeError as exc:
-        raise MalformedJson(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}",
-                            not_json=True) from None
-    except RecursionError:  # unreachable after _nesting; kept so no input can crash a read
-        raise MalformedJson(f"the JSON is nested deeper than {MAX_DEPTH} levels") from None
+    if _UNUSUAL_NUMBER.search(outside) is None:
+        # The common case: no number with an exponent and none longer than the limits
+        # allow, so each is converted as is, without a check per number.
+        return text, _USUAL
+    return text, _CAREFUL
+
 
 
 def decode_values(texts: Sequence[str]) -> Iterator[Any]:
@@ -283,3 +387,9 @@ def _integer(literal: str) -> int:
 
 def _constant(literal: str) -> Any:
     raise MalformedJson(f"{literal} is not a JSON number")
+
+
+# How `decode_json` parses: numbers as they are, or each checked against the limits.
+_USUAL: dict[str, Any] = {"parse_float": Decimal, "parse_constant": _constant}
+_CAREFUL: dict[str, Any] = {"parse_float": _decimal, "parse_int": _integer,
+                            "parse_constant": _constant}

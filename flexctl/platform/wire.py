@@ -32,7 +32,7 @@ import httpcore
 import httpx
 
 from flexctl.errors import MalformedAnswerError
-from flexctl.platform.jsonwire import MAX_BODY_BYTES, MalformedJson, decode_json
+from flexctl.platform.jsonwire import MAX_BODY_BYTES, MalformedJson, decode_json, decode_page
 from flexctl.redaction import clipped, redact_fields, redact_url
 
 _LOG_BODY_LIMIT = 2000
@@ -232,6 +232,14 @@ def decoded(method: str, path: str, answer: Answer, *, write: bool = False) -> A
         return decode_json(answer.body)
     except MalformedJson as exc:
         raise malformed(method, path, answer, exc, write=write) from None
+
+
+def decoded_page(path: str, answer: Answer) -> tuple[Any, list[str] | None]:
+    """`decoded` for a GET of a list page, with its results' texts (`jsonwire.decode_page`)."""
+    try:
+        return decode_page(answer.body)
+    except MalformedJson as exc:
+        raise malformed("GET", path, answer, exc, write=False) from None
 
 
 def malformed(method: str, path: str, answer: Answer, exc: MalformedJson, *,

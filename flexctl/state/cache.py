@@ -136,9 +136,10 @@ class SnapshotCache:
         return Entry(docs, started=float(row[1]), saved=float(row[2]))
 
     def replace(self, collection: str, select: Iterable[str], docs: Iterable[Mapping[str, Any]],
-                started: float) -> None:
-        """Store a full read of `collection`."""
-        self._write(collection, select, started, docs, removed=None)
+                started: float, *, texts: Mapping[str, str] | None = None) -> None:
+        """Store a full read of `collection` (`texts`: documents' JSON texts by `_id`, as the
+        platform wrote them, stored instead of writing those documents again)."""
+        self._write(collection, select, started, docs, removed=None, texts=texts)
 
     def update(self, collection: str, select: Iterable[str], changed: Iterable[Mapping[str, Any]],
                removed: Iterable[str], started: float) -> None:
@@ -156,10 +157,13 @@ class SnapshotCache:
                 self._drop(exc)
 
     def _write(self, collection: str, select: Iterable[str], started: float,
-               docs: Iterable[Mapping[str, Any]], removed: list[str] | None) -> None:
+               docs: Iterable[Mapping[str, Any]], removed: list[str] | None,
+               texts: Mapping[str, str] | None = None) -> None:
         # Encoded as SQLite takes them: never all of a collection's text at once.
         encode = document_encoder()
-        rows = ((collection, str(doc["_id"]), encode(doc)) for doc in docs)
+        written = texts or {}
+        rows = ((collection, str(doc["_id"]), written.get(doc["_id"]) or encode(doc))
+                for doc in docs)
         with self._lock:
             self._store(collection, select, started, rows, removed)
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 import gc
 import gzip
 import json
+import sqlite3
 import ssl
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ from flexctl.errors import AuthError, MalformedAnswerError, TransportError, Usag
 from flexctl.platform.client import FlexClient
 from flexctl.platform.http import RetryPolicy
 from flexctl.platform.target import Target, direct_from_env, open_client
+from flexctl.state.cache import SnapshotCache
+from flexctl.state.incremental import CachedReader
 from tests.platform.hostile import (
     CLIENT_ID,
     CLIENT_SECRET,
@@ -32,6 +36,7 @@ from tests.platform.hostile import (
     ids,
     json_answer,
     pages,
+    raw_answer,
 )
 from tests.platform.platform_fakes import RecordingSleep
 
@@ -372,3 +377,25 @@ def test_flexctl_http_takes_auto_or_httpx(capsys: pytest.CaptureFixture[str],
     code = main(["plan", str(EXAMPLE), "--api-url", "http://127.0.0.1:9/api/v2"])
     assert code == 64
     assert "FLEXCTL_HTTP must be auto or httpx" in capsys.readouterr().err
+
+
+# --- what the snapshot cache stores ----------------------------------------------------------
+
+
+def test_the_snapshot_cache_stores_each_document_as_the_platform_wrote_it(
+    hostile: HostileServer, hostile_client: Callable[..., FlexClient], tmp_path: Path
+) -> None:
+    written = ['{"_id" : "f2",  "price": 1.50, "name": "Caf\u00e9"}', '{"_id":"f1","price":7}']
+    body = '{ "cursorNext": null,\n "results": [ ' + " ,\n".join(written) + " ] }"
+    hostile.on("GET", "fees", raw_answer(200, body.encode(), {"Content-Type": "application/json"}))
+    hostile.on("GET", "fees/count", json_answer(200, {"total": 2}))
+    cache = SnapshotCache(tmp_path / "c.sqlite")
+    docs = CachedReader(hostile_client(), cache).read_path("fees", ("price", "name"), True)
+    assert docs == [{"_id": "f1", "price": 7},
+                    {"_id": "f2", "price": Decimal("1.50"), "name": "Café"}]
+    cache.close()
+    with sqlite3.connect(tmp_path / "c.sqlite") as conn:
+        stored = dict(conn.execute("SELECT id, doc FROM docs WHERE collection = 'fees'"))
+    assert stored == {"f2": written[0], "f1": written[1]}  # not written again
+    entry = SnapshotCache(tmp_path / "c.sqlite").entry("fees", ("price", "name"))
+    assert entry is not None and entry.docs == {doc["_id"]: doc for doc in docs}

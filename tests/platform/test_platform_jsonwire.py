@@ -173,6 +173,83 @@ def test_any_body_is_a_value_or_malformed_json(body: bytes) -> None:
         assert value is None or isinstance(value, dict | list | str | int | Decimal | bool)
 
 
+# --- pages with their results' texts --------------------------------------------------------------
+
+_SPACE = st.sampled_from(["", " ", "\n", "\t ", "\r\n  "])
+
+
+@st.composite
+def _pages(draw: st.DrawFn) -> bytes:
+    """A list envelope as a server might write it: results (any JSON) among other members, in
+    any order and spacing, a "results" given twice or not a list now and then."""
+    members = draw(st.lists(st.tuples(st.sampled_from(["results", "cursorNext", "x", "résumé"]),
+                                      json_values), max_size=4))
+    if draw(st.booleans()):
+        members.append(("results", draw(st.lists(json_values, max_size=5))))
+    draw(st.randoms()).shuffle(members)
+
+    def written(value: Any) -> str:
+        if isinstance(value, list) and draw(st.booleans()):  # spaced by hand
+            inner = ",".join(f"{draw(_SPACE)}{written(v)}{draw(_SPACE)}" for v in value)
+            return f"[{inner}]" if value else f"[{draw(_SPACE)}]"
+        return json.dumps(value, ensure_ascii=draw(st.booleans()))
+
+    text = ",".join(f"{draw(_SPACE)}{json.dumps(k)}{draw(_SPACE)}:{draw(_SPACE)}{written(v)}"
+                    for k, v in members)
+    return f"{draw(_SPACE)}{{{text}{draw(_SPACE)}}}{draw(_SPACE)}".encode()
+
+
+@settings(max_examples=300)
+@given(_pages())
+def test_a_page_decodes_as_a_whole_with_each_results_own_text(body: bytes) -> None:
+    value, texts = jsonwire.decode_page(body)
+    assert value == decode_json(body)
+    results = value.get("results")
+    if isinstance(results, list):
+        assert texts is not None and len(texts) == len(results)
+        assert list(decode_values(texts)) == results  # each text is its result, alone
+        assert all(t == t.strip() for t in texts)
+        assert all(t in body.decode() for t in texts)  # as written, not written again
+    else:
+        assert texts is None
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.binary(max_size=200), json_values.map(lambda v: json.dumps(v).encode()),
+                 _pages().map(lambda b: b[:-3] + b"]" + b[-3:]),
+                 st.text(alphabet='[]{}",:0123456789.eE-+ \tnulresNa', max_size=200)
+                 .map(lambda t: ('{"results": ' + t).encode())))
+def test_any_page_decodes_as_decode_json_does_or_fails_as_it_does(body: bytes) -> None:
+    try:
+        expected = decode_json(body)
+    except MalformedJson as exc:
+        with pytest.raises(MalformedJson) as failed:
+            jsonwire.decode_page(body)
+        assert str(failed.value) == str(exc)
+        return
+    value, texts = jsonwire.decode_page(body)
+    assert value == expected
+    if texts is not None:
+        assert list(decode_values(texts)) == value["results"]
+
+
+@pytest.mark.parametrize("body", [
+    b'{"results": [1, 2], "results": 5}',  # the last "results" wins, as in json.loads
+    b'{"results": [1 2]}', b'{"results": [1,]}', b'{"results": [1]] }', b'{"results": [1]} x',
+    b'{"results": [{"_id": "a", "p": 1e999}]}', b'\xef\xbb\xbf{"results": ["\xc3\xa9"]}',
+])
+def test_odd_pages_are_decode_jsons(body: bytes) -> None:
+    try:
+        expected: Any = decode_json(body)
+    except MalformedJson as exc:
+        expected = str(exc)
+    try:
+        value, _ = jsonwire.decode_page(body)
+    except MalformedJson as exc:
+        value = str(exc)
+    assert value == expected
+
+
 # --- encoding ------------------------------------------------------------------------------------
 
 MARKER_LIKE = ["\x00D1.5\x00", "\x00D12\x00", "a\x00D1\x00", "\x00D", "\x00", "\\u0000D1\\u0000",

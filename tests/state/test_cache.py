@@ -107,7 +107,8 @@ class Fake:
         return {"date": formatdate(self.now, usegmt=True)}
 
     def list(self, path: str, select: Iterable[str] = (),
-             filters: Mapping[str, Any] | None = None) -> builtins.list[dict[str, Any]]:
+             filters: Mapping[str, Any] | None = None, *,
+             texts: dict[str, str] | None = None) -> builtins.list[dict[str, Any]]:
         self.asked.append(filters or {})
         if filters and "modifiedAt[$gt]" in filters:
             if self.refuse:
@@ -118,8 +119,8 @@ class Fake:
     def count(self, path: str, filters: Mapping[str, Any] | None = None) -> int:
         return len(self.docs)
 
-    def read_complete(self, path: str, select: Iterable[str] = ()
-                      ) -> builtins.list[dict[str, Any]]:
+    def read_complete(self, path: str, select: Iterable[str] = (), *,
+                      texts: dict[str, str] | None = None) -> builtins.list[dict[str, Any]]:
         return list(self.docs)
 
 

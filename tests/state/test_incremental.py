@@ -166,8 +166,9 @@ class Spy:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.client, name)
 
-    def list(self, path: str, select: Any = (), filters: Any = None) -> list[dict[str, Any]]:
-        docs = list(self.client.list(path, select=select, filters=filters))
+    def list(self, path: str, select: Any = (), filters: Any = None, *,
+             texts: dict[str, str] | None = None) -> list[dict[str, Any]]:
+        docs = list(self.client.list(path, select=select, filters=filters, texts=texts))
         if filters and "modifiedAt[$gt]" in filters:
             self.changed[path] = len(docs)
         return docs
