@@ -101,7 +101,8 @@ def command(path: Path, output_format: str, strict: bool, profile: str | None) -
     try:
         # CI validates each change once, on a fresh machine: a valid configuration is read
         # from the cache when there, never stored by validate (storing costs a sixth of a load).
-        loaded = load_config(path, store=False)
+        # With every key's position: the warnings it shows are located.
+        loaded = load_config(path, store=False, positions=True)
     except ConfigError as exc:
         if output_format != "json":
             raise  # flexctl.cli prints every issue on stderr and exits 1

@@ -88,7 +88,8 @@ class Unresolved:
 
 
 class Document:
-    """One file's content: plain values, the position of each key/item, and soft problems:
+    """One file's content: plain values, the position of each key/item (None when composed
+    without them: `compose(positions=False)`), and soft problems:
     duplicate keys (the path, where it was first defined, where again) and plain scalars
     without a value (the path, the scalar's position, why).
     (A plain class, not a dataclass: `flexctl validate` starts faster without making one.)"""
@@ -98,7 +99,7 @@ class Document:
     def __init__(
         self,
         value: Any,
-        positions: dict[Path, Position],
+        positions: dict[Path, Position] | None,
         duplicates: list[tuple[Path, Position, Position]] | None = None,
         unresolved: list[tuple[Path, Position, str]] | None = None,
     ) -> None:
@@ -108,8 +109,19 @@ class Document:
         self.unresolved = [] if unresolved is None else unresolved
 
 
-def compose(text: str) -> Document:
-    """Compose the one YAML document of `text`; raise YamlProblem for anything flexctl refuses."""
+def compose(text: str, *, positions: bool = True) -> Document:
+    """Compose the one YAML document of `text`; raise YamlProblem for anything flexctl refuses.
+
+    `positions=False` composes without the position of every key and item (a quarter of the
+    composing: a valid configuration never needs them, see `loader.PositionIndex`) where the
+    file is plain; a file with a tab, a duplicate key, a scalar without a value or any problem
+    is composed again with them, so what is reported is the same."""
+    if not positions and "\t" not in text:
+        lean = _Lean(_Parser(text).get_event)
+        try:
+            return lean.stream()
+        except (yaml.YAMLError, YamlProblem, _Doubt):
+            pass  # composed again below, positions and all, to say where
     composer = _Composer(_Parser(text).get_event)
     problem: YamlProblem | None = None
     try:
@@ -333,6 +345,56 @@ class _Composer:
             mark = event.start_mark
             positions[item_path] = (mark.line + 1, mark.column + 1)
             items.append(self.node(event, item_path, depth))
+
+
+class _Doubt(Exception):
+    """Something `_Lean` leaves to the composer that keeps positions."""
+
+
+class _Lean(_Composer):
+    """`_Composer` without positions: for a file with nothing to report (see `compose`)."""
+
+    def plain(self, event: Any, path: Path) -> Any:
+        text = event.value
+        try:
+            value = self.resolved[text]
+        except KeyError:
+            try:
+                value = self.resolved[text] = resolve_plain(text)
+            except ValueError:
+                raise _Doubt from None
+        return value
+
+    def mapping(self, path: Path, depth: int) -> dict[str, Any]:
+        mapping: dict[str, Any] = {}
+        next_event = self.next_event
+        while True:
+            event = next_event()
+            if event.__class__ is MappingEndEvent:
+                return mapping
+            if event.__class__ is not ScalarEvent or event.anchor or event.tag or not event.value:
+                _refuse_key(event)
+            key: str = event.value
+            event = next_event()
+            if key in mapping:
+                raise _Doubt
+            if event.__class__ is ScalarEvent and event.anchor is None and event.tag is None:
+                mapping[key] = event.value if event.style else self.plain(event, path)
+            else:
+                mapping[key] = self.node(event, path, depth)
+
+    def sequence(self, path: Path, depth: int) -> list[Any]:
+        items: list[Any] = []
+        next_event = self.next_event
+        while True:
+            event = next_event()
+            if event.__class__ is SequenceEndEvent:
+                return items
+            items.append(self.node(event, path, depth))
+
+    def stream(self) -> Document:
+        document = super().stream()
+        return Document(document.value, None)
 
 
 def _refuse_key(event: Any) -> None:

@@ -17,7 +17,7 @@ import difflib
 import os
 import re
 import stat
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -54,16 +54,31 @@ def display_name(path: FsPath) -> str:
 
 
 class PositionIndex:
-    """Where each key and list item of the merged configuration was written."""
+    """Where each key and list item of the merged configuration was written.
 
-    __slots__ = ("names", "owners", "per_file")
+    A file composed without positions (`load_tree(positions=False)`: a valid configuration
+    never asks) has None in `per_file`; the first question about any such file composes all of
+    them again from the same text (`reload`), positions and all."""
+
+    __slots__ = ("_reload", "names", "owners", "per_file")
 
     def __init__(
-        self, names: list[str], per_file: list[dict[Path, Position]], owners: dict[Path, int]
+        self, names: list[str], per_file: list[dict[Path, Position] | None],
+        owners: dict[Path, int],
+        reload: Callable[[], list[dict[Path, Position] | None]] | None = None,
     ) -> None:
         self.names = names  # display name of each file
         self.per_file = per_file
         self.owners = owners  # top-level key, and (section, key), -> index of the defining file
+        self._reload = reload
+
+    def positions_of(self, number: int) -> dict[Path, Position]:
+        """The positions in the file `number`."""
+        found = self.per_file[number]
+        if found is None and self._reload is not None:
+            self.per_file, self._reload = self._reload(), None
+            found = self.per_file[number]
+        return {} if found is None else found
 
     def locate(self, path: Path) -> tuple[str, int, int]:
         """(file, line, column) of `path`, or of its closest written ancestor."""
@@ -73,7 +88,7 @@ class PositionIndex:
             if owner is None:
                 owner = self.owners.get(prefix[:1])
             if owner is not None:
-                position = self.per_file[owner].get(prefix)
+                position = self.positions_of(owner).get(prefix)
                 if position is not None:
                     return (self.names[owner], *position)
         return (self.names[0], 1, 1) if self.names else ("<config>", 1, 1)
@@ -139,7 +154,7 @@ def peek(path: FsPath, key: str) -> str | None:
 
 def load_tree(
     path: FsPath, keyed_sections: Collection[str] = (), known: Collection[str] = (),
-    contents: Mapping[FsPath, bytes] | None = None,
+    contents: Mapping[FsPath, bytes] | None = None, *, positions: bool = True,
 ) -> SourceTree:
     """Read and merge a config file or directory; raise ConfigError listing every problem.
 
@@ -147,9 +162,11 @@ def load_tree(
     directory, a file with none of the `known` top-level keys is another tool's (a
     docker-compose.yml): an error that says to move it out, not a clash of its keys.
     `contents` holds files already read (`read_bytes`), taken instead of reading them again:
-    what was hashed is then exactly what was parsed."""
+    what was hashed is then exactly what was parsed. `positions=False` composes the files
+    without the position of every key where nothing needs reporting; the index composes them
+    again, from the same bytes, the first time it is asked (`PositionIndex`)."""
     files = files_of(path)
-    contents = contents or {}
+    contents = dict(contents or {})
     names = [display_name(file) for file in files]
     issues: list[ConfigIssue] = []
     unresolved: list[ConfigIssue] = []  # reported with the rest, when the load goes on
@@ -157,7 +174,9 @@ def load_tree(
     in_directory = path.is_dir()
     for file, file_name in zip(files, names, strict=True):
         try:
-            document = read_document(file, contents.get(file))
+            if not positions and file not in contents:
+                contents[file] = _read_raw(file)  # kept: the index may compose it again
+            document = read_document(file, contents.get(file), positions=positions)
             if in_directory and known:
                 _refuse_foreign(document, known)
         except YamlProblem as problem:
@@ -172,7 +191,12 @@ def load_tree(
         documents.append(document)
     if issues:
         raise ConfigError(issues + unresolved)
-    return _merge(files, names, documents, keyed_sections, unresolved)
+
+    def reload() -> list[dict[Path, Position] | None]:
+        return [read_document(file, contents[file]).positions for file in files]
+
+    return _merge(files, names, documents, keyed_sections, unresolved,
+                  None if positions else reload)
 
 
 def files_of(path: FsPath) -> list[FsPath]:
@@ -255,13 +279,13 @@ def holds_configuration(directory: FsPath, known: Collection[str]) -> bool:
     return False
 
 
-def read_document(file: FsPath, raw: bytes | None = None) -> Document:
-    """One YAML file whose top level is a mapping, with positions; `YamlProblem` otherwise.
-    `raw`: the file's bytes, already read by `read_bytes`."""
+def read_document(file: FsPath, raw: bytes | None = None, *, positions: bool = True) -> Document:
+    """One YAML file whose top level is a mapping, with positions (unless `positions=False`:
+    `compose`); `YamlProblem` otherwise. `raw`: the file's bytes, already read by `read_bytes`."""
     text = _read_text(file, raw)
     if not text.strip():
         raise YamlProblem(1, 1, "the file is empty: expected a mapping such as 'version: 1'")
-    document = compose(text)
+    document = compose(text, positions=positions)
     if document.value is None:
         raise YamlProblem(1, 1, "the file holds no configuration (only comments or null)")
     if not isinstance(document.value, dict):
@@ -272,12 +296,16 @@ def read_document(file: FsPath, raw: bytes | None = None) -> Document:
     return document
 
 
+def _read_raw(file: FsPath) -> bytes:
+    try:
+        return read_bytes(file)
+    except OSError as exc:
+        raise YamlProblem(1, 1, f"cannot read the file: {exc.strerror or exc}") from None
+
+
 def _read_text(file: FsPath, raw: bytes | None = None) -> str:
     if raw is None:
-        try:
-            raw = read_bytes(file)
-        except OSError as exc:
-            raise YamlProblem(1, 1, f"cannot read the file: {exc.strerror or exc}") from None
+        raw = _read_raw(file)
     nul = raw.find(b"\x00")
     if nul >= 0:
         raise YamlProblem(*offset_position(raw, nul), "binary content: this is not a YAML text")
@@ -327,6 +355,7 @@ def _merge(
     documents: list[Document],
     keyed_sections: Collection[str],
     unresolved: list[ConfigIssue],
+    reload: Callable[[], list[dict[Path, Position] | None]] | None = None,
 ) -> SourceTree:
     """Merge top-level sections key by key; a key defined in two files is an error (raised
     with the `unresolved` values' issues, which are otherwise the tree's)."""
@@ -334,7 +363,7 @@ def _merge(
     owners: dict[Path, int] = {}
     issues: list[ConfigIssue] = []
     per_file = [document.positions for document in documents]
-    index = PositionIndex(names, per_file, owners)
+    index = PositionIndex(names, per_file, owners, reload)
     for number, document in enumerate(documents):
         for section, value in document.value.items():
             if value is None and section in keyed_sections:
@@ -363,8 +392,8 @@ def _merge(
 
 
 def _clash(index: PositionIndex, number: int, path: Path, first: int, how: str = "") -> ConfigIssue:
-    line, column = index.per_file[number][path]
-    was = index.per_file[first][path]
+    line, column = index.positions_of(number)[path]
+    was = index.positions_of(first)[path]
     where = f"{index.names[first]}:{was[0]}:{was[1]}"
     what = f"'{path[-1]}'" if len(path) == 1 else f"key '{path[-1]}' of '{path[0]}'"
     message = f"{what} is already defined at {where}" + (f" {how}" if how else "")

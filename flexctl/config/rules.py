@@ -29,6 +29,14 @@ class Locator(Protocol):
     def issue(self, path: KeyPath, message: str) -> ConfigIssue: ...
 
 
+Finding = tuple[KeyPath, str, str]  # a warning not yet located: path, message, code
+
+
+def located(found: Sequence[Finding], index: Locator) -> list[ConfigIssue]:
+    """Warnings with their file, line and column, in the order issues sort in."""
+    return sorted(replace(index.issue(path, message), code=code) for path, message, code in found)
+
+
 def decimal_places(amount: Decimal) -> int:
     """Significant decimal places: 0.10 has 1, 25 has 0, 1e-5 has 5 (exact, no rounding)."""
     _, digits, exponent = amount.as_tuple()
@@ -56,7 +64,10 @@ class Checker:
         self.broken = broken
         self.nouns = nouns  # section -> noun in messages ("revenue account")
         self.issues: list[ConfigIssue] = []
-        self.warnings: list[ConfigIssue] = []  # the pricing lint's (see flexctl.config.lint)
+        # The pricing lint's (see flexctl.config.lint), not yet located: (path, message, code).
+        # Only `validate` shows them, and where a configuration was loaded without every key's
+        # position, locating 4,000 of them would compose its files again.
+        self.found: list[Finding] = []
         self.ignored = frozenset(ignored)  # warning codes `policy.ignore_warnings` silences
         self.minor = minor_units(currency)
 
@@ -64,11 +75,16 @@ class Checker:
         self.issues.append(self.index.issue(path, message))
 
     def warn(self, path: KeyPath, code: str, message: str, ignore: Collection[str] = ()) -> None:
-        """A located warning, unless the object (`ignore`: its `ignore_warnings`) or the policy
-        silences its code."""
+        """A warning, unless the object (`ignore`: its `ignore_warnings`) or the policy
+        silences its code; located when asked (`located`)."""
         if code in self.ignored or code in ignore:
             return
-        self.warnings.append(replace(self.index.issue(path, message), code=code))
+        self.found.append((path, message, code))
+
+    @property
+    def warnings(self) -> list[ConfigIssue]:
+        """The warnings, located."""
+        return located(self.found, self.index)
 
     def ref(self, path: KeyPath, key: str | None, section: str) -> bool:
         """Report `key` if it is not a key of `section`; True when it resolves."""

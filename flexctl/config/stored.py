@@ -58,7 +58,7 @@ def debug(message: str, *args: object) -> None:
         logging.getLogger(__name__).debug("config cache: " + message, *args)
 
 # Bumped whenever what is stored changes meaning: an older entry is a miss.
-FORMAT = "1"
+FORMAT = "2"  # 2: warnings stored by path, not located
 SUBDIRECTORY = "config"
 MAX_ENTRIES = 8
 _SUFFIX = ".pickle"

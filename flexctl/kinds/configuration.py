@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
@@ -26,7 +26,7 @@ from flexctl.config import validation
 from flexctl.config.composer import YamlProblem
 from flexctl.config.currency import CURRENCIES
 from flexctl.config.loader import PositionIndex, dotted, files_of, load_tree, read_bytes
-from flexctl.config.rules import Broken, Checker, KeyPath
+from flexctl.config.rules import Broken, Checker, Finding, KeyPath, located
 from flexctl.config.types import ConfigBase, PolicyBase, is_slug
 from flexctl.errors import ConfigError, ConfigIssue, UsageError
 from flexctl.gcpause import gc_paused, keep_until_exit
@@ -85,11 +85,26 @@ class LoadedConfig:
     root: Path  # absolute: PATH itself if a directory, else its parent
     digest: str  # "sha256:<hex>" of the canonical content (comments and layout excluded)
     source: Path  # PATH as given: a file or a directory
-    warnings: tuple[ConfigIssue, ...] = ()  # the pricing lint's, located (never errors)
+    found: tuple[Finding, ...] = ()  # the pricing lint's warnings, not yet located
+    # Where the load knew the positions (`load_config(positions=True)`): the warnings, located.
+    located: tuple[ConfigIssue, ...] | None = None
+    # The load's own index when it composed without positions: it holds the bytes it read and
+    # composes them again, once, when asked (`loader.PositionIndex`).
+    lazy_index: PositionIndex | None = field(default=None, repr=False, compare=False)
+
+    @cached_property
+    def warnings(self) -> tuple[ConfigIssue, ...]:
+        """The pricing lint's warnings (never errors), located: composing the files again
+        where the load did not keep positions (only `validate` shows them)."""
+        if self.located is not None:
+            return self.located
+        return tuple(located(self.found, self.index)) if self.found else ()
 
     @cached_property
     def index(self) -> PositionIndex:
         """Where each key was written (read again from the files; see the class docstring)."""
+        if self.lazy_index is not None:
+            return self.lazy_index
         return load_tree(self.source, keyed_sections(registry()), top_level_keys()).index
 
     def locate(self, path: KeyPath) -> tuple[str, int, int]:
@@ -107,7 +122,7 @@ CACHED_FROM_BYTES = 64 * 1024
 
 
 def load_config(path: str | Path, *, refresh: bool = False, cache: bool = True,
-                store: bool = True) -> LoadedConfig:
+                store: bool = True, positions: bool = False) -> LoadedConfig:
     """Read PATH (a YAML file or a directory of them); raise ConfigError with every problem.
 
     A valid configuration of CACHED_FROM_BYTES or more is kept in the loaded-configuration
@@ -116,25 +131,29 @@ def load_config(path: str | Path, *, refresh: bool = False, cache: bool = True,
     `FLEXCTL_CACHE_MAX_AGE=0` does; `store=False` uses an entry but does not write one (storing
     costs a sixth of a load: not for a command CI runs once on a fresh machine); `cache=False`
     neither reads nor writes the cache (a configuration that is checked once, then thrown
-    away)."""
+    away). `positions=True` composes with every key's position and locates the warnings
+    (`validate`, which shows them); otherwise positions are found only if a problem or
+    `LoadedConfig.warnings` asks (a quarter of composing saved)."""
     with gc_paused():
         source = Path(path)
-        loaded = _cached(source, refresh, store) if cache else _load(source)
+        loaded = (_cached(source, refresh, store, positions) if cache
+                  else _load(source, positions=positions))
     keep_until_exit(loaded)  # the program ends without freeing it object by object
     return loaded
 
 
-def _cached(source: Path, refresh: bool, store: bool) -> LoadedConfig:
+def _cached(source: Path, refresh: bool, store: bool, positions: bool) -> LoadedConfig:
     kinds = [f"{type(k).__module__}.{type(k).__qualname__}" for k in registry()]
     if not all(name.startswith("flexctl.") for name in kinds):
-        return _load(source)  # a kind from elsewhere (tests, extensions): its code is not hashed
+        # A kind from elsewhere (tests, extensions): its code is not hashed.
+        return _load(source, positions=positions)
     try:
         files = files_of(source)
         contents = {file: read_bytes(file) for file in files}
     except (ConfigError, YamlProblem, OSError):
-        return _load(source)  # which says what is wrong
+        return _load(source, positions=positions)  # which says what is wrong
     if sum(len(raw) for raw in contents.values()) < CACHED_FROM_BYTES:
-        return _load(source, contents)
+        return _load(source, contents, positions=positions)
     from flexctl.config import stored  # pickle and all: only for a configuration worth it
 
     key = stored.entry_key(source, files, contents, kinds)
@@ -143,16 +162,18 @@ def _cached(source: Path, refresh: bool, store: bool) -> LoadedConfig:
     dynamic = _dynamic_classes(model)
     if not refresh and not _reads_off():
         found = stored.read(entry, key, dynamic)
-        if isinstance(found, tuple) and len(found) == 3 and isinstance(found[0], model):
-            config, digest_, warnings = found
+        if (isinstance(found, tuple) and len(found) == 3 and isinstance(found[0], model)
+                and isinstance(found[2], list)
+                and all(isinstance(f, tuple) and len(f) == 3 for f in found[2])):
+            config, digest_, findings = found
             stored.debug("%s read from %s", source, entry)
             return LoadedConfig(config, files, _root(source), digest_, source,
-                                tuple(ConfigIssue(*issue) for issue in warnings))
-    loaded = _load(source, contents)
+                                tuple((tuple(path), message, code)
+                                      for path, message, code in findings))
+    loaded = _load(source, contents, positions=positions)
     if store and loaded.files == files:  # else the directory changed while read: not stored
-        warnings = [(w.file, w.line, w.column, w.path, w.message, w.code)
-                    for w in loaded.warnings]
-        stored.write(entry, key, (loaded.config, loaded.digest, warnings), dynamic)
+        findings = [(list(path), message, code) for path, message, code in loaded.found]
+        stored.write(entry, key, (loaded.config, loaded.digest, findings), dynamic)
     return loaded
 
 
@@ -176,25 +197,31 @@ def _root(source: Path) -> Path:
     return Path(os.path.abspath(source if source.is_dir() else source.parent))
 
 
-def _load(source: Path, contents: Mapping[Path, bytes] | None = None) -> LoadedConfig:
+def _load(source: Path, contents: Mapping[Path, bytes] | None = None, *,
+          positions: bool = False) -> LoadedConfig:
     kinds = registry()
     keyed = keyed_sections(kinds)
-    tree = load_tree(source, keyed, top_level_keys(), contents)
+    # Without `positions`, without every key's position: only a problem asks for them (the
+    # index composes the same bytes again then).
+    tree = load_tree(source, keyed, top_level_keys(), contents, positions=positions)
     validated = validation.validate(tree.data, tree.index, config_model(), keyed)
     issues = validated.issues
     config = validated.config
-    warnings: list[ConfigIssue] = []
+    found: list[Finding] = []
     if isinstance(config, ConfigBase):
         checker = check(config, tree.index, validated.broken, kinds)
         issues = issues + checker.issues
-        warnings = checker.warnings
+        found = checker.found
     if tree.issues:  # a value that has none: the models' refusal of it would say less
         unresolved = {issue.path for issue in tree.issues}
         issues = tree.issues + [issue for issue in issues if issue.path not in unresolved]
     if issues or not isinstance(config, ConfigBase):
         raise ConfigError(issues)
+    if positions:  # located now, while the index is at hand; the index is not kept
+        return LoadedConfig(config, tree.files, _root(source), digest(tree.data), source,
+                            tuple(found), tuple(located(found, tree.index)))
     return LoadedConfig(config, tree.files, _root(source), digest(tree.data), source,
-                        tuple(sorted(warnings)))
+                        tuple(found), lazy_index=tree.index)
 
 
 def check(

@@ -141,7 +141,7 @@ def load_confirmations(root: Path, organization: str) -> Confirmations:
         issue = ConfigIssue(name, problem.line, problem.column, dotted(problem.path),
                             problem.message)
         raise ConfigError([issue]) from None
-    reader = _Reader(name, document.positions)
+    reader = _Reader(name, document.positions or {})  # composed with them: never None
     entries = reader.read(document.value)
     unresolved = unresolved_issues(name, document)  # said better than "must be a string"
     if unresolved:

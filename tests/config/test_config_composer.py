@@ -106,6 +106,7 @@ def test_positions_in_the_examples_point_at_what_is_written() -> None:
 
 def _assert_positions_point_at_what_is_written(text: str, document: Document) -> None:
     lines = re.split(r"\r\n|\r|\n", text)
+    assert document.positions is not None
     for path, (line, column) in document.positions.items():
         written = lines[line - 1][column - 1 :]
         if isinstance(path[-1], str):
@@ -125,6 +126,7 @@ def _value_at(value: Any, path: tuple[str | int, ...]) -> Any:
 def test_columns_count_characters_as_editors_do() -> None:
     """Columns count characters (code points), as flexctl always has, not UTF-8 bytes."""
     positions = compose("é: 😀x\nb: [é, 😀, c]\n😀😀: {k: v}\n").positions
+    assert positions is not None
     assert positions[("b", 1)] == (2, 8)
     assert positions[("b", 2)] == (2, 11)
     assert positions[("😀😀", "k")] == (3, 6)
@@ -374,3 +376,41 @@ def test_mutated_texts_give_a_document_or_a_located_problem() -> None:
             read += 1
             _assert_positions_point_at_what_is_written(text, compose(text))
     assert read > 300  # the mutations leave plenty of readable texts
+
+
+# --- composing without positions (`compose(positions=False)`, the loader's first pass) ----------
+
+
+@pytest.mark.parametrize("text", [
+    "a: 1\nb: [x, {c: 2026-12-01}]\n",
+    "a: 1\na: 2\n",  # a duplicate key: reported where it is
+    "a: 2026-02-30\n",  # a scalar without a value
+    "a:\n\t- b\n",  # a tab
+    "a: &x 1\nb: *x\n",  # an anchor
+    "a: !!str 1\n",  # a tag
+    "a: [1, 2\n",  # broken
+    "- a\n- b\n",  # a list at the top
+], ids=["plain", "duplicate", "unresolved", "tab", "anchor", "tag", "broken", "list"])
+def test_composing_without_positions_says_what_composing_with_them_says(text: str) -> None:
+    def outcome(positions: bool) -> Any:
+        try:
+            document = compose(text, positions=positions)
+        except YamlProblem as problem:
+            return ("problem", problem.line, problem.column, problem.path, problem.message)
+        return (repr(document.value), document.duplicates, document.unresolved)
+
+    assert outcome(False) == outcome(True)
+    if outcome(True)[0] != "problem":
+        # Positions are left out only where there is nothing to say where.
+        lean = compose(text, positions=False)
+        nothing_to_report = not lean.duplicates and not lean.unresolved and "\t" not in text
+        assert (lean.positions is None) == nothing_to_report
+
+
+def test_the_examples_compose_alike_without_positions() -> None:
+    for path in EXAMPLES:
+        text = path.read_text()
+        lean, full = compose(text, positions=False), compose(text)
+        assert repr(lean.value) == repr(full.value), path
+        plain = not full.unresolved and not full.duplicates and "\t" not in text
+        assert (lean.positions is None) == plain, path

@@ -71,6 +71,18 @@ def test_positions_of_keys_and_list_items(write: Write) -> None:
     assert str(issue) == "c.yaml:20:9: companies.acme.memberships[1]: example"
 
 
+def test_without_positions_the_index_composes_the_same_bytes_when_first_asked(
+    write: Write,
+) -> None:
+    write("c.yaml", HEAD + LOCATIONS + PLANS + COMPANIES)
+    lean = load_tree(Path("c.yaml"), positions=False)
+    assert lean.index.per_file == [None]  # nothing composed twice while nothing is asked
+    assert lean.data == load_tree(Path("c.yaml")).data
+    write("c.yaml", "\n\n\n" + HEAD + LOCATIONS + PLANS + COMPANIES)  # edited meanwhile
+    assert lean.index.locate(("plans", "hot-desk", "price")) == ("c.yaml", 11, 5)  # as read
+    assert lean.index.per_file[0] is not None
+
+
 def test_root_files_and_digest(write: Write, workdir: Path) -> None:
     write("conf/a.yaml", HEAD + LOCATIONS)
     write("conf/sub/b.yml", PLANS)

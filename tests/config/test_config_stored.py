@@ -450,3 +450,25 @@ def test_a_small_configuration_is_not_cached(tmp_path: Path, entries: Path, read
     load_config(file)
     load_config(file)
     assert (reads.hits, reads.stores) == (1, 1)
+
+
+def test_warnings_are_located_only_when_asked_and_where_validate_locates_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    linted = tmp_path / "linted.yaml"
+    linted.write_text(LINTED, encoding="utf-8")
+    eager = load_config(linted, cache=False, positions=True)  # as validate loads
+    lazy = load_config(linted, cache=False)  # as plan loads: no position recorded
+    assert eager.found and eager.located is not None and len(eager.located) == len(eager.found)
+    assert lazy.lazy_index is not None and lazy.located is None
+    assert lazy.lazy_index.per_file == [None]
+    assert lazy.found == eager.found
+    linted.write_text("version: 1\n", encoding="utf-8")  # located in the bytes that were read
+    assert lazy.warnings == eager.warnings  # composed again, once, when asked
+    assert lazy.lazy_index.per_file != [None]
+    # The cache stores them by path; an entry read back locates them the same way.
+    linted.write_text(LINTED, encoding="utf-8")
+    load_config(linted)
+    hit = load_config(linted, positions=True)
+    assert hit.located is None and hit.found == eager.found and hit.warnings == eager.warnings
