@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from flexctl import session
 from flexctl.cli import main
 from flexctl.config.secrets import SecretResolver
 from flexctl.kinds.configuration import load_config
@@ -169,7 +171,11 @@ def test_removed_invoiced_fee_is_blocked(sandbox: Sandbox) -> None:
     assert actions(data) == {"members.chen-wei.fees[day-pass@2026-12-05]": "blocked"}
 
 
-def test_removed_invoiced_membership_is_ended(sandbox: Sandbox) -> None:
+def test_removed_invoiced_membership_is_ended(sandbox: Sandbox,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # Ended today: pinned to a day before the membership's own end (2027-11-30), on or after
+    # which it already ends by then and the plan is empty.
+    monkeypatch.setattr(session, "utc_today", lambda: date(2026, 12, 2))
     sandbox.seed()
     virtual = next(m for m in sandbox.live("memberships") if m.get("endDate"))
     sandbox.invoice(memberships=[virtual["_id"]])

@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +45,11 @@ class World:
     app: Emulator
     client: FlexClient
 
-    def plan(self) -> PlanRun:
+    def plan(self, today: date | None = None) -> PlanRun:
         loaded = load_config(self.root)
         secrets = SecretResolver.for_config(loaded, ENV)
         return make_plan(loaded, self.client, {"api_url": "test", "org": ORG},
-                         secrets=secrets)
+                         secrets=secrets, today=today)
 
     def apply(self, run: PlanRun | None = None, **kwargs: Any) -> Executor:
         run = run or self.plan()
@@ -455,14 +456,17 @@ def test_invoiced_membership_removed_from_the_config_is_ended(world: World) -> N
     world.edit("organization.yaml", "prune: [fees]", "prune: [fees, memberships]")
     world.edit("customers/companies.yaml", "    memberships:\n      - plan: virtual-office\n"
                "        start: 2026-12-01\n        end: 2027-11-30\n", "")
-    run = world.plan()
+    # Ended today: pinned to a day before the membership's own end (2027-11-30), on or after
+    # which it already ends by then and the plan is empty.
+    today = date(2026, 12, 2)
+    run = world.plan(today)
     [change] = run.plan.changes
     assert (change.action, change.reason) == ("update", "invoiced: ended, not deleted")
     journal = world.apply(run).journal
     assert journal.ok
     ended = next(d for d in world.docs("memberships") if d["_id"] == quay["_id"])
     assert ended["endDate"] != quay["endDate"]
-    assert world.plan().plan.empty
+    assert world.plan(today).plan.empty
 
 
 def test_at_most_workers_changes_are_in_flight_and_each_runs_once(
