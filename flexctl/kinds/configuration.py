@@ -12,7 +12,7 @@ import hashlib
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import cache, cached_property
@@ -88,14 +88,11 @@ class LoadedConfig:
     found: tuple[Finding, ...] = ()  # the pricing lint's warnings, not yet located
     # Where the load knew the positions (`load_config(positions=True)`): the warnings, located.
     located: tuple[ConfigIssue, ...] | None = None
-    # The load's own index when it composed without positions: it holds the bytes it read and
-    # composes them again, once, when asked (`loader.PositionIndex`).
-    lazy_index: PositionIndex | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def warnings(self) -> tuple[ConfigIssue, ...]:
-        """The pricing lint's warnings (never errors), located: composing the files again
-        where the load did not keep positions (only `validate` shows them)."""
+        """The pricing lint's warnings (never errors), located: by reading the files again
+        where the load did not record positions (only `validate` shows them, and it does)."""
         if self.located is not None:
             return self.located
         return tuple(located(self.found, self.index)) if self.found else ()
@@ -103,8 +100,6 @@ class LoadedConfig:
     @cached_property
     def index(self) -> PositionIndex:
         """Where each key was written (read again from the files; see the class docstring)."""
-        if self.lazy_index is not None:
-            return self.lazy_index
         return load_tree(self.source, keyed_sections(registry()), top_level_keys()).index
 
     def locate(self, path: KeyPath) -> tuple[str, int, int]:
@@ -217,11 +212,11 @@ def _load(source: Path, contents: Mapping[Path, bytes] | None = None, *,
         issues = tree.issues + [issue for issue in issues if issue.path not in unresolved]
     if issues or not isinstance(config, ConfigBase):
         raise ConfigError(issues)
-    if positions:  # located now, while the index is at hand; the index is not kept
-        return LoadedConfig(config, tree.files, _root(source), digest(tree.data), source,
-                            tuple(found), tuple(located(found, tree.index)))
+    # Located now where the index is at hand (`positions`); else when asked, from the files
+    # read again (`LoadedConfig.index`): the index is not kept, nor the bytes it would compose.
+    where = tuple(located(found, tree.index)) if positions else None
     return LoadedConfig(config, tree.files, _root(source), digest(tree.data), source,
-                        tuple(found), lazy_index=tree.index)
+                        tuple(found), where)
 
 
 def check(
