@@ -34,6 +34,7 @@ requests, not two per read per thread.
 from __future__ import annotations
 
 import logging
+import os
 import random
 import re
 import threading
@@ -63,12 +64,13 @@ from flexctl.errors import (
     RateLimitedError,
     ServerError,
     TransportError,
+    UsageError,
     ValidationError,
 )
 from flexctl.platform.auth import ClientCredentialsAuth
 from flexctl.platform.direct import Address, Direct
 from flexctl.platform.jsonwire import encode_json
-from flexctl.platform.netenv import check_proxies, proxy_for, trust_context
+from flexctl.platform.netenv import check_proxies, proxies, proxy_for, trust_context
 from flexctl.platform.pacing import LOUD_WAIT, BudgetSpent, Pacer
 from flexctl.platform.scopes import scope_for
 from flexctl.platform.stopping import pause
@@ -317,8 +319,18 @@ class HttpSession:
                 "verify": True if transport is not None else trust_context(),
                 "follow_redirects": False,
             }
-            self._client = httpx.Client(base_url=base, **common)
-            self._token_client = httpx.Client(**common)
+            try:
+                self._client = httpx.Client(base_url=base, **common)
+                self._token_client = httpx.Client(**common)
+            except (httpx.InvalidURL, ValueError):  # a proxy's URL (nothing else is read here)
+                names = sorted({p.variable for p in proxies().values()})
+                names += [n for n in ("no_proxy", "NO_PROXY") if os.environ.get(n)][:1]
+                raise UsageError(
+                    f"{', '.join(names) or 'the proxy settings'}: a proxy URL (or NO_PROXY "
+                    "entry) that cannot be read; write a proxy as http://host:port or "
+                    "http://user:password@host:port, with any /, ?, #, @, [ or ] in the user or "
+                    "password percent-encoded (%2F ...), and NO_PROXY as host names and "
+                    "addresses") from None
             # 0 for an in-process transport, which has no socket to bound.
             self.deadline_pools = enforce_deadlines(self._client) + enforce_deadlines(
                 self._token_client)

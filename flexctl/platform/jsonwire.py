@@ -192,6 +192,9 @@ def decode_page(content: bytes) -> tuple[Any, list[str] | None]:
     return (decode_json(content), None) if found is None else found
 
 
+# Items of a page walked one by one: a page holds 50; a body of millions of items (a hostile
+# one) is left to decode_json, which reads it in C in a fraction of the time.
+_MAX_WALKED = 1000
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -253,6 +256,8 @@ def _walk_items(text: str, at: int, scan: Callable[[str, int], tuple[Any, int]]
     if text[at:at + 1] == "]":
         return items, texts, at + 1
     while True:
+        if len(items) == _MAX_WALKED:  # no page holds this many: decode_json's to refuse
+            return items, None, at
         start = at
         item, at = scan(text, at)
         items.append(item)

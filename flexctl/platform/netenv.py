@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import ssl
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 from urllib.request import getproxies
 
+from flexctl import redaction
 from flexctl.errors import UsageError
 
 PROXY_SCHEMES = ("http", "https")  # what httpx (without extras) and flexctl support
@@ -41,16 +42,23 @@ class Proxy:
 
 
 def proxies() -> dict[str, Proxy]:
-    """The environment's proxies by the scheme they serve ("http", "https", "all")."""
+    """The environment's proxies by the scheme they serve ("http", "https", "all"). A user and
+    password in a proxy's URL are never shown (and the password is registered with the
+    redactor); the URL is taken apart by hand: any text httpx accepts must not fail here."""
     found = getproxies()
     out: dict[str, Proxy] = {}
     for scheme in ("http", "https", "all"):
         value = found.get(scheme)
         if value:
-            full = value if "://" in value else f"http://{value}"  # as httpx reads it
-            parts = urlsplit(full)
-            shown = f"{parts.scheme}://{parts.netloc.rsplit('@', 1)[-1]}"
-            out[scheme] = Proxy(_variable(scheme, value), shown, parts.scheme.lower())
+            proxy_scheme, _, rest = (value if "://" in value else f"http://{value}").partition(
+                "://")  # as httpx reads it
+            userinfo, at, host = rest.rpartition("@")
+            if at:
+                redaction.register(userinfo.partition(":")[2])
+                redaction.register(userinfo)
+            host = re.split(r"[/?#]", host, maxsplit=1)[0]
+            out[scheme] = Proxy(_variable(scheme, value), f"{proxy_scheme}://{host}",
+                                proxy_scheme.lower())
     return out
 
 
@@ -65,6 +73,10 @@ def proxy_for(scheme: str, host: str, port: int | None) -> Proxy | None:
         entry = entry.strip().lower()
         if entry == "*":
             return None
+        if entry.endswith("://"):  # a scheme alone: it replaces that scheme's proxy (httpx)
+            if entry[:-3] == scheme or (entry == "all://" and scheme not in found):
+                return None
+            continue
         if entry and _bypasses(entry, scheme, host, port):
             return None
     return found.get(scheme) or found.get("all")
@@ -93,17 +105,25 @@ def _variable(scheme: str, value: str) -> str:
 
 
 def _bypasses(entry: str, scheme: str, host: str, port: int | None) -> bool:
-    """Whether one NO_PROXY entry keeps `host` off the proxy (httpx's reading of it)."""
+    """Whether one NO_PROXY entry naming a host keeps `host` off the proxy (httpx's reading
+    of it: a user in it makes the name exact, as its `*` then belongs to the user)."""
     if "://" in entry:
-        parts = urlsplit(entry)
-        if parts.scheme not in ("all", scheme):
+        entry_scheme, _, rest = entry.partition("://")
+        if entry_scheme not in ("all", scheme):
             return False
-        pattern, wanted = parts.hostname or "", parts.port
-    elif _is_address(entry) or entry == "localhost":
+        pattern, wanted = _host_and_port(rest.split("/", 1)[0].rpartition("@")[2])
+        if not pattern:
+            return False
+        if wanted == DEFAULT_PORTS.get(entry_scheme):
+            wanted = None  # httpx drops a default port
+    elif "@" in entry.split("/", 1)[0]:
+        pattern, wanted = _host_and_port(entry.split("/", 1)[0].rpartition("@")[2])
+    elif _is_address(entry.split("/", 1)[0]) or entry == "localhost":
+        entry = entry.split("/", 1)[0]  # 10.0.0.0/8: the address 10.0.0.0 alone, as httpx
         return host == entry.strip("[]")
     else:
-        parts = urlsplit(f"//{entry}")
-        pattern, wanted = "*" + (parts.hostname or ""), parts.port
+        name, wanted = _host_and_port(entry.split("/", 1)[0])  # example.com/path: the host
+        pattern = "*" + name
     if wanted is not None and wanted != port:
         return False
     if pattern in ("", "*"):
@@ -113,6 +133,21 @@ def _bypasses(entry: str, scheme: str, host: str, port: int | None) -> bool:
     if pattern.startswith("*"):
         return host == pattern[1:] or host.endswith("." + pattern[1:])
     return host == pattern
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _host_and_port(text: str) -> tuple[str, int | None]:
+    """"host:port" as a host and a port (None: no port, or not a number)."""
+    if text.startswith("[") and "]" in text:  # [::1]:8443
+        address, _, after = text[1:].partition("]")
+        port = after[1:] if after.startswith(":") else ""
+        return address, int(port) if port.isdigit() else None
+    name, colon, port = text.rpartition(":")
+    if colon and ":" not in name and (port.isdigit() or not port):  # "example.com:": no port
+        return name, int(port) if port else None
+    return text, None
 
 
 def _is_address(text: str) -> bool:

@@ -33,7 +33,7 @@ import httpx
 
 from flexctl.errors import MalformedAnswerError
 from flexctl.platform.jsonwire import MAX_BODY_BYTES, MalformedJson, decode_json, decode_page
-from flexctl.redaction import clipped, redact_fields, redact_url
+from flexctl.redaction import clipped, redact, redact_fields, redact_url
 
 _LOG_BODY_LIMIT = 2000
 _MESSAGE_LIMIT = 300  # characters of a platform message shown in an error
@@ -287,7 +287,8 @@ _TAG = re.compile(r"<[^>]*>")
 
 def html_text(body: bytes) -> str:
     """A web page's visible words, one line: its title's and body's text, tags dropped."""
-    page = body[:_HTML_SCAN].decode("utf-8", "replace")
+    # Redacted before it is cut: a secret cut in two would no longer be recognised.
+    page = redact(body.decode("utf-8", "replace"))[:_HTML_SCAN]
     title = re.search(r"<title[^>]*>(.*?)</title", page, re.IGNORECASE | re.DOTALL)
     text = _TAG.sub(" ", _INVISIBLE.sub(" ", page))
     words = " ".join(html.unescape(text).split())

@@ -103,12 +103,21 @@ def test_no_proxy_keeps_a_host_off_the_proxy_and_on_the_standard_library(
     ("127.0.0.1", "http://127.0.0.1:8765/api/v2"),
     ("127.0.0.2", "http://127.0.0.1:8765/api/v2"),
     ("10.0.0.0/8", "http://10.1.2.3/api/v2"),  # no CIDR ranges, as httpx
+    ("10.0.0.0/8", "http://10.0.0.0/api/v2"),
+    ("officernd.com:", "https://app.officernd.com/api/v2"),
+    ("officernd.com/path", "https://app.officernd.com/api/v2"),
     ("::1", "http://[::1]:8765/api/v2"),
     ("localhost", "http://localhost:8765/api/v2"),
     ("localhost", "http://app.localhost:8765/api/v2"),
     ("http://app.officernd.com", "https://app.officernd.com/api/v2"),
     ("https://app.officernd.com", "https://app.officernd.com/api/v2"),
     (" other.example , officernd.com ", "https://app.officernd.com/api/v2"),
+    ("all://", "https://app.officernd.com/api/v2"),  # replaces ALL_PROXY's mount only
+    ("https://", "https://app.officernd.com/api/v2"),
+    ("http://", "https://app.officernd.com/api/v2"),
+    ("user@app.officernd.com", "https://app.officernd.com/api/v2"),
+    ("https://app.officernd.com:443", "https://app.officernd.com/api/v2"),  # a default port
+    ("http://127.0.0.1:8765", "http://127.0.0.1:8765/api/v2"),
 ])
 @pytest.mark.parametrize("proxies", [
     {"HTTPS_PROXY": "http://proxy.example:3128", "HTTP_PROXY": "http://proxy.example:3129"},
@@ -130,6 +139,43 @@ def test_the_proxy_a_url_takes_is_the_one_httpx_takes(
     assert (ours is not None) == theirs
     if ours is not None:
         assert ours.url.startswith("http://proxy.example:312")
+
+
+@pytest.mark.parametrize("password", ["pa[ss-word", "Secr\uff03tPw-long", "pa%2Fss-word"])
+def test_a_proxy_password_of_any_characters_is_neither_shown_nor_fatal(
+    server: HostileServer, monkeypatch: pytest.MonkeyPatch, password: str
+) -> None:
+    port = closed_port()
+    monkeypatch.setenv("HTTP_PROXY", f"http://ops:{password}@127.0.0.1:{port}")
+    client = _client(server.api_url, server.token_url)
+    with pytest.raises(TransportError) as info:
+        list(client.list("plans"))
+    assert f"through the proxy http://127.0.0.1:{port} (HTTP_PROXY)" in str(info.value)
+    assert password not in str(info.value) and "ops" not in str(info.value)
+    client.close()
+
+
+def test_no_proxy_entries_httpx_cannot_read_are_a_usage_error_naming_no_proxy(
+    monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("NO_PROXY", "intranet[1].corp,[::1]:8443")
+    assert proxy_for("https", "app.officernd.com", None) is not None  # read, not fatal
+    assert proxy_for("https", "::1", 8443) is None
+    with pytest.raises(UsageError, match=r"^HTTPS_PROXY, NO_PROXY: a proxy URL \(or NO_PROXY "
+                                         r"entry\) that cannot be read"):
+        _client("https://app.officernd.com/api/v2", "https://identity.officernd.com/oauth/token")
+
+
+def test_a_proxy_url_httpx_cannot_read_is_a_usage_error_that_shows_no_password(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="flexctl.http")
+    monkeypatch.setenv("HTTPS_PROXY", "http://ops:pa/ss-word@127.0.0.1:9")  # "/" unencoded
+    with pytest.raises(UsageError, match=r"^HTTPS_PROXY: a proxy URL") as info:
+        _client("https://app.officernd.com/api/v2", "https://identity.officernd.com/oauth/token")
+    assert "ss-word" not in str(info.value) and "ops" not in str(info.value)
+    assert not [m for m in caplog.messages if "ops" in m or "ss-word" in m]
 
 
 @pytest.mark.parametrize("value", ["socks5://127.0.0.1:1080", "socks5h://proxy:1080"])
@@ -249,6 +295,18 @@ def test_a_web_page_is_summarized_and_blamed_on_the_url(
         f"GET /api/v2/organizations/{ORG}/plans: 403 a web page, not the API's JSON: Sign in & "
         "continue: Welcome Please sign in. (a web page is no answer of the platform's API: is "
         "--api-url (FLEXCTL_API_URL) the platform's, and is a proxy or sign-in page answering?)")
+    client.close()
+
+
+def test_a_web_page_is_redacted_before_it_is_cut(server: HostileServer) -> None:
+    # The client secret, echoed across the point where the page stops being read, is not
+    # shown in part.
+    page = b"<html><body>" + b" " * 19_980 + f"You sent {CLIENT_SECRET}".encode() + b"</body>"
+    server.on("GET", "plans", raw_answer(502, page, {"Content-Type": "text/html"}))
+    client = _client(server.api_url, server.token_url)
+    with pytest.raises(ApiError) as info:
+        list(client.list("plans"))
+    assert CLIENT_SECRET[:6] not in str(info.value)
     client.close()
 
 

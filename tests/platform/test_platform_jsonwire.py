@@ -233,6 +233,15 @@ def test_any_page_decodes_as_decode_json_does_or_fails_as_it_does(body: bytes) -
         assert list(decode_values(texts)) == value["results"]
 
 
+def test_a_page_of_too_many_items_is_left_to_decode_json() -> None:
+    # A hostile page of millions of items is read by the C parser, not walked item by item.
+    body = b'{"results": [' + b",".join(b"{}" for _ in range(5000)) + b"]}"
+    assert jsonwire.decode_page(body) == (decode_json(body), None)
+    body = b'{"results": [' + b",".join(b"{}" for _ in range(1000)) + b"]}"
+    _, texts = jsonwire.decode_page(body)
+    assert texts == ["{}"] * 1000
+
+
 @pytest.mark.parametrize("body", [
     b'{"results": [1, 2], "results": 5}',  # the last "results" wins, as in json.loads
     b'{"results": [1 2]}', b'{"results": [1,]}', b'{"results": [1]] }', b'{"results": [1]} x',
