@@ -90,12 +90,12 @@ class PlanRun:
     binding: Mapping[str, str | None] = field(default_factory=dict)  # see Target.binding
 
 
-@gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
 def utc_today() -> date:
     """Today in UTC: the day a plan's rules count from (notice, lock dates, periods)."""
     return datetime.now(UTC).date()
 
 
+@gc_paused()  # desired state, snapshot, diff: large and acyclic, no collector scans
 def make_plan(
     loaded: Loaded,
     client: PlanClient,

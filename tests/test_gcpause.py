@@ -47,3 +47,22 @@ def test_an_error_in_the_block_still_turns_the_collector_back_on() -> None:
     with pytest.raises(ValueError), gc_paused():
         raise ValueError("boom")
     assert gc.isenabled()
+
+
+def test_a_plan_is_made_with_the_collector_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    # make_plan builds the desired state, the snapshot and the diff: the pause must be on it
+    # (a decorator once slid onto the function above it).
+    from flexctl import session
+
+    seen: list[bool] = []
+
+    def desired_state(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        raise RuntimeError("enough")
+
+    monkeypatch.setattr(session, "desired_state", desired_state)
+    with pytest.raises(RuntimeError, match="enough"):
+        session.make_plan(type("L", (), {"config": None})(), None,  # type: ignore[arg-type]
+                          {}, secrets=None)  # type: ignore[arg-type]
+    assert seen == [False]
+    assert gc.isenabled()
