@@ -81,11 +81,6 @@ class Checker:
             return
         self.found.append((path, message, code))
 
-    @property
-    def warnings(self) -> list[ConfigIssue]:
-        """The warnings, located."""
-        return located(self.found, self.index)
-
     def ref(self, path: KeyPath, key: str | None, section: str) -> bool:
         """Report `key` if it is not a key of `section`; True when it resolves."""
         if key is None:

@@ -45,9 +45,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from flexctl.platform import no_httpx_cli  # noqa: F401
-
 # Before httpx: it then leaves its command-line tool (and rich) unimported.
+from flexctl.platform import no_httpx_cli  # noqa: F401
 from flexctl.platform.logs import logger
 
 # isort: split

@@ -159,9 +159,11 @@ def decode_json(content: bytes) -> Any:
     An empty body is None. Raises `MalformedJson`.
     """
     prepared = _prepared(content)
-    if prepared is None:
-        return None
-    text, options = prepared
+    return None if prepared is None else _parsed(*prepared)
+
+
+def _parsed(text: str, options: dict[str, Any]) -> Any:
+    """`text` parsed with `options` (see `_prepared`); raises `MalformedJson`."""
     try:
         return json.loads(text, **options)
     except json.JSONDecodeError as exc:
@@ -189,7 +191,7 @@ def decode_page(content: bytes) -> tuple[Any, list[str] | None]:
         found = _walk_page(text, scan)
     except (StopIteration, ValueError, RecursionError):  # MalformedJson is a ValueError
         found = None
-    return (decode_json(content), None) if found is None else found
+    return (_parsed(text, options), None) if found is None else found
 
 
 # Items of a page walked one by one: a page holds 50; a body of millions of items (a hostile
@@ -289,7 +291,6 @@ def _prepared(content: bytes) -> tuple[str, dict[str, Any]] | None:
         # allow, so each is converted as is, without a check per number.
         return text, _USUAL
     return text, _CAREFUL
-
 
 
 def decode_values(texts: Sequence[str]) -> Iterator[Any]:

@@ -27,6 +27,7 @@ from flexctl import redaction
 from flexctl.errors import UsageError
 
 PROXY_SCHEMES = ("http", "https")  # what httpx (without extras) and flexctl support
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 @dataclass(frozen=True)
@@ -116,14 +117,15 @@ def _bypasses(entry: str, scheme: str, host: str, port: int | None) -> bool:
             return False
         if wanted == DEFAULT_PORTS.get(entry_scheme):
             wanted = None  # httpx drops a default port
-    elif "@" in entry.split("/", 1)[0]:
-        pattern, wanted = _host_and_port(entry.split("/", 1)[0].rpartition("@")[2])
-    elif _is_address(entry.split("/", 1)[0]) or entry == "localhost":
-        entry = entry.split("/", 1)[0]  # 10.0.0.0/8: the address 10.0.0.0 alone, as httpx
-        return host == entry.strip("[]")
     else:
-        name, wanted = _host_and_port(entry.split("/", 1)[0])  # example.com/path: the host
-        pattern = "*" + name
+        named = entry.split("/", 1)[0]  # example.com/path: the host; 10.0.0.0/8: 10.0.0.0 alone
+        if "@" in named:
+            pattern, wanted = _host_and_port(named.rpartition("@")[2])
+        elif _is_address(named) or named == "localhost":
+            return host == named.strip("[]")
+        else:
+            name, wanted = _host_and_port(named)
+            pattern = "*" + name
     if wanted is not None and wanted != port:
         return False
     if pattern in ("", "*"):
@@ -134,8 +136,6 @@ def _bypasses(entry: str, scheme: str, host: str, port: int | None) -> bool:
         return host == pattern[1:] or host.endswith("." + pattern[1:])
     return host == pattern
 
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _host_and_port(text: str) -> tuple[str, int | None]:

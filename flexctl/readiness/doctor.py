@@ -199,7 +199,7 @@ class Doctor:
 
     def organization(self) -> Check:
         check = Check("organization", f"The organization {self.org} is found")
-        client = self._reader(check)
+        client = self.reader(check)
         if client is None:
             return check
         own = self.open_client([ORGANIZATION_READ])  # a scope no command asks for
@@ -253,7 +253,7 @@ class Doctor:
 
     def lists(self) -> Check:
         check = Check("lists", "Each kind's list (and count) answers")
-        client = self._reader(check)
+        client = self.reader(check)
         if client is None:
             return check
         paths = [(k.api_path or k.name, k.singleton) for k in self.readable()]
@@ -392,7 +392,7 @@ class Doctor:
                       "activates the account")
         return check
 
-    def _reader(self, check: Check) -> FlexClient | None:
+    def reader(self, check: Check) -> FlexClient | None:
         if self.client is None:
             check.details.append("no token with read scopes")
             check.set(SKIP)

@@ -48,11 +48,10 @@ def variants(doctor: Doctor) -> Check:
 
 def rate_limits(doctor: Doctor) -> Check:
     check = Check("rate_limits", "Rate-limit headers")
-    if doctor.client is None:
-        check.details.append("nothing was read: no token with read scopes")
-        return check.set(SKIP)
-    seen = {k: v for k, v in (doctor.client.observed if doctor.client else {}).items()
-            if k.startswith("x-ratelimit-")}
+    client = doctor.reader(check)
+    if client is None:
+        return check
+    seen = {k: v for k, v in client.observed.items() if k.startswith("x-ratelimit-")}
     budgets: dict[str, dict[str, str]] = {}
     for name, value in seen.items():
         part, _, window = name.removeprefix("x-ratelimit-").partition("-")
@@ -72,10 +71,10 @@ def rate_limits(doctor: Doctor) -> Check:
 
 def clock(doctor: Doctor) -> Check:
     check = Check("clock", "This machine's clock agrees with the platform's")
-    if doctor.client is None:
-        check.details.append("nothing was read: no token with read scopes")
-        return check.set(SKIP)
-    stamp = (doctor.client.observed if doctor.client else {}).get("date")
+    client = doctor.reader(check)
+    if client is None:
+        return check
+    stamp = client.observed.get("date")
     if not stamp:
         check.details.append("the platform sent no Date header")
         return check.set(SKIP)
